@@ -1,0 +1,89 @@
+/** The `tradegate` command: start the gateway, provision merchants, act as payer, move a merchant's clock. */
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig, type StartFlags } from './config.ts';
+import { startGateway } from './gateway.ts';
+
+const program = new Command('tradegate').description('Self-hosted WeChat Pay / PayCloud gateway and sandbox').showHelpAfterError();
+
+function fail(message: string): never {
+  process.stderr.write(`tradegate: ${message}\n`);
+  process.exit(1);
+}
+
+program.command('start')
+  .description('start the gateway (embedded PGlite in --data-dir unless --database-url is given)')
+  .option('--host <host>', 'address to bind', undefined)
+  .option('--port <port>', 'HTTP port', undefined)
+  .option('--data-dir <dir>', 'data directory (embedded database, admin token, merchant credentials)')
+  .option('--database-url <url>', 'PostgreSQL server, e.g. postgres://user@host/db (or DATABASE_URL)')
+  .option('--admin-token <token>', 'sandbox admin token (or TRADEGATE_ADMIN_TOKEN; else generated)')
+  .option('--log-level <level>', 'pino log level')
+  .action(async (flags: StartFlags) => {
+    const config = loadConfig(flags);
+    const gateway = await startGateway({
+      host: config.host,
+      port: config.port,
+      store: { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
+      dataDir: config.dataDir,
+      adminToken: config.adminToken,
+      logLevel: config.logLevel,
+      provisionDemo: true,
+    });
+    const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
+    lines.push(`  admin token: ${gateway.adminToken}  (sandbox API: Authorization: Bearer <token>)`);
+    if (gateway.demo) {
+      lines.push(`  demo merchant mchid=${gateway.demo.merchant.mchid} appid=${gateway.demo.merchant.appid}`);
+      if (gateway.demo.credentialsPath) lines.push(`  credentials: ${gateway.demo.credentialsPath}`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    const stop = () => void gateway.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+interface ClientFlags { url: string; adminToken?: string }
+
+async function admin(flags: ClientFlags, method: string, path: string, body?: unknown): Promise<unknown> {
+  const token = flags.adminToken ?? process.env.TRADEGATE_ADMIN_TOKEN;
+  if (!token) fail('an admin token is needed: --admin-token or TRADEGATE_ADMIN_TOKEN');
+  const res = await fetch(new URL(path, flags.url), {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch((err: Error) => fail(`cannot reach ${flags.url}: ${err.message}`));
+  const text = await res.text();
+  if (!res.ok) fail(`${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+const withClient = (cmd: Command) => cmd
+  .option('--url <url>', 'gateway base URL', process.env.TRADEGATE_URL ?? 'http://127.0.0.1:8080/')
+  .option('--admin-token <token>', 'sandbox admin token (or TRADEGATE_ADMIN_TOKEN)');
+
+const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
+
+const merchant = program.command('merchant').description('sandbox merchants');
+withClient(merchant.command('create').description('provision a merchant and print its credentials JSON'))
+  .option('--mode <mode>', 'direct | service_provider | sub_merchant')
+  .option('--sp-mchid <mchid>', 'provider of a sub_merchant')
+  .option('--region <region>', 'mainland | global')
+  .action(async (flags: ClientFlags & { mode?: string; spMchid?: string; region?: string }) =>
+    print(await admin(flags, 'POST', '/sandbox/merchants', { mode: flags.mode, sp_mchid: flags.spMchid, region: flags.region })));
+
+withClient(program.command('pay <mchid> <out_trade_no>').description('the payer pays an unpaid order'))
+  .option('--confirm', 'confirm a password prompt instead')
+  .option('--abandon', 'abandon a password prompt instead')
+  .action(async (mchid: string, no: string, flags: ClientFlags & { confirm?: boolean; abandon?: boolean }) => {
+    const action = flags.confirm ? 'confirm' : flags.abandon ? 'abandon' : 'pay';
+    print(await admin(flags, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/orders/${encodeURIComponent(no)}/${action}`));
+  });
+
+const clock = program.command('clock').description("a merchant's sandbox clock");
+withClient(clock.command('advance <mchid> <seconds>').description("move a merchant's business clock forward"))
+  .action(async (mchid: string, seconds: string, flags: ClientFlags) => {
+    const n = Number(seconds);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('seconds must be a number ≥ 0');
+    print(await admin(flags, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/clock`, { advance_seconds: n }));
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

@@ -1,0 +1,64 @@
+import type { LifecycleRules } from './rules.ts';
+
+export type MerchantKind = 'direct' | 'service_provider' | 'sub_merchant';
+export type Region = 'mainland' | 'global';
+
+/** Key material held for a merchant. The private keys of the platform are the gateway's secrets. */
+export interface MerchantSecrets {
+  readonly apiV2Key: string;
+  readonly apiV3Key: string;
+  readonly merchantSerialNo: string;
+  readonly merchantPrivateKeyPem: string;
+  readonly merchantCertificatePem: string;
+  readonly platformSerialNo: string;
+  readonly platformCertificatePem: string;
+  readonly platformPrivateKeyPem: string;
+  readonly platformPublicKeyId: string;
+  readonly platformPublicKeyPem: string;
+  readonly platformPublicKeyPrivatePem: string;
+  /** Fields later dialects add (mTLS client certificate, PayCloud app keys …). */
+  readonly [extra: string]: unknown;
+}
+
+export interface MerchantSettings {
+  /** false: "too early" refusals become the within-window outcome. */
+  readonly strictTiming: boolean;
+  /** Accept the known client defect that omits the final \n of an empty-body request signature. */
+  readonly lenientEmptyBodySignature: boolean;
+  /** How responses are signed when the request names no key: platform certificate or platform public key. */
+  readonly platformMode: 'certificate' | 'public_key';
+  readonly currency: string;
+  /** Global merchants: payer-currency exchange rate × 10^8. */
+  readonly exchangeRate: number;
+}
+
+export interface Merchant {
+  readonly mchid: string;
+  readonly appid: string;
+  readonly kind: MerchantKind;
+  /** The service provider of a sub-merchant. */
+  readonly parentMchid: string | null;
+  readonly region: Region;
+  readonly settings: MerchantSettings;
+  /** Sandbox: how far this merchant's business clock runs ahead of the wall clock. */
+  readonly clockOffsetMs: number;
+  readonly secrets: MerchantSecrets | null;
+  readonly createdAt: number;
+}
+
+export const DEFAULT_SETTINGS: MerchantSettings = {
+  strictTiming: true,
+  lenientEmptyBodySignature: false,
+  platformMode: 'certificate',
+  currency: 'CNY',
+  exchangeRate: 100_000_000,
+};
+
+/** The business time of a merchant: wall clock plus its sandbox offset. */
+export function businessNow(merchant: Pick<Merchant, 'clockOffsetMs'>, wallNow: number): number {
+  return wallNow + merchant.clockOffsetMs;
+}
+
+export function merchantRuleOverrides(merchant: Merchant): Partial<LifecycleRules> {
+  return { strictTiming: merchant.settings.strictTiming };
+}

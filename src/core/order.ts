@@ -1,0 +1,84 @@
+import type { PaymentFailure } from './errors.ts';
+
+export type OrderState = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'REVOKED' | 'PAYERROR';
+
+/** WeChat trade types; CODEPAY (v3) and MICROPAY (v2) are the same thing, stored as MICROPAY; H5 is MWEB. */
+export type TradeType = 'MICROPAY' | 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB';
+
+/** Which wire dialect made a change: recorded in the history. */
+export type Protocol = 'wechatpay-v3' | 'wechatpay-v2' | 'wechatpay-global' | 'paycloud' | 'sandbox' | 'system';
+
+export const PAID_STATES: ReadonlySet<OrderState> = new Set(['SUCCESS', 'REFUND']);
+export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['CLOSED', 'REVOKED']);
+
+/** Times are epoch milliseconds on the merchant's business clock. */
+export interface Order {
+  readonly id: string;
+  readonly mchid: string;
+  readonly outTradeNo: string;
+  readonly transactionId: string | null;
+  readonly tradeType: TradeType;
+  readonly state: OrderState;
+  readonly amount: number;
+  readonly currency: string;
+  readonly description: string;
+  readonly attach: string | null;
+  readonly notifyUrl: string | null;
+  readonly payerOpenid: string | null;
+  /** A hash of the creating request's business parameters: same key + other parameters is a conflict. */
+  readonly fingerprint: string;
+  readonly protocol: Protocol;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly paidAt: number | null;
+  /** USERPAYING only: when the simulated payer will confirm, if it will. */
+  readonly payerConfirmAt: number | null;
+  /** USERPAYING only: when waiting for the payer ends in PAYERROR. */
+  readonly payerDeadlineAt: number | null;
+  readonly failure: PaymentFailure | null;
+  readonly refundedAmount: number;
+  readonly refundCount: number;
+  /** Protocol-owned facts that carry no rule (prepay_id, code_url, appid, payer details, exchange rate). */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+export type RefundStatus = 'PROCESSING' | 'SUCCESS' | 'CLOSED' | 'ABNORMAL';
+
+/** What made money go back: a merchant refund, or the full refund a reverse/void performs. */
+export type RefundCause = 'refund' | 'reverse' | 'void';
+
+export interface Refund {
+  readonly refundId: string;
+  readonly orderId: string;
+  readonly mchid: string;
+  /** null for refunds a reverse or void performed: merchants never see those in refund queries. */
+  readonly outRefundNo: string | null;
+  readonly amount: number;
+  readonly currency: string;
+  readonly status: RefundStatus;
+  readonly cause: RefundCause;
+  readonly reason: string | null;
+  readonly notifyUrl: string | null;
+  readonly fingerprint: string;
+  readonly protocol: Protocol;
+  readonly createdAt: number;
+  /** When PROCESSING turns SUCCESS (business clock). */
+  readonly settleAt: number;
+  readonly successAt: number | null;
+}
+
+/** One transition, append-only. */
+export interface HistoryEntry {
+  readonly orderId: string;
+  readonly from: OrderState | null;
+  readonly to: OrderState;
+  readonly cause: string;
+  readonly protocol: Protocol;
+  readonly requestId: string | null;
+  readonly at: number;
+  readonly refundId: string | null;
+}
+
+export function isCodePayment(order: Pick<Order, 'tradeType'>): boolean {
+  return order.tradeType === 'MICROPAY';
+}

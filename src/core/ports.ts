@@ -1,0 +1,70 @@
+import type { Merchant } from './merchant.ts';
+import type { HistoryEntry, Order, Refund } from './order.ts';
+
+/** Wall-clock time in epoch ms. Business time is derived per merchant (see businessNow). */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** How an operation names an order: by the merchant's number or by the gateway's transaction id. */
+export type OrderRef =
+  | { readonly mchid: string; readonly outTradeNo: string }
+  | { readonly mchid: string; readonly transactionId: string }
+  /** The gateway's internal id, for operations that reach an order through one of its refunds. */
+  | { readonly mchid: string; readonly orderId: string };
+
+/** A notification to deliver after commit; written in the same transaction as the change that causes it. */
+export interface OutboxEvent {
+  readonly mchid: string;
+  readonly orderId: string;
+  readonly refundId: string | null;
+  readonly kind: 'payment' | 'refund';
+  readonly protocol: string;
+  readonly url: string;
+  readonly dueAt: number;
+}
+
+/** The work one transaction can do. Every method runs inside the transaction that created it. */
+export interface StoreTx {
+  getMerchant(mchid: string): Promise<Merchant | null>;
+  /** false when (mchid, out_trade_no) exists already. */
+  insertOrder(order: Order): Promise<boolean>;
+  /** Loads the order and holds its row lock until the transaction ends. */
+  lockOrder(ref: OrderRef): Promise<Order | null>;
+  updateOrder(order: Order): Promise<void>;
+  listRefunds(orderId: string): Promise<Refund[]>;
+  findRefund(mchid: string, ref: { outRefundNo: string } | { refundId: string }): Promise<Refund | null>;
+  /** false when (mchid, out_refund_no) exists already. */
+  insertRefund(refund: Refund): Promise<boolean>;
+  updateRefund(refund: Refund): Promise<void>;
+  appendHistory(entry: HistoryEntry): Promise<void>;
+  listHistory(orderId: string): Promise<HistoryEntry[]>;
+  enqueueNotification(event: OutboxEvent): Promise<void>;
+}
+
+/** The order store: one transaction per state change. */
+export interface Store {
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Reads without locks (queries that will not write). */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+}
+
+/** Gateway-side identifiers. */
+export interface IdGenerator {
+  orderId(): string;
+  transactionId(now: number): string;
+  refundId(now: number): string;
+}
+
+/** Merchant provisioning and the sandbox clock. */
+export interface MerchantStore {
+  insertMerchant(merchant: Merchant): Promise<void>;
+  getMerchant(mchid: string): Promise<Merchant | null>;
+  listMerchants(): Promise<Merchant[]>;
+  /** Moves a merchant's business clock forward; returns the new offset. */
+  advanceClock(mchid: string, ms: number): Promise<number | null>;
+  /** Records a request nonce; false when it was seen within its lifetime (a replay). */
+  rememberNonce(mchid: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
+}

@@ -1,0 +1,62 @@
+import { CoreError } from '../core/errors.ts';
+import type { Order, Refund, RefundCause } from '../core/order.ts';
+import type { Decision } from '../core/policy.ts';
+import type { OrderRef, StoreTx } from '../core/ports.ts';
+import { historyEntry, moveOrder } from '../core/transition.ts';
+import type { OperationContext } from './context.ts';
+import { withCurrentOrder, type LockedOrder } from './locked-order.ts';
+
+export interface CancellationResult {
+  readonly order: Order;
+  /** false: the order was already in the state the operation leads to (a repeat). */
+  readonly changed: boolean;
+  /** The full refund a reverse/void of a paid order performed. */
+  readonly refund: Refund | null;
+}
+
+type Decide = (order: Order, now: number, locked: LockedOrder) => Decision;
+
+/**
+ * The shared shape of close, reverse and void: lock, catch up with time, decide by policy, then write the new
+ * state, the full refund where the decision says so, and the history, in the same transaction.
+ */
+export function cancelOrder(ctx: OperationContext, ref: OrderRef, cause: RefundCause | 'close', decide: Decide) {
+  return withCurrentOrder(ctx, ref, async (tx, locked): Promise<CancellationResult> => {
+    const { order, now } = locked;
+    const decision = decide(order, now, locked);
+    if (decision.kind === 'refuse') throw new CoreError(decision.error);
+    if (decision.kind === 'unchanged') return { order, changed: false, refund: null };
+    const refund = decision.refundAll && cause !== 'close' ? await refundInFull(tx, ctx, order, now, cause) : null;
+    const next = moveOrder(order, decision.to, now, refund
+      ? { refundedAmount: order.refundedAmount + refund.amount, refundCount: order.refundCount + 1 }
+      : {});
+    await tx.updateOrder(next);
+    await tx.appendHistory(historyEntry(next, order.state, cause, {
+      protocol: ctx.protocol, requestId: ctx.requestId, at: now, refundId: refund?.refundId ?? null,
+    }));
+    return { order: next, changed: true, refund };
+  });
+}
+
+/** The refund a reverse or void performs: the whole unrefunded amount, settled at once, invisible to refund queries. */
+async function refundInFull(tx: StoreTx, ctx: OperationContext, order: Order, now: number, cause: RefundCause) {
+  const refund: Refund = {
+    refundId: ctx.ids.refundId(now),
+    orderId: order.id,
+    mchid: order.mchid,
+    outRefundNo: null,
+    amount: order.amount - order.refundedAmount,
+    currency: order.currency,
+    status: 'SUCCESS',
+    cause,
+    reason: cause,
+    notifyUrl: null,
+    fingerprint: '',
+    protocol: ctx.protocol,
+    createdAt: now,
+    settleAt: now,
+    successAt: now,
+  };
+  await tx.insertRefund(refund);
+  return refund;
+}

@@ -1,0 +1,60 @@
+import { CoreError } from '../core/errors.ts';
+import { businessNow, type Merchant } from '../core/merchant.ts';
+import type { Order } from '../core/order.ts';
+import { timedTransition } from '../core/policy.ts';
+import type { OrderRef, StoreTx } from '../core/ports.ts';
+import { historyEntry, moveOrder, settledRefund } from '../core/transition.ts';
+import type { OperationContext } from './context.ts';
+
+export interface LockedOrder {
+  readonly merchant: Merchant;
+  readonly order: Order;
+  /** Business time of the order's merchant. */
+  readonly now: number;
+}
+
+export async function merchantOrThrow(tx: StoreTx, mchid: string): Promise<Merchant> {
+  const merchant = await tx.getMerchant(mchid);
+  if (!merchant) throw new CoreError('MERCHANT_NOT_FOUND', `merchant ${mchid} does not exist`);
+  return merchant;
+}
+
+/**
+ * Loads and locks an order, then applies what time has done to it (expiry, the payer's answer, refund
+ * settlement) so that every decision sees the order as it is now. Throws ORDER_NOT_FOUND.
+ */
+export async function lockCurrentOrder(tx: StoreTx, ctx: OperationContext, ref: OrderRef): Promise<LockedOrder> {
+  const merchant = await merchantOrThrow(tx, ref.mchid);
+  const found = await tx.lockOrder(ref);
+  if (!found) throw new CoreError('ORDER_NOT_FOUND', 'order does not exist');
+  const now = businessNow(merchant, ctx.clock.now());
+  const order = await catchUpWithTime(tx, found, now);
+  return { merchant, order, now };
+}
+
+/** Persists the transitions time alone has caused on a locked order. */
+export async function catchUpWithTime(tx: StoreTx, order: Order, now: number): Promise<Order> {
+  let current = order;
+  for (let t = timedTransition(current, now); t; t = timedTransition(current, now)) {
+    const from = current.state;
+    current = moveOrder(current, t.to, t.at, t.to === 'PAYERROR' ? { failure: 'PAYER_ABANDONED' } : {});
+    await tx.updateOrder(current);
+    await tx.appendHistory(historyEntry(current, from, t.cause, { protocol: 'system', requestId: null, at: t.at }));
+  }
+  if (current.refundCount > 0) {
+    for (const refund of await tx.listRefunds(current.id)) {
+      const settled = settledRefund(refund, now);
+      if (settled) await tx.updateRefund(settled);
+    }
+  }
+  return current;
+}
+
+/** Runs `decide` on the locked, current order inside one transaction. */
+export function withCurrentOrder<T>(
+  ctx: OperationContext,
+  ref: OrderRef,
+  decide: (tx: StoreTx, locked: LockedOrder) => Promise<T>,
+): Promise<T> {
+  return ctx.store.transaction(async (tx) => decide(tx, await lockCurrentOrder(tx, ctx, ref)));
+}

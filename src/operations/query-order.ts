@@ -1,0 +1,22 @@
+import { CoreError } from '../core/errors.ts';
+import { businessNow } from '../core/merchant.ts';
+import type { Order } from '../core/order.ts';
+import { timedTransition } from '../core/policy.ts';
+import type { OrderRef } from '../core/ports.ts';
+import type { OperationContext } from './context.ts';
+import { lockCurrentOrder, merchantOrThrow } from './locked-order.ts';
+
+/**
+ * The order as it is now. Reads without a lock; only when time has changed the order (expiry, the payer's
+ * answer) does it take the lock and record that change first.
+ */
+export async function queryOrder(ctx: OperationContext, ref: OrderRef): Promise<Order> {
+  const stale = await ctx.store.read(async (tx) => {
+    const merchant = await merchantOrThrow(tx, ref.mchid);
+    const order = await tx.lockOrder(ref);
+    if (!order) throw new CoreError('ORDER_NOT_FOUND', 'order does not exist');
+    return timedTransition(order, businessNow(merchant, ctx.clock.now())) ? null : order;
+  });
+  if (stale) return stale;
+  return ctx.store.transaction(async (tx) => (await lockCurrentOrder(tx, ctx, ref)).order);
+}

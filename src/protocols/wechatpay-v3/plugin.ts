@@ -1,0 +1,140 @@
+/**
+ * The APIv3 dialect as one encapsulated Fastify plugin: raw-body parser (signatures need the exact bytes),
+ * authentication, response signing, error rendering, and the route modules.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { isCoreError } from '../../core/errors.ts';
+import type { Merchant } from '../../core/merchant.ts';
+import type { OperationContext } from '../../operations/context.ts';
+import type { GatewayDeps } from '../../server-deps.ts';
+import { parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
+import { MAX_BODY_BYTES } from './body.ts';
+import { V3Error, v3ErrorOf } from './errors.ts';
+import { platformKeyFor, signatureHeaders, type PlatformKey } from './response-signing.ts';
+import { certificateRoutes } from './routes/certificates.ts';
+import { refundRoutes } from './routes/refunds.ts';
+import { transactionRoutes } from './routes/transactions.ts';
+
+/** What authentication established about the caller, available to every route. */
+export interface V3Caller {
+  readonly merchant: Merchant;
+  readonly platformKey: PlatformKey;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    v3Caller: V3Caller | null;
+    /** Upper-case hex request id, echoed in `Request-ID` and recorded in the order history. */
+    tradegateRequestId: string;
+  }
+}
+
+/** The caller, after authentication has run (routes are only reached authenticated). */
+export function callerOf(request: FastifyRequest): V3Caller {
+  if (!request.v3Caller) throw new V3Error(401, { code: 'SIGN_ERROR', message: '签名错误' });
+  return request.v3Caller;
+}
+
+export function rawBody(request: FastifyRequest): string {
+  return Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+}
+
+export function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
+  return { store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId };
+}
+
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
+}
+
+function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', nonce = ''): V3Error {
+  const target = request.raw.url ?? request.url;
+  const message = requestMessage(request.method, target, timestamp, nonce, rawBody(request));
+  return new V3Error(401, {
+    code: 'SIGN_ERROR',
+    message: '签名错误,请检查后再试',
+    detail: {
+      field: 'signature',
+      location: 'authorization',
+      detail: { issue },
+      sign_information: {
+        method: request.method,
+        url: target,
+        sign_message_length: Buffer.byteLength(message),
+        truncated_sign_message: Buffer.from(message).subarray(0, 128).toString('utf8'),
+      },
+    },
+  });
+}
+
+async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise<void> {
+  const parsed = parseAuthorization(request.headers.authorization);
+  if (!parsed.ok) throw signError(request, parsed.issue);
+  const auth = parsed.value;
+  const merchant = await deps.store.getMerchant(auth.mchid);
+  if (!merchant?.secrets) throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
+  const wallNow = deps.clock.now();
+  const issue = await verifyRequestSignature(
+    auth,
+    { method: request.method, target: request.raw.url ?? request.url, body: rawBody(request) },
+    merchant.secrets,
+    wallNow,
+    merchant.settings.lenientEmptyBodySignature,
+  );
+  if (issue) throw signError(request, issue, auth.timestamp, auth.nonceStr);
+  // A nonce may be used once within the timestamp window; remembered only after the signature proved the caller.
+  const fresh = await deps.store.rememberNonce(merchant.mchid, auth.nonceStr, wallNow + 2 * TIMESTAMP_WINDOW_SECONDS * 1000, wallNow);
+  if (!fresh) throw signError(request, 'nonce invalid', auth.timestamp, auth.nonceStr);
+  const requested = request.headers['wechatpay-serial'];
+  request.v3Caller = {
+    merchant,
+    platformKey: platformKeyFor(merchant.secrets, merchant.settings, typeof requested === 'string' ? requested : undefined),
+  };
+}
+
+export function wechatpayV3Plugin(deps: GatewayDeps) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+    app.decorateRequest('v3Caller', null);
+
+    app.addHook('onRequest', async (request) => {
+      request.v3Caller = null;
+    });
+    app.addHook('preHandler', async (request) => authenticate(deps, request));
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      reply.header('Request-ID', request.tradegateRequestId);
+      const caller = request.v3Caller;
+      if (!caller) return payload;
+      const body = typeof payload === 'string' ? payload : payload === undefined || payload === null ? '' : String(payload);
+      const headers = await signatureHeaders(body, caller.platformKey, deps.clock.now());
+      for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+      return payload;
+    });
+
+    app.setErrorHandler((error, request, reply) => {
+      if (error instanceof V3Error) return sendJson(reply, error.status, error.body);
+      if (isCoreError(error)) {
+        const v3 = v3ErrorOf(error.code);
+        return sendJson(reply, v3.status, v3.body);
+      }
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 413) return sendJson(reply, 413, { code: 'PARAM_ERROR', message: '请求体过大' });
+      if (status && status >= 400 && status < 500) return sendJson(reply, 400, { code: 'PARAM_ERROR', message: '请求格式错误' });
+      request.log.error({ err: error }, 'unexpected error');
+      return sendJson(reply, 500, { code: 'SYSTEM_ERROR', message: '系统错误' });
+    });
+
+    app.setNotFoundHandler((_request, reply) => sendJson(reply, 404, { code: 'NOT_FOUND', message: '资源不存在' }));
+
+    await app.register(transactionRoutes(deps));
+    await app.register(refundRoutes(deps));
+    await app.register(certificateRoutes(deps));
+  };
+}
+
+export function newRequestId(): string {
+  return randomBytes(16).toString('hex').toUpperCase();
+}

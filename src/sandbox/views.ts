@@ -1,0 +1,40 @@
+/** The sandbox's own view of an order: every fact, its refunds (including reverse/void refunds) and its history. */
+import type { Order } from '../core/order.ts';
+import type { GatewayDeps } from '../server-deps.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export async function sandboxOrderView(deps: GatewayDeps, order: Order): Promise<Record<string, unknown>> {
+  const { refunds, history } = await deps.store.read(async (tx) => ({
+    refunds: await tx.listRefunds(order.id),
+    history: await tx.listHistory(order.id),
+  }));
+  return {
+    mchid: order.mchid,
+    out_trade_no: order.outTradeNo,
+    transaction_id: order.transactionId,
+    trade_type: order.tradeType,
+    state: order.state,
+    amount: order.amount,
+    currency: order.currency,
+    refunded_amount: order.refundedAmount,
+    created_at: iso(order.createdAt),
+    expires_at: iso(order.expiresAt),
+    paid_at: iso(order.paidAt),
+    failure: order.failure,
+    protocol: order.protocol,
+    refunds: refunds.map((r) => ({
+      refund_id: r.refundId,
+      out_refund_no: r.outRefundNo,
+      amount: r.amount,
+      currency: r.currency,
+      status: r.status,
+      cause: r.cause,
+      created_at: iso(r.createdAt),
+      success_at: iso(r.successAt),
+    })),
+    history: history.map((h) => ({
+      from: h.from, to: h.to, cause: h.cause, protocol: h.protocol, request_id: h.requestId, at: iso(h.at), refund_id: h.refundId,
+    })),
+  };
+}

@@ -1,0 +1,122 @@
+import type { Database, SqlClient } from './database.ts';
+
+/** Versioned schema. Append only: a released migration is never edited. */
+const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'orders, refunds, history, merchants, nonces, outbox',
+    sql: `
+      CREATE TABLE merchants (
+        mchid text PRIMARY KEY,
+        appid text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('direct','service_provider','sub_merchant')),
+        parent_mchid text REFERENCES merchants(mchid),
+        region text NOT NULL CHECK (region IN ('mainland','global')),
+        settings jsonb NOT NULL,
+        secrets jsonb,
+        clock_offset_ms bigint NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL
+      );
+      CREATE TABLE orders (
+        id text PRIMARY KEY,
+        mchid text NOT NULL REFERENCES merchants(mchid),
+        out_trade_no text NOT NULL,
+        transaction_id text UNIQUE,
+        trade_type text NOT NULL,
+        state text NOT NULL CHECK (state IN ('NOTPAY','USERPAYING','SUCCESS','REFUND','CLOSED','REVOKED','PAYERROR')),
+        amount bigint NOT NULL CHECK (amount > 0),
+        currency text NOT NULL,
+        description text NOT NULL,
+        attach text,
+        notify_url text,
+        payer_openid text,
+        fingerprint text NOT NULL,
+        protocol text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        paid_at bigint,
+        payer_confirm_at bigint,
+        payer_deadline_at bigint,
+        failure text,
+        refunded_amount bigint NOT NULL DEFAULT 0,
+        refund_count integer NOT NULL DEFAULT 0,
+        extra jsonb NOT NULL DEFAULT '{}',
+        UNIQUE (mchid, out_trade_no),
+        CHECK (refunded_amount >= 0 AND refunded_amount <= amount)
+      );
+      CREATE INDEX orders_due ON orders (expires_at) WHERE state IN ('NOTPAY','USERPAYING');
+      CREATE TABLE refunds (
+        refund_id text PRIMARY KEY,
+        order_id text NOT NULL REFERENCES orders(id),
+        mchid text NOT NULL,
+        out_refund_no text,
+        amount bigint NOT NULL CHECK (amount > 0),
+        currency text NOT NULL,
+        status text NOT NULL,
+        cause text NOT NULL CHECK (cause IN ('refund','reverse','void')),
+        reason text,
+        notify_url text,
+        fingerprint text NOT NULL,
+        protocol text NOT NULL,
+        created_at bigint NOT NULL,
+        settle_at bigint NOT NULL,
+        success_at bigint,
+        UNIQUE (mchid, out_refund_no)
+      );
+      CREATE INDEX refunds_order ON refunds (order_id);
+      CREATE TABLE order_history (
+        id bigserial PRIMARY KEY,
+        order_id text NOT NULL REFERENCES orders(id),
+        from_state text,
+        to_state text NOT NULL,
+        cause text NOT NULL,
+        protocol text NOT NULL,
+        request_id text,
+        at bigint NOT NULL,
+        refund_id text
+      );
+      CREATE INDEX order_history_order ON order_history (order_id, id);
+      CREATE TABLE auth_nonces (
+        mchid text NOT NULL,
+        nonce text NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (mchid, nonce)
+      );
+      CREATE TABLE outbox (
+        id bigserial PRIMARY KEY,
+        mchid text NOT NULL,
+        order_id text NOT NULL REFERENCES orders(id),
+        refund_id text,
+        kind text NOT NULL,
+        protocol text NOT NULL,
+        url text NOT NULL,
+        due_at bigint NOT NULL,
+        status text NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX outbox_pending ON outbox (due_at) WHERE status = 'pending';
+    `,
+  },
+];
+
+/** Brings the schema up to date; safe when several processes start at once (advisory lock on PostgreSQL). */
+export async function migrate(db: Database): Promise<number> {
+  const run = async (client: SqlClient) => {
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => Number(r.version)));
+    let count = 0;
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.exec(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      count++;
+    }
+    return count;
+  };
+  return db.transaction(async (client) => {
+    if (db.kind === 'postgres') await client.query('SELECT pg_advisory_xact_lock(727274)');
+    return run(client);
+  });
+}

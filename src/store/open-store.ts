@@ -1,0 +1,30 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openPglite, openPostgres, type Database } from './database.ts';
+import { migrate } from './migrations.ts';
+import { sqlStore, type SqlStore } from './sql-store.ts';
+
+export interface StoreOptions {
+  /** A PostgreSQL server; when absent the embedded PGlite database in `dataDir` is used. */
+  readonly databaseUrl?: string;
+  readonly dataDir?: string;
+  readonly schema?: string;
+  /** Embedded database kept in memory only (tests). */
+  readonly inMemory?: boolean;
+}
+
+/** Opens the database, brings the schema up to date, and returns the store. */
+export async function openStore(opts: StoreOptions): Promise<SqlStore> {
+  let db: Database;
+  if (opts.databaseUrl) {
+    db = openPostgres({ connectionString: opts.databaseUrl, schema: opts.schema });
+  } else if (opts.inMemory || !opts.dataDir) {
+    db = await openPglite();
+  } else {
+    const dir = join(opts.dataDir, 'pgdata');
+    mkdirSync(dir, { recursive: true });
+    db = await openPglite(dir);
+  }
+  await migrate(db);
+  return sqlStore(db);
+}

@@ -1,0 +1,117 @@
+/** Row ⇄ domain mapping: the only place that knows column names. */
+import type { PaymentFailure } from '../core/errors.ts';
+import type { Merchant } from '../core/merchant.ts';
+import type { HistoryEntry, Order, OrderState, Protocol, Refund } from '../core/order.ts';
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
+export function orderFromRow(r: Row): Order {
+  return {
+    id: String(r.id),
+    mchid: String(r.mchid),
+    outTradeNo: String(r.out_trade_no),
+    transactionId: strOrNull(r.transaction_id),
+    tradeType: r.trade_type as Order['tradeType'],
+    state: r.state as OrderState,
+    amount: num(r.amount),
+    currency: String(r.currency),
+    description: String(r.description),
+    attach: strOrNull(r.attach),
+    notifyUrl: strOrNull(r.notify_url),
+    payerOpenid: strOrNull(r.payer_openid),
+    fingerprint: String(r.fingerprint),
+    protocol: r.protocol as Protocol,
+    createdAt: num(r.created_at),
+    expiresAt: num(r.expires_at),
+    paidAt: numOrNull(r.paid_at),
+    payerConfirmAt: numOrNull(r.payer_confirm_at),
+    payerDeadlineAt: numOrNull(r.payer_deadline_at),
+    failure: strOrNull(r.failure) as PaymentFailure | null,
+    refundedAmount: num(r.refunded_amount),
+    refundCount: num(r.refund_count),
+    extra: json<Record<string, unknown>>(r.extra ?? {}),
+  };
+}
+
+export const ORDER_COLUMNS = [
+  'id', 'mchid', 'out_trade_no', 'transaction_id', 'trade_type', 'state', 'amount', 'currency', 'description', 'attach',
+  'notify_url', 'payer_openid', 'fingerprint', 'protocol', 'created_at', 'expires_at', 'paid_at', 'payer_confirm_at',
+  'payer_deadline_at', 'failure', 'refunded_amount', 'refund_count', 'extra',
+] as const;
+
+export function orderToRow(o: Order): unknown[] {
+  return [
+    o.id, o.mchid, o.outTradeNo, o.transactionId, o.tradeType, o.state, o.amount, o.currency, o.description, o.attach,
+    o.notifyUrl, o.payerOpenid, o.fingerprint, o.protocol, o.createdAt, o.expiresAt, o.paidAt, o.payerConfirmAt,
+    o.payerDeadlineAt, o.failure, o.refundedAmount, o.refundCount, JSON.stringify(o.extra),
+  ];
+}
+
+export function refundFromRow(r: Row): Refund {
+  return {
+    refundId: String(r.refund_id),
+    orderId: String(r.order_id),
+    mchid: String(r.mchid),
+    outRefundNo: strOrNull(r.out_refund_no),
+    amount: num(r.amount),
+    currency: String(r.currency),
+    status: r.status as Refund['status'],
+    cause: r.cause as Refund['cause'],
+    reason: strOrNull(r.reason),
+    notifyUrl: strOrNull(r.notify_url),
+    fingerprint: String(r.fingerprint),
+    protocol: r.protocol as Protocol,
+    createdAt: num(r.created_at),
+    settleAt: num(r.settle_at),
+    successAt: numOrNull(r.success_at),
+  };
+}
+
+export const REFUND_COLUMNS = [
+  'refund_id', 'order_id', 'mchid', 'out_refund_no', 'amount', 'currency', 'status', 'cause', 'reason', 'notify_url',
+  'fingerprint', 'protocol', 'created_at', 'settle_at', 'success_at',
+] as const;
+
+export function refundToRow(f: Refund): unknown[] {
+  return [
+    f.refundId, f.orderId, f.mchid, f.outRefundNo, f.amount, f.currency, f.status, f.cause, f.reason, f.notifyUrl,
+    f.fingerprint, f.protocol, f.createdAt, f.settleAt, f.successAt,
+  ];
+}
+
+export function historyFromRow(r: Row): HistoryEntry {
+  return {
+    orderId: String(r.order_id),
+    from: strOrNull(r.from_state) as OrderState | null,
+    to: r.to_state as OrderState,
+    cause: String(r.cause),
+    protocol: r.protocol as Protocol,
+    requestId: strOrNull(r.request_id),
+    at: num(r.at),
+    refundId: strOrNull(r.refund_id),
+  };
+}
+
+export function merchantFromRow(r: Row): Merchant {
+  return {
+    mchid: String(r.mchid),
+    appid: String(r.appid),
+    kind: r.kind as Merchant['kind'],
+    parentMchid: strOrNull(r.parent_mchid),
+    region: r.region as Merchant['region'],
+    settings: json<Merchant['settings']>(r.settings),
+    secrets: r.secrets === null || r.secrets === undefined ? null : json<NonNullable<Merchant['secrets']>>(r.secrets),
+    clockOffsetMs: num(r.clock_offset_ms),
+    createdAt: num(r.created_at),
+  };
+}
+
+/** `$1, $2, …` for n values starting at `from`. */
+export function placeholders(n: number, from = 1): string {
+  return Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
+}

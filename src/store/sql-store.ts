@@ -1,0 +1,125 @@
+import type { Merchant } from '../core/merchant.ts';
+import type { HistoryEntry, Order, Refund } from '../core/order.ts';
+import type { MerchantStore, OrderRef, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
+import type { DueOrderSource } from '../operations/sweep-orders.ts';
+import type { Database, SqlClient } from './database.ts';
+import {
+  historyFromRow, merchantFromRow, ORDER_COLUMNS, orderFromRow, orderToRow, placeholders, REFUND_COLUMNS, refundFromRow, refundToRow,
+} from './rows.ts';
+
+const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
+  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`;
+const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`;
+const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
+  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
+const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
+
+function orderWhere(ref: OrderRef): [string, unknown[]] {
+  if ('outTradeNo' in ref) return ['mchid = $1 AND out_trade_no = $2', [ref.mchid, ref.outTradeNo]];
+  if ('transactionId' in ref) return ['mchid = $1 AND transaction_id = $2', [ref.mchid, ref.transactionId]];
+  return ['mchid = $1 AND id = $2', [ref.mchid, ref.orderId]];
+}
+
+/** The StoreTx of one SQL transaction (or of a lock-free read when `lock` is false). */
+function sqlTx(c: SqlClient, lock: boolean): StoreTx {
+  return {
+    async getMerchant(mchid) {
+      const { rows } = await c.query('SELECT * FROM merchants WHERE mchid = $1', [mchid]);
+      return rows[0] ? merchantFromRow(rows[0]) : null;
+    },
+    async insertOrder(order) {
+      const { rows } = await c.query(ORDER_INSERT, orderToRow(order));
+      return rows.length === 1;
+    },
+    async lockOrder(ref) {
+      const [where, params] = orderWhere(ref);
+      const { rows } = await c.query(`SELECT * FROM orders WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, params);
+      return rows[0] ? orderFromRow(rows[0]) : null;
+    },
+    async updateOrder(order) {
+      await c.query(ORDER_UPDATE, orderToRow(order));
+    },
+    async listRefunds(orderId) {
+      const { rows } = await c.query('SELECT * FROM refunds WHERE order_id = $1 ORDER BY created_at, refund_id', [orderId]);
+      return rows.map(refundFromRow);
+    },
+    async findRefund(mchid, ref) {
+      const [col, val] = 'outRefundNo' in ref ? ['out_refund_no', ref.outRefundNo] : ['refund_id', ref.refundId];
+      const { rows } = await c.query(`SELECT * FROM refunds WHERE mchid = $1 AND ${col} = $2`, [mchid, val]);
+      return rows[0] ? refundFromRow(rows[0]) : null;
+    },
+    async insertRefund(refund) {
+      const { rows } = await c.query(REFUND_INSERT, refundToRow(refund));
+      return rows.length === 1;
+    },
+    async updateRefund(refund) {
+      await c.query(REFUND_UPDATE, [refund.refundId, refund.status, refund.successAt]);
+    },
+    async appendHistory(e: HistoryEntry) {
+      await c.query(
+        `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId],
+      );
+    },
+    async listHistory(orderId) {
+      const { rows } = await c.query('SELECT * FROM order_history WHERE order_id = $1 ORDER BY id', [orderId]);
+      return rows.map(historyFromRow);
+    },
+    async enqueueNotification(e: OutboxEvent) {
+      await c.query(
+        `INSERT INTO outbox (mchid, order_id, refund_id, kind, protocol, url, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+        [e.mchid, e.orderId, e.refundId, e.kind, e.protocol, e.url, e.dueAt],
+      );
+    },
+  };
+}
+
+export type SqlStore = Store & MerchantStore & DueOrderSource & { readonly db: Database };
+
+/** The PostgreSQL order store (server or PGlite): every write goes through one transaction. */
+export function sqlStore(db: Database): SqlStore {
+  return {
+    db,
+    transaction: (fn) => db.transaction((c) => fn(sqlTx(c, true))),
+    read: (fn) => fn(sqlTx(db, false)),
+    async insertMerchant(m: Merchant) {
+      await db.query(
+        `INSERT INTO merchants (mchid, appid, kind, parent_mchid, region, settings, secrets, clock_offset_ms, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [m.mchid, m.appid, m.kind, m.parentMchid, m.region, JSON.stringify(m.settings),
+          m.secrets ? JSON.stringify(m.secrets) : null, m.clockOffsetMs, m.createdAt],
+      );
+    },
+    getMerchant: (mchid) => sqlTx(db, false).getMerchant(mchid),
+    async listMerchants() {
+      const { rows } = await db.query('SELECT * FROM merchants ORDER BY created_at, mchid');
+      return rows.map(merchantFromRow);
+    },
+    async advanceClock(mchid, ms) {
+      const { rows } = await db.query<{ clock_offset_ms: number }>(
+        'UPDATE merchants SET clock_offset_ms = clock_offset_ms + $2 WHERE mchid = $1 RETURNING clock_offset_ms', [mchid, ms]);
+      return rows[0] ? Number(rows[0].clock_offset_ms) : null;
+    },
+    async rememberNonce(mchid, nonce, expiresAt, now) {
+      const { rows } = await db.query(
+        `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
+         RETURNING nonce`, [mchid, nonce, expiresAt, now]);
+      return rows.length === 1;
+    },
+    async dueOrders(wallNow, limit) {
+      const { rows } = await db.query<{ mchid: string; id: string }>(
+        `SELECT o.mchid, o.id FROM orders o JOIN merchants m ON m.mchid = o.mchid
+         WHERE (o.state = 'NOTPAY' AND o.expires_at < $1 + m.clock_offset_ms)
+            OR (o.state = 'USERPAYING' AND (o.payer_deadline_at <= $1 + m.clock_offset_ms OR o.payer_confirm_at <= $1 + m.clock_offset_ms))
+         LIMIT $2`, [wallNow, limit]);
+      return rows.map((r) => ({ mchid: r.mchid, orderId: r.id }));
+    },
+  };
+}
+
+/** Deletes nonces past their lifetime (they can no longer be replayed: the timestamp window refuses them). */
+export async function purgeNonces(db: Database, now: number): Promise<void> {
+  await db.query('DELETE FROM auth_nonces WHERE expires_at < $1', [now]);
+}

@@ -1,0 +1,100 @@
+/**
+ * The cancellation matrix of cancellation-semantics.md §3, cell by cell, as core decisions. The wire answer of
+ * each decision is tested per dialect in the protocol tests.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { OrderState, TradeType } from '../../src/core/order.ts';
+import { decideClose, decideReverse, decideVoid, timedTransition, type Decision } from '../../src/core/policy.ts';
+import { RULES, rulesFor } from '../../src/core/rules.ts';
+import { anOrder, DAY, MINUTE, SECOND, T0 } from '../helpers/orders.ts';
+
+type Timing = 'too early' | 'within' | 'past';
+type Expect = string; // 'refuse:CODE' | 'unchanged' | '→STATE' | '→STATE+refund'
+
+function show(d: Decision): Expect {
+  if (d.kind === 'refuse') return `refuse:${d.error}`;
+  if (d.kind === 'unchanged') return 'unchanged';
+  return `→${d.to}${d.refundAll ? '+refund' : ''}`;
+}
+
+/** Business time at which an order created at T0 has the given timing for the operation's window. */
+const at = {
+  close: { 'too early': T0 + 5 * MINUTE - 1, within: T0 + 5 * MINUTE, past: T0 + 8 * DAY },
+  reverse: { 'too early': T0 + 15 * SECOND - 1, within: T0 + 15 * SECOND, past: T0 + 7 * DAY + 1 },
+  void: { 'too early': T0 + 15 * SECOND - 1, within: T0 + 15 * SECOND, past: T0 + DAY + 1 },
+};
+
+// [row, state, timing, tradeType, V2C, V3C, reverse (V2R/V3R/GR), PV]
+const MATRIX: [number, OrderState, Timing, TradeType, Expect, Expect, Expect, Expect][] = [
+  [1, 'NOTPAY', 'too early', 'NATIVE', 'refuse:TOO_EARLY', 'refuse:TOO_EARLY', 'refuse:TOO_EARLY', 'refuse:TOO_EARLY'],
+  [2, 'NOTPAY', 'within', 'NATIVE', '→CLOSED', '→CLOSED', '→CLOSED', '→REVOKED'],
+  [2, 'NOTPAY', 'within', 'MICROPAY', 'refuse:USE_REVERSE', 'refuse:USE_REVERSE', '→REVOKED', '→REVOKED'],
+  [4, 'USERPAYING', 'too early', 'MICROPAY', 'refuse:USER_PAYING', 'refuse:USER_PAYING', 'refuse:TOO_EARLY', 'refuse:TOO_EARLY'],
+  [5, 'USERPAYING', 'within', 'MICROPAY', 'refuse:USER_PAYING', 'refuse:USER_PAYING', 'refuse:USER_PAYING', 'refuse:USER_PAYING'],
+  [7, 'SUCCESS', 'too early', 'MICROPAY', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', 'refuse:TOO_EARLY', 'refuse:TOO_EARLY'],
+  [7, 'SUCCESS', 'too early', 'NATIVE', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', 'refuse:USE_REFUND', 'refuse:USE_REFUND'],
+  [8, 'SUCCESS', 'within', 'MICROPAY', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', '→REVOKED+refund', '→REVOKED+refund'],
+  [8, 'SUCCESS', 'within', 'NATIVE', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', 'refuse:USE_REFUND', 'refuse:USE_REFUND'],
+  [9, 'SUCCESS', 'past', 'MICROPAY', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', 'refuse:WINDOW_EXPIRED', 'refuse:WINDOW_EXPIRED'],
+  [9, 'SUCCESS', 'past', 'NATIVE', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', 'refuse:USE_REFUND', 'refuse:USE_REFUND'],
+  [10, 'REFUND', 'within', 'MICROPAY', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', 'refuse:USE_REFUND', 'refuse:USE_REFUND'],
+  [10, 'REFUND', 'past', 'NATIVE', 'refuse:ORDER_PAID', 'refuse:ORDER_PAID', 'refuse:USE_REFUND', 'refuse:USE_REFUND'],
+  [11, 'CLOSED', 'within', 'NATIVE', 'refuse:ORDER_CLOSED', 'unchanged', 'unchanged', 'unchanged'],
+  [11, 'CLOSED', 'past', 'NATIVE', 'refuse:ORDER_CLOSED', 'unchanged', 'unchanged', 'unchanged'],
+  [12, 'REVOKED', 'within', 'MICROPAY', 'refuse:ORDER_REVOKED', 'refuse:ORDER_REVOKED', 'unchanged', 'unchanged'],
+  [13, 'PAYERROR', 'too early', 'NATIVE', 'refuse:TOO_EARLY', 'refuse:TOO_EARLY', 'refuse:TOO_EARLY', 'unchanged'],
+  [13, 'PAYERROR', 'too early', 'MICROPAY', 'refuse:USE_REVERSE', 'refuse:USE_REVERSE', 'refuse:TOO_EARLY', 'unchanged'],
+  [14, 'PAYERROR', 'within', 'MICROPAY', 'refuse:USE_REVERSE', 'refuse:USE_REVERSE', '→REVOKED', 'unchanged'],
+  [14, 'PAYERROR', 'within', 'NATIVE', '→CLOSED', '→CLOSED', '→CLOSED', 'unchanged'],
+  [15, 'PAYERROR', 'past', 'MICROPAY', 'refuse:USE_REVERSE', 'refuse:USE_REVERSE', 'refuse:WINDOW_EXPIRED', 'unchanged'],
+  [15, 'PAYERROR', 'past', 'NATIVE', '→CLOSED', '→CLOSED', 'refuse:WINDOW_EXPIRED', 'unchanged'],
+];
+
+describe('cancellation matrix (cancellation-semantics.md §3)', () => {
+  for (const [row, state, timing, tradeType, v2c, v3c, reverse, pv] of MATRIX) {
+    test(`row ${row}: ${state} ${tradeType} ${timing}`, () => {
+      // A NOTPAY order is never "past" for close: it has expired by then; the lazy expiry is tested separately.
+      const order = anOrder(state, tradeType, { expiresAt: Number.MAX_SAFE_INTEGER });
+      assert.equal(show(decideClose(order, at.close[timing], RULES.wechatV2)), v2c, 'V2C');
+      assert.equal(show(decideClose(order, at.close[timing], RULES.wechatV3)), v3c, 'V3C');
+      assert.equal(show(decideReverse(order, at.reverse[timing], RULES.wechatV3)), reverse, 'reverse');
+      assert.equal(show(decideVoid(order, at.void[timing], RULES.paycloud)), pv, 'PV');
+    });
+  }
+
+  test('row 3: a NOTPAY order past its window for void (long expires) is refused as expired', () => {
+    const order = anOrder('NOTPAY', 'NATIVE', { expiresAt: T0 + 30 * DAY });
+    assert.equal(show(decideVoid(order, T0 + DAY + 1, RULES.paycloud)), 'refuse:WINDOW_EXPIRED');
+  });
+
+  test('boundaries are inclusive on the allowed side', () => {
+    assert.equal(show(decideReverse(anOrder('SUCCESS', 'MICROPAY'), T0 + 7 * DAY, RULES.wechatV3)), '→REVOKED+refund');
+    assert.equal(show(decideVoid(anOrder('NOTPAY'), T0 + DAY, RULES.paycloud)), '→REVOKED');
+    assert.equal(show(decideClose(anOrder('NOTPAY'), T0 + 5 * MINUTE, RULES.wechatV2)), '→CLOSED');
+  });
+
+  test('strictTiming=false turns "too early" into the within-window outcome, expiry stays', () => {
+    const lax = rulesFor('wechatV3', { strictTiming: false });
+    assert.equal(show(decideClose(anOrder('NOTPAY'), T0 + SECOND, lax)), '→CLOSED');
+    assert.equal(show(decideReverse(anOrder('SUCCESS', 'MICROPAY'), T0 + SECOND, lax)), '→REVOKED+refund');
+    assert.equal(show(decideReverse(anOrder('SUCCESS', 'MICROPAY'), T0 + 8 * DAY, lax)), 'refuse:WINDOW_EXPIRED');
+  });
+});
+
+describe('what time does to an order', () => {
+  test('NOTPAY past expiry closes at its expiry time', () => {
+    const order = anOrder('NOTPAY', 'NATIVE', { expiresAt: T0 + DAY });
+    assert.equal(timedTransition(order, T0 + DAY), null);
+    assert.deepEqual(timedTransition(order, T0 + DAY + 1), { to: 'CLOSED', at: T0 + DAY, cause: 'expired' });
+  });
+
+  test('a payer who confirms before the prompt times out pays; otherwise PAYERROR at the deadline', () => {
+    const confirming = anOrder('USERPAYING', 'MICROPAY', { payerConfirmAt: T0 + 10 * SECOND });
+    assert.equal(timedTransition(confirming, T0 + 9 * SECOND), null);
+    assert.deepEqual(timedTransition(confirming, T0 + 11 * SECOND), { to: 'SUCCESS', at: T0 + 10 * SECOND, cause: 'payer_confirmed' });
+    const silent = anOrder('USERPAYING', 'MICROPAY');
+    assert.equal(timedTransition(silent, T0 + 29 * SECOND), null);
+    assert.deepEqual(timedTransition(silent, T0 + 31 * SECOND), { to: 'PAYERROR', at: T0 + 30 * SECOND, cause: 'payer_timeout' });
+  });
+});
