@@ -127,7 +127,6 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
       return sendJson(reply, 500, { code: 'SYSTEM_ERROR', message: '系统错误' });
     });
 
-    app.setNotFoundHandler((_request, reply) => sendJson(reply, 404, { code: 'NOT_FOUND', message: '资源不存在' }));
 
     await app.register(transactionRoutes(deps));
     await app.register(refundRoutes(deps));

@@ -1,0 +1,70 @@
+/**
+ * The README's promise: `tradegate start` on an empty data directory provisions a demo merchant and serves
+ * it; a restart on the same directory keeps every order.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { merchantClient, type Credentials } from '../helpers/gateway.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tradegate-cli-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Starts the CLI and resolves with its banner once it listens. */
+function startCli(port: number): Promise<{ child: ChildProcess; banner: string }> {
+  const child = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`no banner in 60 s: ${out} ${err}`)), 60_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('admin token')) {
+        setTimeout(() => { clearTimeout(timer); resolve({ child, banner: out }); }, 100);
+      }
+    });
+    child.stderr!.on('data', (d) => { err += d; });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out} ${err}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+test('first start provisions a demo merchant; a restart keeps its orders', { timeout: 120_000 }, async () => {
+  const port = 18000 + Math.floor(Math.random() * 2000);
+  const first = await startCli(port);
+  const mchid = /mchid=(\d+)/.exec(first.banner)?.[1];
+  assert.ok(mchid, first.banner);
+  const token = /admin token: (\S+)/.exec(first.banner)?.[1];
+  assert.equal(token, readFileSync(join(dataDir, 'admin-token'), 'utf8').trim());
+  const credentials = JSON.parse(readFileSync(join(dataDir, 'merchants', `${mchid}.json`), 'utf8')) as Credentials;
+  assert.equal(credentials.baseUrl, `http://127.0.0.1:${port}/`);
+  const wx = merchantClient(credentials);
+  await wx.v3.pay.transactions.codepay.post({
+    appid: credentials.appid, mchid, description: 'persist', out_trade_no: 'KEEP1',
+    payer: { auth_code: '134567890123456789' }, amount: { total: 1 }, scene_info: { store_info: { out_id: 's' } },
+  });
+  await stop(first.child);
+
+  const second = await startCli(port);
+  try {
+    assert.doesNotMatch(second.banner, /demo merchant/, 'no second demo merchant');
+    const q = await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid }, out_trade_no: 'KEEP1' });
+    assert.equal(q.data.trade_state, 'SUCCESS');
+  } finally {
+    await stop(second.child);
+  }
+});
