@@ -65,6 +65,11 @@ export interface MerchantStore {
   listMerchants(): Promise<Merchant[]>;
   /** Moves a merchant's business clock forward; returns the new offset. */
   advanceClock(mchid: string, ms: number): Promise<number | null>;
+  /**
+   * A gateway-wide secret (the sandbox CA, a PayCloud gateway key pair): the first process to ask creates it,
+   * every other process gets the same value.
+   */
+  gatewaySecret<T>(name: string, create: () => Promise<T>): Promise<T>;
   /** Records a request nonce; false when it was seen within its lifetime (a replay). */
   rememberNonce(mchid: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
 }

@@ -23,6 +23,8 @@ export interface NewOrder {
   readonly timeExpire: number | null;
   readonly fingerprint: string;
   readonly extra: Readonly<Record<string, unknown>>;
+  /** Dialects that number orders at creation (PayCloud trans_no) pass the id; WeChat assigns it at payment. */
+  readonly transactionId?: string;
 }
 
 export interface CreatedOrder {
@@ -38,7 +40,7 @@ export function buildOrder(ctx: OperationContext, input: NewOrder, now: number, 
     id: ctx.ids.orderId(),
     mchid: input.mchid,
     outTradeNo: input.outTradeNo,
-    transactionId: null,
+    transactionId: input.transactionId ?? null,
     tradeType: input.tradeType,
     state: 'NOTPAY',
     amount: input.amount,

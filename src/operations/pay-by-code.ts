@@ -46,7 +46,7 @@ export function payByCode(
   return ctx.store.transaction(async (tx) => {
     const merchant = await merchantOrThrow(tx, input.mchid);
     const now = businessNow(merchant, ctx.clock.now());
-    const created = { ...buildOrder(ctx, input, now, ruleSet), transactionId: ctx.ids.transactionId(now) };
+    const created = { ...buildOrder(ctx, input, now, ruleSet), transactionId: input.transactionId ?? ctx.ids.transactionId(now) };
     const existing = await insertOrReplay(tx, ctx, created);
     if (existing) {
       if (existing.state === 'NOTPAY') throw new CoreError('PAYMENT_FAILED', 'order is waiting for a payer');

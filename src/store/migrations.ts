@@ -98,6 +98,17 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE INDEX outbox_pending ON outbox (due_at) WHERE status = 'pending';
     `,
   },
+  {
+    version: 2,
+    name: 'gateway-wide secrets (sandbox CA, PayCloud gateway key) shared by every process',
+    sql: `
+      CREATE TABLE gateway_secrets (
+        name text PRIMARY KEY,
+        value jsonb NOT NULL,
+        created_at bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Brings the schema up to date; safe when several processes start at once (advisory lock on PostgreSQL). */

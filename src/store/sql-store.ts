@@ -101,6 +101,18 @@ export function sqlStore(db: Database): SqlStore {
         'UPDATE merchants SET clock_offset_ms = clock_offset_ms + $2 WHERE mchid = $1 RETURNING clock_offset_ms', [mchid, ms]);
       return rows[0] ? Number(rows[0].clock_offset_ms) : null;
     },
+    async gatewaySecret<T>(name: string, create: () => Promise<T>): Promise<T> {
+      const read = async () => {
+        const { rows } = await db.query<{ value: unknown }>('SELECT value FROM gateway_secrets WHERE name = $1', [name]);
+        return rows[0] ? ((typeof rows[0].value === 'string' ? JSON.parse(rows[0].value) : rows[0].value) as T) : undefined;
+      };
+      const existing = await read();
+      if (existing !== undefined) return existing;
+      const value = await create();
+      await db.query('INSERT INTO gateway_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
+        [name, JSON.stringify(value), Date.now()]);
+      return (await read()) as T;
+    },
     async rememberNonce(mchid, nonce, expiresAt, now) {
       const { rows } = await db.query(
         `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
