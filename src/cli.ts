@@ -18,6 +18,8 @@ program.command('start')
   .option('--database-url <url>', 'PostgreSQL server, e.g. postgres://user@host/db (or DATABASE_URL)')
   .option('--admin-token <token>', 'sandbox admin token (or TRADEGATE_ADMIN_TOKEN; else generated)')
   .option('--log-level <level>', 'pino log level')
+  .option('--tls-port <port>', 'HTTPS port (mutual TLS for APIv2 /secapi/*; default 8443)')
+  .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate')
   .action(async (flags: StartFlags) => {
     const config = loadConfig(flags);
     const gateway = await startGateway({
@@ -28,8 +30,14 @@ program.command('start')
       adminToken: config.adminToken,
       logLevel: config.logLevel,
       provisionDemo: true,
+      tlsPort: config.tlsPort,
+      allowInsecureSecapi: config.allowInsecureSecapi,
     });
     const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
+    lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);
+    if (config.allowInsecureSecapi) {
+      process.stderr.write('tradegate: warning: --allow-insecure-secapi serves /secapi/* over plain HTTP without a client certificate; the real gateway never does\n');
+    }
     lines.push(`  admin token: ${gateway.adminToken}  (sandbox API: Authorization: Bearer <token>)`);
     if (gateway.demo) {
       lines.push(`  demo merchant mchid=${gateway.demo.merchant.mchid} appid=${gateway.demo.merchant.appid}`);

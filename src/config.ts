@@ -6,6 +6,9 @@ export interface GatewayConfig {
   readonly databaseUrl: string | undefined;
   readonly adminToken: string | undefined;
   readonly logLevel: string;
+  /** HTTPS listener (mutual TLS on APIv2 /secapi/*). */
+  readonly tlsPort: number;
+  readonly allowInsecureSecapi: boolean;
 }
 
 export interface StartFlags {
@@ -15,6 +18,14 @@ export interface StartFlags {
   databaseUrl?: string;
   adminToken?: string;
   logLevel?: string;
+  tlsPort?: string | number;
+  allowInsecureSecapi?: boolean;
+}
+
+function portOf(value: string | number, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid ${name}: ${value}`);
+  return port;
 }
 
 export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -27,5 +38,7 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     databaseUrl: flags.databaseUrl ?? env.DATABASE_URL ?? undefined,
     adminToken: flags.adminToken ?? env.TRADEGATE_ADMIN_TOKEN ?? undefined,
     logLevel: flags.logLevel ?? env.TRADEGATE_LOG_LEVEL ?? 'info',
+    tlsPort: portOf(flags.tlsPort ?? env.TRADEGATE_TLS_PORT ?? 8443, 'TLS port'),
+    allowInsecureSecapi: flags.allowInsecureSecapi ?? ['1', 'true'].includes(env.TRADEGATE_ALLOW_INSECURE_SECAPI ?? ''),
   };
 }

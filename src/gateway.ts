@@ -10,12 +10,23 @@ import type { Merchant } from './core/merchant.ts';
 import { wechatIds } from './core/ids.ts';
 import { systemClock, type Clock } from './core/ports.ts';
 import { sweepOrders } from './operations/sweep-orders.ts';
+import { issueServerCertificate, sandboxCertificateAuthority } from './sandbox/credentials.ts';
 import { sandboxPayer } from './sandbox/payer.ts';
 import { credentialsJson, provisionMerchant } from './sandbox/provision.ts';
-import { buildServer, REDACTED_HEADERS } from './server.ts';
+import { buildServer, REDACTED_HEADERS, type ServerOptions } from './server.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { openStore, type StoreOptions } from './store/open-store.ts';
 import { purgeNonces, type SqlStore } from './store/sql-store.ts';
+import { outboxStore } from './store/outbox-store.ts';
+import type { EncoderRegistry } from './notify/encoder.ts';
+import { startNotificationWorker, type NotificationWorker } from './notify/worker.ts';
+import { globalNotificationEncoder, v3NotificationEncoder } from './protocols/wechatpay-v3/notification-encoder.ts';
+
+/** Which dialect's format a notification takes: the dialect that created the order. */
+const NOTIFICATION_ENCODERS: EncoderRegistry = {
+  'wechatpay-v3': v3NotificationEncoder,
+  'wechatpay-global': globalNotificationEncoder,
+};
 
 export interface GatewayOptions {
   readonly host: string;
@@ -29,6 +40,11 @@ export interface GatewayOptions {
   /** Provision a demo merchant when the database has none (first start). */
   readonly provisionDemo?: boolean;
   readonly sweepIntervalMs?: number;
+  readonly notifyIntervalMs?: number;
+  /** Port of the HTTPS listener (mutual TLS for APIv2 /secapi/*; 0 = any free port); absent: no HTTPS listener. */
+  readonly tlsPort?: number;
+  /** Serve APIv2 /secapi/* over plain HTTP too (quick trials; the real gateway never does). */
+  readonly allowInsecureSecapi?: boolean;
 }
 
 export interface Gateway {
@@ -36,8 +52,12 @@ export interface Gateway {
   readonly store: SqlStore;
   readonly deps: GatewayDeps;
   readonly baseUrl: string;
+  /** The HTTPS listener and its base URL, when `tlsPort` was given. */
+  readonly httpsApp: FastifyInstance | null;
+  readonly httpsBaseUrl: string | null;
   readonly adminToken: string;
   readonly demo: { merchant: Merchant; credentialsPath: string | null } | null;
+  readonly notifier: NotificationWorker;
   close(): Promise<void>;
 }
 
@@ -59,26 +79,50 @@ function writeCredentials(dataDir: string | undefined, mchid: string, credential
   return file;
 }
 
+/**
+ * The HTTPS listener: the same routes as the HTTP one, a server certificate from the sandbox CA shared by every
+ * process on the database, and client certificates requested but not required at the handshake (only /secapi/*
+ * needs one; the APIv2 plugin drops a /secapi/* connection whose certificate does not chain to the CA).
+ */
+async function startHttps(deps: GatewayDeps, serverOptions: ServerOptions, host: string, port: number): Promise<{ app: FastifyInstance; port: number }> {
+  const ca = await sandboxCertificateAuthority(deps.store);
+  const bare = host.replace(/^\[|\]$/g, '');
+  const server = await issueServerCertificate(ca, bare === '0.0.0.0' || bare === '::' ? [] : [bare]);
+  const app = await buildServer(deps, {
+    ...serverOptions,
+    https: { key: server.keyPem, cert: server.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false },
+  });
+  await app.listen({ host, port });
+  const address = app.server.address();
+  return { app, port: typeof address === 'object' && address ? address.port : port };
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const store = await openStore(options.store);
   const clock = options.clock ?? systemClock;
   const deps: GatewayDeps = { store, clock, ids: wechatIds, payer: sandboxPayer };
   const adminToken = loadOrCreateAdminToken(options.dataDir, options.adminToken);
-  const urls = { baseUrl: '' };
-  const app = await buildServer(deps, {
+  const urls: { baseUrl: string; httpsBaseUrl?: string } = { baseUrl: '' };
+  const outbox = outboxStore(store.db);
+  const serverOptions: ServerOptions = {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
+    allowInsecureSecapi: options.allowInsecureSecapi ?? false,
     sandbox: {
       adminToken,
+      outbox,
       urls,
       onMerchantCreated: (merchant, credentials) => void writeCredentials(options.dataDir, merchant.mchid, credentials),
     },
-  });
+  };
+  const app = await buildServer(deps, serverOptions);
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   Object.assign(urls, { baseUrl: `http://${host}:${port}/` });
+  const https = options.tlsPort === undefined ? null : await startHttps(deps, serverOptions, options.host, options.tlsPort);
+  if (https) Object.assign(urls, { httpsBaseUrl: `https://${host}:${https.port}/` });
 
   let demo: Gateway['demo'] = null;
   if (options.provisionDemo && (await store.listMerchants()).length === 0) {
@@ -97,13 +141,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }, options.sweepIntervalMs ?? 1000);
   sweeper.unref();
 
+  const notifier = startNotificationWorker({
+    store, outbox, clock, ids: wechatIds, encoders: NOTIFICATION_ENCODERS,
+    intervalMs: options.notifyIntervalMs, onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
+  });
+
   return {
-    app, store, deps, adminToken, demo,
+    app, store, deps, adminToken, demo, notifier,
     baseUrl: urls.baseUrl,
-    async close() {
+    httpsApp: https?.app ?? null,
+    httpsBaseUrl: urls.httpsBaseUrl ?? null,
+    close: once(async () => {
       clearInterval(sweeper);
+      await notifier.stop();
       await app.close();
+      await https?.app.close();
       await store.db.close();
-    },
+    }),
   };
+}
+
+/** Closing twice (a test's cleanup after an explicit close) is harmless. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= fn());
 }

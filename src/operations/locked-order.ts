@@ -5,6 +5,7 @@ import { timedTransition } from '../core/policy.ts';
 import type { OrderRef, StoreTx } from '../core/ports.ts';
 import { historyEntry, moveOrder, settledRefund } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
+import { queuePaymentNotification } from './notifications.ts';
 
 export interface LockedOrder {
   readonly merchant: Merchant;
@@ -40,6 +41,7 @@ export async function catchUpWithTime(tx: StoreTx, order: Order, now: number): P
     current = moveOrder(current, t.to, t.at, t.to === 'PAYERROR' ? { failure: 'PAYER_ABANDONED' } : {});
     await tx.updateOrder(current);
     await tx.appendHistory(historyEntry(current, from, t.cause, { protocol: 'system', requestId: null, at: t.at }));
+    if (current.state === 'SUCCESS') await queuePaymentNotification(tx, current, t.at);
   }
   if (current.refundCount > 0) {
     for (const refund of await tx.listRefunds(current.id)) {

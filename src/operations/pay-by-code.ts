@@ -7,6 +7,7 @@ import { historyEntry, moveOrder } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
 import { buildOrder, insertOrReplay, type NewOrder } from './create-order.ts';
 import { merchantOrThrow } from './locked-order.ts';
+import { queuePaymentNotification } from './notifications.ts';
 
 /** What the caller of a code payment is told. */
 export type CodePaymentAnswer =
@@ -56,6 +57,7 @@ export function payByCode(
     const next = outcomeOf(created, scenario, now, rules.userPayingTimeout);
     await tx.updateOrder(next.order);
     await tx.appendHistory(historyEntry(next.order, 'NOTPAY', next.cause, { protocol: ctx.protocol, requestId: ctx.requestId, at: now }));
+    if (next.order.state === 'SUCCESS') await queuePaymentNotification(tx, next.order, now);
     return { order: next.order, answer: next.answer, replayed: false };
   });
 }

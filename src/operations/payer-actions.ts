@@ -5,6 +5,7 @@ import type { OrderRef } from '../core/ports.ts';
 import { historyEntry, moveOrder } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder } from './locked-order.ts';
+import { queuePaymentNotification } from './notifications.ts';
 
 /**
  * The payer's side of an order (driven by the sandbox): pay an unpaid order, or answer a password prompt.
@@ -17,11 +18,7 @@ export function payOrder(ctx: OperationContext, ref: OrderRef): Promise<Order> {
     const next = moveOrder(order, 'SUCCESS', now, { transactionId: order.transactionId ?? ctx.ids.transactionId(now) });
     await tx.updateOrder(next);
     await tx.appendHistory(historyEntry(next, order.state, 'payer_paid', { protocol: ctx.protocol, requestId: ctx.requestId, at: now }));
-    if (next.notifyUrl) {
-      await tx.enqueueNotification({
-        mchid: next.mchid, orderId: next.id, refundId: null, kind: 'payment', protocol: next.protocol, url: next.notifyUrl, dueAt: now,
-      });
-    }
+    await queuePaymentNotification(tx, next, now);
     return next;
   });
 }
@@ -33,6 +30,7 @@ export function answerPasswordPrompt(ctx: OperationContext, ref: OrderRef, answe
     if (decision.kind !== 'transition') throw new CoreError(decision.kind === 'refuse' ? decision.error : 'ORDER_PAID');
     const next = moveOrder(order, decision.to, now, answer === 'abandon' ? { failure: 'PAYER_ABANDONED' } : {});
     await tx.updateOrder(next);
+    if (next.state === 'SUCCESS') await queuePaymentNotification(tx, next, now);
     await tx.appendHistory(historyEntry(next, order.state, answer === 'confirm' ? 'payer_confirmed' : 'payer_abandoned', {
       protocol: ctx.protocol, requestId: ctx.requestId, at: now,
     }));

@@ -7,6 +7,7 @@ import { rulesFor, type RuleSetName } from '../core/rules.ts';
 import { historyEntry, moveOrder, settledRefund } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder } from './locked-order.ts';
+import { queueRefundNotification } from './notifications.ts';
 
 export interface RefundCommand {
   readonly order: OrderRef;
@@ -71,6 +72,7 @@ export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: 
     await tx.appendHistory(historyEntry(next, order.state, 'refund', {
       protocol: ctx.protocol, requestId: ctx.requestId, at: now, refundId: refund.refundId,
     }));
+    await queueRefundNotification(tx, next, refund);
     return { order: next, refund, replayed: false };
   });
 }

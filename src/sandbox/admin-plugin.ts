@@ -12,10 +12,12 @@ import { lockCurrentOrder } from '../operations/locked-order.ts';
 import { answerPasswordPrompt, payOrder } from '../operations/payer-actions.ts';
 import type { GatewayDeps } from '../server-deps.ts';
 import { credentialsJson, provisionMerchant, type GatewayUrls, type ProvisionRequest } from './provision.ts';
-import { sandboxOrderView } from './views.ts';
+import { notificationView, sandboxOrderView } from './views.ts';
+import type { OutboxStore } from '../store/outbox-store.ts';
 
 export interface SandboxOptions {
   readonly adminToken: string;
+  readonly outbox: OutboxStore;
   readonly urls: GatewayUrls;
   /** Called after a merchant is provisioned (the CLI writes its credentials file). */
   readonly onMerchantCreated?: (merchant: Merchant, credentials: Record<string, unknown>) => void | Promise<void>;
@@ -116,6 +118,20 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
     app.get<OrderParams>('/sandbox/merchants/:mchid/orders/:no', async (request, reply) => {
       const order = await deps.store.transaction(async (tx) => (await lockCurrentOrder(tx, ctx(request), refOf(request))).order);
       return send(reply, 200, await sandboxOrderView(deps, order));
+    });
+
+    app.get<{ Params: { mchid: string } }>('/sandbox/merchants/:mchid/notifications', async (request, reply) => {
+      await merchantOf(request.params.mchid);
+      const events = await options.outbox.listForMerchant(request.params.mchid);
+      return send(reply, 200, { data: events.map(notificationView) });
+    });
+    app.post<{ Params: { mchid: string; id: string } }>('/sandbox/merchants/:mchid/notifications/:id/redeliver', async (request, reply) => {
+      const merchant = await merchantOf(request.params.mchid);
+      const id = Number(request.params.id);
+      if (!Number.isSafeInteger(id) || !(await options.outbox.redeliver(merchant.mchid, id, deps.clock.now() + merchant.clockOffsetMs))) {
+        throw new AdminError(404, 'NOTIFICATION_NOT_FOUND', `notification ${request.params.id} does not exist`);
+      }
+      return send(reply, 202, { id, status: 'pending' });
     });
 
     const clockView = (merchant: Merchant, offset: number) => {

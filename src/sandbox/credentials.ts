@@ -5,7 +5,17 @@
  */
 import { randomInt } from 'node:crypto';
 import type { MerchantSecrets } from '../core/merchant.ts';
-import { generateRsaKeyPair, serialOf, signCertificate, type KeyPairPem } from './certificate-authority.ts';
+import type { MerchantStore } from '../core/ports.ts';
+import { generateDerKeyPair, type PayCloudApp } from '../store/paycloud-apps.ts';
+import {
+  createCertificateAuthority,
+  generateRsaKeyPair,
+  issueClientCertificate,
+  serialOf,
+  signCertificate,
+  type CertificateAuthority,
+  type KeyPairPem,
+} from './certificate-authority.ts';
 
 export {
   createCertificateAuthority,
@@ -82,4 +92,57 @@ export async function generateMerchantKeys(input: { mchid: string; appid: string
     platformPublicKeyPem: publicKeyKeys.publicKeyPem,
     platformPublicKeyPrivatePem: publicKeyKeys.privateKeyPem,
   };
+}
+
+/**
+ * A merchant's PayCloud app (paycloud-openapi.md §2–§3): an app id in the `wz…` shape of the Cancel order page,
+ * bound to the merchant's own number, with its RSA key pair and the environment's gateway public key, all in
+ * the base64 DER forms the SDKs take.
+ */
+export async function generatePayCloudApp(mchid: string, gatewayPublicKeySpkiBase64: string): Promise<PayCloudApp> {
+  const keys = await generateDerKeyPair();
+  return {
+    appId: `wz${randomFrom('0123456789abcdef', 16)}`,
+    merchantNo: mchid,
+    storeNo: `${mchid}01`,
+    appPrivateKeyPkcs8Base64: keys.privateKeyPkcs8Base64,
+    appPublicKeySpkiBase64: keys.publicKeySpkiBase64,
+    gatewayPublicKeySpkiBase64,
+  };
+}
+
+/** The gateway secret holding the sandbox CA: one per database, so every gateway process trusts the same CA. */
+export const SANDBOX_CA_SECRET = 'sandbox-ca';
+
+/** The sandbox CA (created by the first process that asks) that issues mTLS client and server certificates. */
+export function sandboxCertificateAuthority(store: Pick<MerchantStore, 'gatewaySecret'>): Promise<CertificateAuthority> {
+  return store.gatewaySecret(SANDBOX_CA_SECRET, createCertificateAuthority);
+}
+
+/** A merchant's APIv2 client certificate for `/secapi/*`, as kept in its secrets and handed out in the credentials JSON. */
+export interface ApiV2ClientCertificate {
+  readonly apiV2ClientCertificatePem: string;
+  readonly apiV2ClientKeyPem: string;
+  /** PKCS#12 whose password is the mchid (the convention merchants know). */
+  readonly apiV2ClientP12Base64: string;
+  /** The CA that issued it, which also issues the HTTPS listener's certificate: clients trust it for both. */
+  readonly caCertificatePem: string;
+}
+
+export async function generateApiV2ClientCertificate(ca: CertificateAuthority, mchid: string): Promise<ApiV2ClientCertificate> {
+  const issued = await issueClientCertificate(ca, mchid);
+  return {
+    apiV2ClientCertificatePem: issued.certPem,
+    apiV2ClientKeyPem: issued.keyPem,
+    apiV2ClientP12Base64: issued.p12Base64,
+    caCertificatePem: ca.certPem,
+  };
+}
+
+/** The client certificate fields of a merchant's secrets (absent for merchants provisioned before APIv2 existed). */
+export function apiV2ClientCertificateOf(secrets: MerchantSecrets): ApiV2ClientCertificate | null {
+  const { apiV2ClientCertificatePem, apiV2ClientKeyPem, apiV2ClientP12Base64, caCertificatePem } = secrets;
+  if (typeof apiV2ClientCertificatePem !== 'string' || typeof apiV2ClientKeyPem !== 'string'
+    || typeof apiV2ClientP12Base64 !== 'string' || typeof caCertificatePem !== 'string') return null;
+  return { apiV2ClientCertificatePem, apiV2ClientKeyPem, apiV2ClientP12Base64, caCertificatePem };
 }

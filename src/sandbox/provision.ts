@@ -1,10 +1,17 @@
 /** Provisioning merchants in the sandbox: ids, keys, settings, and the credentials JSON handed to the merchant. */
 import { randomBytes, randomInt } from 'node:crypto';
 import { CoreError } from '../core/errors.ts';
-import { DEFAULT_SETTINGS, type Merchant, type MerchantSettings, type Region } from '../core/merchant.ts';
+import { DEFAULT_SETTINGS, type Merchant, type MerchantKind, type MerchantSecrets, type MerchantSettings, type Region } from '../core/merchant.ts';
 import { isKnownCurrency } from '../core/money.ts';
 import type { Clock, MerchantStore } from '../core/ports.ts';
-import { generateMerchantKeys } from './credentials.ts';
+import { payCloudAppOf, payCloudGatewayKeyPair } from '../store/paycloud-apps.ts';
+import {
+  apiV2ClientCertificateOf,
+  generateApiV2ClientCertificate,
+  generateMerchantKeys,
+  generatePayCloudApp,
+  sandboxCertificateAuthority,
+} from './credentials.ts';
 
 export interface ProvisionRequest {
   readonly mode?: 'direct' | 'service_provider' | 'sub_merchant';
@@ -27,6 +34,7 @@ export function credentialsJson(merchant: Merchant, urls: GatewayUrls): Record<s
     return { ...base, mchid: merchant.mchid, appid: merchant.appid, spMchid: merchant.parentMchid, baseUrl: urls.baseUrl };
   }
   const s = merchant.secrets;
+  const paycloud = payCloudAppOf(merchant);
   return {
     ...base,
     region: merchant.region,
@@ -42,6 +50,8 @@ export function credentialsJson(merchant: Merchant, urls: GatewayUrls): Record<s
     platformPublicKeyId: s.platformPublicKeyId,
     platformPublicKeyPem: s.platformPublicKeyPem,
     platformMode: merchant.settings.platformMode,
+    ...apiV2ClientCertificateOf(s),
+    ...(paycloud ? { paycloud } : {}),
     baseUrl: urls.baseUrl,
     ...(urls.httpsBaseUrl ? { httpsBaseUrl: urls.httpsBaseUrl } : {}),
   };
@@ -57,6 +67,21 @@ function checkSettings(settings: Partial<MerchantSettings>): MerchantSettings {
   if (!Number.isSafeInteger(merged.exchangeRate) || merged.exchangeRate <= 0) throw new RangeError('exchangeRate must be a positive integer (rate × 10^8)');
   if (merged.platformMode !== 'certificate' && merged.platformMode !== 'public_key') throw new RangeError('platformMode must be certificate or public_key');
   return merged;
+}
+
+/**
+ * WeChat keys and the APIv2 mTLS client certificate for every merchant with keys; direct merchants also get a
+ * PayCloud app (both kept in the secrets' extra fields).
+ */
+async function merchantSecrets(store: MerchantStore, kind: MerchantKind, mchid: string, appid: string): Promise<MerchantSecrets> {
+  const payCloudApp = async () => generatePayCloudApp(mchid, (await payCloudGatewayKeyPair(store)).publicKeySpkiBase64);
+  const clientCertificate = async () => generateApiV2ClientCertificate(await sandboxCertificateAuthority(store), mchid);
+  const [keys, paycloud, client] = await Promise.all([
+    generateMerchantKeys({ mchid, appid }),
+    kind === 'direct' ? payCloudApp() : null,
+    clientCertificate(),
+  ]);
+  return { ...keys, ...client, ...(paycloud ? { paycloud } : {}) };
 }
 
 /** Creates a merchant with fresh keys (sub-merchants get none: their provider signs for them). */
@@ -79,7 +104,7 @@ export async function provisionMerchant(store: MerchantStore, clock: Clock, req:
     region: req.region ?? parent?.region ?? 'mainland',
     settings: checkSettings({ ...(req.region === 'global' ? { currency: 'HKD' } : {}), ...req.settings }),
     clockOffsetMs: 0,
-    secrets: kind === 'sub_merchant' ? null : await generateMerchantKeys({ mchid, appid }),
+    secrets: kind === 'sub_merchant' ? null : await merchantSecrets(store, kind, mchid, appid),
     createdAt: clock.now(),
   };
   await store.insertMerchant(merchant);

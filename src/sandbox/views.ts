@@ -1,6 +1,7 @@
 /** The sandbox's own view of an order: every fact, its refunds (including reverse/void refunds) and its history. */
 import type { Order } from '../core/order.ts';
 import type { GatewayDeps } from '../server-deps.ts';
+import type { AttemptRecord, OutboxRow } from '../store/outbox-store.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -35,6 +36,25 @@ export async function sandboxOrderView(deps: GatewayDeps, order: Order): Promise
     })),
     history: history.map((h) => ({
       from: h.from, to: h.to, cause: h.cause, protocol: h.protocol, request_id: h.requestId, at: iso(h.at), refund_id: h.refundId,
+    })),
+  };
+}
+
+/** A notification with every attempt (business time `at`, wall time `wall_at`). */
+export function notificationView(e: OutboxRow & { attemptLog: AttemptRecord[] }): Record<string, unknown> {
+  return {
+    id: e.id,
+    kind: e.kind,
+    protocol: e.protocol,
+    url: e.url,
+    status: e.status,
+    attempts: e.attempts,
+    next_attempt_at: e.status === 'pending' ? iso(e.dueAt) : null,
+    delivered_at: iso(e.deliveredAt),
+    payload: e.payload,
+    attempt_log: e.attemptLog.map((a) => ({
+      attempt: a.attempt, at: iso(a.at), wall_at: iso(a.wallAt), status_code: a.statusCode, response: a.response,
+      error: a.error, duration_ms: a.durationMs, acknowledged: a.acknowledged,
     })),
   };
 }

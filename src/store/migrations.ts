@@ -109,6 +109,29 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'notification delivery: stored payload, leases, attempts',
+    sql: `
+      ALTER TABLE outbox ADD COLUMN payload text;
+      ALTER TABLE outbox ADD COLUMN lease_until bigint;
+      ALTER TABLE outbox ADD COLUMN delivered_at bigint;
+      CREATE TABLE notification_attempts (
+        id bigserial PRIMARY KEY,
+        outbox_id bigint NOT NULL REFERENCES outbox(id),
+        attempt integer NOT NULL,
+        at bigint NOT NULL,
+        wall_at bigint NOT NULL,
+        status_code integer,
+        response text,
+        error text,
+        duration_ms integer NOT NULL,
+        acknowledged boolean NOT NULL
+      );
+      CREATE INDEX notification_attempts_outbox ON notification_attempts (outbox_id, attempt);
+      CREATE INDEX outbox_mchid ON outbox (mchid, id);
+    `,
+  },
 ];
 
 /** Brings the schema up to date; safe when several processes start at once (advisory lock on PostgreSQL). */

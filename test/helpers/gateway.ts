@@ -29,9 +29,16 @@ export interface Credentials {
   [more: string]: unknown;
 }
 
-export async function startTestGateway(database: TestDatabase, clock?: ManualClock): Promise<TestGateway> {
+/** `tls`: also start the HTTPS listener (mutual TLS for APIv2 /secapi/*) on a free port. */
+export interface TestGatewayOptions {
+  readonly tls?: boolean;
+  readonly allowInsecureSecapi?: boolean;
+}
+
+export async function startTestGateway(database: TestDatabase, clock?: ManualClock, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const gateway = await startGateway({
     host: '127.0.0.1', port: 0, store: await database.storeOptions(), adminToken: ADMIN_TOKEN, logLevel: false, clock,
+    ...(options.tls ? { tlsPort: 0 } : {}), allowInsecureSecapi: options.allowInsecureSecapi,
   });
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(new URL(path, gateway.baseUrl), {

@@ -54,7 +54,7 @@ export class BodyReader {
   }
 
   string(name: string, required: true, rule?: StringRule): string;
-  string(name: string, required: false, rule?: StringRule): string | null;
+  string(name: string, required: boolean, rule?: StringRule): string | null;
   string(name: string, required: boolean, rule: StringRule = {}): string | null {
     const v = this.obj[name];
     if (v === undefined || v === null || v === '') {

@@ -10,9 +10,10 @@ import type { OperationContext } from '../../operations/context.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
 import { parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
 import { MAX_BODY_BYTES } from './body.ts';
-import { V3Error, v3ErrorOf } from './errors.ts';
+import { V3Error, v3ErrorOf, type V3Family } from './errors.ts';
 import { platformKeyFor, signatureHeaders, type PlatformKey } from './response-signing.ts';
 import { certificateRoutes } from './routes/certificates.ts';
+import { globalRoutes } from './routes/global.ts';
 import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
 
@@ -117,7 +118,9 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
     app.setErrorHandler((error, request, reply) => {
       if (error instanceof V3Error) return sendJson(reply, error.status, error.body);
       if (isCoreError(error)) {
-        const v3 = v3ErrorOf(error.code);
+        // Global/HK routes declare their error family (their pages spell some codes differently).
+        const family = (request.routeOptions.config as { family?: V3Family } | undefined)?.family ?? 'mainland';
+        const v3 = v3ErrorOf(error.code, family);
         return sendJson(reply, v3.status, v3.body);
       }
       const status = (error as { statusCode?: number }).statusCode;
@@ -128,9 +131,11 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
     });
 
 
-    await app.register(transactionRoutes(deps));
+    await app.register(transactionRoutes(deps, 'direct'));
+    await app.register(transactionRoutes(deps, 'partner'));
     await app.register(refundRoutes(deps));
     await app.register(certificateRoutes(deps));
+    await app.register(globalRoutes(deps));
   };
 }
 

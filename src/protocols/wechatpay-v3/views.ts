@@ -1,6 +1,7 @@
-/** Orders and refunds as APIv3 Mainland JSON (spec §7.3, §7.6). Field order follows the official examples. */
+/** Orders and refunds as APIv3 JSON: Mainland (spec §7.3, §7.6) and Global (spec §8). */
 import type { Order, OrderState, Refund } from '../../core/order.ts';
 import { rfc3339Cst } from '../../lib/time.ts';
+import { scopeFields, type MerchantScope } from './merchant-scope.ts';
 
 export const TRADE_STATE_DESC: Record<OrderState, string> = {
   SUCCESS: '支付成功',
@@ -12,18 +13,15 @@ export const TRADE_STATE_DESC: Record<OrderState, string> = {
   PAYERROR: '支付失败',
 };
 
-export function appidOf(order: Order): string {
-  return typeof order.extra.appid === 'string' ? order.extra.appid : '';
+function payerOf(order: Order, scope: MerchantScope): Record<string, string> {
+  const openid = order.payerOpenid ?? '';
+  return scope.kind === 'direct' ? { openid } : { sp_openid: openid };
 }
 
-/** The query object; payment details appear once the order was paid (SUCCESS, REFUND, or REVOKED after payment). */
-export function orderView(order: Order): Record<string, unknown> {
+/** The Mainland query object; payment details once the order was paid (also when later REVOKED). */
+export function orderView(order: Order, scope: MerchantScope): Record<string, unknown> {
   const paid = order.paidAt !== null;
-  const view: Record<string, unknown> = {
-    appid: appidOf(order),
-    mchid: order.mchid,
-    out_trade_no: order.outTradeNo,
-  };
+  const view: Record<string, unknown> = { ...scopeFields(scope), out_trade_no: order.outTradeNo };
   if (order.transactionId) view.transaction_id = order.transactionId;
   view.trade_type = order.tradeType;
   view.trade_state = order.state;
@@ -32,7 +30,7 @@ export function orderView(order: Order): Record<string, unknown> {
   if (order.attach) view.attach = order.attach;
   if (paid) {
     view.success_time = rfc3339Cst(order.paidAt!);
-    view.payer = { openid: order.payerOpenid ?? '' };
+    view.payer = payerOf(order, scope);
     view.amount = { total: order.amount, payer_total: order.amount, currency: order.currency, payer_currency: order.currency };
   } else {
     view.amount = { total: order.amount, currency: order.currency };
@@ -40,7 +38,40 @@ export function orderView(order: Order): Record<string, unknown> {
   return view;
 }
 
-/** A merchant refund (spec §7.6). */
+/** Payer-currency amount of a Global order: the merchant currency × rate (rate × 10^8, fixed at payment). */
+function payerTotal(amount: number, rate: number): number {
+  return Math.round((amount * rate) / 100_000_000);
+}
+
+export function exchangeRateOf(order: Order, fallback: number): number {
+  return typeof order.extra.exchange_rate === 'number' ? order.extra.exchange_rate : fallback;
+}
+
+/** The Global order object: `id`, multi-currency amount with the exchange rate. */
+export function globalOrderView(order: Order, scope: MerchantScope, rate: number): Record<string, unknown> {
+  const paid = order.paidAt !== null;
+  const view: Record<string, unknown> = { ...scopeFields(scope) };
+  if (order.transactionId) view.id = order.transactionId;
+  view.out_trade_no = order.outTradeNo;
+  view.trade_type = order.tradeType;
+  view.trade_state = order.state;
+  view.trade_state_desc = TRADE_STATE_DESC[order.state];
+  if (paid) view.bank_type = 'OTHERS';
+  if (order.attach) view.attach = order.attach;
+  if (paid) {
+    view.success_time = rfc3339Cst(order.paidAt!);
+    view.payer = payerOf(order, scope);
+  }
+  view.amount = {
+    total: order.amount,
+    currency: order.currency,
+    ...(paid ? { payer_total: payerTotal(order.amount, rate), payer_currency: 'CNY' } : {}),
+    exchange_rate: { type: 'SETTLEMENT_RATE', rate },
+  };
+  return view;
+}
+
+/** A Mainland merchant refund (spec §7.6). */
 export function refundView(refund: Refund, order: Order): Record<string, unknown> {
   const view: Record<string, unknown> = {
     refund_id: refund.refundId,
@@ -67,4 +98,30 @@ export function refundView(refund: Refund, order: Order): Record<string, unknown
   };
   view.promotion_detail = [];
   return view;
+}
+
+const GLOBAL_REFUND_STATUS: Record<Refund['status'], string> = { PROCESSING: 'PROCESSING', SUCCESS: 'SUCCESS', CLOSED: 'REFUNDCLOSE', ABNORMAL: 'ABNORMAL' };
+
+/** A Global refund (spec §8). */
+export function globalRefundView(refund: Refund, order: Order, scope: MerchantScope, rate: number): Record<string, unknown> {
+  return {
+    ...scopeFields(scope),
+    id: refund.refundId,
+    out_refund_no: refund.outRefundNo,
+    transaction_id: order.transactionId,
+    out_trade_no: order.outTradeNo,
+    recv_account: '支付用户零钱',
+    fund_source: 'UNSETTLED_FUNDS',
+    create_time: rfc3339Cst(refund.createdAt),
+    ...(refund.successAt !== null ? { success_time: rfc3339Cst(refund.successAt) } : {}),
+    status: GLOBAL_REFUND_STATUS[refund.status],
+    amount: {
+      refund: refund.amount,
+      total: order.amount,
+      currency: refund.currency,
+      payer_refund: payerTotal(refund.amount, rate),
+      payer_currency: 'CNY',
+      exchange_rate: { type: 'SETTLEMENT_RATE', rate },
+    },
+  };
 }

@@ -8,7 +8,8 @@ import { refundOrder } from '../../../operations/refund-order.ts';
 import type { GatewayDeps } from '../../../server-deps.ts';
 import { BodyReader, OUT_REFUND_NO, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
 import { paramError, v3ErrorOf } from '../errors.ts';
-import { callerOf, operationContext, rawBody, sendJson } from '../plugin.ts';
+import { refundScope } from '../merchant-scope.ts';
+import { operationContext, rawBody, sendJson } from '../plugin.ts';
 import { refundView } from '../views.ts';
 
 /** An unknown order is an unknown resource for the refund API (404 RESOURCE_NOT_EXISTS). */
@@ -22,7 +23,7 @@ export function refundRoutes(deps: GatewayDeps) {
     app.post('/v3/refund/domestic/refunds', async (request, reply) => {
       const json = parseJsonObject(rawBody(request));
       const body = new BodyReader(json);
-      const mchid = callerOf(request).merchant.mchid;
+      const mchid = await refundScope(deps, request, body.string('sub_mchid', false, { max: 32 }));
       const transactionId = body.string('transaction_id', false, { max: 32 });
       const outTradeNo = body.string('out_trade_no', false, { pattern: OUT_TRADE_NO });
       if (!transactionId && !outTradeNo) throw paramError('/out_trade_no', null, 'transaction_id和out_trade_no必须二选一', 'body');
@@ -47,7 +48,8 @@ export function refundRoutes(deps: GatewayDeps) {
     app.get<{ Params: { no: string } }>('/v3/refund/domestic/refunds/:no', async (request, reply) => {
       const outRefundNo = request.params.no;
       if (!OUT_REFUND_NO.test(outRefundNo)) throw paramError('out_refund_no', outRefundNo, 'out_refund_no格式错误', 'url');
-      const mchid = callerOf(request).merchant.mchid;
+      const sub = (request.query as Record<string, unknown>).sub_mchid;
+      const mchid = await refundScope(deps, request, typeof sub === 'string' && sub !== '' ? sub : null);
       const view = await queryRefund(operationContext(deps, request), mchid, { outRefundNo });
       return sendJson(reply, 200, refundView(view.refund, view.order));
     });

@@ -1,0 +1,110 @@
+/**
+ * Delivers outbox events to merchants' notify_url: leases due events, builds the request with the dialect's
+ * encoder, POSTs it off the request path, records every attempt, and schedules the next one on the merchant's
+ * clock. Safe in every gateway process at once; a restart loses nothing (leases expire, rows stay).
+ */
+import { businessNow } from '../core/merchant.ts';
+import type { Clock, IdGenerator } from '../core/ports.ts';
+import type { OperationContext } from '../operations/context.ts';
+import { lockCurrentOrder } from '../operations/locked-order.ts';
+import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
+import type { SqlStore } from '../store/sql-store.ts';
+import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
+
+export interface NotificationWorkerOptions {
+  readonly store: SqlStore;
+  readonly outbox: OutboxStore;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly encoders: EncoderRegistry;
+  readonly intervalMs?: number;
+  /** A merchant that has not answered within this is a failed attempt (WeChat Pay: 5 s). */
+  readonly timeoutMs?: number;
+  readonly batchSize?: number;
+  readonly onError?: (err: unknown) => void;
+}
+
+const LEASE_MS = 60_000;
+const RESPONSE_EXCERPT = 512;
+
+async function subjectOf(o: NotificationWorkerOptions, row: OutboxRow): Promise<NotificationSubject> {
+  const ctx: OperationContext = { store: o.store, clock: o.clock, ids: o.ids, protocol: 'system', requestId: null };
+  // Under the order's lock, so that a refund due now is settled before it is reported.
+  return o.store.transaction(async (tx) => {
+    const { order, merchant } = await lockCurrentOrder(tx, ctx, { mchid: row.mchid, orderId: row.orderId });
+    const refund = row.refundId ? (await tx.listRefunds(order.id)).find((r) => r.refundId === row.refundId) ?? null : null;
+    const signer = merchant.kind === 'sub_merchant' && merchant.parentMchid ? (await tx.getMerchant(merchant.parentMchid)) ?? merchant : merchant;
+    return { kind: row.kind, order, refund, merchant, signer };
+  });
+}
+
+/** One attempt at one event. */
+async function deliver(o: NotificationWorkerOptions, row: OutboxRow): Promise<void> {
+  const subject = await subjectOf(o, row);
+  const encoder = o.encoders[subject.order.protocol];
+  const attemptNo = row.attempts + 1;
+  const started = o.clock.now();
+  const businessAt = () => businessNow(subject.merchant, o.clock.now());
+  if (!encoder) {
+    await o.outbox.recordAttempt(row.id, {
+      attempt: attemptNo, at: businessAt(), wallAt: started, statusCode: null, response: null,
+      error: `no notification encoder for ${subject.order.protocol}`, durationMs: 0, acknowledged: false,
+    }, { status: 'failed' });
+    return;
+  }
+  let body = row.payload;
+  if (body === null) {
+    body = await encoder.body(subject, started);
+    await o.outbox.savePayload(row.id, body);
+  }
+  let statusCode: number | null = null;
+  let response: string | null = null;
+  let error: string | null = null;
+  try {
+    const headers = await encoder.headers(body, subject, o.clock.now());
+    const res = await fetch(row.url, { method: 'POST', body, headers, signal: AbortSignal.timeout(o.timeoutMs ?? 5000) });
+    statusCode = res.status;
+    response = (await res.text()).slice(0, RESPONSE_EXCERPT);
+  } catch (err) {
+    error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+  const acknowledged = statusCode !== null && encoder.acknowledged(statusCode, response ?? '');
+  const at = businessAt();
+  const delay = encoder.retryDelays[attemptNo - 1];
+  await o.outbox.recordAttempt(row.id, {
+    attempt: attemptNo, at, wallAt: started, statusCode, response, error, durationMs: o.clock.now() - started, acknowledged,
+  }, acknowledged ? { status: 'delivered', at } : delay === undefined ? { status: 'failed' } : { status: 'pending', dueAt: at + delay });
+}
+
+export interface NotificationWorker {
+  /** One pass: claims and delivers what is due now. Returns how many events it attempted. */
+  tick(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startNotificationWorker(o: NotificationWorkerOptions): NotificationWorker {
+  let running: Promise<number> | null = null;
+  let stopped = false;
+  const tick = async (): Promise<number> => {
+    const rows = await o.outbox.claimDue(o.clock.now(), LEASE_MS, o.batchSize ?? 20);
+    await Promise.all(rows.map((row) => deliver(o, row).catch((err) => o.onError?.(err))));
+    return rows.length;
+  };
+  const guardedTick = () => {
+    if (running) return running;
+    running = tick().finally(() => { running = null; });
+    return running;
+  };
+  const timer = setInterval(() => {
+    if (!stopped) guardedTick().catch((err) => o.onError?.(err));
+  }, o.intervalMs ?? 500);
+  timer.unref();
+  return {
+    tick: guardedTick,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The PayCloud OpenAPI dialect as one encapsulated Fastify plugin (paycloud-openapi.md §1–§6): one signed entry
+ * point, `POST /api/entry` and its alias paths, routed by the `method` field. Every answer is HTTP 200 with a
+ * signed JSON envelope, errors included. Envelope checks (1xxx) run before any operation, so a refused request
+ * never reaches the store.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KeyObject } from 'node:crypto';
+import { isCoreError } from '../../core/errors.ts';
+import type { GatewayDeps } from '../../server-deps.ts';
+import { findMerchantByAppId, payCloudAppOf } from '../../store/paycloud-apps.ts';
+import { buildResponse } from './envelope.ts';
+import { PayCloudError, payCloudErrorOf } from './errors.ts';
+import { gatewayKeys } from './gateway-key.ts';
+import { newPsn, payCloudIds } from './ids.ts';
+import type { MethodHandler } from './method-call.ts';
+import { ORDER_METHODS } from './methods/orders.ts';
+import { PAYMENT_METHODS } from './methods/payments.ts';
+import { REFUND_METHODS } from './methods/refunds.ts';
+import { ParamReader } from './params.ts';
+import { checkTimestamp, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, verifyRequest } from './request.ts';
+import { publicKeyFromSpkiBase64 } from './sign.ts';
+
+/** Method name → handler (§8). Names absent here, including the SDK's out-of-scope methods, answer 1005. */
+export const METHODS: ReadonlyMap<string, MethodHandler> = new Map(Object.entries({
+  ...PAYMENT_METHODS, ...ORDER_METHODS, ...REFUND_METHODS,
+}));
+
+/** The method each documented alias path stands for (§1): routing is by `method`; a disagreement is only logged. */
+const ALIASES: Readonly<Record<string, string>> = {
+  cpm: 'bscanc.pay.submit', mpm: 'cscanb.pay.getqrcode', void: 'order.revoker', refund: 'order.refund.submit', refundquery: 'order.refund.query',
+};
+
+const ENTRY_PATHS = ['/api/entry', '/api/entry/', '/api/entry/:alias'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request serial echoed as `psn` (§1, §5). */
+    payCloudPsn: string;
+  }
+}
+
+/** `Http-Request-Psn` when it is a sane token, else a fresh 20-digit serial. */
+function psnOf(request: FastifyRequest): string {
+  const sent = request.headers['http-request-psn'];
+  return typeof sent === 'string' && /^[\x21-\x7e]{1,64}$/.test(sent) ? sent : newPsn();
+}
+
+/** App public keys parsed once per distinct key (parsing DER costs more than verifying). */
+const appKeys = new Map<string, KeyObject>();
+function appPublicKey(spkiBase64: string): KeyObject {
+  let key = appKeys.get(spkiBase64);
+  if (!key) appKeys.set(spkiBase64, (key = publicKeyFromSpkiBase64(spkiBase64)));
+  return key;
+}
+
+export function payCloudPlugin(deps: GatewayDeps) {
+  const send = async (reply: FastifyReply, code: string, msg: string, data: Record<string, unknown>) => {
+    const { privateKey } = await gatewayKeys(deps.store);
+    const text = await buildResponse({ code, msg, psn: reply.request.payCloudPsn, data }, privateKey);
+    return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(text);
+  };
+
+  async function entry(request: FastifyRequest<{ Params: { alias?: string } }>, reply: FastifyReply) {
+    const body = decodeBody(request.body, request.headers['content-type']);
+    const common = commonFields(body.fields);
+    const merchant = await findMerchantByAppId(deps.store.db, common.appId);
+    const app = merchant ? payCloudAppOf(merchant) : null;
+    if (!merchant || !app) throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
+    const verified = await verifyRequest(body, common.sign, appPublicKey(app.appPublicKeySpkiBase64));
+    if (verified.normalizedNumbers) request.log.warn({ appId: app.appId }, 'paycloud signature verified only with normalized numbers');
+    checkTimestamp(common.timestampMs, deps.clock.now());
+    const handler = METHODS.get(common.method);
+    if (!handler) throw new PayCloudError('1005', `Method ${common.method} is not supported`);
+    const alias = request.params.alias;
+    if (alias && ALIASES[alias] && ALIASES[alias] !== common.method) {
+      request.log.info({ alias, method: common.method }, 'paycloud alias path disagrees with method; routed by method');
+    }
+    const merchantNo = body.fields.get('merchant_no') ?? '';
+    if (merchantNo === '') throw new PayCloudError('1001', 'Missing required parameter merchant_no');
+    if (merchantNo !== app.merchantNo) throw new PayCloudError('1006', `merchant_no ${merchantNo} is not bound to app_id ${app.appId}`);
+    refuseAstralCharacters(body.fields);
+    const data = await handler({
+      deps,
+      ctx: { store: deps.store, clock: deps.clock, ids: payCloudIds, protocol: 'paycloud', requestId: request.tradegateRequestId },
+      merchant,
+      app,
+      params: new ParamReader(body.fields),
+    });
+    return send(reply, '0', 'Success', data);
+  }
+
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+    app.decorateRequest('payCloudPsn', '');
+    app.addHook('onRequest', async (request) => {
+      request.payCloudPsn = psnOf(request);
+    });
+
+    app.setErrorHandler(async (error, request, reply) => {
+      if (error instanceof PayCloudError) return send(reply, error.code, error.message, {});
+      if (isCoreError(error)) {
+        const mapped = payCloudErrorOf(error.code);
+        return send(reply, mapped.code, mapped.message, {});
+      }
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status && status >= 400 && status < 500) return send(reply, '1007', 'Unsupported request', {});
+      request.log.error({ err: error }, 'paycloud: unexpected error');
+      return send(reply, '9999', 'System error', {});
+    });
+
+    for (const url of ENTRY_PATHS) {
+      app.post(url, entry);
+      app.route({
+        method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+        url,
+        handler: async () => {
+          throw new PayCloudError('1007', 'Only POST is supported');
+        },
+      });
+    }
+  };
+}

@@ -1,0 +1,79 @@
+/** Decoding of the requests that create orders, shared by Mainland (direct, partner) and Global routes. */
+import type { FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { TradeType } from '../../core/order.ts';
+import { canonicalJson, sha256Hex } from '../../lib/crypto.ts';
+import { parseRfc3339 } from '../../lib/time.ts';
+import type { NewOrder } from '../../operations/create-order.ts';
+import type { GatewayDeps } from '../../server-deps.ts';
+import { BodyReader, OUT_TRADE_NO, parseJsonObject } from './body.ts';
+import { paramError } from './errors.ts';
+import { effectiveMchid, scopeExtra, scopeFromBody, type MerchantScope, type ScopeMode } from './merchant-scope.ts';
+import { rawBody } from './plugin.ts';
+
+export interface DecodedOrder {
+  readonly scope: MerchantScope;
+  readonly body: BodyReader;
+  readonly order: Omit<NewOrder, 'notifyUrl' | 'payerOpenid'>;
+}
+
+function timeExpireOf(body: BodyReader): number | null {
+  const text = body.string('time_expire', false, { max: 64 });
+  if (text === null) return null;
+  const ms = parseRfc3339(text);
+  if (ms === null) throw paramError('/time_expire', text, 'time_expire格式错误', 'body');
+  return ms;
+}
+
+/** The fields every create request has, decoded, authorized and fingerprinted (JSON-semantic equality). */
+export async function decodeOrderRequest(
+  deps: GatewayDeps, request: FastifyRequest, tradeType: TradeType, mode: ScopeMode, defaultCurrency: string,
+): Promise<DecodedOrder> {
+  const json = parseJsonObject(rawBody(request));
+  const body = new BodyReader(json);
+  const scope = await scopeFromBody(deps, request, body, mode, true);
+  const amount = body.object('amount', true);
+  return {
+    scope,
+    body,
+    order: {
+      mchid: effectiveMchid(scope),
+      outTradeNo: body.string('out_trade_no', true, { pattern: OUT_TRADE_NO }),
+      tradeType,
+      amount: amount.amount('total'),
+      currency: amount.currency('currency', defaultCurrency),
+      description: body.string('description', true, { max: 127 }),
+      attach: body.string('attach', false, { max: 128 }),
+      timeExpire: timeExpireOf(body),
+      fingerprint: sha256Hex(canonicalJson(json)),
+      extra: scopeExtra(scope),
+    },
+  };
+}
+
+/** The payer's openid of a JSAPI order: `openid` (direct) or `sp_openid`/`sub_openid` (partner). */
+export function jsapiOpenid(body: BodyReader, scope: MerchantScope): string {
+  const payer = body.object('payer', true);
+  if (scope.kind === 'direct') return payer.string('openid', true, { max: 128 });
+  const sp = payer.string('sp_openid', false, { max: 128 });
+  return sp ?? payer.string('sub_openid', true, { max: 128 });
+}
+
+export const notifyUrlOf = (body: BodyReader) => body.string('notify_url', true, { max: 256, pattern: /^https?:\/\/\S+$/ });
+
+/** Payment handles the merchant passes to its payer (fresh per order; replays return the stored ones). */
+export function paymentHandles(): Record<string, string> {
+  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  return {
+    prepayId: `wx${stamp}${randomBytes(10).toString('hex')}`,
+    codeUrl: `weixin://wxpay/bizpayurl?pr=${randomBytes(5).toString('hex')}`,
+    h5Url: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx${stamp}&package=${randomBytes(5).readUInt32BE(0)}`,
+  };
+}
+
+/** The create answer by trade type: code_url, h5_url or prepay_id. */
+export function createAnswer(tradeType: TradeType, extra: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  if (tradeType === 'NATIVE') return { code_url: extra.codeUrl };
+  if (tradeType === 'MWEB') return { h5_url: extra.h5Url };
+  return { prepay_id: extra.prepayId };
+}

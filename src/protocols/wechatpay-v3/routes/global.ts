@@ -1,0 +1,140 @@
+/**
+ * WeChat Pay Global APIv3 (`/v3/global/…`) and the older HK wallet paths (`/hk/v3/…`), common and
+ * institutional mode (spec §8–§9). Same core operations; Global rule set and the Global pages' error spellings.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TradeType } from '../../../core/order.ts';
+import type { OrderRef } from '../../../core/ports.ts';
+import { canonicalJson, sha256Hex } from '../../../lib/crypto.ts';
+import { closeOrder } from '../../../operations/close-order.ts';
+import type { OperationContext } from '../../../operations/context.ts';
+import { createOrder } from '../../../operations/create-order.ts';
+import { payByCode } from '../../../operations/pay-by-code.ts';
+import { queryOrder } from '../../../operations/query-order.ts';
+import { queryRefund } from '../../../operations/query-refund.ts';
+import { refundOrder } from '../../../operations/refund-order.ts';
+import { reverseOrder } from '../../../operations/reverse-order.ts';
+import { openidFor } from '../../../sandbox/payer.ts';
+import type { GatewayDeps } from '../../../server-deps.ts';
+import { BodyReader, OUT_REFUND_NO, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
+import { paramError, V3Error, v3PaymentFailure } from '../errors.ts';
+import { effectiveMchid, scopeFromBody, scopeFromQuery, viewScope, type MerchantScope } from '../merchant-scope.ts';
+import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf, paymentHandles } from '../order-request.ts';
+import { callerOf, rawBody, sendJson } from '../plugin.ts';
+import { exchangeRateOf, globalOrderView, globalRefundView } from '../views.ts';
+import { pathOutTradeNo } from './transactions.ts';
+
+const CREATE_KINDS: Record<string, TradeType> = { native: 'NATIVE', jsapi: 'JSAPI', app: 'APP', mweb: 'MWEB' };
+const TXN = '/v3/global/transactions';
+const MICROPAY = '/v3/global/micropay/transactions';
+const HK = '/hk/v3/transactions';
+
+type IdParams = { Params: { id?: string; no?: string } };
+
+function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
+  return { store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId };
+}
+
+/** `id/{transaction_id}` or `out-trade-no/{out_trade_no}`: either names the order. */
+function refOf(scope: MerchantScope, params: { id?: string; no?: string }): OrderRef {
+  const mchid = effectiveMchid(scope);
+  return params.id !== undefined ? { mchid, transactionId: params.id } : { mchid, outTradeNo: pathOutTradeNo(params.no!) };
+}
+
+const byId = (prefix: string, suffix = '') => [`${prefix}/id/:id${suffix}`, `${prefix}/out-trade-no/:no${suffix}`];
+
+export function globalRoutes(deps: GatewayDeps) {
+  const rateOf = (request: FastifyRequest) => callerOf(request).merchant.settings.exchangeRate;
+  const currencyOf = (request: FastifyRequest) => callerOf(request).merchant.settings.currency;
+  const bodyScope = (request: FastifyRequest) => scopeFromBody(deps, request, new BodyReader(parseJsonObject(rawBody(request))), 'either', false);
+
+  return async function routes(app: FastifyInstance): Promise<void> {
+    const family = { config: { family: 'global' } };
+    const closeFamily = { config: { family: 'global-close' } };
+
+    for (const [path, tradeType] of Object.entries(CREATE_KINDS)) {
+      app.post(`${TXN}/${path}`, family, async (request, reply) => {
+        const { scope, body, order } = await decodeOrderRequest(deps, request, tradeType, 'either', currencyOf(request));
+        const notifyUrl = notifyUrlOf(body);
+        const payer = tradeType === 'JSAPI' ? jsapiOpenid(body, scope) : null;
+        const extra = { ...order.extra, ...paymentHandles(), exchange_rate: rateOf(request) };
+        const { order: created } = await createOrder(context(deps, request), { ...order, notifyUrl, payerOpenid: payer, extra }, 'wechatGlobal');
+        return sendJson(reply, 200, createAnswer(tradeType, created.extra));
+      });
+    }
+
+    for (const url of [`${MICROPAY}/pay`, `${HK}/micropay`]) {
+      app.post(url, family, async (request, reply) => {
+        const { scope, body, order } = await decodeOrderRequest(deps, request, 'MICROPAY', 'either', currencyOf(request));
+        const authCode = body.object('payer', true).string('auth_code', true, { max: 128 });
+        const result = await payByCode(context(deps, request),
+          { ...order, notifyUrl: null, payerOpenid: openidFor(order.mchid, authCode), extra: { ...order.extra, exchange_rate: rateOf(request) } },
+          deps.payer.presentCode(authCode), 'wechatGlobal');
+        const view = () => globalOrderView(result.order, viewScope(scope, result.order), exchangeRateOf(result.order, rateOf(request)));
+        if (result.answer.kind === 'failed') throw v3PaymentFailure(result.answer.failure);
+        if (result.answer.kind === 'unknown') throw v3PaymentFailure('SYSTEM_ERROR');
+        return sendJson(reply, result.answer.kind === 'paid' ? 200 : 202, view());
+      });
+    }
+
+    for (const url of [...byId(TXN), ...byId(MICROPAY)]) {
+      app.get<IdParams>(url, family, async (request, reply) => {
+        const scope = await scopeFromQuery(deps, request, 'either');
+        const order = await queryOrder(context(deps, request), refOf(scope, request.params));
+        return sendJson(reply, 200, globalOrderView(order, viewScope(scope, order), exchangeRateOf(order, rateOf(request))));
+      });
+    }
+
+    for (const url of [...byId(TXN, '/close'), ...byId(HK, '/close')]) {
+      app.post<IdParams>(url, closeFamily, async (request, reply) => {
+        const scope = await bodyScope(request);
+        await closeOrder(context(deps, request), refOf(scope, request.params), 'wechatGlobal');
+        return reply.code(204).send();
+      });
+      app.route({
+        method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, ...closeFamily,
+        handler: async () => { throw new V3Error(405, { code: 'REQUIRE_POST_METHOD', message: '请使用POST方法' }); },
+      });
+    }
+
+    for (const url of [...byId(MICROPAY, '/reverse'), ...byId(HK, '/reverse')]) {
+      app.post<IdParams>(url, family, async (request, reply) => {
+        const scope = await bodyScope(request);
+        await reverseOrder(context(deps, request), refOf(scope, request.params), 'wechatGlobal');
+        return reply.code(204).send();
+      });
+    }
+
+    for (const url of ['/v3/global/refunds', '/hk/v3/refunds']) {
+      app.post(url, family, async (request, reply) => {
+        const json = parseJsonObject(rawBody(request));
+        const body = new BodyReader(json);
+        const scope = await scopeFromBody(deps, request, body, 'either', false);
+        const transactionId = body.string('transaction_id', false, { max: 32 });
+        const outTradeNo = body.string('out_trade_no', false, { pattern: OUT_TRADE_NO });
+        if (!transactionId && !outTradeNo) throw paramError('/out_trade_no', null, 'transaction_id和out_trade_no必须二选一', 'body');
+        const amount = body.object('amount', true);
+        const result = await refundOrder(context(deps, request), {
+          order: refOf(scope, transactionId ? { id: transactionId } : { no: outTradeNo! }),
+          outRefundNo: body.string('out_refund_no', true, { pattern: OUT_REFUND_NO }),
+          amount: amount.amount('refund'),
+          statedTotal: amount.amount('total'),
+          currency: amount.currency('currency', currencyOf(request)),
+          reason: body.string('reason', false, { max: 80 }),
+          notifyUrl: body.string('notify_url', false, { max: 256, pattern: /^https?:\/\/\S+$/ }),
+          fingerprint: sha256Hex(canonicalJson(json)),
+        }, 'wechatGlobal');
+        return sendJson(reply, 200, globalRefundView(result.refund, result.order, scope, exchangeRateOf(result.order, rateOf(request))));
+      });
+    }
+
+    for (const url of ['/v3/global/refunds/id/:id', '/v3/global/refunds/out-refund-no/:no']) {
+      app.get<IdParams>(url, family, async (request, reply) => {
+        const scope = await scopeFromQuery(deps, request, 'either');
+        const ref = request.params.id !== undefined ? { refundId: request.params.id } : { outRefundNo: request.params.no! };
+        const view = await queryRefund(context(deps, request), effectiveMchid(scope), ref);
+        return sendJson(reply, 200, globalRefundView(view.refund, view.order, scope, exchangeRateOf(view.order, rateOf(request))));
+      });
+    }
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * PayCloud applications (paycloud-openapi.md §2–§3): which merchant an `app_id` belongs to, and the gateway key
+ * pair that signs every PayCloud response and notification. The app's keys live in the merchant's secrets
+ * (`secrets.paycloud`); the gateway key pair is one per environment, shared by every process through the store.
+ */
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { Merchant } from '../core/merchant.ts';
+import type { MerchantStore } from '../core/ports.ts';
+import type { SqlClient } from './database.ts';
+import { merchantFromRow } from './rows.ts';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** A merchant's PayCloud app, as kept in `MerchantSecrets.paycloud` and handed out in the credentials JSON. */
+export interface PayCloudApp {
+  readonly appId: string;
+  /** The merchant_no the app may act for (= the merchant's mchid). */
+  readonly merchantNo: string;
+  readonly storeNo: string;
+  readonly appPrivateKeyPkcs8Base64: string;
+  readonly appPublicKeySpkiBase64: string;
+  readonly gatewayPublicKeySpkiBase64: string;
+}
+
+/** RSA-2048 in the base64 DER forms the PayCloud SDKs take (PKCS#8 private, X.509 SPKI public). */
+export interface DerKeyPair {
+  readonly privateKeyPkcs8Base64: string;
+  readonly publicKeySpkiBase64: string;
+}
+
+/** Generated in libuv's thread pool: RSA key generation would stall the event loop for tens of milliseconds. */
+export async function generateDerKeyPair(): Promise<DerKeyPair> {
+  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  return { privateKeyPkcs8Base64: privateKey.toString('base64'), publicKeySpkiBase64: publicKey.toString('base64') };
+}
+
+export const PAYCLOUD_GATEWAY_SECRET = 'paycloud-gateway-key';
+
+/** The environment's gateway key pair: created by the first process that asks, the same for all of them after. */
+export function payCloudGatewayKeyPair(store: Pick<MerchantStore, 'gatewaySecret'>): Promise<DerKeyPair> {
+  return store.gatewaySecret(PAYCLOUD_GATEWAY_SECRET, generateDerKeyPair);
+}
+
+/** The app a merchant holds, if it was provisioned with one. */
+export function payCloudAppOf(merchant: Merchant): PayCloudApp | null {
+  const app = merchant.secrets?.paycloud as Partial<PayCloudApp> | undefined;
+  return app && typeof app.appId === 'string' && typeof app.appPublicKeySpkiBase64 === 'string' ? (app as PayCloudApp) : null;
+}
+
+/** The merchant that owns `appId`, or null. A JSON path lookup: app ids are only ever read this way. */
+export async function findMerchantByAppId(db: SqlClient, appId: string): Promise<Merchant | null> {
+  const { rows } = await db.query(`SELECT * FROM merchants WHERE secrets->'paycloud'->>'appId' = $1 LIMIT 1`, [appId]);
+  return rows[0] ? merchantFromRow(rows[0]) : null;
+}
