@@ -21,11 +21,13 @@ import { outboxStore } from './store/outbox-store.ts';
 import type { EncoderRegistry } from './notify/encoder.ts';
 import { startNotificationWorker, type NotificationWorker } from './notify/worker.ts';
 import { globalNotificationEncoder, v3NotificationEncoder } from './protocols/wechatpay-v3/notification-encoder.ts';
+import { v2NotificationEncoder } from './protocols/wechatpay-v2/notification-encoder.ts';
 
 /** Which dialect's format a notification takes: the dialect that created the order. */
 const NOTIFICATION_ENCODERS: EncoderRegistry = {
   'wechatpay-v3': v3NotificationEncoder,
   'wechatpay-global': globalNotificationEncoder,
+  'wechatpay-v2': v2NotificationEncoder,
 };
 
 export interface GatewayOptions {

@@ -21,12 +21,14 @@ function refusal(xml: string | Buffer): string {
   return r.returnMsg;
 }
 
-/** Fails the test if `fn` takes 50 ms or more (the hostile-input budget). */
+/** Fails the test if `fn` takes a second or more: hostile input must be refused before any expansion. */
 function fast<T>(fn: () => T): T {
   const t0 = performance.now();
   const out = fn();
   const ms = performance.now() - t0;
-  assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`);
+  // The bound only separates "refused without expanding" (microseconds) from expansion (seconds or memory
+  // exhaustion): wide enough that a busy CI machine never fails it.
+  assert.ok(ms < 1000, `took ${ms.toFixed(1)} ms`);
   return out;
 }
 
@@ -163,13 +165,13 @@ describe('hostile input', () => {
     assert.equal(refusal('<!doctype xml><xml><a>1</a></xml>'), 'XML格式错误');
     assert.equal(refusal('<xml><a>1</a></xml><!EnTiTy x "y">'), 'XML格式错误');
   });
-  test('billion laughs refused in < 50 ms', () => {
+  test('billion laughs refused fast', () => {
     let dtd = '<!ENTITY lol "lol">';
     for (let i = 1; i <= 9; i++) dtd += `<!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">`;
     const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [${dtd}]><xml><a>&lol9;</a></xml>`;
     assert.equal(fast(() => refusal(bomb)), 'XML格式错误');
   });
-  test('100k-deep nesting refused in < 50 ms, by the body and by the parser', () => {
+  test('100k-deep nesting refused fast, by the body and by the parser', () => {
     const deep = `<xml>${'<a>'.repeat(100_000)}1${'</a>'.repeat(100_000)}</xml>`;
     assert.equal(fast(() => refusal(deep)), '请求体过大');
     assert.deepEqual(
