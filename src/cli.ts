@@ -1,6 +1,7 @@
 /** The `tradegate` command: start the gateway, provision merchants, act as payer, move a merchant's clock. */
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type StartFlags } from './config.ts';
+import { isClusterWorker, runClusterPrimary, runClusterWorker } from './cluster.ts';
 import { startGateway } from './gateway.ts';
 
 const program = new Command('tradegate').description('Self-hosted WeChat Pay / PayCloud gateway and sandbox').showHelpAfterError();
@@ -20,8 +21,15 @@ program.command('start')
   .option('--log-level <level>', 'pino log level')
   .option('--tls-port <port>', 'HTTPS port (mutual TLS for APIv2 /secapi/*; default 8443)')
   .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate')
-  .action(async (flags: StartFlags) => {
+  .option('--workers <n>', 'gateway processes sharing the port (needs --database-url)', '1')
+  .action(async (flags: StartFlags & { workers: string }) => {
     const config = loadConfig(flags);
+    const workers = Number(flags.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('--workers must be a whole number from 1 to 64');
+    if (isClusterWorker()) return void (await runClusterWorker(config));
+    if (workers > 1) {
+      return runClusterPrimary(config, workers, (lines) => process.stdout.write(`${lines.join('\n')}\n`));
+    }
     const gateway = await startGateway({
       host: config.host,
       port: config.port,

@@ -22,6 +22,7 @@ import type { EncoderRegistry } from './notify/encoder.ts';
 import { startNotificationWorker, type NotificationWorker } from './notify/worker.ts';
 import { globalNotificationEncoder, v3NotificationEncoder } from './protocols/wechatpay-v3/notification-encoder.ts';
 import { v2NotificationEncoder } from './protocols/wechatpay-v2/notification-encoder.ts';
+import { payCloudNotificationEncoder } from './protocols/paycloud/notification-encoder.ts';
 
 /** Which dialect's format a notification takes: the dialect that created the order. */
 const NOTIFICATION_ENCODERS: EncoderRegistry = {
@@ -144,7 +145,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   sweeper.unref();
 
   const notifier = startNotificationWorker({
-    store, outbox, clock, ids: wechatIds, encoders: NOTIFICATION_ENCODERS,
+    store, outbox, clock, ids: wechatIds,
+    encoders: { ...NOTIFICATION_ENCODERS, paycloud: payCloudNotificationEncoder(store) },
     intervalMs: options.notifyIntervalMs, onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
   });
 

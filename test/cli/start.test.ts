@@ -15,7 +15,7 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Starts the CLI and resolves with its banner once it listens. */
 function startCli(port: number): Promise<{ child: ChildProcess; banner: string }> {
-  const child = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--port', String(port), '--tls-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     cwd: join(import.meta.dirname, '../..'),
     env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,8 @@
 /**
  * The PayCloud OpenAPI dialect as one encapsulated Fastify plugin (paycloud-openapi.md §1–§6): one signed entry
  * point, `POST /api/entry` and its alias paths, routed by the `method` field. Every answer is HTTP 200 with a
- * signed JSON envelope, errors included. Envelope checks (1xxx) run before any operation, so a refused request
- * never reaches the store.
+ * signed JSON envelope, errors included. Envelope checks (1xxx) run before any operation, so a request refused
+ * there never writes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';

@@ -1,0 +1,21 @@
+/** D: the store's own ceiling — the same reverse transactions, in-process, with no HTTP and no crypto. */
+import { wechatIds } from '../src/core/ids.ts';
+import { systemClock } from '../src/core/ports.ts';
+import { reverseOrder } from '../src/operations/reverse-order.ts';
+import type { SqlStore } from '../src/store/sql-store.ts';
+
+/** Reverse transactions per second with `concurrency` in flight for `seconds` over orders `${prefix}1…count`. */
+export async function storeCeiling(store: SqlStore, mchid: string, prefix: string, count: number, seconds: number, concurrency = 64): Promise<number> {
+  const ctx = { store, clock: systemClock, ids: wechatIds, protocol: 'wechatpay-v3' as const, requestId: null };
+  let next = 1;
+  let done = 0;
+  const end = Date.now() + seconds * 1000;
+  const started = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end && next <= count) {
+      await reverseOrder(ctx, { mchid, outTradeNo: `${prefix}${next++}` }, 'wechatV3');
+      done++;
+    }
+  }));
+  return done / ((Date.now() - started) / 1000);
+}

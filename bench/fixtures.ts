@@ -1,0 +1,74 @@
+/** Benchmark fixtures: a fresh database per backend, a merchant, and orders created in bulk by SQL. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { systemClock } from '../src/core/ports.ts';
+import { provisionMerchant } from '../src/sandbox/provision.ts';
+import { openStore } from '../src/store/open-store.ts';
+import type { SqlStore } from '../src/store/sql-store.ts';
+import type { Merchant } from '../src/core/merchant.ts';
+
+export interface Backend {
+  readonly name: 'postgres' | 'pglite';
+  /** Flags that point `tradegate start` at this database. */
+  readonly startFlags: string[];
+  open(): Promise<SqlStore>;
+  drop(): Promise<void>;
+}
+
+export async function postgresBackend(serverUrl: string, tag: string): Promise<Backend> {
+  const name = `tradegate_bench_${tag}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    name: 'postgres',
+    startFlags: ['--database-url', url.toString()],
+    open: () => openStore({ databaseUrl: url.toString() }),
+    async drop() {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export function pgliteBackend(): Backend {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tradegate-bench-'));
+  return {
+    name: 'pglite',
+    startFlags: ['--data-dir', dataDir],
+    open: () => openStore({ dataDir }),
+    drop: async () => undefined,
+  };
+}
+
+export async function benchMerchant(store: SqlStore): Promise<Merchant> {
+  return provisionMerchant(store, systemClock, { settings: { currency: 'CNY' } });
+}
+
+/**
+ * Inserts `count` orders numbered `${prefix}1…` in one statement: paid code payments (reverse, query) or unpaid
+ * native orders (close). Created an hour ago on the merchant's clock so that every window is open.
+ */
+export async function bulkOrders(store: SqlStore, m: Merchant, prefix: string, count: number, kind: 'paid-code' | 'unpaid-native'): Promise<void> {
+  const now = Date.now();
+  const created = now - 3600_000;
+  const paid = kind === 'paid-code';
+  // Transaction ids unique per prefix: the prefix's character code, then the sequence.
+  const digit = [...prefix].map((ch) => String(ch.charCodeAt(0)).padStart(3, '0')).join('');
+  await store.db.query(
+    `INSERT INTO orders (id, mchid, out_trade_no, transaction_id, trade_type, state, amount, currency, description, fingerprint,
+       protocol, created_at, expires_at, paid_at, extra)
+     SELECT $1::text || g, $2::text, $1::text || g, CASE WHEN $10::bool THEN '42' || $3::text || lpad(g::text, 23 - length($3::text), '0') END, $4::text,
+       $5::text, 100, 'CNY', 'bench', 'bench', 'wechatpay-v3', $6::bigint, $7::bigint, CASE WHEN $10::bool THEN $6::bigint END,
+       jsonb_build_object('appid', $8::text)
+     FROM generate_series(1, $9::int) g`,
+    [prefix, m.mchid, digit, paid ? 'MICROPAY' : 'NATIVE', paid ? 'SUCCESS' : 'NOTPAY', created, created + 7 * 86400_000, m.appid, count, paid],
+  );
+}

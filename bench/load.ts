@@ -1,0 +1,37 @@
+/**
+ * The load generator, run as its own process: replays pre-built requests (each used once: every APIv3 request
+ * has its own nonce) with autocannon at a fixed connection count for a fixed time, then prints one JSON line.
+ */
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+
+interface Prebuilt { method: string; path: string; headers: Record<string, string>; body?: string }
+
+const [file, url, seconds, connections] = process.argv.slice(2);
+const requests = JSON.parse(readFileSync(file!, 'utf8')) as Prebuilt[];
+let next = 0;
+
+const result = await autocannon({
+  url: url!,
+  connections: Number(connections),
+  duration: Number(seconds),
+  amount: requests.length,
+  requests: [{
+    setupRequest: (req: Record<string, unknown>) => {
+      const r = requests[next++ % requests.length]!;
+      return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body };
+    },
+  }],
+} as never);
+
+const r = result as any;
+process.stdout.write(`${JSON.stringify({
+  requests: r.requests.total,
+  durationSeconds: r.duration,
+  throughput: r.requests.total / r.duration,
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  non2xx: r.non2xx,
+  errors: r.errors + r.timeouts,
+  statusCodes: r.statusCodeStats,
+})}\n`);
