@@ -12,6 +12,8 @@ export interface LifecycleRules {
   readonly voidMaxAge: number;
   readonly userPayingTimeout: number;
   readonly defaultOrderLifetime: number;
+  /** The longest lifetime a merchant may ask for (time_expire, PayCloud expires). */
+  readonly maxOrderLifetime: number;
   readonly refundWindow: number;
   readonly maxRefunds: number;
   readonly refundSettleDelay: number;
@@ -32,6 +34,7 @@ export const WECHAT_RULES: LifecycleRules = {
   voidMaxAge: 1 * DAY,
   userPayingTimeout: 30 * SECOND,
   defaultOrderLifetime: 7 * DAY,
+  maxOrderLifetime: 7 * DAY,
   refundWindow: 365 * DAY,
   maxRefunds: 50,
   refundSettleDelay: 1 * SECOND,
@@ -44,7 +47,8 @@ export const RULES = {
   wechatV3: { ...WECHAT_RULES, closeOfClosed: 'succeed' },
   wechatV2: WECHAT_RULES,
   wechatGlobal: WECHAT_RULES,
-  paycloud: { ...WECHAT_RULES, maxRefunds: 10, defaultOrderLifetime: 3600 * SECOND },
+  /** PayCloud: `expires` defaults to 1 h and may be longer (30 days at most, a project choice). */
+  paycloud: { ...WECHAT_RULES, maxRefunds: 10, defaultOrderLifetime: 3600 * SECOND, maxOrderLifetime: 30 * DAY },
 } as const satisfies Record<string, LifecycleRules>;
 
 export type RuleSetName = keyof typeof RULES;

@@ -19,7 +19,7 @@ export interface NewOrder {
   readonly attach: string | null;
   readonly notifyUrl: string | null;
   readonly payerOpenid: string | null;
-  /** The merchant's time_expire (business time), capped by the rule set's lifetime. */
+  /** The merchant's time_expire (business time), capped by the rule set's longest lifetime. */
   readonly timeExpire: number | null;
   readonly fingerprint: string;
   readonly extra: Readonly<Record<string, unknown>>;
@@ -35,7 +35,7 @@ export interface CreatedOrder {
 
 /** Builds the order row for `input` at business time `now`. */
 export function buildOrder(ctx: OperationContext, input: NewOrder, now: number, ruleSet: RuleSetName): Order {
-  const lifetimeEnd = now + rulesFor(ruleSet).defaultOrderLifetime;
+  const rules = rulesFor(ruleSet);
   return {
     id: ctx.ids.orderId(),
     mchid: input.mchid,
@@ -52,7 +52,7 @@ export function buildOrder(ctx: OperationContext, input: NewOrder, now: number, 
     fingerprint: input.fingerprint,
     protocol: ctx.protocol,
     createdAt: now,
-    expiresAt: input.timeExpire === null ? lifetimeEnd : Math.min(input.timeExpire, lifetimeEnd),
+    expiresAt: input.timeExpire === null ? now + rules.defaultOrderLifetime : Math.min(input.timeExpire, now + rules.maxOrderLifetime),
     paidAt: null,
     payerConfirmAt: null,
     payerDeadlineAt: null,

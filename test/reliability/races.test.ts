@@ -45,7 +45,7 @@ const NATIVE_OPS = {
   'v3.query': 10, 'v2.query': 4, 'pc.query': 4, 'v3.refund.query': 4, 'pc.refund.query': 2,
 } as const;
 const CODE_OPS = {
-  pay: 2, confirm: 3, abandon: 1, 'v3.codepay.replay': 3, 'v3.close': 2, 'v3.reverse': 8, 'v2.reverse': 3, 'pc.void': 3,
+  pay: 2, confirm: 3, abandon: 1, 'v3.codepay.replay': 3, 'v3.close': 2, 'v3.reverse': 12, 'v2.reverse': 5, 'pc.void': 5,
   'v3.refund': 18, 'v2.refund': 6, 'pc.refund': 6, 'v3.refund.replay': 4,
   'v3.query': 10, 'v2.query': 4, 'pc.query': 4, 'v3.refund.query': 4, 'pc.refund.query': 2,
 } as const;
@@ -158,6 +158,7 @@ describe('races: 2 gateway processes, ≥ 10,000 mixed operations over 50 orders
     const refundSuccess = new Map<string, { m: number; amount: number; op: string }>();
     const closed = new Set<string>();
     const cancelled = new Set<string>();
+    const voided = new Set<string>();
     const paid = new Map<string, number>();
     const key = (o: RaceOrder) => `${o.m}/${o.no}`;
     let refundSeq = 0;
@@ -196,7 +197,10 @@ describe('races: 2 gateway processes, ≥ 10,000 mixed operations over 50 orders
             break;
           }
           case 'v3.codepay.replay': {
-            const r = await mc.v3(e, 'POST', '/v3/pay/transactions/codepay', order.codepayBody);
+            // PayCloud and APIv2 code payments have no APIv3 body to replay: those query instead.
+            const r = order.codepayBody
+              ? await mc.v3(e, 'POST', '/v3/pay/transactions/codepay', order.codepayBody)
+              : await mc.v3(e, 'GET', `/v3/pay/transactions/out-trade-no/${order.no}?mchid=${c.mchid}`);
             outcome = `${r.status}${r.code ? ` ${r.code}` : ''}`;
             break;
           }
@@ -227,7 +231,7 @@ describe('races: 2 gateway processes, ≥ 10,000 mixed operations over 50 orders
           case 'pc.void': {
             const r = await mc.payCloud(e, 'order.revoker', { merchant_order_no: order.no });
             outcome = r.code;
-            if (r.code === '0') cancelled.add(key(order));
+            if (r.code === '0') voided.add(key(order));
             break;
           }
           case 'v3.refund': {
@@ -339,7 +343,9 @@ describe('races: 2 gateway processes, ≥ 10,000 mixed operations over 50 orders
     }
     const final = (k: string): Order => byKey.get(k)!.order;
     for (const k of closed) if (final(k).state !== 'CLOSED') mismatches.push(`${k}: close answered success, final state ${final(k).state}`);
-    for (const k of cancelled) if (!['CLOSED', 'REVOKED'].includes(final(k).state)) mismatches.push(`${k}: reverse/void answered success, final state ${final(k).state}`);
+    for (const k of cancelled) if (!['CLOSED', 'REVOKED'].includes(final(k).state)) mismatches.push(`${k}: reverse answered success, final state ${final(k).state}`);
+    // A PayCloud void of a failed payment answers 0 and leaves it PAYERROR (cancellation-semantics.md row 13-15 PV).
+    for (const k of voided) if (!['CLOSED', 'REVOKED', 'PAYERROR'].includes(final(k).state)) mismatches.push(`${k}: void answered success, final state ${final(k).state}`);
     for (const [k, n] of paid) {
       if (n > 1) mismatches.push(`${k}: the payer's payment succeeded ${n} times`);
       if (final(k).paidAt === null) mismatches.push(`${k}: payment answered success, order never paid`);
