@@ -1,5 +1,6 @@
 /** Composition of the HTTP surface: one Fastify instance, one encapsulated plugin per dialect plus the sandbox. */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { answerFrameworkError, refusalOf, sendRefusal } from './transport-errors.ts';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { payCloudPlugin } from './protocols/paycloud/plugin.ts';
 import { wechatpayV2Plugin } from './protocols/wechatpay-v2/plugin.ts';
@@ -22,6 +23,9 @@ export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["x-ad
 export async function buildServer(deps: GatewayDeps, options: ServerOptions): Promise<FastifyInstance> {
   const common = {
     logger: options.logger ?? false,
+    // A malformed URL is refused before routing; it still gets its dialect's answer.
+    frameworkErrors: (error: Error & { statusCode?: number }, request: FastifyRequest, reply: FastifyReply) =>
+      answerFrameworkError(deps, error, request.raw.url ?? request.url, reply),
     genReqId: () => newRequestId(),
     bodyLimit: 1024 * 1024,
     // Paths are matched as sent: signatures cover the exact request target.
@@ -34,6 +38,16 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     request.tradegateRequestId = String(request.id);
   });
 
+  // Unknown paths get their body read as bytes (never parsed) so that only the not-found answer can follow.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((error, request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === undefined || status >= 500) request.log.error({ err: error }, 'unexpected error outside the dialect plugins');
+    return sendRefusal(deps, request, reply, status !== undefined && status < 500 ? refusalOf(status, request.url)
+      : { status: 500, code: 'SYSTEM_ERROR', message: 'system error' });
+  });
+
   await app.register(wechatpayV3Plugin(deps));
   await app.register(payCloudPlugin(deps));
   await app.register(wechatpayV2Plugin(deps, {
@@ -41,9 +55,6 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   }));
   await app.register(sandboxPlugin(deps, options.sandbox));
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.header('Request-ID', request.tradegateRequestId).code(404).type('application/json; charset=utf-8');
-    return reply.send(JSON.stringify({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
-  });
+  app.setNotFoundHandler((request, reply) => sendRefusal(deps, request, reply, refusalOf(404, request.url)));
   return app;
 }

@@ -48,7 +48,7 @@ function bearer(request: FastifyRequest): string | undefined {
 function objectBody(request: FastifyRequest): Record<string, unknown> {
   const b = request.body;
   if (b === undefined || b === null || b === '') return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new AdminError(400, 'INVALID_BODY', 'body must be a JSON object');
+  if (typeof b !== 'object' || Array.isArray(b) || Buffer.isBuffer(b)) throw new AdminError(400, 'INVALID_BODY', 'body must be a JSON object (Content-Type: application/json)');
   return b as Record<string, unknown>;
 }
 
@@ -80,6 +80,8 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
   };
 
   return async function plugin(app: FastifyInstance): Promise<void> {
+    // The root reads unknown bodies as bytes; the admin API speaks JSON (other types stay bytes and are refused).
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
     app.addHook('onRequest', async (request) => {
       if (!tokenMatches(bearer(request), options.adminToken)) throw new AdminError(401, 'UNAUTHORIZED', 'admin token required (Authorization: Bearer <token>)');
     });

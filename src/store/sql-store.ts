@@ -14,6 +14,12 @@ const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES
   ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
 const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
 
+/**
+ * PostgreSQL text cannot hold U+0000 (the server refuses the parameter), so no stored key contains it: a lookup by
+ * such a key finds nothing, instead of failing with an SQL error (a 500) for whoever sent it.
+ */
+const unstorable = (...keys: readonly unknown[]) => keys.some((k) => typeof k === 'string' && k.includes('\u0000'));
+
 function orderWhere(ref: OrderRef): [string, unknown[]] {
   if ('outTradeNo' in ref) return ['mchid = $1 AND out_trade_no = $2', [ref.mchid, ref.outTradeNo]];
   if ('transactionId' in ref) return ['mchid = $1 AND transaction_id = $2', [ref.mchid, ref.transactionId]];
@@ -24,6 +30,7 @@ function orderWhere(ref: OrderRef): [string, unknown[]] {
 function sqlTx(c: SqlClient, lock: boolean): StoreTx {
   return {
     async getMerchant(mchid) {
+      if (unstorable(mchid)) return null;
       const { rows } = await c.query('SELECT * FROM merchants WHERE mchid = $1', [mchid]);
       return rows[0] ? merchantFromRow(rows[0]) : null;
     },
@@ -33,6 +40,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
     },
     async lockOrder(ref) {
       const [where, params] = orderWhere(ref);
+      if (unstorable(...params)) return null;
       const { rows } = await c.query(`SELECT * FROM orders WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, params);
       return rows[0] ? orderFromRow(rows[0]) : null;
     },
@@ -45,6 +53,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
     },
     async findRefund(mchid, ref) {
       const [col, val] = 'outRefundNo' in ref ? ['out_refund_no', ref.outRefundNo] : ['refund_id', ref.refundId];
+      if (unstorable(mchid, val)) return null;
       const { rows } = await c.query(`SELECT * FROM refunds WHERE mchid = $1 AND ${col} = $2`, [mchid, val]);
       return rows[0] ? refundFromRow(rows[0]) : null;
     },

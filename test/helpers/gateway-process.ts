@@ -35,6 +35,8 @@ export interface GatewayProcessOptions {
   readonly adminToken: string;
   /** 0 (default): any free port. */
   readonly port?: number;
+  /** The HTTPS listener's port; 0 (default): any free port. */
+  readonly tlsPort?: number;
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
   readonly startTimeoutMs?: number;
@@ -61,7 +63,7 @@ export interface GatewayProcess {
 export async function startGatewayProcess(o: GatewayProcessOptions): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradegate-proc-'));
   const args = [
-    'bin/tradegate.mjs', 'start', '--host', '127.0.0.1', '--port', String(o.port ?? 0), '--tls-port', '0',
+    'bin/tradegate.mjs', 'start', '--host', '127.0.0.1', '--port', String(o.port ?? 0), '--tls-port', String(o.tlsPort ?? 0),
     '--database-url', o.databaseUrl, '--admin-token', o.adminToken, '--data-dir', dataDir, '--log-level', o.logLevel ?? 'warn',
     ...(o.extraArgs ?? []),
   ];

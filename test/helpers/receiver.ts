@@ -7,7 +7,12 @@ export interface Received {
   readonly body: string;
 }
 
-export async function startReceiver(answers: (n: number) => { status: number; body: string }) {
+export interface ReceiverOptions {
+  /** Answer each request this long after it arrived (a slow merchant: deliveries stay in flight). */
+  readonly delayMs?: number;
+}
+
+export async function startReceiver(answers: (n: number) => { status: number; body: string }, options: ReceiverOptions = {}) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -16,7 +21,9 @@ export async function startReceiver(answers: (n: number) => { status: number; bo
     req.on('end', () => {
       received.push({ headers: req.headers, body });
       const answer = answers(received.length);
-      res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
+      const send = () => res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
+      if (options.delayMs) setTimeout(send, options.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -96,13 +96,18 @@ export function v2SignedXml(params: Record<string, string>, key: string, signTyp
   return v2Xml(all);
 }
 
-/** The flat children of an answer's `<xml>` (CDATA or text), for checks; not a general XML parser. */
+/**
+ * The flat children of an answer's `<xml>`: each value is its text (entities decoded) and CDATA sections
+ * concatenated, so that `]]>` split across two sections reads back as sent. For checks; not a general XML parser.
+ */
 export function v2Fields(xml: string): Record<string, string> {
   const out: Record<string, string> = {};
   const body = /^\s*<xml>([\s\S]*)<\/xml>\s*$/.exec(xml)?.[1];
   if (body === undefined) return out;
-  for (const m of body.matchAll(/<([A-Za-z_][\w.-]*)>(?:<!\[CDATA\[([\s\S]*?)\]\]>|([^<]*))<\/\1>/g)) {
-    out[m[1]!] = m[2] ?? (m[3] ?? '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  const decode = (t: string) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  for (const m of body.matchAll(/<([A-Za-z_][\w.-]*)>((?:<!\[CDATA\[[\s\S]*?\]\]>|[^<])*)<\/\1>/g)) {
+    const parts = m[2]!.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/);
+    out[m[1]!] = parts.map((p) => (p.startsWith('<![CDATA[') ? p.slice(9, -3) : decode(p))).join('');
   }
   return out;
 }
@@ -146,8 +151,18 @@ export function payCloudSigningString(params: Record<string, string>): string {
     .join('&');
 }
 
+/** Percent-encodes the UTF-8 bytes of `text` (a lone surrogate becomes U+FFFD, as any real client would send it). */
+export function percentEncode(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9_.~*-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 export function formEncode(params: Record<string, string>): string {
-  return Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  return Object.entries(params).map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
 }
 
 /** Envelope fields + business fields, signed with the app key; returns the parameters including `sign`. */

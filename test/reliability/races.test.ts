@@ -201,7 +201,7 @@ describe('races: 2 gateway processes, ≥ 10,000 mixed operations over 50 orders
             const r = order.codepayBody
               ? await mc.v3(e, 'POST', '/v3/pay/transactions/codepay', order.codepayBody)
               : await mc.v3(e, 'GET', `/v3/pay/transactions/out-trade-no/${order.no}?mchid=${c.mchid}`);
-            outcome = `${r.status}${r.code ? ` ${r.code}` : ''}`;
+            outcome = `${order.codepayBody ? '' : '(query) '}${r.status}${r.code ? ` ${r.code}` : ''}`;
             break;
           }
           case 'v3.close': {

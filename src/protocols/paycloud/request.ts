@@ -103,11 +103,15 @@ export async function verifyRequest(body: DecodedBody, sign: string, appPublicKe
   throw new PayCloudError('1002', 'Signature verification failed');
 }
 
-/** §1: characters outside the Basic Multilingual Plane (4-byte UTF-8) are refused. */
+/**
+ * §1: characters outside the Basic Multilingual Plane (4-byte UTF-8) are refused; so is NUL, which no
+ * parameter can carry (and PostgreSQL text cannot store).
+ */
 export function refuseAstralCharacters(fields: ReadonlyMap<string, string>): void {
   const astral = /[\u{10000}-\u{10FFFF}]/u;
   for (const [name, value] of fields) {
     if (astral.test(name) || astral.test(value)) throw new PayCloudError('1001', `${name} contains characters outside the BMP (4-byte UTF-8)`);
+    if (name.includes('\u0000') || value.includes('\u0000')) throw new PayCloudError('1001', `${name} contains a NUL character`);
   }
 }
 

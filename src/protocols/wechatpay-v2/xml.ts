@@ -51,7 +51,8 @@ export function parseXmlBody(raw: Buffer): XmlParseResult {
  * same rules read other flat documents, e.g. the `<root>` inside a decrypted refund notification (§8.2).
  */
 export function parseXmlText(text: string, rootName = 'xml'): XmlParseResult {
-  if (DTD_MARKER.test(text)) return fail(XML_RETURN_MSG.badXml);
+  // XML 1.0 has no NUL character, raw or as a reference; nothing downstream (PostgreSQL text) could hold one.
+  if (DTD_MARKER.test(text) || text.includes('\u0000')) return fail(XML_RETURN_MSG.badXml);
   try {
     const doc = new FlatDocument(text).parse(rootName);
     if (doc.duplicate) return fail(XML_RETURN_MSG.duplicate);

@@ -9,8 +9,36 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 type Json = Record<string, unknown>;
 
+/**
+ * Deepest nesting a body may have (the top-level object is depth 1). Real bodies nest 3 levels; a deeper one would
+ * make the fingerprint (canonicalJson) and the PARAM_ERROR echo of the value (JSON.stringify) recurse until the
+ * stack overflows: a 500, or an error body in Fastify's format instead of ours.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** The nesting depth of JSON text, strings skipped; one linear pass, stops as soon as `limit` is exceeded. */
+function nestingExceeds(raw: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 /** Parses a request body that must be a JSON object. */
 export function parseJsonObject(raw: string): Json {
+  if (nestingExceeds(raw, MAX_JSON_DEPTH)) throw paramError('/', null, `请求体嵌套超过${MAX_JSON_DEPTH}层`, 'body');
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -20,7 +48,25 @@ export function parseJsonObject(raw: string): Json {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw paramError('/', null, '请求体必须是JSON对象', 'body');
   }
+  const nul = pointerOfNul(value, '');
+  if (nul !== null) throw paramError(nul || '/', null, '参数不能包含U+0000字符', 'body');
   return value as Json;
+}
+
+/**
+ * The JSON Pointer of the first name or string holding U+0000, which PostgreSQL text cannot store (an SQL error,
+ * not a refusal, if it got that far). Recursion is bounded by MAX_JSON_DEPTH.
+ */
+function pointerOfNul(value: unknown, pointer: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? pointer : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const at = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (k.includes('\u0000')) return at;
+    const found = pointerOfNul(v, at);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 interface StringRule {

@@ -10,7 +10,7 @@ import type { OperationContext } from '../../operations/context.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
 import { parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
 import { MAX_BODY_BYTES } from './body.ts';
-import { V3Error, v3ErrorOf, type V3Family } from './errors.ts';
+import { paramError, V3Error, v3ErrorOf, type V3Family } from './errors.ts';
 import { platformKeyFor, signatureHeaders, type PlatformKey } from './response-signing.ts';
 import { certificateRoutes } from './routes/certificates.ts';
 import { globalRoutes } from './routes/global.ts';
@@ -103,7 +103,11 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
     app.addHook('onRequest', async (request) => {
       request.v3Caller = null;
     });
-    app.addHook('preHandler', async (request) => authenticate(deps, request));
+    app.addHook('preHandler', async (request) => {
+      await authenticate(deps, request);
+      // A NUL in the path or query can name nothing (and PostgreSQL text cannot hold it).
+      if (/%00/i.test(request.raw.url ?? '')) throw paramError('url', null, '请求URL含有非法字符', 'url');
+    });
 
     app.addHook('onSend', async (request, reply, payload) => {
       reply.header('Request-ID', request.tradegateRequestId);

@@ -18,11 +18,13 @@ function payerOf(order: Order, scope: MerchantScope): Record<string, string> {
   return scope.kind === 'direct' ? { openid } : { sp_openid: openid };
 }
 
-/** The Mainland query object; payment details once the order was paid (also when later REVOKED). */
-export function orderView(order: Order, scope: MerchantScope): Record<string, unknown> {
+/** The fields Mainland and Global order objects share, in wire order; `idField` names the WeChat order number. */
+function orderFields(order: Order, scope: MerchantScope, idField: 'transaction_id' | 'id'): Record<string, unknown> {
   const paid = order.paidAt !== null;
-  const view: Record<string, unknown> = { ...scopeFields(scope), out_trade_no: order.outTradeNo };
-  if (order.transactionId) view.transaction_id = order.transactionId;
+  const view: Record<string, unknown> = { ...scopeFields(scope) };
+  if (idField === 'id' && order.transactionId) view.id = order.transactionId;
+  view.out_trade_no = order.outTradeNo;
+  if (idField === 'transaction_id' && order.transactionId) view.transaction_id = order.transactionId;
   view.trade_type = order.tradeType;
   view.trade_state = order.state;
   view.trade_state_desc = TRADE_STATE_DESC[order.state];
@@ -31,44 +33,37 @@ export function orderView(order: Order, scope: MerchantScope): Record<string, un
   if (paid) {
     view.success_time = rfc3339Cst(order.paidAt!);
     view.payer = payerOf(order, scope);
-    view.amount = { total: order.amount, payer_total: order.amount, currency: order.currency, payer_currency: order.currency };
-  } else {
-    view.amount = { total: order.amount, currency: order.currency };
   }
   return view;
 }
 
-/** Payer-currency amount of a Global order: the merchant currency × rate (rate × 10^8, fixed at payment). */
+/** The Mainland query object; payment details once the order was paid (also when later REVOKED). */
+export function orderView(order: Order, scope: MerchantScope): Record<string, unknown> {
+  const amount = order.paidAt !== null
+    ? { total: order.amount, payer_total: order.amount, currency: order.currency, payer_currency: order.currency }
+    : { total: order.amount, currency: order.currency };
+  return { ...orderFields(order, scope, 'transaction_id'), amount };
+}
+
+/** Payer-currency amount of a Global order: the merchant currency × rate (rate × 10^8, fixed on the order). */
 function payerTotal(amount: number, rate: number): number {
   return Math.round((amount * rate) / 100_000_000);
 }
 
+/** The rate × 10^8 fixed on the order when it was made (APIv2 and APIv3 share `extra.rate`), else the merchant's. */
 export function exchangeRateOf(order: Order, fallback: number): number {
-  return typeof order.extra.exchange_rate === 'number' ? order.extra.exchange_rate : fallback;
+  return typeof order.extra.rate === 'number' ? order.extra.rate : fallback;
 }
 
 /** The Global order object: `id`, multi-currency amount with the exchange rate. */
 export function globalOrderView(order: Order, scope: MerchantScope, rate: number): Record<string, unknown> {
-  const paid = order.paidAt !== null;
-  const view: Record<string, unknown> = { ...scopeFields(scope) };
-  if (order.transactionId) view.id = order.transactionId;
-  view.out_trade_no = order.outTradeNo;
-  view.trade_type = order.tradeType;
-  view.trade_state = order.state;
-  view.trade_state_desc = TRADE_STATE_DESC[order.state];
-  if (paid) view.bank_type = 'OTHERS';
-  if (order.attach) view.attach = order.attach;
-  if (paid) {
-    view.success_time = rfc3339Cst(order.paidAt!);
-    view.payer = payerOf(order, scope);
-  }
-  view.amount = {
+  const amount = {
     total: order.amount,
     currency: order.currency,
-    ...(paid ? { payer_total: payerTotal(order.amount, rate), payer_currency: 'CNY' } : {}),
+    ...(order.paidAt !== null ? { payer_total: payerTotal(order.amount, rate), payer_currency: 'CNY' } : {}),
     exchange_rate: { type: 'SETTLEMENT_RATE', rate },
   };
-  return view;
+  return { ...orderFields(order, scope, 'id'), amount };
 }
 
 /** A Mainland merchant refund (spec §7.6). */

@@ -144,6 +144,7 @@ describe('§1-§2 refusals', () => {
     'unknown entity': '<xml><a>&nbsp;</a></xml>',
     'bare ampersand': '<xml><a>Tom & Jerry</a></xml>',
     'NUL character reference': '<xml><a>&#0;</a></xml>',
+    'raw NUL character': '<xml><a>x\u0000y</a></xml>',
     'surrogate character reference': '<xml><a>&#xD800;</a></xml>',
     'out of range reference': '<xml><a>&#x110000;</a></xml>',
     'unterminated CDATA': '<xml><a><![CDATA[x</a></xml>',
@@ -233,7 +234,9 @@ describe('buildXml', () => {
         maxLength: 8,
       })
       .map((p) => p.join(''));
-    const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), tricky, fc.integer(), fc.constant(''));
+    // XML has no NUL character (the parser refuses it, tested above), so values never carry one.
+    const text = fc.string({ unit: 'binary', maxLength: 40 }).map((v) => v.replaceAll('\u0000', ''));
+    const value = fc.oneof(text, tricky, fc.integer(), fc.constant(''));
     fc.assert(
       fc.property(fc.dictionary(name, value, { maxKeys: 12 }), (fields) => {
         const expected = Object.fromEntries(

@@ -22,7 +22,7 @@ import { effectiveMchid, scopeFromBody, scopeFromQuery, viewScope, type Merchant
 import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf, paymentHandles } from '../order-request.ts';
 import { callerOf, rawBody, sendJson } from '../plugin.ts';
 import { exchangeRateOf, globalOrderView, globalRefundView } from '../views.ts';
-import { pathOutTradeNo } from './transactions.ts';
+import { pathOutTradeNo, pathTransactionId } from './transactions.ts';
 
 const CREATE_KINDS: Record<string, TradeType> = { native: 'NATIVE', jsapi: 'JSAPI', app: 'APP', mweb: 'MWEB' };
 const TXN = '/v3/global/transactions';
@@ -38,7 +38,7 @@ function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
 /** `id/{transaction_id}` or `out-trade-no/{out_trade_no}`: either names the order. */
 function refOf(scope: MerchantScope, params: { id?: string; no?: string }): OrderRef {
   const mchid = effectiveMchid(scope);
-  return params.id !== undefined ? { mchid, transactionId: params.id } : { mchid, outTradeNo: pathOutTradeNo(params.no!) };
+  return params.id !== undefined ? { mchid, transactionId: pathTransactionId(params.id) } : { mchid, outTradeNo: pathOutTradeNo(params.no!) };
 }
 
 const byId = (prefix: string, suffix = '') => [`${prefix}/id/:id${suffix}`, `${prefix}/out-trade-no/:no${suffix}`];
@@ -57,7 +57,7 @@ export function globalRoutes(deps: GatewayDeps) {
         const { scope, body, order } = await decodeOrderRequest(deps, request, tradeType, 'either', currencyOf(request));
         const notifyUrl = notifyUrlOf(body);
         const payer = tradeType === 'JSAPI' ? jsapiOpenid(body, scope) : null;
-        const extra = { ...order.extra, ...paymentHandles(), exchange_rate: rateOf(request) };
+        const extra = { ...order.extra, ...paymentHandles(), rate: rateOf(request) };
         const { order: created } = await createOrder(context(deps, request), { ...order, notifyUrl, payerOpenid: payer, extra }, 'wechatGlobal');
         return sendJson(reply, 200, createAnswer(tradeType, created.extra));
       });
@@ -68,7 +68,7 @@ export function globalRoutes(deps: GatewayDeps) {
         const { scope, body, order } = await decodeOrderRequest(deps, request, 'MICROPAY', 'either', currencyOf(request));
         const authCode = body.object('payer', true).string('auth_code', true, { max: 128 });
         const result = await payByCode(context(deps, request),
-          { ...order, notifyUrl: null, payerOpenid: openidFor(order.mchid, authCode), extra: { ...order.extra, exchange_rate: rateOf(request) } },
+          { ...order, notifyUrl: null, payerOpenid: openidFor(order.mchid, authCode), extra: { ...order.extra, rate: rateOf(request) } },
           deps.payer.presentCode(authCode), 'wechatGlobal');
         const view = () => globalOrderView(result.order, viewScope(scope, result.order), exchangeRateOf(result.order, rateOf(request)));
         if (result.answer.kind === 'failed') throw v3PaymentFailure(result.answer.failure);

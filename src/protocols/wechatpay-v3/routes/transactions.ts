@@ -22,6 +22,13 @@ export function pathOutTradeNo(value: string): string {
   return value;
 }
 
+const TRANSACTION_ID = /^[0-9A-Za-z]{1,32}$/;
+
+export function pathTransactionId(value: string): string {
+  if (!TRANSACTION_ID.test(value)) throw paramError('transaction_id', value, 'transaction_id格式错误', 'url');
+  return value;
+}
+
 export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner') {
   const prefix = mode === 'direct' ? '/v3/pay/transactions' : '/v3/pay/partner/transactions';
   const bodyScope = async (request: FastifyRequest) => {
@@ -64,7 +71,7 @@ export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner')
 
     app.get<{ Params: { id: string } }>(`${prefix}/id/:id`, async (request, reply) => {
       const scope = await scopeFromQuery(deps, request, mode);
-      const order = await queryOrder(operationContext(deps, request), { mchid: effectiveMchid(scope), transactionId: request.params.id });
+      const order = await queryOrder(operationContext(deps, request), { mchid: effectiveMchid(scope), transactionId: pathTransactionId(request.params.id) });
       return sendJson(reply, 200, orderView(order, viewScope(scope, order)));
     });
 
