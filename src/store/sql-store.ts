@@ -3,6 +3,7 @@ import type { HistoryEntry, Order, Refund } from '../core/order.ts';
 import type { MerchantStore, OrderRef, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
 import type { DueOrderSource } from '../operations/sweep-orders.ts';
 import type { Database, SqlClient } from './database.ts';
+import { cachedMerchants } from './merchant-cache.ts';
 import {
   historyFromRow, merchantFromRow, ORDER_COLUMNS, orderFromRow, orderToRow, placeholders, REFUND_COLUMNS, refundFromRow, refundToRow,
 } from './rows.ts';
@@ -84,12 +85,17 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
   };
 }
 
-export type SqlStore = Store & MerchantStore & DueOrderSource & { readonly db: Database };
+export type SqlStore = Store & MerchantStore & DueOrderSource & {
+  readonly db: Database;
+  /** The merchant for request authentication (keys, settings), from a 5 s per-process cache. */
+  merchantForAuth(mchid: string): Promise<Merchant | null>;
+};
 
 /** The PostgreSQL order store (server or PGlite): every write goes through one transaction. */
 export function sqlStore(db: Database): SqlStore {
   return {
     db,
+    merchantForAuth: cachedMerchants((mchid) => sqlTx(db, false).getMerchant(mchid)),
     transaction: (fn) => db.transaction((c) => fn(sqlTx(c, true))),
     read: (fn) => fn(sqlTx(db, false)),
     async insertMerchant(m: Merchant) {

@@ -73,7 +73,7 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
   const parsed = parseAuthorization(request.headers.authorization);
   if (!parsed.ok) throw signError(request, parsed.issue);
   const auth = parsed.value;
-  const merchant = await deps.store.getMerchant(auth.mchid);
+  const merchant = await deps.store.merchantForAuth(auth.mchid);
   if (!merchant?.secrets) throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
   const wallNow = deps.clock.now();
   const issue = await verifyRequestSignature(
