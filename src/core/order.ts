@@ -8,9 +8,6 @@ export type TradeType = 'MICROPAY' | 'NATIVE' | 'JSAPI' | 'APP' | 'MWEB';
 /** Which wire dialect made a change: recorded in the history. */
 export type Protocol = 'wechatpay-v3' | 'wechatpay-v2' | 'wechatpay-global' | 'paycloud' | 'sandbox' | 'system';
 
-export const PAID_STATES: ReadonlySet<OrderState> = new Set(['SUCCESS', 'REFUND']);
-export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['CLOSED', 'REVOKED']);
-
 /** Times are epoch milliseconds on the merchant's business clock. */
 export interface Order {
   readonly id: string;

@@ -1,16 +1,10 @@
 /** The notification outbox: claimed with leases (safe with several processes), never held across a network call. */
+import type { OutboxEvent } from '../core/ports.ts';
 import type { Database } from './database.ts';
 
-export interface OutboxRow {
+/** A queued notification (the core's OutboxEvent, `dueAt` = business time of the next attempt) and its delivery state. */
+export interface OutboxRow extends OutboxEvent {
   readonly id: number;
-  readonly mchid: string;
-  readonly orderId: string;
-  readonly refundId: string | null;
-  readonly kind: 'payment' | 'refund';
-  readonly protocol: string;
-  readonly url: string;
-  /** Business time (the merchant's sandbox clock) of the next attempt. */
-  readonly dueAt: number;
   readonly status: 'pending' | 'delivered' | 'failed';
   readonly attempts: number;
   readonly payload: string | null;

@@ -1,6 +1,6 @@
 /** Decoding of the requests that create orders, shared by Mainland (direct, partner) and Global routes. */
 import type { FastifyRequest } from 'fastify';
-import { randomBytes } from 'node:crypto';
+import { storedHandle } from '../wechat-payment-handles.ts';
 import type { TradeType } from '../../core/order.ts';
 import { canonicalJson, sha256Hex } from '../../lib/crypto.ts';
 import { parseRfc3339 } from '../../lib/time.ts';
@@ -61,19 +61,9 @@ export function jsapiOpenid(body: BodyReader, scope: MerchantScope): string {
 
 export const notifyUrlOf = (body: BodyReader) => body.string('notify_url', true, { max: 256, pattern: /^https?:\/\/\S+$/ });
 
-/** Payment handles the merchant passes to its payer (fresh per order; replays return the stored ones). */
-export function paymentHandles(): Record<string, string> {
-  const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-  return {
-    prepayId: `wx${stamp}${randomBytes(10).toString('hex')}`,
-    codeUrl: `weixin://wxpay/bizpayurl?pr=${randomBytes(5).toString('hex')}`,
-    h5Url: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx${stamp}&package=${randomBytes(5).readUInt32BE(0)}`,
-  };
-}
-
 /** The create answer by trade type: code_url, h5_url or prepay_id. */
 export function createAnswer(tradeType: TradeType, extra: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  if (tradeType === 'NATIVE') return { code_url: extra.codeUrl };
-  if (tradeType === 'MWEB') return { h5_url: extra.h5Url };
-  return { prepay_id: extra.prepayId };
+  if (tradeType === 'NATIVE') return { code_url: storedHandle(extra, 'codeUrl') };
+  if (tradeType === 'MWEB') return { h5_url: storedHandle(extra, 'h5Url') };
+  return { prepay_id: storedHandle(extra, 'prepayId') };
 }

@@ -1,5 +1,4 @@
 /** Orders that start a payment: `/pay/micropay` (code payment, §6.1) and `/pay/unifiedorder` (§6.2). */
-import { randomBytes } from 'node:crypto';
 import type { TradeType } from '../../../core/order.ts';
 import { createOrder, type NewOrder } from '../../../operations/create-order.ts';
 import { payByCode } from '../../../operations/pay-by-code.ts';
@@ -8,6 +7,7 @@ import { paramError, V2ResultFail, v2PaymentFailure } from '../errors.ts';
 import { fingerprintOf, OUT_TRADE_NO } from '../params.ts';
 import type { V2Call, V2Route } from '../route.ts';
 import { micropayView } from '../views.ts';
+import { paymentHandles, storedHandle } from '../../wechat-payment-handles.ts';
 
 type DecodedOrder = Omit<NewOrder, 'notifyUrl' | 'payerOpenid'>;
 
@@ -70,10 +70,6 @@ const micropay: V2Route = {
 
 const UNIFIED_TRADE_TYPES: ReadonlySet<string> = new Set(['JSAPI', 'NATIVE', 'APP', 'MWEB']);
 
-function prepayId(): string {
-  return `wx${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}${randomBytes(10).toString('hex')}`;
-}
-
 const unifiedorder: V2Route = {
   path: '/pay/unifiedorder',
   endpoint: 'unifiedorder',
@@ -88,18 +84,12 @@ const unifiedorder: V2Route = {
     const subOpenid = caller.merchant !== caller.signer ? reader.text('sub_openid', false, { max: 128 }) : null;
     if (tradeType === 'JSAPI' && !openid && !subOpenid) throw paramError('trade_type=JSAPI时（即JSAPI支付），openid为必传参数', true, 'unifiedorder');
     if (tradeType === 'NATIVE') reader.text('product_id', true, { max: 32 });
-    const prepay = prepayId();
-    const extra = {
-      ...order.extra,
-      prepayId: prepay,
-      ...(tradeType === 'NATIVE' ? { codeUrl: `weixin://wxpay/bizpayurl?pr=${randomBytes(5).toString('hex')}` } : {}),
-      ...(tradeType === 'MWEB' ? { mwebUrl: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepay}&package=${Date.now() % 1e10}` } : {}),
-    };
+    const extra = { ...order.extra, ...paymentHandles(tradeType) };
     // A replay of the same request answers the first one's prepay_id (§6.2): read them back from the order.
     const { order: created } = await createOrder(call.ctx,
       { ...order, tradeType, notifyUrl, payerOpenid: openid ?? subOpenid, extra }, 'wechatV2');
-    const text = (key: string) => (typeof created.extra[key] === 'string' ? (created.extra[key] as string) : undefined);
-    return { trade_type: created.tradeType, prepay_id: text('prepayId'), code_url: text('codeUrl'), mweb_url: text('mwebUrl') };
+    const handle = (name: 'prepayId' | 'codeUrl' | 'h5Url') => storedHandle(created.extra, name);
+    return { trade_type: created.tradeType, prepay_id: handle('prepayId'), code_url: handle('codeUrl'), mweb_url: handle('h5Url') };
   },
 };
 

@@ -19,7 +19,8 @@ import type { GatewayDeps } from '../../../server-deps.ts';
 import { BodyReader, OUT_REFUND_NO, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
 import { paramError, V3Error, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFromBody, scopeFromQuery, viewScope, type MerchantScope } from '../merchant-scope.ts';
-import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf, paymentHandles } from '../order-request.ts';
+import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
+import { paymentHandles } from '../../wechat-payment-handles.ts';
 import { callerOf, rawBody, sendJson } from '../plugin.ts';
 import { exchangeRateOf, globalOrderView, globalRefundView } from '../views.ts';
 import { pathOutTradeNo, pathTransactionId } from './transactions.ts';
@@ -57,7 +58,7 @@ export function globalRoutes(deps: GatewayDeps) {
         const { scope, body, order } = await decodeOrderRequest(deps, request, tradeType, 'either', currencyOf(request));
         const notifyUrl = notifyUrlOf(body);
         const payer = tradeType === 'JSAPI' ? jsapiOpenid(body, scope) : null;
-        const extra = { ...order.extra, ...paymentHandles(), rate: rateOf(request) };
+        const extra = { ...order.extra, ...paymentHandles(tradeType), rate: rateOf(request) };
         const { order: created } = await createOrder(context(deps, request), { ...order, notifyUrl, payerOpenid: payer, extra }, 'wechatGlobal');
         return sendJson(reply, 200, createAnswer(tradeType, created.extra));
       });

@@ -11,7 +11,8 @@ import type { GatewayDeps } from '../../../server-deps.ts';
 import { BodyReader, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
 import { paramError, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFields, scopeFromBody, scopeFromQuery, viewScope } from '../merchant-scope.ts';
-import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf, paymentHandles } from '../order-request.ts';
+import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
+import { paymentHandles } from '../../wechat-payment-handles.ts';
 import { operationContext, rawBody, sendJson } from '../plugin.ts';
 import { orderView } from '../views.ts';
 
@@ -44,7 +45,7 @@ export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner')
         const payer = tradeType === 'JSAPI' ? jsapiOpenid(body, scope) : null;
         if (tradeType === 'MWEB') body.object('scene_info', true).object('h5_info', true).string('type', true);
         const { order: created } = await createOrder(operationContext(deps, request),
-          { ...order, notifyUrl, payerOpenid: payer, extra: { ...order.extra, ...paymentHandles() } }, 'wechatV3');
+          { ...order, notifyUrl, payerOpenid: payer, extra: { ...order.extra, ...paymentHandles(tradeType) } }, 'wechatV3');
         return sendJson(reply, 200, createAnswer(tradeType, created.extra));
       });
     }
