@@ -1,7 +1,11 @@
-/** D: the store's own ceiling — the same reverse transactions, in-process, with no HTTP and no crypto. */
+/**
+ * D: the store's own ceiling — the same reverse transactions, in-process, with no HTTP and no crypto. Each
+ * carries a request nonce, as an APIv3 reverse does (recorded in the same transaction).
+ */
 import { wechatIds } from '../src/core/ids.ts';
 import { systemClock } from '../src/core/ports.ts';
 import { reverseOrder } from '../src/operations/reverse-order.ts';
+import { admitNonce } from '../src/protocols/nonce-admission.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
 
 /** Reverse transactions per second with `concurrency` in flight for `seconds` over orders `${prefix}1…count`. */
@@ -13,7 +17,9 @@ export async function storeCeiling(store: SqlStore, mchid: string, prefix: strin
   const started = Date.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < end && next <= count) {
-      await reverseOrder(ctx, { mchid, outTradeNo: `${prefix}${next++}` }, 'wechatV3');
+      const now = Date.now();
+      const admitted = admitNonce(store, { mchid, nonce: `ceiling-${next}-${now}`, expiresAt: now + 600_000, now });
+      await reverseOrder({ ...ctx, store: admitted.store }, { mchid, outTradeNo: `${prefix}${next++}` }, 'wechatV3');
       done++;
     }
   }));

@@ -46,6 +46,9 @@ export interface Merchant {
   readonly createdAt: number;
 }
 
+/** A merchant as operations see it: no key material (signing and verifying belong to the protocol adapters). */
+export type MerchantProfile = Omit<Merchant, 'secrets'>;
+
 export const DEFAULT_SETTINGS: MerchantSettings = {
   strictTiming: true,
   lenientEmptyBodySignature: false,
@@ -59,6 +62,6 @@ export function businessNow(merchant: Pick<Merchant, 'clockOffsetMs'>, wallNow: 
   return wallNow + merchant.clockOffsetMs;
 }
 
-export function merchantRuleOverrides(merchant: Merchant): Partial<LifecycleRules> {
+export function merchantRuleOverrides(merchant: MerchantProfile): Partial<LifecycleRules> {
   return { strictTiming: merchant.settings.strictTiming };
 }

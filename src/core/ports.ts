@@ -1,4 +1,4 @@
-import type { Merchant } from './merchant.ts';
+import type { Merchant, MerchantProfile } from './merchant.ts';
 import type { HistoryEntry, Order, Refund } from './order.ts';
 
 /** Wall-clock time in epoch ms. Business time is derived per merchant (see businessNow). */
@@ -33,6 +33,8 @@ export interface StoreTx {
   insertOrder(order: Order): Promise<boolean>;
   /** Loads the order and holds its row lock until the transaction ends. */
   lockOrder(ref: OrderRef): Promise<Order | null>;
+  /** The merchant (without its keys) and its locked order, read together in one round trip. */
+  lockMerchantOrder(ref: OrderRef): Promise<{ merchant: MerchantProfile | null; order: Order | null }>;
   updateOrder(order: Order): Promise<void>;
   listRefunds(orderId: string): Promise<Refund[]>;
   findRefund(mchid: string, ref: { outRefundNo: string } | { refundId: string }): Promise<Refund | null>;
@@ -44,9 +46,30 @@ export interface StoreTx {
   enqueueNotification(event: OutboxEvent): Promise<void>;
 }
 
+/** A request's single-use nonce (APIv3 Authorization), recorded by the first store work the request does. */
+export interface RequestNonce {
+  readonly mchid: string;
+  readonly nonce: string;
+  readonly expiresAt: number;
+  readonly now: number;
+}
+
+/** The nonce was seen within its lifetime: the request is a replay, and nothing it asked for happened. */
+export class NonceReplayedError extends Error {
+  constructor() {
+    super('nonce replayed');
+    this.name = 'NonceReplayedError';
+  }
+}
+
 /** The order store: one transaction per state change. */
 export interface Store {
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction. With `nonce`, the nonce is recorded in the same transaction (one commit, no
+   * extra round trip); a replay throws NonceReplayedError before anything is written, and a nonce whose
+   * transaction fails is still recorded.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, nonce?: RequestNonce): Promise<T>;
   /** Reads without locks (queries that will not write). */
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
 }
@@ -71,5 +94,5 @@ export interface MerchantStore {
    */
   gatewaySecret<T>(name: string, create: () => Promise<T>): Promise<T>;
   /** Records a request nonce; false when it was seen within its lifetime (a replay). */
-  rememberNonce(mchid: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
+  rememberNonce(nonce: RequestNonce): Promise<boolean>;
 }

@@ -24,16 +24,18 @@ export function rsaSign(message: string | Buffer, key: KeyObject): Promise<strin
   });
 }
 
-/** Verifies a base64 SHA256withRSA signature off the event loop; malformed input is just "false". */
+/**
+ * Verifies a base64 SHA256withRSA signature; malformed input is just "false". Inline, unlike signing: an RSA-2048
+ * verification costs ~20 µs (public exponent 65537), less than handing it to the thread pool and waking for the
+ * answer; signing costs ~250 µs and stays off the event loop (rsaSign).
+ */
 export function rsaVerify(message: string | Buffer, signatureB64: string, key: KeyObject): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signatureB64)) return resolve(false);
-    try {
-      verify('sha256', Buffer.from(message), key, Buffer.from(signatureB64, 'base64'), (err, ok) => resolve(!err && ok));
-    } catch {
-      resolve(false);
-    }
-  });
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signatureB64)) return Promise.resolve(false);
+  try {
+    return Promise.resolve(verify('sha256', Buffer.from(message), key, Buffer.from(signatureB64, 'base64')));
+  } catch {
+    return Promise.resolve(false);
+  }
 }
 
 function gcmAlgorithm(key: Buffer): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' {

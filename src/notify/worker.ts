@@ -6,7 +6,7 @@
 import { businessNow } from '../core/merchant.ts';
 import type { Clock, IdGenerator } from '../core/ports.ts';
 import type { OperationContext } from '../operations/context.ts';
-import { lockCurrentOrder } from '../operations/locked-order.ts';
+import { lockCurrentOrder, merchantOrThrow } from '../operations/locked-order.ts';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
@@ -31,8 +31,10 @@ async function subjectOf(o: NotificationWorkerOptions, row: OutboxRow): Promise<
   const ctx: OperationContext = { store: o.store, clock: o.clock, ids: o.ids, protocol: 'system', requestId: null };
   // Under the order's lock, so that a refund due now is settled before it is reported.
   return o.store.transaction(async (tx) => {
-    const { order, merchant } = await lockCurrentOrder(tx, ctx, { mchid: row.mchid, orderId: row.orderId });
+    const { order } = await lockCurrentOrder(tx, ctx, { mchid: row.mchid, orderId: row.orderId });
     const refund = row.refundId ? (await tx.listRefunds(order.id)).find((r) => r.refundId === row.refundId) ?? null : null;
+    // The keys that sign the notification: read here, off the request path, not with every locked order.
+    const merchant = await merchantOrThrow(tx, row.mchid);
     const signer = merchant.kind === 'sub_merchant' && merchant.parentMchid ? (await tx.getMerchant(merchant.parentMchid)) ?? merchant : merchant;
     return { kind: row.kind, order, refund, merchant, signer };
   });

@@ -1,5 +1,5 @@
 import { CoreError } from '../core/errors.ts';
-import { businessNow, type Merchant } from '../core/merchant.ts';
+import { businessNow, type Merchant, type MerchantProfile } from '../core/merchant.ts';
 import type { Order } from '../core/order.ts';
 import { timedTransition } from '../core/policy.ts';
 import type { OrderRef, StoreTx } from '../core/ports.ts';
@@ -8,7 +8,7 @@ import type { OperationContext } from './context.ts';
 import { queuePaymentNotification } from './notifications.ts';
 
 export interface LockedOrder {
-  readonly merchant: Merchant;
+  readonly merchant: MerchantProfile;
   readonly order: Order;
   /** Business time of the order's merchant. */
   readonly now: number;
@@ -25,8 +25,8 @@ export async function merchantOrThrow(tx: StoreTx, mchid: string): Promise<Merch
  * settlement) so that every decision sees the order as it is now. Throws ORDER_NOT_FOUND.
  */
 export async function lockCurrentOrder(tx: StoreTx, ctx: OperationContext, ref: OrderRef): Promise<LockedOrder> {
-  const merchant = await merchantOrThrow(tx, ref.mchid);
-  const found = await tx.lockOrder(ref);
+  const { merchant, order: found } = await tx.lockMerchantOrder(ref);
+  if (!merchant) throw new CoreError('MERCHANT_NOT_FOUND', `merchant ${ref.mchid} does not exist`);
   if (!found) throw new CoreError('ORDER_NOT_FOUND', 'order does not exist');
   const now = businessNow(merchant, ctx.clock.now());
   const order = await catchUpWithTime(tx, found, now);

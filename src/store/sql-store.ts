@@ -1,11 +1,11 @@
 import type { Merchant } from '../core/merchant.ts';
 import type { HistoryEntry, Order, Refund } from '../core/order.ts';
-import type { MerchantStore, OrderRef, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
+import { NonceReplayedError, type MerchantStore, type OrderRef, type OutboxEvent, type RequestNonce, type Store, type StoreTx } from '../core/ports.ts';
 import type { DueOrderSource } from '../operations/sweep-orders.ts';
 import type { Database, SqlClient } from './database.ts';
 import { cachedMerchants } from './merchant-cache.ts';
 import {
-  historyFromRow, merchantFromRow, ORDER_COLUMNS, orderFromRow, orderToRow, placeholders, REFUND_COLUMNS, refundFromRow, refundToRow,
+  historyFromRow, merchantFromRow, MERCHANT_PROFILE_COLUMNS, merchantProfileFromRow, ORDER_COLUMNS, orderFromRow, orderToRow, placeholders, REFUND_COLUMNS, refundFromRow, refundToRow,
 } from './rows.ts';
 
 const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
@@ -13,6 +13,11 @@ const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES ($
 const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`;
 const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
   ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
+/** A nonce is new, or its earlier use has expired (only then may it be taken again). Returns a row when accepted. */
+const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
+  ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
+  RETURNING nonce`;
+const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
 const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
 
 /**
@@ -45,9 +50,19 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       const { rows } = await c.query(`SELECT * FROM orders WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, params);
       return rows[0] ? orderFromRow(rows[0]) : null;
     },
-    async updateOrder(order) {
-      await c.query(ORDER_UPDATE, orderToRow(order));
+    async lockMerchantOrder(ref) {
+      const [where, params] = orderWhere(ref);
+      if (unstorable(...params)) return { merchant: null, order: null };
+      const [merchant, order] = await c.queryAll([
+        { sql: `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`, params: [ref.mchid] },
+        { sql: `SELECT * FROM orders WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, params },
+      ]);
+      return {
+        merchant: merchant!.rows[0] ? merchantProfileFromRow(merchant!.rows[0]) : null,
+        order: order!.rows[0] ? orderFromRow(order!.rows[0]) : null,
+      };
     },
+    updateOrder: (order) => c.write(ORDER_UPDATE, orderToRow(order)),
     async listRefunds(orderId) {
       const { rows } = await c.query('SELECT * FROM refunds WHERE order_id = $1 ORDER BY created_at, refund_id', [orderId]);
       return rows.map(refundFromRow);
@@ -59,14 +74,14 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return rows[0] ? refundFromRow(rows[0]) : null;
     },
     async insertRefund(refund) {
+      // Without an out_refund_no (the refund of a reverse or void) there is no key to collide on: nothing to read back.
+      if (refund.outRefundNo === null) return c.write(REFUND_INSERT, refundToRow(refund)).then(() => true);
       const { rows } = await c.query(REFUND_INSERT, refundToRow(refund));
       return rows.length === 1;
     },
-    async updateRefund(refund) {
-      await c.query(REFUND_UPDATE, [refund.refundId, refund.status, refund.successAt]);
-    },
+    updateRefund: (refund) => c.write(REFUND_UPDATE, [refund.refundId, refund.status, refund.successAt]),
     async appendHistory(e: HistoryEntry) {
-      await c.query(
+      await c.write(
         `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId],
@@ -77,7 +92,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return rows.map(historyFromRow);
     },
     async enqueueNotification(e: OutboxEvent) {
-      await c.query(
+      await c.write(
         `INSERT INTO outbox (mchid, order_id, refund_id, kind, protocol, url, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
         [e.mchid, e.orderId, e.refundId, e.kind, e.protocol, e.url, e.dueAt],
       );
@@ -96,7 +111,19 @@ export function sqlStore(db: Database): SqlStore {
   return {
     db,
     merchantForAuth: cachedMerchants((mchid) => sqlTx(db, false).getMerchant(mchid)),
-    transaction: (fn) => db.transaction((c) => fn(sqlTx(c, true))),
+    async transaction(fn, nonce) {
+      if (!nonce) return db.transaction((c) => fn(sqlTx(c, true)));
+      try {
+        return await db.transaction(async (c) => {
+          await c.write(NONCE_UPSERT, nonceParams(nonce), (rows) => { if (rows.length !== 1) throw new NonceReplayedError(); });
+          return fn(sqlTx(c, true));
+        });
+      } catch (err) {
+        // The work failed and took the nonce with it: record it alone, so that the request still cannot be replayed.
+        if (!(err instanceof NonceReplayedError) && !(await this.rememberNonce(nonce))) throw new NonceReplayedError();
+        throw err;
+      }
+    },
     read: (fn) => fn(sqlTx(db, false)),
     async insertMerchant(m: Merchant) {
       await db.query(
@@ -128,12 +155,8 @@ export function sqlStore(db: Database): SqlStore {
         [name, JSON.stringify(value), Date.now()]);
       return (await read()) as T;
     },
-    async rememberNonce(mchid, nonce, expiresAt, now) {
-      const { rows } = await db.query(
-        `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
-         RETURNING nonce`, [mchid, nonce, expiresAt, now]);
-      return rows.length === 1;
+    async rememberNonce(nonce) {
+      return (await db.query(NONCE_UPSERT, nonceParams(nonce))).rows.length === 1;
     },
     async dueOrders(wallNow, limit) {
       const { rows } = await db.query<{ mchid: string; id: string }>(

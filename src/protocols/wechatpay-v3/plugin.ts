@@ -6,7 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { isCoreError } from '../../core/errors.ts';
 import type { Merchant } from '../../core/merchant.ts';
+import { NonceReplayedError, type Store } from '../../core/ports.ts';
 import type { OperationContext } from '../../operations/context.ts';
+import { admitNonce, type NonceAdmission } from '../nonce-admission.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
 import { parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
 import { MAX_BODY_BYTES } from './body.ts';
@@ -21,6 +23,10 @@ import { transactionRoutes } from './routes/transactions.ts';
 export interface V3Caller {
   readonly merchant: Merchant;
   readonly platformKey: PlatformKey;
+  /** The request's nonce, recorded with its first store work (see settleNonce). */
+  readonly admission: NonceAdmission;
+  readonly timestamp: string;
+  readonly nonce: string;
 }
 
 declare module 'fastify' {
@@ -42,7 +48,12 @@ export function rawBody(request: FastifyRequest): string {
 }
 
 export function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId };
+  return { store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId };
+}
+
+/** The store as this request's operations see it: its first transaction also records the request's nonce. */
+export function storeFor(deps: GatewayDeps, request: FastifyRequest): Store {
+  return request.v3Caller?.admission.store ?? deps.store;
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
@@ -84,14 +95,24 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
     merchant.settings.lenientEmptyBodySignature,
   );
   if (issue) throw signError(request, issue, auth.timestamp, auth.nonceStr);
-  // A nonce may be used once within the timestamp window; remembered only after the signature proved the caller.
-  const fresh = await deps.store.rememberNonce(merchant.mchid, auth.nonceStr, wallNow + 2 * TIMESTAMP_WINDOW_SECONDS * 1000, wallNow);
-  if (!fresh) throw signError(request, 'nonce invalid', auth.timestamp, auth.nonceStr);
+  // A nonce may be used once within the timestamp window; taken only after the signature proved the caller.
+  const admission = admitNonce(deps.store, {
+    mchid: merchant.mchid, nonce: auth.nonceStr, expiresAt: wallNow + 2 * TIMESTAMP_WINDOW_SECONDS * 1000, now: wallNow,
+  });
   const requested = request.headers['wechatpay-serial'];
   request.v3Caller = {
     merchant,
     platformKey: platformKeyFor(merchant.secrets, merchant.settings, typeof requested === 'string' ? requested : undefined),
+    admission,
+    timestamp: auth.timestamp,
+    nonce: auth.nonceStr,
   };
+}
+
+/** A replayed nonce answers SIGN_ERROR, unsigned, whatever the route would have said. */
+function replayRefusal(request: FastifyRequest, caller: V3Caller): V3Error {
+  request.v3Caller = null;
+  return signError(request, 'nonce invalid', caller.timestamp, caller.nonce);
 }
 
 export function wechatpayV3Plugin(deps: GatewayDeps) {
@@ -113,6 +134,14 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
       reply.header('Request-ID', request.tradegateRequestId);
       const caller = request.v3Caller;
       if (!caller) return payload;
+      try {
+        await caller.admission.settle();
+      } catch (err) {
+        if (!(err instanceof NonceReplayedError)) throw err;
+        const refusal = replayRefusal(request, caller);
+        reply.code(refusal.status).header('content-type', 'application/json; charset=utf-8');
+        return JSON.stringify(refusal.body);
+      }
       const body = typeof payload === 'string' ? payload : payload === undefined || payload === null ? '' : String(payload);
       const headers = await signatureHeaders(body, caller.platformKey, deps.clock.now());
       for (const [name, value] of Object.entries(headers)) reply.header(name, value);
@@ -121,6 +150,10 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
 
     app.setErrorHandler((error, request, reply) => {
       if (error instanceof V3Error) return sendJson(reply, error.status, error.body);
+      if (error instanceof NonceReplayedError && request.v3Caller) {
+        const refusal = replayRefusal(request, request.v3Caller);
+        return sendJson(reply, refusal.status, refusal.body);
+      }
       if (isCoreError(error)) {
         // Global/HK routes declare their error family (their pages spell some codes differently).
         const family = (request.routeOptions.config as { family?: V3Family } | undefined)?.family ?? 'mainland';

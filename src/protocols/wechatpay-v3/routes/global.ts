@@ -21,7 +21,7 @@ import { paramError, V3Error, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFromBody, scopeFromQuery, viewScope, type MerchantScope } from '../merchant-scope.ts';
 import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
 import { paymentHandles } from '../../wechat-payment-handles.ts';
-import { callerOf, rawBody, sendJson } from '../plugin.ts';
+import { callerOf, rawBody, sendJson, storeFor } from '../plugin.ts';
 import { exchangeRateOf, globalOrderView, globalRefundView } from '../views.ts';
 import { pathOutTradeNo, pathTransactionId } from './transactions.ts';
 
@@ -33,7 +33,7 @@ const HK = '/hk/v3/transactions';
 type IdParams = { Params: { id?: string; no?: string } };
 
 function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId };
+  return { store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId };
 }
 
 /** `id/{transaction_id}` or `out-trade-no/{out_trade_no}`: either names the order. */

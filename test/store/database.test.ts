@@ -1,0 +1,73 @@
+/**
+ * The SQL surface on every database: literals that survive any text, and transactions that hold writes back to
+ * save round trips without changing what the transaction means.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { inlineParams, sqlLiteral } from '../../src/store/sql-literal.ts';
+import type { Database } from '../../src/store/database.ts';
+import { testDatabases } from '../helpers/database.ts';
+
+test('placeholders become quoted literals; what cannot be a literal is refused', () => {
+  assert.equal(inlineParams('SELECT $1, $2, $10', [1, "it's", null, 4, 5, 6, 7, 8, 9, true]), "SELECT E'1', E'it''s', E'true'");
+  assert.equal(sqlLiteral('a\\b'), "E'a\\\\b'");
+  assert.throws(() => inlineParams('SELECT $2', [1]), RangeError);
+  assert.throws(() => sqlLiteral('a\u0000b'), TypeError);
+  assert.throws(() => sqlLiteral(Number.NaN), TypeError);
+  assert.throws(() => sqlLiteral({}), TypeError);
+});
+
+for (const database of testDatabases()) {
+  describe(`SQL surface on ${database.name}`, () => {
+    let db: Database;
+    before(async () => {
+      db = (await database.open()).db;
+      await db.exec('CREATE TABLE probe (k text PRIMARY KEY, v text, n bigint)');
+    });
+    after(() => database.cleanup());
+
+    test('any text without U+0000 comes back unchanged from a literal, and a placeholder inside it stays text', async () => {
+      const text = fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\u0000') && s === Buffer.from(s).toString());
+      const tricky = fc.constantFrom("'", "''", '\\', "\\'", '$1', '$$', "E'\\n'", '--', '/*', ';', 'x\'); DROP TABLE probe; --');
+      await fc.assert(fc.asyncProperty(fc.oneof(text, tricky), async (s) => {
+        const { rows } = await db.query(inlineParams('SELECT $1::text AS v, $2::bigint AS n', [s, -42]));
+        assert.deepEqual(rows[0], { v: s, n: -42 });
+      }), { numRuns: 300 });
+    });
+
+    test('a transaction reads its own held-back writes, in order, and commits them', async () => {
+      const seen = await db.transaction(async (c) => {
+        await c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['a', "it's $1", 1]);
+        await c.write('UPDATE probe SET n = n + $2 WHERE k = $1', ['a', 10]);
+        const [one, two] = await c.queryAll([
+          { sql: 'SELECT v, n FROM probe WHERE k = $1', params: ['a'] },
+          { sql: 'SELECT count(*)::int AS c FROM probe' },
+        ]);
+        await c.write('UPDATE probe SET n = n * $2 WHERE k = $1', ['a', 2]);
+        return [one!.rows[0], two!.rows[0]];
+      });
+      assert.deepEqual(seen, [{ v: "it's $1", n: 11 }, { c: 1 }]);
+      assert.deepEqual((await db.query('SELECT n FROM probe WHERE k = $1', ['a'])).rows, [{ n: 22 }]);
+    });
+
+    test('a held-back write that fails, or whose rows fail their check, rolls the whole transaction back', async () => {
+      await assert.rejects(db.transaction(async (c) => {
+        await c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['b', 'first', 1]);
+        await c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['a', 'duplicate key', 1]);
+        return c.query('SELECT 1');
+      }), (err: { code?: string }) => err.code === '23505');
+      await assert.rejects(db.transaction(async (c) => {
+        await c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3) RETURNING k', ['c', 'checked', 1], (rows) => {
+          if (rows.length === 1) throw new Error('refused by check');
+        });
+        await c.write('UPDATE probe SET n = 0');
+      }), /refused by check/);
+      await assert.rejects(db.transaction(async (c) => {
+        await c.write('UPDATE probe SET n = 0');
+        throw new Error('decided against it');
+      }), /decided against it/);
+      assert.deepEqual((await db.query('SELECT k, n FROM probe ORDER BY k')).rows, [{ k: 'a', n: 22 }]);
+    });
+  });
+}
