@@ -70,8 +70,8 @@ export interface Store {
    * transaction fails is still recorded.
    */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>, nonce?: RequestNonce): Promise<T>;
-  /** Reads without locks (queries that will not write). */
-  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Reads without locks (queries that will not write). With `nonce`, recorded in the same round trip as the first read. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>, nonce?: RequestNonce): Promise<T>;
 }
 
 /** Gateway-side identifiers. */

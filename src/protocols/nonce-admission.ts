@@ -1,7 +1,7 @@
 /**
- * A request's nonce, admitted with the first store work the request does. A state change records it in its own
- * transaction (one commit and one round trip less than recording it first); anything else, or nothing, records
- * it alone. Whichever way, a replay is refused and changes nothing, and the answer waits for the verdict.
+ * A request's nonce, admitted with the first store work the request does: a state change records it in its own
+ * transaction, a read in the round trip of its first statement (one round trip less either way); a request that
+ * does no store work records it alone. Whichever way, a replay is refused and changes nothing, and the answer waits for the verdict.
  */
 import { NonceReplayedError, type MerchantStore, type RequestNonce, type Store } from '../core/ports.ts';
 
@@ -25,11 +25,7 @@ export function admitNonce(store: Store & MerchantStore, nonce: RequestNonce): N
   return {
     store: {
       transaction: (fn) => (take() ? store.transaction(fn, nonce) : store.transaction(fn)),
-      // A read writes nothing to carry the nonce with: it is recorded first, as before any answer.
-      read: async (fn) => {
-        await alone();
-        return store.read(fn);
-      },
+      read: (fn) => (take() ? store.read(fn, nonce) : store.read(fn)),
     },
     settle: alone,
   };

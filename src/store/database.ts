@@ -28,6 +28,11 @@ export interface Database extends SqlClient {
   readonly kind: 'postgres' | 'pglite';
   /** Runs fn in one transaction (READ COMMITTED; row locks serialise work on one order). */
   transaction<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn on one connection without a transaction: held-back writes travel with the next statement (each round
+   * trip is atomic on its own) and are sent at the end whatever fn did; a failed check there wins over fn's error.
+   */
+  session<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -69,7 +74,7 @@ export function openPostgres(opts: PostgresOptions): Database {
     async transaction(fn) {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
-        const tx = roundTripSavingTransaction(client);
+        const tx = roundTripSaver(client, 'transaction');
         try {
           const result = await fn(tx.client);
           await tx.commit();
@@ -82,6 +87,15 @@ export function openPostgres(opts: PostgresOptions): Database {
         } finally {
           client.release();
         }
+      }
+    },
+    async session(fn) {
+      const client = await pool.connect();
+      const session = roundTripSaver(client, 'implicit');
+      try {
+        return await settleAfter(fn(session.client), () => session.commit());
+      } finally {
+        client.release();
       }
     },
     close: () => pool.end(),
@@ -113,6 +127,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     kind: 'pglite',
     ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx as never))),
+    session: (fn) => fn(wrap(db)),
     close: () => db.close(),
   };
 }
@@ -124,15 +139,28 @@ function resultsOf(res: pg.QueryResult | pg.QueryResult[]): { rows: Record<strin
   return Array.isArray(res) ? res : [res];
 }
 
+/** Runs `after` once `work` has settled, either way; an error from `after` wins (it is the more fundamental). */
+async function settleAfter<T>(work: Promise<T>, after: () => Promise<void>): Promise<T> {
+  let result: T;
+  try {
+    result = await work;
+  } catch (err) {
+    await after();
+    throw err;
+  }
+  await after();
+  return result;
+}
+
 /**
- * A transaction on one server connection that spends as few round trips as its work allows: BEGIN travels with
- * the first statement, and writes nobody reads the result of travel with the next statement or with the COMMIT,
- * as one simple-protocol query (parameters inlined as literals, sql-literal.ts). Why: on a loaded machine every
- * round trip costs both processes a wake-up; a reverse needs 3 instead of 8. Statements still run in the order
- * they were issued, so every read sees the writes before it.
+ * Statements on one server connection that spend as few round trips as their work allows: writes nobody reads
+ * the result of travel with the next statement or with the COMMIT, and in a transaction BEGIN travels with the
+ * first statement, as one simple-protocol query (parameters inlined as literals, sql-literal.ts). Why: on a
+ * loaded machine every round trip costs both processes a wake-up; an APIv3 reverse needs 2 instead of 8.
+ * Statements still run in the order they were issued, so every read sees the writes before it.
  */
-function roundTripSavingTransaction(connection: pg.PoolClient) {
-  let begun = false;
+function roundTripSaver(connection: pg.PoolClient, mode: 'transaction' | 'implicit') {
+  let begun = mode === 'implicit';
   let pending: (Statement & { check?: RowCheck })[] = [];
   async function send(statements: readonly Statement[]) {
     const leading = [...(begun ? [] : [{ sql: 'BEGIN' }]), ...pending];
@@ -151,7 +179,12 @@ function roundTripSavingTransaction(connection: pg.PoolClient) {
   };
   return {
     client,
+    /** Sends what is held back (and COMMIT, in a transaction). */
     async commit() {
+      if (mode === 'implicit') {
+        if (pending.length > 0) await send([{ sql: 'SELECT 1' }]);
+        return;
+      }
       // A checked write must be judged before COMMIT, not in the same round trip as it.
       if (pending.some((w) => w.check)) await send([{ sql: 'SELECT 1' }]);
       if (begun || pending.length > 0) await send([{ sql: 'COMMIT' }]);

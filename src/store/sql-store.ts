@@ -18,6 +18,9 @@ const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES 
   ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
   RETURNING nonce`;
 const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
+const refuseReplay = (rows: readonly unknown[]) => {
+  if (rows.length !== 1) throw new NonceReplayedError();
+};
 const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
 
 /**
@@ -115,7 +118,7 @@ export function sqlStore(db: Database): SqlStore {
       if (!nonce) return db.transaction((c) => fn(sqlTx(c, true)));
       try {
         return await db.transaction(async (c) => {
-          await c.write(NONCE_UPSERT, nonceParams(nonce), (rows) => { if (rows.length !== 1) throw new NonceReplayedError(); });
+          await c.write(NONCE_UPSERT, nonceParams(nonce), refuseReplay);
           return fn(sqlTx(c, true));
         });
       } catch (err) {
@@ -124,7 +127,12 @@ export function sqlStore(db: Database): SqlStore {
         throw err;
       }
     },
-    read: (fn) => fn(sqlTx(db, false)),
+    read: (fn, nonce) => (nonce
+      ? db.session(async (c) => {
+        await c.write(NONCE_UPSERT, nonceParams(nonce), refuseReplay);
+        return fn(sqlTx(c, false));
+      })
+      : fn(sqlTx(db, false))),
     async insertMerchant(m: Merchant) {
       await db.query(
         `INSERT INTO merchants (mchid, appid, kind, parent_mchid, region, settings, secrets, clock_offset_ms, created_at)

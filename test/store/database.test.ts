@@ -69,5 +69,24 @@ for (const database of testDatabases()) {
       }), /decided against it/);
       assert.deepEqual((await db.query('SELECT k, n FROM probe ORDER BY k')).rows, [{ k: 'a', n: 22 }]);
     });
+
+    test('a session sends its held-back writes even when its work fails, and a failed check wins', async () => {
+      const n = async () => (await db.query('SELECT n FROM probe WHERE k = $1', ['a'])).rows[0]?.n;
+      const before = await n();
+      await assert.rejects(db.session(async (c) => {
+        await c.write('UPDATE probe SET n = n + 1 WHERE k = $1', ['a']);
+        throw new Error('the read found nothing');
+      }), /the read found nothing/);
+      assert.equal(await n(), Number(before) + 1);
+      await assert.rejects(db.session(async (c) => {
+        await c.write('SELECT 1 AS one WHERE false', [], (rows) => { if (rows.length === 0) throw new Error('check failed'); });
+        throw new Error('the read found nothing');
+      }), /check failed/);
+      const seen = await db.session(async (c) => {
+        await c.write('UPDATE probe SET n = n + 1 WHERE k = $1', ['a']);
+        return (await c.query('SELECT n FROM probe WHERE k = $1', ['a'])).rows[0]?.n;
+      });
+      assert.equal(seen, Number(before) + 2);
+    });
   });
 }
