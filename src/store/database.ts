@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
-import { inlineParams } from './sql-literal.ts';
+import { batchText, resultsOf, roundTripSaver, settleAfter } from './round-trips.ts';
 
 export interface Statement {
   readonly sql: string;
@@ -69,12 +69,12 @@ export function openPostgres(opts: PostgresOptions): Database {
       check?.(rows);
     },
     // Outside a transaction a multi-statement simple query is still atomic: one implicit transaction, one snapshot.
-    queryAll: async (statements) => resultsOf(await pool.query(simpleText(statements))),
+    queryAll: async (statements) => resultsOf(await pool.query(batchText(statements).text)),
     exec: async (sql) => { await pool.query(sql); },
     async transaction(fn) {
       for (let attempt = 1; ; attempt++) {
         const client = await pool.connect();
-        const tx = roundTripSaver(client, 'transaction');
+        const tx = await roundTripSaver(client, 'transaction');
         try {
           const result = await fn(tx.client);
           await tx.commit();
@@ -91,7 +91,7 @@ export function openPostgres(opts: PostgresOptions): Database {
     },
     async session(fn) {
       const client = await pool.connect();
-      const session = roundTripSaver(client, 'implicit');
+      const session = await roundTripSaver(client, 'implicit');
       try {
         return await settleAfter(fn(session.client), () => session.commit());
       } finally {
@@ -129,69 +129,5 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx as never))),
     session: (fn) => fn(wrap(db)),
     close: () => db.close(),
-  };
-}
-
-const simpleText = (statements: readonly Statement[]) =>
-  statements.map((s) => inlineParams(s.sql.trim().replace(/;+$/, ''), s.params ?? [])).join(';\n');
-
-function resultsOf(res: pg.QueryResult | pg.QueryResult[]): { rows: Record<string, unknown>[] }[] {
-  return Array.isArray(res) ? res : [res];
-}
-
-/** Runs `after` once `work` has settled, either way; an error from `after` wins (it is the more fundamental). */
-async function settleAfter<T>(work: Promise<T>, after: () => Promise<void>): Promise<T> {
-  let result: T;
-  try {
-    result = await work;
-  } catch (err) {
-    await after();
-    throw err;
-  }
-  await after();
-  return result;
-}
-
-/**
- * Statements on one server connection that spend as few round trips as their work allows: writes nobody reads
- * the result of travel with the next statement or with the COMMIT, and in a transaction BEGIN travels with the
- * first statement, as one simple-protocol query (parameters inlined as literals, sql-literal.ts). Why: on a
- * loaded machine every round trip costs both processes a wake-up; an APIv3 reverse needs 2 instead of 8.
- * Statements still run in the order they were issued, so every read sees the writes before it.
- */
-function roundTripSaver(connection: pg.PoolClient, mode: 'transaction' | 'implicit') {
-  let begun = mode === 'implicit';
-  let pending: (Statement & { check?: RowCheck })[] = [];
-  async function send(statements: readonly Statement[]) {
-    const leading = [...(begun ? [] : [{ sql: 'BEGIN' }]), ...pending];
-    begun = true;
-    pending = [];
-    if (leading.length === 0 && statements.length === 1) return [await connection.query(statements[0]!.sql, statements[0]!.params as unknown[])];
-    const results = resultsOf(await connection.query(simpleText([...leading, ...statements])));
-    leading.forEach((s, i) => ('check' in s ? s.check?.(results[i]!.rows) : undefined));
-    return results.slice(leading.length);
-  }
-  const client: SqlClient = {
-    query: async (sql, params) => (await send([{ sql, params }]))[0] as never,
-    write: async (sql, params, check) => { pending.push({ sql, params, check }); },
-    queryAll: (statements) => send(statements),
-    exec: async (sql) => { await send([{ sql }]); },
-  };
-  return {
-    client,
-    /** Sends what is held back (and COMMIT, in a transaction). */
-    async commit() {
-      if (mode === 'implicit') {
-        if (pending.length > 0) await send([{ sql: 'SELECT 1' }]);
-        return;
-      }
-      // A checked write must be judged before COMMIT, not in the same round trip as it.
-      if (pending.some((w) => w.check)) await send([{ sql: 'SELECT 1' }]);
-      if (begun || pending.length > 0) await send([{ sql: 'COMMIT' }]);
-    },
-    async rollback() {
-      pending = [];
-      if (begun) await connection.query('ROLLBACK');
-    },
   };
 }

@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { inlineParams, sqlLiteral } from '../../src/store/sql-literal.ts';
 import type { Database } from '../../src/store/database.ts';
-import { testDatabases } from '../helpers/database.ts';
+import { openPostgres } from '../../src/store/database.ts';
+import { postgresOnly, testDatabases } from '../helpers/database.ts';
 
 test('placeholders become quoted literals; what cannot be a literal is refused', () => {
   assert.equal(inlineParams('SELECT $1, $2, $10', [1, "it's", null, 4, 5, 6, 7, 8, 9, true]), "SELECT E'1', E'it''s', E'true'");
@@ -90,3 +91,36 @@ for (const database of testDatabases()) {
     });
   });
 }
+
+const server = postgresOnly();
+describe('prepared statements on one server connection', { skip: !server && 'PostgreSQL server only (TEST_DATABASE_URL)' }, () => {
+  let db: Database;
+  before(async () => {
+    const { databaseUrl, schema } = await server!.storeOptions();
+    db = openPostgres({ connectionString: databaseUrl!, schema, max: 1 }); // one connection: every call reuses it
+    await db.exec('CREATE TABLE prepared_probe (k text PRIMARY KEY)');
+  });
+  after(async () => {
+    await db.close();
+    await server!.cleanup();
+  });
+  const insert = (c: { write: Database['write'] }, k: string) => c.write('INSERT INTO prepared_probe (k) VALUES ($1)', [k]);
+  const count = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM prepared_probe')).rows[0]!.n;
+
+  test('a batch that failed after its PREPARE ran, or before, leaves the connection knowing what is prepared', async () => {
+    // PREPARE runs, then the batch fails: the statement exists although the transaction rolled back.
+    await assert.rejects(db.transaction(async (c) => {
+      await insert(c, 'a');
+      await c.query('SELECT 1 / 0');
+    }), (err: { code?: string }) => err.code === '22012');
+    await db.transaction(async (c) => insert(c, 'b'));
+    // The batch fails before its PREPARE: the statement does not exist although this connection was about to make it.
+    await assert.rejects(db.transaction(async (c) => {
+      await c.write('SELECT 1 / 0');
+      await c.query('SELECT k FROM prepared_probe WHERE k = $1', ['b']);
+    }), (err: { code?: string }) => err.code === '22012');
+    const found = await db.transaction(async (c) => (await c.query('SELECT k FROM prepared_probe WHERE k = $1', ['b'])).rows);
+    assert.deepEqual(found, [{ k: 'b' }]);
+    assert.equal(await count(), 1);
+  });
+});
