@@ -74,6 +74,14 @@ export function testDatabases(): TestDatabase[] {
   return TEST_DATABASE_URL ? [pgliteDatabase(), postgresDatabase(TEST_DATABASE_URL)] : [pgliteDatabase()];
 }
 
+/**
+ * The one database of a test that runs once: the PostgreSQL server when TEST_DATABASE_URL is set, else PGlite.
+ * CI runs the suite once without and once with it, so every such test meets both.
+ */
+export function primaryDatabase(): TestDatabase {
+  return TEST_DATABASE_URL ? postgresDatabase(TEST_DATABASE_URL) : pgliteDatabase();
+}
+
 export function postgresOnly(): TestDatabase | null {
   return TEST_DATABASE_URL ? postgresDatabase(TEST_DATABASE_URL) : null;
 }

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Aes, Formatter, Rsa } from 'wechatpay-axios-plugin';
 import { startGateway } from '../../src/gateway.ts';
-import { testDatabases } from '../helpers/database.ts';
+import { primaryDatabase } from '../helpers/database.ts';
 import { ADMIN_TOKEN, merchantClient, startTestGateway, type Credentials, type TestGateway } from '../helpers/gateway.ts';
 import { startReceiver, type Received } from '../helpers/receiver.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 function openEnvelope(c: Credentials, r: Received, publicKeyPem: string) {
   const h = r.headers;
@@ -29,7 +29,7 @@ describe('APIv3 notifications', () => {
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => { for (const c of cleanups.reverse()) await c(); });
   const gateway = async () => {
-    const gw = await startTestGateway(database!);
+    const gw = await startTestGateway(database);
     cleanups.push(() => gw.close());
     return gw;
   };

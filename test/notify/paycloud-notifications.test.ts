@@ -2,16 +2,16 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../helpers/database.ts';
+import { primaryDatabase } from '../helpers/database.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { PayCloudClient, signingString, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 describe('PayCloud notifications', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database!); });
+  before(async () => { gw = await startTestGateway(database); });
   after(async () => { await gw.close(); });
 
   test('QR payment and refund notifications verify with the gateway public key; `success` acknowledges', async () => {

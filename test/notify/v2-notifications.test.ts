@@ -7,17 +7,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Aes, Hash, Transformer } from 'wechatpay-axios-plugin';
-import { testDatabases } from '../helpers/database.ts';
+import { primaryDatabase } from '../helpers/database.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { v2Client } from '../protocols/wechatpay-v2/v2-client.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 const OK = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 
 describe('APIv2 notifications', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database!, undefined, { tls: true }); });
+  before(async () => { gw = await startTestGateway(database, undefined, { tls: true }); });
   after(async () => { await gw.close(); });
 
   for (const signType of ['MD5', 'HMAC-SHA256'] as const) {

@@ -6,16 +6,16 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { assertRefused, PayCloudClient, signWith, type AppCredentials, type Value } from './paycloud-client.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 const PAYS = '134567890123450000';
 
 describe('PayCloud envelope', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database!); });
+  before(async () => { gw = await startTestGateway(database); });
   after(async () => { await gw.close(); });
 
   const setup = async (bodyType: 'form' | 'json' = 'json', settings: Record<string, unknown> = {}) => {

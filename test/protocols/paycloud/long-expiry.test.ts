@@ -1,13 +1,13 @@
 /** Matrix row 3 (PV): an unpaid order with a long `expires` is still payable after a day, but no longer voidable. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { assertRefused, PayCloudClient, type AppCredentials } from './paycloud-client.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 let gw: TestGateway;
-before(async () => { gw = await startTestGateway(database!); });
+before(async () => { gw = await startTestGateway(database); });
 after(async () => { await gw.close(); });
 
 test('void of an unpaid 3-day order after 1 day → 2006, state unchanged (trans_status 9)', async () => {

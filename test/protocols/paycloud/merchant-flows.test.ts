@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { assertRefused, PayCloudClient, type AppCredentials } from './paycloud-client.ts';
 
 const AUTH = { pays: '134567890123450000', password: '134567890123450001', neverConfirms: '134567890123450002', notEnough: '134567890123450003', systemError: '134567890123450006' };
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 function barcode(no: string, amount = '10.00') {
   return { merchant_order_no: no, auth_code: AUTH.pays, price_currency: 'CNY', trans_amount: amount, description: 'coffee' };
@@ -22,7 +22,7 @@ function qr(no: string, amount = '10.00') {
 for (const bodyType of ['form', 'json'] as const) {
   describe(`PayCloud merchant flows (${bodyType} bodies)`, () => {
     let gw: TestGateway;
-    before(async () => { gw = await startTestGateway(database!); });
+    before(async () => { gw = await startTestGateway(database); });
     after(async () => { await gw.close(); });
 
     const setup = async () => {

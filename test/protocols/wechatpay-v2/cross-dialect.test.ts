@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { toCnyFen } from '../../../src/protocols/wechatpay-v2/views.ts';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { merchantClient, startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 import { failed, v2Client } from './v2-client.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 const PAYS = '134567890123450000';
 
 test('toCnyFen: amount × rate / 10^8 in CNY fen, rounded half up, across minor-unit exponents', () => {
@@ -22,7 +22,7 @@ test('toCnyFen: amount × rate / 10^8 in CNY fen, rounded half up, across minor-
 
 describe('APIv2 next to APIv3, Global merchants and service providers', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database!, undefined, { tls: true }); });
+  before(async () => { gw = await startTestGateway(database, undefined, { tls: true }); });
   after(async () => { await gw.close(); });
 
   const micropayParams = (c: Credentials, no: string, extra: Record<string, string> = {}) => ({

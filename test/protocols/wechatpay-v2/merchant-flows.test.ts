@@ -5,17 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 import { answerSigned, failed, v2Client } from './v2-client.ts';
 
 const AUTH = { pays: '134567890123450000', abandons: '134567890123450002', systemErrorPaid: '134567890123450005' };
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 describe('APIv2 with wechatpay-axios-plugin over HTTPS', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database!, undefined, { tls: true }); });
+  before(async () => { gw = await startTestGateway(database, undefined, { tls: true }); });
   after(async () => { await gw.close(); });
 
   const setup = async () => {

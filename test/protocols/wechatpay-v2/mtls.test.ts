@@ -7,11 +7,11 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createCertificateAuthority, issueClientCertificate, sandboxCertificateAuthority } from '../../../src/sandbox/credentials.ts';
 import { startGateway } from '../../../src/gateway.ts';
-import { postgresOnly, testDatabases } from '../../helpers/database.ts';
+import { postgresOnly, primaryDatabase } from '../../helpers/database.ts';
 import { ADMIN_TOKEN, startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 import { failed, postRaw, signedXml, v2Client } from './v2-client.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 const PAYS = '134567890123450000';
 
 describe('mutual TLS on /secapi/*', () => {
@@ -19,7 +19,7 @@ describe('mutual TLS on /secapi/*', () => {
   let a: Credentials;
   let b: Credentials;
   before(async () => {
-    gw = await startTestGateway(database!, undefined, { tls: true });
+    gw = await startTestGateway(database, undefined, { tls: true });
     [a, b] = await Promise.all([gw.newMerchant(), gw.newMerchant()]);
   });
   after(async () => { await gw.close(); });
@@ -111,7 +111,7 @@ describe('mutual TLS on /secapi/*', () => {
 
 describe('--allow-insecure-secapi', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database!, undefined, { allowInsecureSecapi: true }); });
+  before(async () => { gw = await startTestGateway(database, undefined, { allowInsecureSecapi: true }); });
   after(async () => { await gw.close(); });
 
   test('serves /secapi/* over plain HTTP without a certificate', async () => {

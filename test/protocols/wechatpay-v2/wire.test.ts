@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 import { answerSigned, postRaw, signedXml } from './v2-client.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 const secretDir = mkdtempSync(join(tmpdir(), 'tradegate-xxe-'));
 const secretFile = join(secretDir, 'secret.txt');
 writeFileSync(secretFile, 'TOP-SECRET-FILE-CONTENT');
@@ -21,7 +21,7 @@ describe('APIv2 wire format', () => {
   let gw: TestGateway;
   let c: Credentials;
   before(async () => {
-    gw = await startTestGateway(database!);
+    gw = await startTestGateway(database);
     c = await gw.newMerchant();
   });
   after(async () => {

@@ -2,17 +2,17 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 import { authorization, type SignOptions } from '../../helpers/v3-signer.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 describe('APIv3 authentication', () => {
   let gw: TestGateway;
   let c: Credentials;
   before(async () => {
-    gw = await startTestGateway(database!);
+    gw = await startTestGateway(database);
     c = await gw.newMerchant();
   });
   after(async () => { await gw.close(); });

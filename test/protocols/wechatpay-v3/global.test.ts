@@ -1,11 +1,11 @@
 /** WeChat Pay Global/HK APIv3: the Close Order page, both path forms and both modes, plus codepay/reverse/refund. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { merchantClient, refused, startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 import { authorization } from '../../helpers/v3-signer.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 describe('APIv3 Global / HK', () => {
   let gw: TestGateway;
@@ -13,7 +13,7 @@ describe('APIv3 Global / HK', () => {
   let sp: Credentials;
   let sub: Credentials;
   before(async () => {
-    gw = await startTestGateway(database!);
+    gw = await startTestGateway(database);
     hk = await gw.newMerchant({ region: 'global', currency: 'HKD', exchangeRate: 92_000_000 });
     sp = await gw.newMerchant({ mode: 'service_provider', region: 'global' });
     sub = await gw.newMerchant({ mode: 'sub_merchant', sp_mchid: sp.mchid });

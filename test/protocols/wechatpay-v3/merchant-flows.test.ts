@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { merchantClient, refused, startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 
 const AUTH = { success: '134567890123450000', confirmsIn10s: '134567890123450001', abandons: '134567890123450002', systemErrorPaid: '134567890123450005' };
@@ -23,12 +23,12 @@ function native(c: Credentials, outTradeNo: string, total = 1000) {
   };
 }
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 for (const mode of ['certificate', 'public_key'] as const) {
   describe(`APIv3 with wechatpay-axios-plugin (${mode} mode)`, () => {
     let gw: TestGateway;
-    before(async () => { gw = await startTestGateway(database!); });
+    before(async () => { gw = await startTestGateway(database); });
     after(async () => { await gw.close(); });
 
     const setup = async () => {

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { testDatabases } from '../../helpers/database.ts';
+import { primaryDatabase } from '../../helpers/database.ts';
 import { merchantClient, refused, startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 
-const [database] = testDatabases();
+const database = primaryDatabase();
 
 describe('APIv3 service providers', () => {
   let gw: TestGateway;
@@ -17,7 +17,7 @@ describe('APIv3 service providers', () => {
   let foreignSub: Credentials;
   let direct: Credentials;
   before(async () => {
-    gw = await startTestGateway(database!);
+    gw = await startTestGateway(database);
     sp = await gw.newMerchant({ mode: 'service_provider' });
     sub = await gw.newMerchant({ mode: 'sub_merchant', sp_mchid: sp.mchid });
     otherSp = await gw.newMerchant({ mode: 'service_provider' });
