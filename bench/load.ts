@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 
 interface Prebuilt { method: string; path: string; headers: Record<string, string>; body?: string }
 
-const [file, url, seconds, connections] = process.argv.slice(2);
+const [file, url, seconds, connections, expectBody] = process.argv.slice(2);
+// A dialect that answers refusals with HTTP 200 (APIv2) must show success in the body; anything else is an error.
+const expected = expectBody ? new RegExp(expectBody) : null;
 const requests = JSON.parse(readFileSync(file!, 'utf8')) as Prebuilt[];
 let next = 0;
 
@@ -18,6 +20,7 @@ const instance = autocannon({
   connections: Number(connections),
   amount: requests.length,
   sampleInt: 100,
+  ...(expected ? { verifyBody: (body: string) => expected.test(body) } : {}),
   requests: [{
     setupRequest: (req: Record<string, unknown>) => {
       const r = requests[next++ % requests.length]!;
@@ -37,6 +40,6 @@ process.stdout.write(`${JSON.stringify({
   p50: r.latency.p50,
   p99: r.latency.p99,
   non2xx: r.non2xx,
-  errors: r.errors + r.timeouts,
+  errors: r.errors + r.timeouts + r.mismatches,
   statusCodes: r.statusCodeStats,
 })}\n`);

@@ -28,7 +28,8 @@ export interface OutboxEvent {
 
 /** The work one transaction can do. Every method runs inside the transaction that created it. */
 export interface StoreTx {
-  getMerchant(mchid: string): Promise<Merchant | null>;
+  /** The merchant without its keys: operations decide with settings and clock, never with key material. */
+  getMerchant(mchid: string): Promise<MerchantProfile | null>;
   /** false when (mchid, out_trade_no) exists already. */
   insertOrder(order: Order): Promise<boolean>;
   /** Loads the order and holds its row lock until the transaction ends. */

@@ -6,7 +6,7 @@
 import { businessNow } from '../core/merchant.ts';
 import type { Clock, IdGenerator } from '../core/ports.ts';
 import type { OperationContext } from '../operations/context.ts';
-import { lockCurrentOrder, merchantOrThrow } from '../operations/locked-order.ts';
+import { lockCurrentOrder } from '../operations/locked-order.ts';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
@@ -30,14 +30,16 @@ const RESPONSE_EXCERPT = 512;
 async function subjectOf(o: NotificationWorkerOptions, row: OutboxRow): Promise<NotificationSubject> {
   const ctx: OperationContext = { store: o.store, clock: o.clock, ids: o.ids, protocol: 'system', requestId: null };
   // Under the order's lock, so that a refund due now is settled before it is reported.
-  return o.store.transaction(async (tx) => {
+  const current = await o.store.transaction(async (tx) => {
     const { order } = await lockCurrentOrder(tx, ctx, { mchid: row.mchid, orderId: row.orderId });
     const refund = row.refundId ? (await tx.listRefunds(order.id)).find((r) => r.refundId === row.refundId) ?? null : null;
-    // The keys that sign the notification: read here, off the request path, not with every locked order.
-    const merchant = await merchantOrThrow(tx, row.mchid);
-    const signer = merchant.kind === 'sub_merchant' && merchant.parentMchid ? (await tx.getMerchant(merchant.parentMchid)) ?? merchant : merchant;
-    return { kind: row.kind, order, refund, merchant, signer };
+    return { order, refund };
   });
+  // The keys that sign the notification (the provider's, for a sub-merchant): read apart from the order's lock.
+  const merchant = await o.store.getMerchant(row.mchid);
+  if (!merchant) throw new Error(`merchant ${row.mchid} of outbox row ${row.id} does not exist`);
+  const signer = merchant.kind === 'sub_merchant' && merchant.parentMchid ? (await o.store.getMerchant(merchant.parentMchid)) ?? merchant : merchant;
+  return { kind: row.kind, ...current, merchant, signer };
 }
 
 /** One attempt at one event. */

@@ -1,5 +1,5 @@
 import { CoreError } from '../core/errors.ts';
-import { businessNow, type Merchant, type MerchantProfile } from '../core/merchant.ts';
+import { businessNow, type MerchantProfile } from '../core/merchant.ts';
 import type { Order } from '../core/order.ts';
 import { timedTransition } from '../core/policy.ts';
 import type { OrderRef, StoreTx } from '../core/ports.ts';
@@ -14,7 +14,7 @@ export interface LockedOrder {
   readonly now: number;
 }
 
-export async function merchantOrThrow(tx: StoreTx, mchid: string): Promise<Merchant> {
+export async function merchantOrThrow(tx: StoreTx, mchid: string): Promise<MerchantProfile> {
   const merchant = await tx.getMerchant(mchid);
   if (!merchant) throw new CoreError('MERCHANT_NOT_FOUND', `merchant ${mchid} does not exist`);
   return merchant;

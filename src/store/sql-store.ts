@@ -40,8 +40,8 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
   return {
     async getMerchant(mchid) {
       if (unstorable(mchid)) return null;
-      const { rows } = await c.query('SELECT * FROM merchants WHERE mchid = $1', [mchid]);
-      return rows[0] ? merchantFromRow(rows[0]) : null;
+      const { rows } = await c.query(`SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`, [mchid]);
+      return rows[0] ? merchantProfileFromRow(rows[0]) : null;
     },
     async insertOrder(order) {
       const { rows } = await c.query(ORDER_INSERT, orderToRow(order));
@@ -109,11 +109,18 @@ export type SqlStore = Store & MerchantStore & DueOrderSource & {
   merchantForAuth(mchid: string): Promise<Merchant | null>;
 };
 
+/** The whole merchant, keys included: for authentication, signing and provisioning, outside order transactions. */
+async function merchantWithKeys(db: SqlClient, mchid: string): Promise<Merchant | null> {
+  if (unstorable(mchid)) return null;
+  const { rows } = await db.query('SELECT * FROM merchants WHERE mchid = $1', [mchid]);
+  return rows[0] ? merchantFromRow(rows[0]) : null;
+}
+
 /** The PostgreSQL order store (server or PGlite): every write goes through one transaction. */
 export function sqlStore(db: Database): SqlStore {
   return {
     db,
-    merchantForAuth: cachedMerchants((mchid) => sqlTx(db, false).getMerchant(mchid)),
+    merchantForAuth: cachedMerchants((mchid) => merchantWithKeys(db, mchid)),
     async transaction(fn, nonce) {
       if (!nonce) return db.transaction((c) => fn(sqlTx(c, true)));
       try {
@@ -141,7 +148,7 @@ export function sqlStore(db: Database): SqlStore {
           m.secrets ? JSON.stringify(m.secrets) : null, m.clockOffsetMs, m.createdAt],
       );
     },
-    getMerchant: (mchid) => sqlTx(db, false).getMerchant(mchid),
+    getMerchant: (mchid) => merchantWithKeys(db, mchid),
     async listMerchants() {
       const { rows } = await db.query('SELECT * FROM merchants ORDER BY created_at, mchid');
       return rows.map(merchantFromRow);
