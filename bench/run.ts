@@ -11,6 +11,7 @@ import { storeCeiling } from './ceilings.ts';
 import { benchMerchant, bulkOrders, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
 import { signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import { signingCeiling } from './rsa-pool.ts';
+import type { SqlStore } from '../src/store/sql-store.ts';
 
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -61,6 +62,12 @@ async function drive(url: string, requests: Prebuilt[], connections = CONNECTION
   return JSON.parse(out.trim().split('\n').pop()!) as Load;
 }
 
+/** Bulk inserts set off autovacuum and a checkpoint; they would otherwise run during the first measurements. */
+async function steadyState(store: SqlStore): Promise<void> {
+  await store.db.exec('VACUUM (ANALYZE) orders');
+  await store.db.exec('CHECKPOINT');
+}
+
 /** BENCH_QUICK=1 shrinks every count (a smoke run of the script itself, not a measurement). */
 const QUICK = process.env.BENCH_QUICK === '1';
 const ORDERS = QUICK
@@ -77,6 +84,7 @@ async function benchBackend(backend: Backend, S: number, rows: Row[]): Promise<{
   await bulkOrders(store, m, 'Q', ORDERS.query, 'paid-code');
   await bulkOrders(store, m, 'D', ORDERS.ceiling, 'paid-code');
   await bulkOrders(store, m, 'E', ORDERS.ceiling, 'paid-code');
+  await steadyState(store);
   const D = await storeCeiling(store, m.mchid, 'D', ORDERS.ceiling, 5, 'v3');
   const D2 = await storeCeiling(store, m.mchid, 'E', ORDERS.ceiling, 5, 'v2');
   log(`D (${backend.name}) = ${D.toFixed(0)} APIv3 reverse transactions/s (with the nonce), ${D2.toFixed(0)} APIv2 (without)`);
@@ -121,9 +129,7 @@ async function benchScale(S: number): Promise<Record<string, number>> {
     await stopGateway(gw.child);
     log(`inserting ${ORDERS.scaleLarge} more orders`);
     await bulkOrders(store, m, 'Z', ORDERS.scaleLarge, 'paid-code');
-    // Steady state: the autovacuum and checkpoint a million inserts set off would otherwise run during the measurement.
-    await store.db.exec('VACUUM (ANALYZE) orders');
-    await store.db.exec('CHECKPOINT');
+    await steadyState(store);
     await store.db.close();
     gw = await startGateway(backend.startFlags);
     const large = await queries(gw.url, ORDERS.queries, 8, 5);
