@@ -14,10 +14,20 @@ export interface LockedOrder {
   readonly now: number;
 }
 
+const merchantNotFound = (mchid: string) => new CoreError('MERCHANT_NOT_FOUND', `merchant ${mchid} does not exist`);
+
 export async function merchantOrThrow(tx: StoreTx, mchid: string): Promise<MerchantProfile> {
   const merchant = await tx.getMerchant(mchid);
-  if (!merchant) throw new CoreError('MERCHANT_NOT_FOUND', `merchant ${mchid} does not exist`);
+  if (!merchant) throw merchantNotFound(mchid);
   return merchant;
+}
+
+/** The merchant and its order (locked inside a transaction), read together; throws when either is missing. */
+export async function merchantOrderOrThrow(tx: StoreTx, ref: OrderRef): Promise<{ merchant: MerchantProfile; order: Order }> {
+  const { merchant, order } = await tx.lockMerchantOrder(ref);
+  if (!merchant) throw merchantNotFound(ref.mchid);
+  if (!order) throw new CoreError('ORDER_NOT_FOUND', 'order does not exist');
+  return { merchant, order };
 }
 
 /**
@@ -25,9 +35,7 @@ export async function merchantOrThrow(tx: StoreTx, mchid: string): Promise<Merch
  * settlement) so that every decision sees the order as it is now. Throws ORDER_NOT_FOUND.
  */
 export async function lockCurrentOrder(tx: StoreTx, ctx: OperationContext, ref: OrderRef): Promise<LockedOrder> {
-  const { merchant, order: found } = await tx.lockMerchantOrder(ref);
-  if (!merchant) throw new CoreError('MERCHANT_NOT_FOUND', `merchant ${ref.mchid} does not exist`);
-  if (!found) throw new CoreError('ORDER_NOT_FOUND', 'order does not exist');
+  const { merchant, order: found } = await merchantOrderOrThrow(tx, ref);
   const now = businessNow(merchant, ctx.clock.now());
   const order = await catchUpWithTime(tx, found, now);
   return { merchant, order, now };

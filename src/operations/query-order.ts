@@ -1,10 +1,9 @@
-import { CoreError } from '../core/errors.ts';
 import { businessNow } from '../core/merchant.ts';
 import type { Order } from '../core/order.ts';
 import { timedTransition } from '../core/policy.ts';
 import type { OrderRef } from '../core/ports.ts';
 import type { OperationContext } from './context.ts';
-import { lockCurrentOrder } from './locked-order.ts';
+import { lockCurrentOrder, merchantOrderOrThrow } from './locked-order.ts';
 
 /**
  * The order as it is now. Reads without a lock; only when time has changed the order (expiry, the payer's
@@ -12,9 +11,7 @@ import { lockCurrentOrder } from './locked-order.ts';
  */
 export async function queryOrder(ctx: OperationContext, ref: OrderRef): Promise<Order> {
   const stale = await ctx.store.read(async (tx) => {
-    const { merchant, order } = await tx.lockMerchantOrder(ref);
-    if (!merchant) throw new CoreError('MERCHANT_NOT_FOUND', `merchant ${ref.mchid} does not exist`);
-    if (!order) throw new CoreError('ORDER_NOT_FOUND', 'order does not exist');
+    const { merchant, order } = await merchantOrderOrThrow(tx, ref);
     return timedTransition(order, businessNow(merchant, ctx.clock.now())) ? null : order;
   });
   if (stale) return stale;

@@ -53,6 +53,14 @@ export interface PostgresOptions {
   readonly max?: number;
 }
 
+/** `write` where nothing is held back: the statement runs now and its rows are checked at once. */
+function writeThrough(query: (sql: string, params?: readonly unknown[]) => Promise<{ rows: Record<string, unknown>[] }>): SqlClient['write'] {
+  return async (sql, params, check) => {
+    const { rows } = await query(sql, params); // before check?.(…), which would skip evaluating its argument
+    check?.(rows);
+  };
+}
+
 export function openPostgres(opts: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
@@ -64,10 +72,7 @@ export function openPostgres(opts: PostgresOptions): Database {
   return {
     kind: 'postgres',
     query: (sql, params) => pool.query(sql, params as unknown[]) as never,
-    write: async (sql, params, check) => {
-      const { rows } = await pool.query(sql, params as unknown[]);
-      check?.(rows);
-    },
+    write: writeThrough((sql, params) => pool.query(sql, params as unknown[])),
     // Outside a transaction a multi-statement simple query is still atomic: one implicit transaction, one snapshot.
     queryAll: async (statements) => resultsOf(await pool.query(batchText(statements).text)),
     exec: async (sql) => { await pool.query(sql); },
@@ -111,10 +116,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     const query = async (sql: string, params?: readonly unknown[]) => ({ rows: (await q.query(sql, params as unknown[])).rows as never[] });
     return {
       query,
-      write: async (sql, params, check) => {
-        const { rows } = await query(sql, params); // before check?.(…), which would skip evaluating its argument
-        check?.(rows);
-      },
+      write: writeThrough(query),
       async queryAll(statements) {
         const results = [];
         for (const s of statements) results.push(await query(s.sql, s.params));

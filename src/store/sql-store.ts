@@ -1,5 +1,5 @@
 import type { Merchant } from '../core/merchant.ts';
-import type { HistoryEntry, Order, Refund } from '../core/order.ts';
+import type { HistoryEntry } from '../core/order.ts';
 import { NonceReplayedError, type MerchantStore, type OrderRef, type OutboxEvent, type RequestNonce, type Store, type StoreTx } from '../core/ports.ts';
 import type { DueOrderSource } from '../operations/sweep-orders.ts';
 import type { Database, SqlClient } from './database.ts';
@@ -18,9 +18,12 @@ const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES 
   ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
   RETURNING nonce`;
 const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
-const refuseReplay = (rows: readonly unknown[]) => {
+/** Records the nonce with the transaction's or session's next round trip; a replay fails it. */
+const recordNonce = (c: SqlClient, nonce: RequestNonce) => c.write(NONCE_UPSERT, nonceParams(nonce), (rows) => {
   if (rows.length !== 1) throw new NonceReplayedError();
-};
+});
+const rememberNonce = async (db: SqlClient, nonce: RequestNonce) => (await db.query(NONCE_UPSERT, nonceParams(nonce))).rows.length === 1;
+const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`;
 const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
 
 /**
@@ -40,7 +43,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
   return {
     async getMerchant(mchid) {
       if (unstorable(mchid)) return null;
-      const { rows } = await c.query(`SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`, [mchid]);
+      const { rows } = await c.query(MERCHANT_PROFILE_SELECT, [mchid]);
       return rows[0] ? merchantProfileFromRow(rows[0]) : null;
     },
     async insertOrder(order) {
@@ -57,7 +60,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       const [where, params] = orderWhere(ref);
       if (unstorable(...params)) return { merchant: null, order: null };
       const [merchant, order] = await c.queryAll([
-        { sql: `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`, params: [ref.mchid] },
+        { sql: MERCHANT_PROFILE_SELECT, params: [ref.mchid] },
         { sql: `SELECT * FROM orders WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, params },
       ]);
       return {
@@ -125,18 +128,18 @@ export function sqlStore(db: Database): SqlStore {
       if (!nonce) return db.transaction((c) => fn(sqlTx(c, true)));
       try {
         return await db.transaction(async (c) => {
-          await c.write(NONCE_UPSERT, nonceParams(nonce), refuseReplay);
+          await recordNonce(c, nonce);
           return fn(sqlTx(c, true));
         });
       } catch (err) {
         // The work failed and took the nonce with it: record it alone, so that the request still cannot be replayed.
-        if (!(err instanceof NonceReplayedError) && !(await this.rememberNonce(nonce))) throw new NonceReplayedError();
+        if (!(err instanceof NonceReplayedError) && !(await rememberNonce(db, nonce))) throw new NonceReplayedError();
         throw err;
       }
     },
     read: (fn, nonce) => (nonce
       ? db.session(async (c) => {
-        await c.write(NONCE_UPSERT, nonceParams(nonce), refuseReplay);
+        await recordNonce(c, nonce);
         return fn(sqlTx(c, false));
       })
       : fn(sqlTx(db, false))),
@@ -170,9 +173,7 @@ export function sqlStore(db: Database): SqlStore {
         [name, JSON.stringify(value), Date.now()]);
       return (await read()) as T;
     },
-    async rememberNonce(nonce) {
-      return (await db.query(NONCE_UPSERT, nonceParams(nonce))).rows.length === 1;
-    },
+    rememberNonce: (nonce) => rememberNonce(db, nonce),
     async dueOrders(wallNow, limit) {
       const { rows } = await db.query<{ mchid: string; id: string }>(
         `SELECT o.mchid, o.id FROM orders o JOIN merchants m ON m.mchid = o.mchid

@@ -23,8 +23,9 @@ import { transactionRoutes } from './routes/transactions.ts';
 export interface V3Caller {
   readonly merchant: Merchant;
   readonly platformKey: PlatformKey;
-  /** The request's nonce, recorded with its first store work (see settleNonce). */
+  /** The request's nonce, recorded with its first store work, or in onSend at the latest (nonce-admission.ts). */
   readonly admission: NonceAdmission;
+  /** The Authorization's timestamp and nonce, for the SIGN_ERROR a late-detected replay answers. */
   readonly timestamp: string;
   readonly nonce: string;
 }
