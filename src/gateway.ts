@@ -104,7 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const store = await openStore(options.store);
   const clock = options.clock ?? systemClock;
-  const deps: GatewayDeps = { store, clock, ids: wechatIds, payer: sandboxPayer };
+  const deps: GatewayDeps = { store, merchants: store, nonces: store, clock, ids: wechatIds, payer: sandboxPayer };
   const adminToken = loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const urls: { baseUrl: string; httpsBaseUrl?: string } = { baseUrl: '' };
   const outbox = outboxStore(store.db);

@@ -4,15 +4,15 @@
  * clock. Safe in every gateway process at once; a restart loses nothing (leases expire, rows stay).
  */
 import { businessNow } from '../core/merchant.ts';
-import type { Clock, IdGenerator } from '../core/ports.ts';
+import type { Clock, IdGenerator, MerchantLookup, Store } from '../core/ports.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { lockCurrentOrder } from '../operations/locked-order.ts';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
-import type { SqlStore } from '../store/sql-store.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
 
 export interface NotificationWorkerOptions {
-  readonly store: SqlStore;
+  /** Orders, and the merchants whose keys sign the notifications. */
+  readonly store: Store & Pick<MerchantLookup, 'getMerchant'>;
   readonly outbox: OutboxStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;

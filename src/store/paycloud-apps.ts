@@ -7,7 +7,7 @@ import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Merchant } from '../core/merchant.ts';
 import type { MerchantStore } from '../core/ports.ts';
-import type { SqlClient } from './database.ts';
+import type { SqlRunner } from './sql-client.ts';
 import { merchantFromRow } from './rows.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -53,7 +53,7 @@ export function payCloudAppOf(merchant: Merchant): PayCloudApp | null {
 }
 
 /** The merchant that owns `appId`, or null. A JSON path lookup: app ids are only ever read this way. */
-export async function findMerchantByAppId(db: SqlClient, appId: string): Promise<Merchant | null> {
+export async function findMerchantByAppId(db: SqlRunner, appId: string): Promise<Merchant | null> {
   if (appId.includes('\u0000')) return null; // PostgreSQL text cannot hold U+0000: no app id has one
   const { rows } = await db.query(`SELECT * FROM merchants WHERE secrets->'paycloud'->>'appId' = $1 LIMIT 1`, [appId]);
   return rows[0] ? merchantFromRow(rows[0]) : null;

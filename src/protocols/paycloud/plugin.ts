@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
 import { isCoreError } from '../../core/errors.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
-import { findMerchantByAppId, payCloudAppOf } from '../../store/paycloud-apps.ts';
+import { payCloudAppOf } from '../../store/paycloud-apps.ts';
 import { buildResponse } from './envelope.ts';
 import { PayCloudError, payCloudErrorOf } from './errors.ts';
 import { gatewayKeys } from './gateway-key.ts';
@@ -64,7 +64,7 @@ export function payCloudPlugin(deps: GatewayDeps) {
   async function entry(request: FastifyRequest<{ Params: { alias?: string } }>, reply: FastifyReply) {
     const body = decodeBody(request.body, request.headers['content-type']);
     const common = commonFields(body.fields);
-    const merchant = await findMerchantByAppId(deps.store.db, common.appId);
+    const merchant = await deps.merchants.merchantByAppId(common.appId);
     const app = merchant ? payCloudAppOf(merchant) : null;
     if (!merchant || !app) throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
     const verified = await verifyRequest(body, common.sign, appPublicKey(app.appPublicKeySpkiBase64));

@@ -21,7 +21,7 @@ import { paramError, V3Error, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFromBody, scopeFromQuery, viewScope, type MerchantScope } from '../merchant-scope.ts';
 import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
 import { paymentHandles } from '../../wechat-payment-handles.ts';
-import { callerOf, rawBody, sendJson, storeFor } from '../plugin.ts';
+import { callerOf, rawBody, sendJson, storeFor } from '../request-context.ts';
 import { exchangeRateOf, globalOrderView, globalRefundView } from '../views.ts';
 import { pathOutTradeNo, pathTransactionId } from './transactions.ts';
 

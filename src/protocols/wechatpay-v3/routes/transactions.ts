@@ -13,7 +13,7 @@ import { paramError, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFields, scopeFromBody, scopeFromQuery, viewScope } from '../merchant-scope.ts';
 import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
 import { paymentHandles } from '../../wechat-payment-handles.ts';
-import { operationContext, rawBody, sendJson } from '../plugin.ts';
+import { operationContext, rawBody, sendJson } from '../request-context.ts';
 import { orderView } from '../views.ts';
 
 const CREATE_KINDS: Record<string, TradeType> = { jsapi: 'JSAPI', native: 'NATIVE', app: 'APP', h5: 'MWEB' };
