@@ -33,10 +33,11 @@ const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE ref
  */
 const unstorable = (...keys: readonly unknown[]) => keys.some((k) => typeof k === 'string' && k.includes('\u0000'));
 
-function orderWhere(ref: OrderRef): [string, unknown[]] {
-  if ('outTradeNo' in ref) return ['mchid = $1 AND out_trade_no = $2', [ref.mchid, ref.outTradeNo]];
-  if ('transactionId' in ref) return ['mchid = $1 AND transaction_id = $2', [ref.mchid, ref.transactionId]];
-  return ['mchid = $1 AND id = $2', [ref.mchid, ref.orderId]];
+/** The condition's text is one of three literals (its type says so: test/store/sql-text.test.ts checks it). */
+function orderWhere(ref: OrderRef) {
+  if ('outTradeNo' in ref) return ['mchid = $1 AND out_trade_no = $2', [ref.mchid, ref.outTradeNo]] as const;
+  if ('transactionId' in ref) return ['mchid = $1 AND transaction_id = $2', [ref.mchid, ref.transactionId]] as const;
+  return ['mchid = $1 AND id = $2', [ref.mchid, ref.orderId]] as const;
 }
 
 /** The StoreTx of one SQL transaction (or of a lock-free read when `lock` is false). */
@@ -75,7 +76,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return rows.map(refundFromRow);
     },
     async findRefund(mchid, ref) {
-      const [col, val] = 'outRefundNo' in ref ? ['out_refund_no', ref.outRefundNo] : ['refund_id', ref.refundId];
+      const [col, val] = 'outRefundNo' in ref ? (['out_refund_no', ref.outRefundNo] as const) : (['refund_id', ref.refundId] as const);
       if (unstorable(mchid, val)) return null;
       const { rows } = await c.query(`SELECT * FROM refunds WHERE mchid = $1 AND ${col} = $2`, [mchid, val]);
       return rows[0] ? refundFromRow(rows[0]) : null;

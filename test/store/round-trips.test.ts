@@ -40,7 +40,7 @@ describe('round trips per APIv3 request on the PostgreSQL server', { skip: !serv
     });
     return res.json() as Promise<any>;
   };
-  const counted = async <T>(call: () => Promise<T>): Promise<[T, number]> => {
+  const counted = async (call: () => Promise<any>): Promise<[any, number]> => {
     counter.reset();
     const result = await call();
     return [result, counter.count()];
