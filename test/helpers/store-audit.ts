@@ -2,6 +2,7 @@
  * Whole-store checks for reliability suites: a content snapshot (to prove that rejected requests changed nothing)
  * and an audit of every order with its refunds, history and outbox rows against the invariants of design.md.
  */
+import { escapeIdentifier } from 'pg';
 import type { HistoryEntry, Order, Refund } from '../../src/core/order.ts';
 import type { SqlRunner } from '../../src/store/database.ts';
 import { historyFromRow, orderFromRow, refundFromRow } from '../../src/store/rows.ts';
@@ -25,7 +26,7 @@ export async function storeSnapshot(db: SqlRunner, tables: Readonly<Record<strin
   const out: StoreSnapshot = {};
   for (const [table, key] of Object.entries(tables)) {
     const { rows } = await db.query<{ n: number | string; h: string | null }>(
-      `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.${key}), '')) AS h FROM ${table} t`);
+      `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.${escapeIdentifier(key)}), '')) AS h FROM ${escapeIdentifier(table)} t`);
     out[table] = { rows: Number(rows[0]!.n), hash: String(rows[0]!.h) };
   }
   return out;
