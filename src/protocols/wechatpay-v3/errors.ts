@@ -17,6 +17,11 @@ export class V3Error extends Error {
   }
 }
 
+/** Close and reverse answer another method than POST with 405 (Mainland and Global alike). */
+export function requirePost(): V3Error {
+  return new V3Error(405, { code: 'REQUIRE_POST_METHOD', message: '请使用POST方法' });
+}
+
 export type ParamLocation = 'body' | 'url' | 'query';
 
 /** 400 PARAM_ERROR naming the field: a JSON Pointer in the body, the parameter name in path and query. */

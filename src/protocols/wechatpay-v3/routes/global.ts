@@ -17,7 +17,7 @@ import { reverseOrder } from '../../../operations/reverse-order.ts';
 import { openidFor } from '../../../sandbox/payer.ts';
 import type { GatewayDeps } from '../../../server-deps.ts';
 import { BodyReader, OUT_REFUND_NO, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
-import { paramError, V3Error, v3PaymentFailure } from '../errors.ts';
+import { paramError, requirePost, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFromBody, scopeFromQuery, viewScope, type MerchantScope } from '../merchant-scope.ts';
 import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
 import { paymentHandles } from '../../wechat-payment-handles.ts';
@@ -94,7 +94,7 @@ export function globalRoutes(deps: GatewayDeps) {
       });
       app.route({
         method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, ...closeFamily,
-        handler: async () => { throw new V3Error(405, { code: 'REQUIRE_POST_METHOD', message: '请使用POST方法' }); },
+        handler: async () => { throw requirePost(); },
       });
     }
 
