@@ -141,8 +141,9 @@ export function decideRefund(order: Order, request: RefundRequest, now: number, 
       return refuse('ORDER_REVOKED');
     case 'NOTPAY':
     case 'USERPAYING':
-    case 'PAYERROR':
       return refuse('ORDER_NOT_PAID');
+    case 'PAYERROR':
+      return refuse('ORDER_PAY_FAILED');
     case 'SUCCESS':
     case 'REFUND':
       break;

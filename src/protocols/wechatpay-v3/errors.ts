@@ -54,6 +54,7 @@ export function v3ErrorOf(code: CoreErrorCode, family: V3Family = 'mainland'): V
     case 'ORDER_REVOKED':
       return e(400, closeFamily ? 'ORDERCLOSED' : 'ORDER_CLOSED', '订单已撤销');
     case 'ORDER_NOT_PAID':
+    case 'ORDER_PAY_FAILED':
       return e(400, 'INVALID_REQUEST', '订单未支付，不能退款');
     case 'USER_PAYING':
       return e(202, 'USER_PAYING', '用户支付中，请稍后重试');
