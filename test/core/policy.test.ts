@@ -7,15 +7,23 @@ import { describe, test } from 'node:test';
 import type { OrderState, TradeType } from '../../src/core/order.ts';
 import { decideClose, decideReverse, decideVoid, timedTransition, type Decision } from '../../src/core/policy.ts';
 import { RULES, rulesFor } from '../../src/core/rules.ts';
+import { TRANSITIONS, type OrderEvent } from '../../src/core/state-machine.ts';
 import { anOrder, DAY, MINUTE, SECOND, T0 } from '../helpers/orders.ts';
 
 type Timing = 'too early' | 'within' | 'past';
 type Expect = string; // 'refuse:CODE' | 'unchanged' | '→STATE' | '→STATE+refund'
 
+/** The state an event leads to (close and revoke lead to one state from wherever they are allowed). */
+function targetOf(event: OrderEvent): OrderState {
+  const targets = new Set(Object.values(TRANSITIONS).map((row) => row[event]).filter((s) => s !== undefined));
+  assert.equal(targets.size, 1, `${event} leads to one state`);
+  return [...targets][0]!;
+}
+
 function show(d: Decision): Expect {
   if (d.kind === 'refuse') return `refuse:${d.error}`;
   if (d.kind === 'unchanged') return 'unchanged';
-  return `→${d.to}${d.refundAll ? '+refund' : ''}`;
+  return `→${targetOf(d.event)}${d.refundAll ? '+refund' : ''}`;
 }
 
 /** Business time at which an order created at T0 has the given timing for the operation's window. */
@@ -86,15 +94,15 @@ describe('what time does to an order', () => {
   test('NOTPAY past expiry closes at its expiry time', () => {
     const order = anOrder('NOTPAY', 'NATIVE', { expiresAt: T0 + DAY });
     assert.equal(timedTransition(order, T0 + DAY), null);
-    assert.deepEqual(timedTransition(order, T0 + DAY + 1), { to: 'CLOSED', at: T0 + DAY, cause: 'expired' });
+    assert.deepEqual(timedTransition(order, T0 + DAY + 1), { event: 'expire', at: T0 + DAY, cause: 'expired' });
   });
 
   test('a payer who confirms before the prompt times out pays; otherwise PAYERROR at the deadline', () => {
     const confirming = anOrder('USERPAYING', 'MICROPAY', { payerConfirmAt: T0 + 10 * SECOND });
     assert.equal(timedTransition(confirming, T0 + 9 * SECOND), null);
-    assert.deepEqual(timedTransition(confirming, T0 + 11 * SECOND), { to: 'SUCCESS', at: T0 + 10 * SECOND, cause: 'payer_confirmed' });
+    assert.deepEqual(timedTransition(confirming, T0 + 11 * SECOND), { event: 'confirm', at: T0 + 10 * SECOND, cause: 'payer_confirmed' });
     const silent = anOrder('USERPAYING', 'MICROPAY');
     assert.equal(timedTransition(silent, T0 + 29 * SECOND), null);
-    assert.deepEqual(timedTransition(silent, T0 + 31 * SECOND), { to: 'PAYERROR', at: T0 + 30 * SECOND, cause: 'payer_timeout' });
+    assert.deepEqual(timedTransition(silent, T0 + 31 * SECOND), { event: 'fail', at: T0 + 30 * SECOND, cause: 'payer_timeout' });
   });
 });
