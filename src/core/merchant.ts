@@ -1,4 +1,4 @@
-import type { LifecycleRules } from './rules.ts';
+import { rulesFor, type LifecycleRules, type RuleSetName } from './rules.ts';
 
 export type MerchantKind = 'direct' | 'service_provider' | 'sub_merchant';
 export type Region = 'mainland' | 'global';
@@ -62,6 +62,11 @@ export function businessNow(merchant: Pick<Merchant, 'clockOffsetMs'>, wallNow: 
   return wallNow + merchant.clockOffsetMs;
 }
 
-export function merchantRuleOverrides(merchant: MerchantProfile): Partial<LifecycleRules> {
+export function merchantRuleOverrides(merchant: Pick<MerchantProfile, 'settings'>): Partial<LifecycleRules> {
   return { strictTiming: merchant.settings.strictTiming };
+}
+
+/** The rules of one operation: the dialect's rule set with the merchant's overrides, resolved once. */
+export function resolveRules(name: RuleSetName, merchant: Pick<MerchantProfile, 'settings'>): LifecycleRules {
+  return rulesFor(name, merchantRuleOverrides(merchant));
 }

@@ -132,6 +132,26 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE INDEX outbox_mchid ON outbox (mchid, id);
     `,
   },
+  {
+    version: 4,
+    name: 'settlement on the order, due time for the sweeper, state-machine event in the history',
+    // Orders made before keep their rate in `extra` and are read from there (rows.ts); due_at is filled here.
+    sql: `
+      ALTER TABLE orders ADD COLUMN settlement_rate bigint;
+      ALTER TABLE orders ADD COLUMN payer_currency text;
+      ALTER TABLE orders ADD COLUMN payer_amount bigint;
+      ALTER TABLE orders ADD COLUMN due_at bigint;
+      UPDATE orders SET due_at = CASE
+        WHEN state = 'NOTPAY' THEN expires_at + 1
+        WHEN state = 'USERPAYING' AND payer_confirm_at IS NOT NULL AND (payer_deadline_at IS NULL OR payer_confirm_at < payer_deadline_at)
+          THEN payer_confirm_at
+        WHEN state = 'USERPAYING' THEN payer_deadline_at
+      END;
+      DROP INDEX orders_due;
+      CREATE INDEX orders_due ON orders (due_at) WHERE due_at IS NOT NULL;
+      ALTER TABLE order_history ADD COLUMN event text;
+    `,
+  },
 ];
 
 /** Brings the schema up to date; safe when several processes start at once (advisory lock on PostgreSQL). */

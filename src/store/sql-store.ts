@@ -93,9 +93,9 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
     updateRefund: (refund) => c.write(REFUND_UPDATE, [refund.refundId, refund.status, refund.successAt]),
     appendHistory(e: HistoryEntry) {
       c.write(
-        `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId],
+        `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event],
       );
     },
     async listHistory(orderId) {
@@ -184,8 +184,7 @@ export function sqlStore(db: Database): SqlStore {
     async dueOrders(wallNow, limit) {
       const { rows } = await db.query<{ mchid: string; id: string }>(
         `SELECT o.mchid, o.id FROM orders o JOIN merchants m ON m.mchid = o.mchid
-         WHERE (o.state = 'NOTPAY' AND o.expires_at < $1 + m.clock_offset_ms)
-            OR (o.state = 'USERPAYING' AND (o.payer_deadline_at <= $1 + m.clock_offset_ms OR o.payer_confirm_at <= $1 + m.clock_offset_ms))
+         WHERE o.due_at <= $1 + m.clock_offset_ms
          LIMIT $2`, [wallNow, limit]);
       return rows.map((r) => ({ mchid: r.mchid, orderId: r.id }));
     },
