@@ -60,7 +60,7 @@ function validationAnswer(error: FastifyError): { error: string; message: string
   const field = params.missingProperty ?? params.additionalProperty ?? (path || where);
   const code = params.additionalProperty ? 'UNKNOWN_FIELD' : params.missingProperty ? 'MISSING_FIELD' : 'INVALID_FIELD';
   const words = params.additionalProperty ? 'is not a known field' : params.missingProperty ? 'is required' : first?.message ?? 'is invalid';
-  return { error: code, message: `${where} ${field} ${words}`, field };
+  return { error: code, message: field === where ? `${where} ${words}` : `${where} ${field} ${words}`, field };
 }
 
 type ProvisionBody = { mode?: ProvisionRequest['mode']; region?: ProvisionRequest['region']; sp_mchid?: string; mchid?: string } & NonNullable<ProvisionRequest['settings']>;
