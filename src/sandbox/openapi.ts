@@ -11,8 +11,18 @@ export const OPENAPI_PATH = '/sandbox/openapi.json';
 
 export const isSandboxRoute = (url: string): boolean => url === '/sandbox' || url.startsWith('/sandbox/');
 
-/** The package's version (src/ and a compiled dist/ both sit two levels below package.json). */
-const VERSION = String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+/** The package's version: the nearest package.json above this file (from src/ or from a compiled dist/ alike). */
+function packageVersion(): string {
+  for (let up = '../'; up.length <= 5 * 3; up += '../') {
+    try {
+      return String(JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')).version);
+    } catch {
+      // not at this level
+    }
+  }
+  return '0.0.0';
+}
+const VERSION = packageVersion();
 
 export async function registerSandboxOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { wechatIds } from '../../src/core/ids.ts';
 import { systemClock } from '../../src/core/ports.ts';
@@ -52,6 +53,7 @@ test('every sandbox route is in the OpenAPI document, and the document names no 
   assert.ok(registered.size >= 10, `too few sandbox routes seen: ${[...registered].join(', ')}`);
   assert.deepEqual([...documented].sort(), [...registered].sort());
   assert.equal(doc.openapi, '3.0.3');
+  assert.equal((doc as any).info.version, JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
   assert.deepEqual(Object.keys(doc.components.securitySchemes), ['adminToken']);
 });
 
