@@ -1,11 +1,12 @@
 /** Composition of the HTTP surface: one Fastify instance, one encapsulated plugin per dialect plus the sandbox. */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { answerFrameworkError, refusalOf, sendRefusal } from './transport-errors.ts';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { payCloudPlugin } from './protocols/paycloud/plugin.ts';
 import { wechatpayV2Plugin } from './protocols/wechatpay-v2/plugin.ts';
 import { newRequestId, wechatpayV3Plugin } from './protocols/wechatpay-v3/plugin.ts';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/admin-plugin.ts';
+import { registerSandboxOpenApi } from './sandbox/openapi.ts';
 import type { GatewayDeps } from './server-deps.ts';
 
 export interface ServerOptions {
@@ -15,6 +16,8 @@ export interface ServerOptions {
   readonly https?: HttpsServerOptions;
   /** Serve APIv2 /secapi/* over plain HTTP too (`--allow-insecure-secapi`). */
   readonly allowInsecureSecapi?: boolean;
+  /** Sees every route as it is registered (tests compare the routes with the OpenAPI document). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 /** Header names whose values are secrets: never logged. */
@@ -30,6 +33,8 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     bodyLimit: 1024 * 1024,
     // Paths are matched as sent: signatures cover the exact request target.
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: true },
+    // Routes with schemas (the sandbox API) refuse unknown fields instead of dropping them silently.
+    ajv: { customOptions: { removeAdditional: false } },
   };
   // The HTTPS instance serves the same routes; only its raw server type differs, which no plugin depends on.
   const app = (options.https ? Fastify({ ...common, https: options.https }) : Fastify(common)) as unknown as FastifyInstance;
@@ -48,6 +53,8 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
       : { status: 500, code: 'SYSTEM_ERROR', message: 'system error' });
   });
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  await registerSandboxOpenApi(app);
   await app.register(wechatpayV3Plugin(deps));
   await app.register(payCloudPlugin(deps));
   await app.register(wechatpayV2Plugin(deps, {

@@ -29,6 +29,10 @@ declare module 'fastify' {
     /** Upper-case hex request id, echoed in `Request-ID` and recorded in the order history. */
     tradegateRequestId: string;
   }
+  interface FastifyContextConfig {
+    /** Which APIv3 family answers a route's errors (Global routes set it). */
+    family?: string;
+  }
 }
 
 /** The caller, after authentication has run (routes are only reached authenticated). */
