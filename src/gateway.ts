@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, tightenTree } from './lib/private-dir.ts';
 import { join } from 'node:path';
 import type { Merchant } from './core/merchant.ts';
 import { wechatIds } from './core/ids.ts';
@@ -76,7 +77,7 @@ function loadOrCreateAdminToken(dataDir: string | undefined, given: string | und
 function writeCredentials(dataDir: string | undefined, mchid: string, credentials: unknown): string | null {
   if (!dataDir) return null;
   const dir = join(dataDir, 'merchants');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${mchid}.json`);
   writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   return file;
@@ -101,7 +102,8 @@ async function startHttps(deps: GatewayDeps, serverOptions: ServerOptions, host:
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // Owner-only whatever the umask (secrets live here); an existing directory that was not is tightened and logged.
+  const tightened = options.dataDir ? ensurePrivateDir(options.dataDir) : 0;
   const store = await openStore(options.store);
   const clock = options.clock ?? systemClock;
   const deps: GatewayDeps = { store, clock, ids: wechatIds, payer: sandboxPayer };
@@ -119,6 +121,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
   const app = await buildServer(deps, serverOptions);
+  if (tightened > 0) {
+    app.log.warn({ dataDir: options.dataDir, entries: tightened }, 'data directory was readable by other users: permissions tightened to owner-only');
+  }
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -161,6 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await app.close();
       await https?.app.close();
       await store.db.close();
+      if (options.dataDir) tightenTree(options.dataDir); // files the database rewrote while running (see private-dir.ts)
     }),
   };
 }
