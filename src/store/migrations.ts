@@ -132,6 +132,14 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE INDEX outbox_mchid ON outbox (mchid, id);
     `,
   },
+  {
+    version: 5,
+    name: 'PayCloud app_id lookup by index (an unauthenticated path; was a scan over every merchant\'s secrets)',
+    sql: `
+      CREATE INDEX merchants_paycloud_app_id ON merchants ((secrets->'paycloud'->>'appId'))
+        WHERE secrets->'paycloud'->>'appId' IS NOT NULL;
+    `,
+  },
 ];
 
 /** Brings the schema up to date; safe when several processes start at once (advisory lock on PostgreSQL). */
