@@ -15,6 +15,8 @@ import { issueServerCertificate, sandboxCertificateAuthority } from './sandbox/c
 import { sandboxPayer } from './sandbox/payer.ts';
 import { credentialsJson, provisionMerchant } from './sandbox/provision.ts';
 import { buildServer, REDACTED_HEADERS, type ServerOptions } from './server.ts';
+import type { ListenerLimits } from './listener-limits.ts';
+import { addressPolicy, type NotifyPolicyOptions } from './notify/address-policy.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { openStore, type StoreOptions } from './store/open-store.ts';
 import { purgeNonces, type SqlStore } from './store/sql-store.ts';
@@ -49,6 +51,10 @@ export interface GatewayOptions {
   readonly tlsPort?: number;
   /** Serve APIv2 /secapi/* over plain HTTP too (quick trials; the real gateway never does). */
   readonly allowInsecureSecapi?: boolean;
+  /** Request/header/keep-alive timeouts and the connection cap of both listeners; absent: the defaults. */
+  readonly limits?: ListenerLimits;
+  /** Which notify_url addresses deliveries may reach (CIDR lists); absent: the default policy. */
+  readonly notifyPolicy?: NotifyPolicyOptions;
 }
 
 export interface Gateway {
@@ -104,6 +110,8 @@ async function startHttps(deps: GatewayDeps, serverOptions: ServerOptions, host:
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Owner-only whatever the umask (secrets live here); an existing directory that was not is tightened and logged.
   const tightened = options.dataDir ? ensurePrivateDir(options.dataDir) : 0;
+  const ownPorts: number[] = [];
+  const notifyPolicy = addressPolicy(options.notifyPolicy, () => ownPorts); // built first: a bad CIDR stops the start
   const store = await openStore(options.store);
   const clock = options.clock ?? systemClock;
   const deps: GatewayDeps = { store, clock, ids: wechatIds, payer: sandboxPayer };
@@ -113,6 +121,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const serverOptions: ServerOptions = {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
     allowInsecureSecapi: options.allowInsecureSecapi ?? false,
+    limits: options.limits,
     sandbox: {
       adminToken,
       outbox,
@@ -131,6 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   Object.assign(urls, { baseUrl: `http://${host}:${port}/` });
   const https = options.tlsPort === undefined ? null : await startHttps(deps, serverOptions, options.host, options.tlsPort);
   if (https) Object.assign(urls, { httpsBaseUrl: `https://${host}:${https.port}/` });
+  ownPorts.push(port, ...(https ? [https.port] : []));
 
   let demo: Gateway['demo'] = null;
   if (options.provisionDemo && (await store.listMerchants()).length === 0) {
@@ -152,7 +162,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const notifier = startNotificationWorker({
     store, outbox, clock, ids: wechatIds,
     encoders: { ...NOTIFICATION_ENCODERS, paycloud: payCloudNotificationEncoder(store) },
-    intervalMs: options.notifyIntervalMs, onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
+    intervalMs: options.notifyIntervalMs,
+    // The gateway's own listeners are never a notify_url (unless explicitly allowed).
+    policy: notifyPolicy,
+    onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
   });
 
   return {
