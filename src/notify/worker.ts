@@ -154,7 +154,8 @@ export function startNotificationWorker(o: NotificationWorkerOptions): Notificat
   return {
     async tick() {
       const claimed = await fill();
-      while (deliveries.size > 0) await Promise.all([...deliveries]);
+      // What is in flight now, not what finished deliveries go on to claim (that could be a merchant's whole backlog).
+      await Promise.all([...deliveries]);
       return claimed;
     },
     async stop() {
