@@ -21,6 +21,12 @@ program.command('start')
   .option('--log-level <level>', 'pino log level')
   .option('--tls-port <port>', 'HTTPS port (mutual TLS for APIv2 /secapi/*; default 8443)')
   .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate')
+  .option('--request-timeout-ms <ms>', 'a request (head and body) must arrive within this (default 30000; TRADEGATE_REQUEST_TIMEOUT_MS)')
+  .option('--headers-timeout-ms <ms>', 'a request head must arrive within this (default 10000; TRADEGATE_HEADERS_TIMEOUT_MS)')
+  .option('--keep-alive-timeout-ms <ms>', 'idle keep-alive connections close after this (default 5000; TRADEGATE_KEEP_ALIVE_TIMEOUT_MS)')
+  .option('--max-connections <n>', 'connections per listener beyond this are refused (default 2048; TRADEGATE_MAX_CONNECTIONS)')
+  .option('--notify-allow <cidrs>', 'comma-separated CIDRs notify_url may reach despite the default denies (TRADEGATE_NOTIFY_ALLOW)')
+  .option('--notify-deny <cidrs>', 'comma-separated CIDRs notify_url may never reach; wins over everything (TRADEGATE_NOTIFY_DENY)')
   .option('--workers <n>', 'gateway processes sharing the port (needs --database-url)', '1')
   .action(async (flags: StartFlags & { workers: string }) => {
     const config = loadConfig(flags);
@@ -40,6 +46,8 @@ program.command('start')
       provisionDemo: true,
       tlsPort: config.tlsPort,
       allowInsecureSecapi: config.allowInsecureSecapi,
+      limits: config.limits,
+      notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
     });
     const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
     lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);

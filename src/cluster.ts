@@ -28,6 +28,8 @@ export async function runClusterWorker(config: GatewayConfig): Promise<Gateway> 
     provisionDemo: false,
     tlsPort: config.tlsPort,
     allowInsecureSecapi: config.allowInsecureSecapi,
+    limits: config.limits,
+    notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
   });
   const ready: WorkerReady = { kind: 'ready', baseUrl: gateway.baseUrl, httpsBaseUrl: gateway.httpsBaseUrl };
   process.send?.(ready);

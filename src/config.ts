@@ -1,3 +1,5 @@
+import { checkListenerLimits, DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
+
 /** The only reader of process.env: command-line flags win over environment variables, which win over defaults. */
 export interface GatewayConfig {
   readonly host: string;
@@ -9,6 +11,11 @@ export interface GatewayConfig {
   /** HTTPS listener (mutual TLS on APIv2 /secapi/*). */
   readonly tlsPort: number;
   readonly allowInsecureSecapi: boolean;
+  /** Timeouts and connection cap of the listeners (listener-limits.ts). */
+  readonly limits: ListenerLimits;
+  /** notify_url address policy: CIDRs allowed despite the default denies, and CIDRs always denied. */
+  readonly notifyAllow: readonly string[];
+  readonly notifyDeny: readonly string[];
 }
 
 export interface StartFlags {
@@ -20,6 +27,22 @@ export interface StartFlags {
   logLevel?: string;
   tlsPort?: string | number;
   allowInsecureSecapi?: boolean;
+  requestTimeoutMs?: string | number;
+  headersTimeoutMs?: string | number;
+  keepAliveTimeoutMs?: string | number;
+  maxConnections?: string | number;
+  notifyAllow?: string;
+  notifyDeny?: string;
+}
+
+/** A comma-separated CIDR list (flag or env var); empty entries ignored. */
+const cidrList = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+function wholeNumber(value: string | number | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`invalid ${name}: ${value} (a whole number ≥ 1)`);
+  return n;
 }
 
 function portOf(value: string | number, name: string): number {
@@ -40,5 +63,13 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     logLevel: flags.logLevel ?? env.TRADEGATE_LOG_LEVEL ?? 'info',
     tlsPort: portOf(flags.tlsPort ?? env.TRADEGATE_TLS_PORT ?? 8443, 'TLS port'),
     allowInsecureSecapi: flags.allowInsecureSecapi ?? ['1', 'true'].includes(env.TRADEGATE_ALLOW_INSECURE_SECAPI ?? ''),
+    limits: checkListenerLimits({
+      requestTimeoutMs: wholeNumber(flags.requestTimeoutMs ?? env.TRADEGATE_REQUEST_TIMEOUT_MS, DEFAULT_LISTENER_LIMITS.requestTimeoutMs, 'request timeout'),
+      headersTimeoutMs: wholeNumber(flags.headersTimeoutMs ?? env.TRADEGATE_HEADERS_TIMEOUT_MS, DEFAULT_LISTENER_LIMITS.headersTimeoutMs, 'headers timeout'),
+      keepAliveTimeoutMs: wholeNumber(flags.keepAliveTimeoutMs ?? env.TRADEGATE_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_LISTENER_LIMITS.keepAliveTimeoutMs, 'keep-alive timeout'),
+      maxConnections: wholeNumber(flags.maxConnections ?? env.TRADEGATE_MAX_CONNECTIONS, DEFAULT_LISTENER_LIMITS.maxConnections, 'max connections'),
+    }),
+    notifyAllow: cidrList(flags.notifyAllow ?? env.TRADEGATE_NOTIFY_ALLOW),
+    notifyDeny: cidrList(flags.notifyDeny ?? env.TRADEGATE_NOTIFY_DENY),
   };
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, tightenTree } from './lib/private-dir.ts';
 import { join } from 'node:path';
 import type { Merchant } from './core/merchant.ts';
 import { wechatIds } from './core/ids.ts';
@@ -14,6 +15,8 @@ import { issueServerCertificate, sandboxCertificateAuthority } from './sandbox/c
 import { sandboxPayer } from './sandbox/payer.ts';
 import { credentialsJson, provisionMerchant } from './sandbox/provision.ts';
 import { buildServer, REDACTED_HEADERS, type ServerOptions } from './server.ts';
+import type { ListenerLimits } from './listener-limits.ts';
+import { addressPolicy, type NotifyPolicyOptions } from './notify/address-policy.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { openStore, type StoreOptions } from './store/open-store.ts';
 import { purgeNonces, type SqlStore } from './store/sql-store.ts';
@@ -48,6 +51,10 @@ export interface GatewayOptions {
   readonly tlsPort?: number;
   /** Serve APIv2 /secapi/* over plain HTTP too (quick trials; the real gateway never does). */
   readonly allowInsecureSecapi?: boolean;
+  /** Request/header/keep-alive timeouts and the connection cap of both listeners; absent: the defaults. */
+  readonly limits?: ListenerLimits;
+  /** Which notify_url addresses deliveries may reach (CIDR lists); absent: the default policy. */
+  readonly notifyPolicy?: NotifyPolicyOptions;
 }
 
 export interface Gateway {
@@ -76,7 +83,7 @@ function loadOrCreateAdminToken(dataDir: string | undefined, given: string | und
 function writeCredentials(dataDir: string | undefined, mchid: string, credentials: unknown): string | null {
   if (!dataDir) return null;
   const dir = join(dataDir, 'merchants');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${mchid}.json`);
   writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   return file;
@@ -101,7 +108,10 @@ async function startHttps(deps: GatewayDeps, serverOptions: ServerOptions, host:
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // Owner-only whatever the umask (secrets live here); an existing directory that was not is tightened and logged.
+  const tightened = options.dataDir ? ensurePrivateDir(options.dataDir) : 0;
+  const ownPorts: number[] = [];
+  const notifyPolicy = addressPolicy(options.notifyPolicy, () => ownPorts); // built first: a bad CIDR stops the start
   const store = await openStore(options.store);
   const clock = options.clock ?? systemClock;
   const deps: GatewayDeps = { store, merchants: store, nonces: store, clock, ids: wechatIds, payer: sandboxPayer };
@@ -111,6 +121,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const serverOptions: ServerOptions = {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
     allowInsecureSecapi: options.allowInsecureSecapi ?? false,
+    limits: options.limits,
     sandbox: {
       adminToken,
       outbox,
@@ -119,6 +130,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
   const app = await buildServer(deps, serverOptions);
+  if (tightened > 0) {
+    app.log.warn({ dataDir: options.dataDir, entries: tightened }, 'data directory was readable by other users: permissions tightened to owner-only');
+  }
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -126,6 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   Object.assign(urls, { baseUrl: `http://${host}:${port}/` });
   const https = options.tlsPort === undefined ? null : await startHttps(deps, serverOptions, options.host, options.tlsPort);
   if (https) Object.assign(urls, { httpsBaseUrl: `https://${host}:${https.port}/` });
+  ownPorts.push(port, ...(https ? [https.port] : []));
 
   let demo: Gateway['demo'] = null;
   if (options.provisionDemo && (await store.listMerchants()).length === 0) {
@@ -147,7 +162,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const notifier = startNotificationWorker({
     store, outbox, clock, ids: wechatIds,
     encoders: { ...NOTIFICATION_ENCODERS, paycloud: payCloudNotificationEncoder(store) },
-    intervalMs: options.notifyIntervalMs, onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
+    intervalMs: options.notifyIntervalMs,
+    // The gateway's own listeners are never a notify_url (unless explicitly allowed).
+    policy: notifyPolicy,
+    onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
   });
 
   return {
@@ -161,6 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await app.close();
       await https?.app.close();
       await store.db.close();
+      if (options.dataDir) tightenTree(options.dataDir); // files the database rewrote while running (see private-dir.ts)
     }),
   };
 }

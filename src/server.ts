@@ -8,6 +8,7 @@ import { newRequestId, wechatpayV3Plugin } from './protocols/wechatpay-v3/plugin
 import { sandboxPlugin, type SandboxOptions } from './sandbox/admin-plugin.ts';
 import { registerSandboxOpenApi } from './sandbox/openapi.ts';
 import type { GatewayDeps } from './server-deps.ts';
+import { DEFAULT_LISTENER_LIMITS, serverTimeoutOptions, type ListenerLimits } from './listener-limits.ts';
 
 export interface ServerOptions {
   readonly sandbox: SandboxOptions;
@@ -18,14 +19,23 @@ export interface ServerOptions {
   readonly allowInsecureSecapi?: boolean;
   /** Sees every route as it is registered (tests compare the routes with the OpenAPI document). */
   readonly onRoute?: (route: RouteOptions) => void;
+  /** Timeouts and the connection cap against slow clients (listener-limits.ts); absent: the defaults. */
+  readonly limits?: ListenerLimits;
 }
 
 /** Header names whose values are secrets: never logged. */
 export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["x-admin-token"]'];
 
 export async function buildServer(deps: GatewayDeps, options: ServerOptions): Promise<FastifyInstance> {
+  const limits = options.limits ?? DEFAULT_LISTENER_LIMITS;
+  const timeouts = serverTimeoutOptions(limits);
   const common = {
     logger: options.logger ?? false,
+    // Fastify sets these on the server after creating it; the same values go to the constructor (`http`/`https`),
+    // the only place Node takes connectionsCheckingInterval.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: timeouts,
     // A malformed URL is refused before routing; it still gets its dialect's answer.
     frameworkErrors: (error: Error & { statusCode?: number }, request: FastifyRequest, reply: FastifyReply) =>
       answerFrameworkError(deps, error, request.raw.url ?? request.url, reply),
@@ -37,7 +47,8 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     ajv: { customOptions: { removeAdditional: false } },
   };
   // The HTTPS instance serves the same routes; only its raw server type differs, which no plugin depends on.
-  const app = (options.https ? Fastify({ ...common, https: options.https }) : Fastify(common)) as unknown as FastifyInstance;
+  const app = (options.https ? Fastify({ ...common, https: { ...timeouts, ...options.https } }) : Fastify(common)) as unknown as FastifyInstance;
+  app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('tradegateRequestId', '');
   app.addHook('onRequest', async (request) => {
     request.tradegateRequestId = String(request.id);

@@ -150,6 +150,14 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       DROP INDEX orders_due;
       CREATE INDEX orders_due ON orders (due_at) WHERE due_at IS NOT NULL;
       ALTER TABLE order_history ADD COLUMN event text;
+      `,
+    },
+    {
+    version: 5,
+    name: 'PayCloud app_id lookup by index (an unauthenticated path; was a scan over every merchant\'s secrets)',
+    sql: `
+      CREATE INDEX merchants_paycloud_app_id ON merchants ((secrets->'paycloud'->>'appId'))
+        WHERE secrets->'paycloud'->>'appId' IS NOT NULL;
     `,
   },
 ];

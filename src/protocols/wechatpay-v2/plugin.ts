@@ -92,8 +92,10 @@ async function authenticate(deps: GatewayDeps, options: V2PluginOptions, route: 
   const key = signer.secrets!.apiV2Key;
   const verified = verifyV2(params, key);
   if (!verified.ok) throw new V2ReturnFail(verified.returnMsg);
+  // Only the trimmed values are covered by a fallback signature: padding an attacker added must not reach an order.
+  if (verified.trimmed) request.log.warn({ mchid: signer.mchid }, 'APIv2 signature verified only over trimmed values (Java SDK fallback); continuing with the trimmed values');
   if (isSecapi(route.path) && !certificateMatches(request, signer.mchid)) throw new V2ReturnFail(CERT_MISMATCH_MSG);
-  return { params, signer, key, signType: verified.signType };
+  return { params: verified.params, signer, key, signType: verified.signType };
 }
 
 async function answer(deps: GatewayDeps, options: V2PluginOptions, route: V2Route, request: FastifyRequest, reply: FastifyReply) {

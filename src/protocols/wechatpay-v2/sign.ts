@@ -11,7 +11,13 @@ export const SIGN_RETURN_MSG = {
   badSign: '签名错误',
 } as const;
 
-export type VerifyV2Result = { ok: true; signType: SignTypeV2 } | { ok: false; returnMsg: string };
+/**
+ * A verified request carries the values the signature covers: the exact ones, or (Java SDK fallback) the trimmed
+ * ones, which are then the only values the request may use downstream (padding is not signed).
+ */
+export type VerifyV2Result<P = Readonly<Record<string, string | undefined>>> =
+  | { ok: true; signType: SignTypeV2; params: P; trimmed: boolean }
+  | { ok: false; returnMsg: string };
 
 /**
  * `stringA` of §3: every parameter except `sign`, empty values dropped, names in byte order, raw values
@@ -46,9 +52,9 @@ export function parseSignTypeV2(value: string | undefined): SignTypeV2 | null {
 
 /**
  * Verifies a request's `sign` with the merchant's API key. The returned `signType` is the algorithm the response
- * must be signed with (§4).
+ * must be signed with (§4); the returned `params` are the values the signature covers (use them, not the input).
  */
-export function verifyV2(params: Readonly<Record<string, string | undefined>>, key: string): VerifyV2Result {
+export function verifyV2<P extends Readonly<Record<string, string | undefined>>>(params: P, key: string): VerifyV2Result<P | Record<string, string>> {
   const signType = parseSignTypeV2(params.sign_type);
   if (signType === null) return { ok: false, returnMsg: SIGN_RETURN_MSG.badSignType };
   // Case-insensitive (P): some clients lower-case the hex. Surrounding whitespace can only come from layout,
@@ -56,11 +62,11 @@ export function verifyV2(params: Readonly<Record<string, string | undefined>>, k
   const received = javaTrim(params.sign ?? '').toUpperCase();
   if (received === '') return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign };
 
-  if (sameSignature(signV2(params, key, signType), received)) return { ok: true, signType };
+  if (sameSignature(signV2(params, key, signType), received)) return { ok: true, signType, params, trimmed: false };
   // Compatibility (§3, D-sdk): the official Java SDK signs `value.trim()` and skips values that trim to empty.
   // Retry only when trimming changes the signed set, so an ordinary mismatch costs one digest, not two.
   const trimmed = trimmedParams(params);
-  if (trimmed !== null && sameSignature(signV2(trimmed, key, signType), received)) return { ok: true, signType };
+  if (trimmed !== null && sameSignature(signV2(trimmed, key, signType), received)) return { ok: true, signType, params: trimmed, trimmed: true };
   return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign };
 }
 
