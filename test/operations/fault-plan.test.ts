@@ -108,6 +108,21 @@ describe('fault lab through the dialects', () => {
       assert.equal((await reverse(wx, c, 'F5')).status, 200);
     });
 
+    test('pay and refund, system_error after commit: paid / refunded; the retried refund replays the same refund', async () => {
+      const c = await gw.newMerchant();
+      const wx = merchantClient(c);
+      await addFault(c.mchid, { operation: 'pay', effect: 'system_error' });
+      assert.equal((await refused(wx.v3.pay.transactions.codepay.post(codepay(c, 'F6')))).data.code, 'SYSTEM_ERROR');
+      const paid = await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: 'F6' });
+      assert.equal(paid.data.trade_state, 'SUCCESS', 'the payment happened');
+      await addFault(c.mchid, { operation: 'refund', effect: 'drop', out_trade_no: 'F6' });
+      const refund = () => wx.v3.refund.domestic.refunds.post({ out_trade_no: 'F6', out_refund_no: 'F6-R', amount: { refund: 300, total: 1000, currency: 'CNY' } });
+      assert.equal((await failed(refund())).response, false, 'dropped without an answer');
+      const retried = await refund();
+      assert.deepEqual([retried.status, retried.data.out_refund_no, retried.data.amount.refund], [200, 'F6-R', 300]);
+      assert.deepEqual((await view(c.mchid, 'F6')).refunds.map((r: any) => [r.out_refund_no, r.amount]), [['F6-R', 300]]);
+    });
+
     test('a refusal is answered as usual and leaves the fault for the next call', async () => {
       const c = await gw.newMerchant();
       const wx = merchantClient(c);
