@@ -110,7 +110,8 @@ export function parseFaultDefinition(input: Record<string, unknown>, operationRe
     if (effect === 'delay' || effect === 'duplicate') throw new FaultDefinitionError('commit', `commit does not apply to ${effect}`);
     if (READS.includes(operation)) throw new FaultDefinitionError('commit', `commit does not apply to ${operation} (it writes nothing)`);
     if (operation === 'notify') throw new FaultDefinitionError('commit', 'commit does not apply to notify');
-  } else if ((effect === 'system_error' || effect === 'timeout' || effect === 'drop') && operation !== 'notify' && !READS.includes(operation)) {
+  } else if ((effect === 'system_error' || effect === 'timeout' || effect === 'drop') && operation !== 'notify' && operation !== '*' && !READS.includes(operation)) {
+    // `*` leaves it to the call (effectiveCommit): after on writes, nothing on reads.
     commit = 'after';
   }
   const delayMs = input.delay_ms === undefined ? (effect === 'timeout' ? DEFAULT_TIMEOUT_MS : 0) : integer(input.delay_ms, 'delay_ms', 0, MAX_FAULT_DELAY_MS);
