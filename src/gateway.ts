@@ -21,6 +21,7 @@ import type { GatewayDeps } from './server-deps.ts';
 import { openStore, type StoreOptions } from './store/open-store.ts';
 import { purgeNonces, type SqlStore } from './store/sql-store.ts';
 import { outboxStore } from './store/outbox-store.ts';
+import { faultAdmin } from './store/fault-store.ts';
 import type { EncoderRegistry } from './notify/encoder.ts';
 import { startNotificationWorker, type NotificationWorker } from './notify/worker.ts';
 import { globalNotificationEncoder, v3NotificationEncoder } from './protocols/wechatpay-v3/notification-encoder.ts';
@@ -125,6 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     sandbox: {
       adminToken,
       outbox,
+      faults: faultAdmin(store.db),
       urls,
       onMerchantCreated: (merchant, credentials) => void writeCredentials(options.dataDir, merchant.mchid, credentials),
     },

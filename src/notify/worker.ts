@@ -11,6 +11,7 @@ import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
 import { addressPolicy, type AddressPolicy } from './address-policy.ts';
 import { postNotification, type AttemptOutcome } from './delivery.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
+import { deliverThroughFaults } from './notify-faults.ts';
 
 export interface NotificationWorkerOptions {
   /** Orders, and the merchants whose keys sign the notifications. */
@@ -76,7 +77,8 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: Add
   let outcome: AttemptOutcome;
   try {
     const headers = await encoder.headers(body, subject, o.clock.now());
-    outcome = await postNotification(row.url, body, headers, { policy, timeoutMs: o.timeoutMs ?? 5000, signal });
+    outcome = await deliverThroughFaults(o.store, subject, businessAt(), () =>
+      postNotification(row.url, body, headers, { policy, timeoutMs: o.timeoutMs ?? 5000, signal }));
   } catch (err) {
     outcome = { statusCode: null, response: null, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }

@@ -8,6 +8,7 @@ import { commit } from './commit.ts';
 import type { OperationContext } from './context.ts';
 import { buildOrder, insertOrReplay, type NewOrder } from './create-order.ts';
 import { merchantOrThrow } from './locked-order.ts';
+import { withFaults } from './fault-plan.ts';
 
 /** What the caller of a code payment is told. */
 export type CodePaymentAnswer =
@@ -44,7 +45,7 @@ export function payByCode(
   scenario: PayerScenario,
   ruleSet: RuleSetName,
 ): Promise<CodePayment> {
-  return ctx.store.transaction(async (tx) => {
+  return withFaults(ctx, 'pay', input.outTradeNo, (ctx) => ctx.store.transaction(async (tx) => {
     const merchant = await merchantOrThrow(tx, input.mchid);
     const now = businessNow(merchant, ctx.clock.now());
     const rules = resolveRules(ruleSet, merchant);
@@ -57,7 +58,7 @@ export function payByCode(
     const outcome = outcomeOf(scenario, now, rules.userPayingTimeout);
     const order = await commit(tx, ctx, { order: created, event: outcome.event, cause: outcome.cause, at: now, patch: outcome.patch });
     return { order, answer: outcome.answer, replayed: false };
-  });
+  }));
 }
 
 interface Outcome {

@@ -8,6 +8,7 @@ import { settledRefund } from '../core/transition.ts';
 import { commit } from './commit.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder } from './locked-order.ts';
+import { withFaults } from './fault-plan.ts';
 
 export interface RefundCommand {
   readonly order: OrderRef;
@@ -33,7 +34,8 @@ export interface RefundResult {
  * policy and commit the refund (PROCESSING) with the order's new totals, history and notification.
  */
 export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: RuleSetName): Promise<RefundResult> {
-  return withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
+  const outTradeNo = 'outTradeNo' in cmd.order ? cmd.order.outTradeNo : null;
+  return withFaults(ctx, 'refund', outTradeNo, (ctx) => withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
     const earlier = await tx.findRefund(order.mchid, { outRefundNo: cmd.outRefundNo });
     if (earlier) {
       if (earlier.orderId !== order.id || earlier.fingerprint !== cmd.fingerprint) {
@@ -63,5 +65,5 @@ export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: 
     };
     const next = await commit(tx, ctx, { order, event: decision.event, cause: 'refund', at: now, refund });
     return { order: next, refund, replayed: false };
-  });
+  }));
 }

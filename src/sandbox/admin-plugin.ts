@@ -14,6 +14,8 @@ import { lockCurrentOrder } from '../operations/locked-order.ts';
 import { answerPasswordPrompt, payOrder } from '../operations/payer-actions.ts';
 import type { GatewayDeps } from '../server-deps.ts';
 import { credentialsJson, provisionMerchant, type GatewayUrls, type ProvisionRequest } from './provision.ts';
+import { faultRoutes } from './fault-routes.ts';
+import type { FaultAdmin } from '../store/fault-store.ts';
 import { notificationView, sandboxOrderView } from './views.ts';
 import {
   clockBody, clockSchema, credentialsSchema, mchidParams, notificationParams, notificationsSchema, orderParams, orderViewSchema, provisionBody, routeSchema,
@@ -24,6 +26,8 @@ import type { OutboxStore } from '../store/outbox-store.ts';
 export interface SandboxOptions {
   readonly adminToken: string;
   readonly outbox: OutboxStore;
+  /** The fault plan's definitions (the fault lab). */
+  readonly faults: FaultAdmin;
   readonly urls: GatewayUrls;
   /** Called after a merchant is provisioned (the CLI writes its credentials file). */
   readonly onMerchantCreated?: (merchant: Merchant, credentials: Record<string, unknown>) => void | Promise<void>;
@@ -105,6 +109,8 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
       request.log.error({ err: error }, 'sandbox error');
       return answer(reply, 500, { error: 'INTERNAL', message: 'internal error' });
     });
+
+    await app.register(faultRoutes(deps, options.faults));
 
     app.get(OPENAPI_PATH, {
       schema: routeSchema('This document: the sandbox API in OpenAPI 3', { ok: { 200: { type: 'object', additionalProperties: true } } }),

@@ -158,6 +158,40 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     sql: `
       CREATE INDEX merchants_paycloud_app_id ON merchants ((secrets->'paycloud'->>'appId'))
         WHERE secrets->'paycloud'->>'appId' IS NOT NULL;
+      `,
+    },
+    {
+    version: 6,
+    name: 'fault lab: per-merchant fault plan, fired-faults log, live-fault count read with the merchant',
+    sql: `
+      ALTER TABLE merchants ADD COLUMN fault_count integer NOT NULL DEFAULT 0;
+      CREATE TABLE faults (
+        id bigserial PRIMARY KEY,
+        mchid text NOT NULL REFERENCES merchants(mchid),
+        operation text NOT NULL,
+        dialect text,
+        out_trade_no text,
+        effect text NOT NULL,
+        commit_point text,
+        delay_ms integer NOT NULL,
+        times integer NOT NULL CHECK (times >= 1),
+        fired integer NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX faults_mchid ON faults (mchid, id);
+      CREATE TABLE fault_firings (
+        id bigserial PRIMARY KEY,
+        mchid text NOT NULL,
+        fault_id bigint,
+        effect text NOT NULL,
+        commit_point text,
+        operation text NOT NULL,
+        dialect text NOT NULL,
+        out_trade_no text,
+        request_id text,
+        at bigint NOT NULL
+      );
+      CREATE INDEX fault_firings_order ON fault_firings (mchid, out_trade_no, id);
     `,
   },
 ];

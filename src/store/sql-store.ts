@@ -3,6 +3,7 @@ import type { HistoryEntry } from '../core/order.ts';
 import { NonceReplayedError, type NonceLedger, type RequestNonce } from '../core/nonce-ledger.ts';
 import type { DueOrderSource, MerchantLookup, MerchantStore, OrderRef, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
 import type { Database, SqlClient, SqlRunner } from './sql-client.ts';
+import { faultTx } from './fault-store.ts';
 import { cachedMerchants } from './merchant-cache.ts';
 import { findMerchantByAppId } from './paycloud-apps.ts';
 import {
@@ -108,6 +109,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
         [e.mchid, e.orderId, e.refundId, e.kind, e.protocol, e.url, e.dueAt],
       );
     },
+    ...faultTx(c, lock),
   };
 }
 

@@ -15,6 +15,7 @@ import { credentialsJson } from '../../src/sandbox/provision.ts';
 import { notificationView, sandboxOrderView } from '../../src/sandbox/views.ts';
 import { buildServer } from '../../src/server.ts';
 import type { GatewayDeps } from '../../src/server-deps.ts';
+import { faultAdmin } from '../../src/store/fault-store.ts';
 import { outboxStore } from '../../src/store/outbox-store.ts';
 import { ManualClock, newOrder } from '../helpers/context.ts';
 import { primaryDatabase } from '../helpers/database.ts';
@@ -29,7 +30,7 @@ let app: FastifyInstance;
 before(async () => {
   const store = await database.open();
   deps = { store, merchants: store, nonces: store, clock, ids: wechatIds, payer: sandboxPayer };
-  app = await buildServer(deps, { sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), urls: URLS } });
+  app = await buildServer(deps, { sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), faults: faultAdmin(store.db), urls: URLS } });
 });
 after(async () => {
   await app.close();

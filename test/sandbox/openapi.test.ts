@@ -12,6 +12,7 @@ import { systemClock } from '../../src/core/ports.ts';
 import { sandboxPayer } from '../../src/sandbox/payer.ts';
 import { isSandboxRoute, OPENAPI_PATH } from '../../src/sandbox/openapi.ts';
 import { buildServer } from '../../src/server.ts';
+import { faultAdmin } from '../../src/store/fault-store.ts';
 import { outboxStore } from '../../src/store/outbox-store.ts';
 import type { SqlStore } from '../../src/store/sql-store.ts';
 import { primaryDatabase } from '../helpers/database.ts';
@@ -25,7 +26,7 @@ const routes: RouteOptions[] = [];
 before(async () => {
   store = await database.open();
   app = await buildServer({ store, merchants: store, nonces: store, clock: systemClock, ids: wechatIds, payer: sandboxPayer }, {
-    sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), urls: { baseUrl: 'http://127.0.0.1:1/' } },
+    sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), faults: faultAdmin(store.db), urls: { baseUrl: 'http://127.0.0.1:1/' } },
     onRoute: (route) => void routes.push(route),
   });
   await app.ready();

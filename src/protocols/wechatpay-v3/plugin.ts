@@ -17,6 +17,8 @@ import { certificateRoutes } from './routes/certificates.ts';
 import { globalRoutes } from './routes/global.ts';
 import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
+import { ConnectionDropFault } from '../../operations/fault-plan.ts';
+import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
 function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', nonce = ''): V3Error {
   const target = request.raw.url ?? request.url;
@@ -108,6 +110,7 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
 
     app.setErrorHandler((error, request, reply) => {
       if (error instanceof V3Error) return sendJson(reply, error.status, error.body);
+      if (error instanceof ConnectionDropFault) return dropConnection(request, reply);
       if (error instanceof NonceReplayedError && request.v3Caller) {
         const refusal = replayRefusal(request, request.v3Caller);
         return sendJson(reply, refusal.status, refusal.body);

@@ -23,6 +23,8 @@ export interface V3Caller {
   readonly nonce: string;
 }
 
+import { faultRequestOf } from '../fault-transport.ts';
+
 declare module 'fastify' {
   interface FastifyRequest {
     v3Caller: V3Caller | null;
@@ -46,7 +48,10 @@ export function rawBody(request: FastifyRequest): string {
 }
 
 export function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId };
+  return {
+    store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId,
+    faults: faultRequestOf(request),
+  };
 }
 
 /** The store as this request's operations see it: its first transaction also records the request's nonce. */
