@@ -107,6 +107,16 @@ export const orderViewSchema = {
         properties: { from: nullableStr, to: str, cause: str, protocol: str, request_id: nullableStr, at: time, refund_id: nullableStr },
       },
     },
+    faults_fired: {
+      type: 'array',
+      description: 'the fault lab: every fault fired on this order number, oldest first',
+      items: {
+        type: 'object',
+        properties: {
+          fault_id: { type: ['string', 'null'] }, effect: str, commit: nullableStr, operation: str, dialect: str, request_id: nullableStr, at: time,
+        },
+      },
+    },
   },
 } as const;
 

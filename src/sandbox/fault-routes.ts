@@ -10,6 +10,7 @@ import {
   type StoredFault,
 } from '../core/faults.ts';
 import type { GatewayDeps } from '../server-deps.ts';
+import { routeSchema } from './admin-schemas.ts';
 import type { FaultAdmin } from '../store/fault-store.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -47,6 +48,9 @@ const FAULT_VIEW = {
   },
 } as const;
 
+const FAULT_LIST = { type: 'object', properties: { data: { type: 'array', items: FAULT_VIEW } } } as const;
+const CLEARED = { type: 'object', properties: { deleted: { type: 'integer' } } } as const;
+
 class FaultRouteError extends Error {
   constructor(readonly status: number, readonly code: string, readonly field: string | null, message: string) {
     super(message);
@@ -78,7 +82,7 @@ export function faultRoutes(deps: GatewayDeps, admin: FaultAdmin) {
 
     type Mchid = { Params: { mchid: string } };
     app.post<Mchid>('/sandbox/merchants/:mchid/faults', {
-      schema: { params: MCHID_PARAMS, body: FAULT_BODY, response: { 201: FAULT_VIEW } },
+      schema: routeSchema('Add a fault to the merchant\'s fault plan', { params: MCHID_PARAMS, body: FAULT_BODY, ok: { 201: FAULT_VIEW } }),
     }, async (request, reply) => {
       const body = request.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FaultDefinitionError('body', 'body must be a JSON object');
@@ -88,17 +92,23 @@ export function faultRoutes(deps: GatewayDeps, admin: FaultAdmin) {
       return send(reply, 201, faultView(stored));
     });
 
-    app.get<Mchid>('/sandbox/merchants/:mchid/faults', { schema: { params: MCHID_PARAMS } }, async (request, reply) => {
+    app.get<Mchid>('/sandbox/merchants/:mchid/faults', {
+      schema: routeSchema('The merchant\'s fault plan, with how many times each fault has fired', { params: MCHID_PARAMS, ok: { 200: FAULT_LIST } }),
+    }, async (request, reply) => {
       await merchantOrThrow(request.params.mchid);
       return send(reply, 200, { data: (await admin.list(request.params.mchid)).map(faultView) });
     });
 
-    app.delete<Mchid>('/sandbox/merchants/:mchid/faults', { schema: { params: MCHID_PARAMS } }, async (request, reply) => {
+    app.delete<Mchid>('/sandbox/merchants/:mchid/faults', {
+      schema: routeSchema('Remove every fault of the merchant', { params: MCHID_PARAMS, ok: { 200: CLEARED } }),
+    }, async (request, reply) => {
       await merchantOrThrow(request.params.mchid);
       return send(reply, 200, { deleted: await admin.clear(request.params.mchid) });
     });
 
-    app.delete<{ Params: { mchid: string; id: string } }>('/sandbox/merchants/:mchid/faults/:id', { schema: { params: FAULT_PARAMS } }, async (request, reply) => {
+    app.delete<{ Params: { mchid: string; id: string } }>('/sandbox/merchants/:mchid/faults/:id', {
+      schema: routeSchema('Remove one fault', { params: FAULT_PARAMS, ok: { 204: { type: 'null', description: 'removed' } } }),
+    }, async (request, reply) => {
       await merchantOrThrow(request.params.mchid);
       if (!(await admin.remove(request.params.mchid, request.params.id))) {
         throw new FaultRouteError(404, 'FAULT_NOT_FOUND', 'id', `fault ${request.params.id} does not exist`);
