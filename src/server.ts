@@ -7,6 +7,8 @@ import { wechatpayV2Plugin } from './protocols/wechatpay-v2/plugin.ts';
 import { newRequestId, wechatpayV3Plugin } from './protocols/wechatpay-v3/plugin.ts';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/admin-plugin.ts';
 import type { GatewayDeps } from './server-deps.ts';
+import { installRequestLog } from './request-log/hook.ts';
+import type { RequestLogOptions } from './request-log/writer.ts';
 
 export interface ServerOptions {
   readonly sandbox: SandboxOptions;
@@ -15,6 +17,8 @@ export interface ServerOptions {
   readonly https?: HttpsServerOptions;
   /** Serve APIv2 /secapi/* over plain HTTP too (`--allow-insecure-secapi`). */
   readonly allowInsecureSecapi?: boolean;
+  /** Bounds and batching of the request log (defaults: 100,000 rows, 7 days). */
+  readonly requestLog?: RequestLogOptions;
 }
 
 /** Header names whose values are secrets: never logged. */
@@ -37,6 +41,7 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   app.addHook('onRequest', async (request) => {
     request.tradegateRequestId = String(request.id);
   });
+  installRequestLog(app, deps, options.requestLog);
 
   // Unknown paths get their body read as bytes (never parsed) so that only the not-found answer can follow.
   app.removeAllContentTypeParsers();

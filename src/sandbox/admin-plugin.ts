@@ -14,6 +14,7 @@ import type { GatewayDeps } from '../server-deps.ts';
 import { credentialsJson, provisionMerchant, type GatewayUrls, type ProvisionRequest } from './provision.ts';
 import { notificationView, sandboxOrderView } from './views.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
+import { listRoutes } from './list-routes.ts';
 
 export interface SandboxOptions {
   readonly adminToken: string;
@@ -94,6 +95,8 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
       request.log.error({ err: error }, 'sandbox error');
       return send(reply, 500, { error: 'INTERNAL', message: 'internal error' });
     });
+
+    await app.register(listRoutes(deps));
 
     app.post('/sandbox/merchants', async (request, reply) => {
       const req = provisionRequestOf(objectBody(request));
