@@ -6,6 +6,7 @@ import { payCloudPlugin } from './protocols/paycloud/plugin.ts';
 import { wechatpayV2Plugin } from './protocols/wechatpay-v2/plugin.ts';
 import { newRequestId, wechatpayV3Plugin } from './protocols/wechatpay-v3/plugin.ts';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/admin-plugin.ts';
+import { dashboardPlugin } from './dashboard/plugin.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { installRequestLog } from './request-log/hook.ts';
 import type { RequestLogOptions } from './request-log/writer.ts';
@@ -59,6 +60,7 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     secapi: { allowInsecure: options.allowInsecureSecapi ?? false, httpsBaseUrl: () => options.sandbox.urls.httpsBaseUrl },
   }));
   await app.register(sandboxPlugin(deps, options.sandbox));
+  await app.register(dashboardPlugin(deps, options.sandbox));
 
   app.setNotFoundHandler((request, reply) => sendRefusal(deps, request, reply, refusalOf(404, request.url)));
   return app;
