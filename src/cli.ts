@@ -21,6 +21,8 @@ program.command('start')
   .option('--log-level <level>', 'pino log level')
   .option('--tls-port <port>', 'HTTPS port (mutual TLS for APIv2 /secapi/*; default 8443)')
   .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate')
+  .option('--request-log-rows <n>', 'request log: rows kept (or TRADEGATE_REQUEST_LOG_ROWS; default 100000)')
+  .option('--request-log-days <n>', 'request log: days kept (or TRADEGATE_REQUEST_LOG_DAYS; default 7)')
   .option('--workers <n>', 'gateway processes sharing the port (needs --database-url)', '1')
   .action(async (flags: StartFlags & { workers: string }) => {
     const config = loadConfig(flags);
@@ -40,6 +42,7 @@ program.command('start')
       provisionDemo: true,
       tlsPort: config.tlsPort,
       allowInsecureSecapi: config.allowInsecureSecapi,
+      requestLog: config.requestLog,
     });
     const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
     lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);

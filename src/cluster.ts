@@ -28,6 +28,7 @@ export async function runClusterWorker(config: GatewayConfig): Promise<Gateway> 
     provisionDemo: false,
     tlsPort: config.tlsPort,
     allowInsecureSecapi: config.allowInsecureSecapi,
+    requestLog: config.requestLog,
   });
   const ready: WorkerReady = { kind: 'ready', baseUrl: gateway.baseUrl, httpsBaseUrl: gateway.httpsBaseUrl };
   process.send?.(ready);

@@ -9,6 +9,8 @@ export interface GatewayConfig {
   /** HTTPS listener (mutual TLS on APIv2 /secapi/*). */
   readonly tlsPort: number;
   readonly allowInsecureSecapi: boolean;
+  /** Request log bounds: rows kept and days kept. */
+  readonly requestLog: { readonly maxRows: number; readonly maxAgeMs: number };
 }
 
 export interface StartFlags {
@@ -20,12 +22,20 @@ export interface StartFlags {
   logLevel?: string;
   tlsPort?: string | number;
   allowInsecureSecapi?: boolean;
+  requestLogRows?: string | number;
+  requestLogDays?: string | number;
 }
 
 function portOf(value: string | number, name: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid ${name}: ${value}`);
   return port;
+}
+
+function positive(value: string | number, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`invalid ${name}: ${value}`);
+  return n;
 }
 
 export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -40,5 +50,9 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     logLevel: flags.logLevel ?? env.TRADEGATE_LOG_LEVEL ?? 'info',
     tlsPort: portOf(flags.tlsPort ?? env.TRADEGATE_TLS_PORT ?? 8443, 'TLS port'),
     allowInsecureSecapi: flags.allowInsecureSecapi ?? ['1', 'true'].includes(env.TRADEGATE_ALLOW_INSECURE_SECAPI ?? ''),
+    requestLog: {
+      maxRows: positive(flags.requestLogRows ?? env.TRADEGATE_REQUEST_LOG_ROWS ?? 100_000, 'request log rows'),
+      maxAgeMs: positive(flags.requestLogDays ?? env.TRADEGATE_REQUEST_LOG_DAYS ?? 7, 'request log days') * 86_400_000,
+    },
   };
 }

@@ -14,6 +14,7 @@ import { issueServerCertificate, sandboxCertificateAuthority } from './sandbox/c
 import { sandboxPayer } from './sandbox/payer.ts';
 import { credentialsJson, provisionMerchant } from './sandbox/provision.ts';
 import { buildServer, REDACTED_HEADERS, type ServerOptions } from './server.ts';
+import { DEFAULT_REQUEST_LOG_OPTIONS, type RequestLogOptions } from './request-log/writer.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { openStore, type StoreOptions } from './store/open-store.ts';
 import { purgeNonces, type SqlStore } from './store/sql-store.ts';
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   readonly tlsPort?: number;
   /** Serve APIv2 /secapi/* over plain HTTP too (quick trials; the real gateway never does). */
   readonly allowInsecureSecapi?: boolean;
+  /** Request log bounds (defaults: 100,000 rows, 7 days). */
+  readonly requestLog?: Partial<RequestLogOptions>;
 }
 
 export interface Gateway {
@@ -111,6 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const serverOptions: ServerOptions = {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
     allowInsecureSecapi: options.allowInsecureSecapi ?? false,
+    requestLog: { ...DEFAULT_REQUEST_LOG_OPTIONS, ...options.requestLog },
     sandbox: {
       adminToken,
       outbox,
