@@ -43,26 +43,39 @@ const MAX_TEXT = 4096;
 
 const clip = (s: string | undefined | null, n = 128): string | null => (s === undefined || s === null ? null : s.slice(0, n));
 
-/** A field of the body as sent: JSON `"name":"v"`, XML `<name>v</name>` (CDATA too) or form `name=v`. */
-function fieldOf(text: string, name: string): string | null {
-  const json = new RegExp(`"${name}"\\s*:\\s*"([^"\\\\]{1,64})"`).exec(text);
-  if (json) return json[1]!;
-  const xml = new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]{1,64})`).exec(text);
-  if (xml) return xml[1]!;
-  const form = new RegExp(`(?:^|&)${name}=([^&]{1,64})`).exec(text);
-  if (form) {
-    try {
-      return decodeURIComponent(form[1]!.replace(/\+/g, ' '));
-    } catch {
-      return null;
-    }
+/** Per field name: JSON `"name":"v"`, XML `<name>v</name>` (CDATA too), form `name=v`; compiled once. */
+const FIELD_PATTERNS = new Map<string, readonly [RegExp, RegExp, RegExp]>();
+
+function patternsOf(name: string): readonly [RegExp, RegExp, RegExp] {
+  let p = FIELD_PATTERNS.get(name);
+  if (!p) {
+    p = [new RegExp(`"${name}"\\s*:\\s*"([^"\\\\]{1,64})"`), new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]{1,64})`), new RegExp(`(?:^|&)${name}=([^&]{1,64})`)];
+    FIELD_PATTERNS.set(name, p);
   }
-  return null;
+  return p;
 }
+
+/** A field of the body as sent, whichever dialect's format the body has. */
+function fieldOf(text: string, name: string): string | null {
+  if (!text.includes(name)) return null;
+  const [json, xml, form] = patternsOf(name);
+  const found = json.exec(text) ?? xml.exec(text);
+  if (found) return found[1]!;
+  const f = form.exec(text);
+  if (!f) return null;
+  try {
+    return decodeURIComponent(f[1]!.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+const SEGMENTS: Record<string, RegExp> = {};
 
 /** A path segment after `marker` (APIv3 `…/out-trade-no/{no}`, `…/id/{transaction_id}`), decoded. */
 function segmentAfter(url: string, marker: string): string | null {
-  const m = new RegExp(`${marker}([^/?]{1,96})`).exec(url);
+  if (!url.includes(marker)) return null;
+  const m = (SEGMENTS[marker] ??= new RegExp(`${marker}([^/?]{1,96})`)).exec(url);
   if (!m) return null;
   try {
     return decodeURIComponent(m[1]!);
