@@ -53,7 +53,8 @@ button.secondary { background: #fff; color: var(--accent); }
 button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #ffbf47; outline-offset: 1px; }
 .state { font-weight: 700; } .error { color: var(--bad); } .ok { color: var(--ok); } .muted { color: var(--muted); }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; margin-bottom: 1rem; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 1rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(280px, 100%), 1fr)); gap: 1rem; }
+code, dd { overflow-wrap: anywhere; } figure { margin: 0; } .card { min-width: 0; } ol, ul { padding-left: 1.4rem; }
 .qr img { width: 200px; height: 200px; image-rendering: pixelated; }
 pre { white-space: pre-wrap; word-break: break-all; background: #f6f8fa; padding: .5rem; border-radius: 4px; font-size: .85rem; }
 .alert { border-left: 4px solid var(--bad); background: #fdecea; padding: .6rem .8rem; margin-bottom: 1rem; }

@@ -165,6 +165,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
         expires_at bigint NOT NULL
       );
       CREATE INDEX orders_listing ON orders (mchid, created_at DESC, id DESC);
+      CREATE INDEX orders_prefix ON orders (mchid, out_trade_no text_pattern_ops);
       CREATE INDEX merchants_listing ON merchants (created_at, mchid);
     `,
   },

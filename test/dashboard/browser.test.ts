@@ -156,6 +156,17 @@ describe('dashboard in a browser', { skip }, () => {
     await shot('08-inspector');
   });
 
+  test('readable on a phone width: the page itself does not scroll sideways (tables scroll in their own box)', async () => {
+    await page.setViewport({ width: 390, height: 844 });
+    for (const path of [orderPath('WEB-1'), `/dashboard/merchants/${c.mchid}`, '/dashboard/requests']) {
+      await page.goto(url(path));
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 1, `${path} overflows by ${overflow}px`);
+    }
+    await shot('09-phone-order-list');
+    await page.setViewport({ width: 1280, height: 800 });
+  });
+
   test('sign out: pages and JSON endpoints refuse', async () => {
     await clickAndWait('form[action="/dashboard/logout"] button');
     assert.equal(new URL(page.url()).pathname, '/dashboard/login');
@@ -165,6 +176,6 @@ describe('dashboard in a browser', { skip }, () => {
       `/dashboard/api/merchants/${c.mchid}/orders/WEB-1/live`, '/sandbox/merchants', `/sandbox/requests?mchid=${c.mchid}`,
     ]);
     assert.deepEqual(statuses, [401, 401, 401]);
-    await shot('09-signed-out');
+    await shot('10-signed-out');
   });
 });

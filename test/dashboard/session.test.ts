@@ -4,6 +4,7 @@
  * expiry on the (injected) wall clock, sign-out ends the session everywhere.
  */
 import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../helpers/context.ts';
 import { primaryDatabase } from '../helpers/database.ts';
@@ -15,7 +16,7 @@ const database = primaryDatabase();
 describe('dashboard session and CSRF', () => {
   let gw: TestGateway;
   const clock = new ManualClock(Date.now());
-  before(async () => { gw = await startTestGateway(database, clock); });
+  before(async () => { gw = await startTestGateway(database, clock, { tls: true }); });
   after(async () => { await gw.close(); await database.cleanup(); });
 
   const url = (path: string) => new URL(path, gw.baseUrl);
@@ -95,6 +96,22 @@ describe('dashboard session and CSRF', () => {
     assert.equal((await get('/dashboard', fresh.cookie)).status, 303);
     assert.equal((await get(`/dashboard/merchants/${c.mchid}/credentials.json`, fresh.cookie)).status, 303);
     assert.equal((await get(`/dashboard/api/merchants/${c.mchid}/orders/X/live`, fresh.cookie)).status, 401);
+  });
+
+  test('over HTTPS the session cookie is also Secure', async () => {
+    const body = new URLSearchParams({ token: ADMIN_TOKEN }).toString();
+    const setCookie = await new Promise<string>((resolve, reject) => {
+      // The sandbox CA is not in the system store; this test checks the cookie, not the certificate chain.
+      const req = httpsRequest(new URL('/dashboard/login', gw.httpsBaseUrl!), {
+        method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.headers['set-cookie']?.[0] ?? '')));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.match(setCookie, /; HttpOnly; SameSite=Strict; Max-Age=28800; Secure$/);
   });
 
   test('pages carry no-store and a strict Content-Security-Policy', async () => {
