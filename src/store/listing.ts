@@ -50,7 +50,7 @@ export interface OrderFilter {
 
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-const RARE = 5000;
+const RARE = 20_000;
 
 /**
  * The byte-wise range `[prefix, prefix + U+10FFFF)` of `orders_prefix` when at most RARE orders fall in it (one
