@@ -18,7 +18,7 @@ export interface RequestLogOptions {
 }
 
 export const DEFAULT_REQUEST_LOG_OPTIONS: RequestLogOptions = {
-  maxRows: 100_000, maxAgeMs: 7 * 86_400_000, flushIntervalMs: 250, maxBuffered: 20_000,
+  maxRows: 100_000, maxAgeMs: 7 * 86_400_000, flushIntervalMs: 1000, maxBuffered: 20_000,
 };
 
 /** What the request path records: references only, nothing derived yet. */
