@@ -27,6 +27,8 @@ program.command('start')
   .option('--max-connections <n>', 'connections per listener beyond this are refused (default 2048; TRADEGATE_MAX_CONNECTIONS)')
   .option('--notify-allow <cidrs>', 'comma-separated CIDRs notify_url may reach despite the default denies (TRADEGATE_NOTIFY_ALLOW)')
   .option('--notify-deny <cidrs>', 'comma-separated CIDRs notify_url may never reach; wins over everything (TRADEGATE_NOTIFY_DENY)')
+  .option('--request-log-rows <n>', 'request log: rows kept (or TRADEGATE_REQUEST_LOG_ROWS; default 100000)')
+  .option('--request-log-days <n>', 'request log: days kept (or TRADEGATE_REQUEST_LOG_DAYS; default 7)')
   .option('--workers <n>', 'gateway processes sharing the port (needs --database-url)', '1')
   .action(async (flags: StartFlags & { workers: string }) => {
     const config = loadConfig(flags);
@@ -48,6 +50,7 @@ program.command('start')
       allowInsecureSecapi: config.allowInsecureSecapi,
       limits: config.limits,
       notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
+      requestLog: config.requestLog,
     });
     const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
     lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);

@@ -30,6 +30,7 @@ export async function runClusterWorker(config: GatewayConfig): Promise<Gateway> 
     allowInsecureSecapi: config.allowInsecureSecapi,
     limits: config.limits,
     notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
+    requestLog: config.requestLog,
   });
   const ready: WorkerReady = { kind: 'ready', baseUrl: gateway.baseUrl, httpsBaseUrl: gateway.httpsBaseUrl };
   process.send?.(ready);

@@ -16,6 +16,8 @@ export interface GatewayConfig {
   /** notify_url address policy: CIDRs allowed despite the default denies, and CIDRs always denied. */
   readonly notifyAllow: readonly string[];
   readonly notifyDeny: readonly string[];
+  /** Request log bounds: rows kept and days kept. */
+  readonly requestLog: { readonly maxRows: number; readonly maxAgeMs: number };
 }
 
 export interface StartFlags {
@@ -33,6 +35,8 @@ export interface StartFlags {
   maxConnections?: string | number;
   notifyAllow?: string;
   notifyDeny?: string;
+  requestLogRows?: string | number;
+  requestLogDays?: string | number;
 }
 
 /** A comma-separated CIDR list (flag or env var); empty entries ignored. */
@@ -49,6 +53,12 @@ function portOf(value: string | number, name: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid ${name}: ${value}`);
   return port;
+}
+
+function positive(value: string | number, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`invalid ${name}: ${value}`);
+  return n;
 }
 
 export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -71,5 +81,9 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     }),
     notifyAllow: cidrList(flags.notifyAllow ?? env.TRADEGATE_NOTIFY_ALLOW),
     notifyDeny: cidrList(flags.notifyDeny ?? env.TRADEGATE_NOTIFY_DENY),
+    requestLog: {
+      maxRows: positive(flags.requestLogRows ?? env.TRADEGATE_REQUEST_LOG_ROWS ?? 100_000, 'request log rows'),
+      maxAgeMs: positive(flags.requestLogDays ?? env.TRADEGATE_REQUEST_LOG_DAYS ?? 7, 'request log days') * 86_400_000,
+    },
   };
 }

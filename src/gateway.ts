@@ -17,6 +17,7 @@ import { credentialsJson, provisionMerchant } from './sandbox/provision.ts';
 import { buildServer, REDACTED_HEADERS, type ServerOptions } from './server.ts';
 import type { ListenerLimits } from './listener-limits.ts';
 import { addressPolicy, type NotifyPolicyOptions } from './notify/address-policy.ts';
+import { DEFAULT_REQUEST_LOG_OPTIONS, type RequestLogOptions } from './request-log/writer.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { openStore, type StoreOptions } from './store/open-store.ts';
 import { purgeNonces, type SqlStore } from './store/sql-store.ts';
@@ -56,6 +57,8 @@ export interface GatewayOptions {
   readonly limits?: ListenerLimits;
   /** Which notify_url addresses deliveries may reach (CIDR lists); absent: the default policy. */
   readonly notifyPolicy?: NotifyPolicyOptions;
+  /** Request log bounds (defaults: 100,000 rows, 7 days). */
+  readonly requestLog?: Partial<RequestLogOptions>;
 }
 
 export interface Gateway {
@@ -115,7 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const notifyPolicy = addressPolicy(options.notifyPolicy, () => ownPorts); // built first: a bad CIDR stops the start
   const store = await openStore(options.store);
   const clock = options.clock ?? systemClock;
-  const deps: GatewayDeps = { store, merchants: store, nonces: store, clock, ids: wechatIds, payer: sandboxPayer };
+  const deps: GatewayDeps = { store, merchants: store, nonces: store, sql: store.db, clock, ids: wechatIds, payer: sandboxPayer };
   const adminToken = loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const urls: { baseUrl: string; httpsBaseUrl?: string } = { baseUrl: '' };
   const outbox = outboxStore(store.db);
@@ -123,6 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
     allowInsecureSecapi: options.allowInsecureSecapi ?? false,
     limits: options.limits,
+    requestLog: { ...DEFAULT_REQUEST_LOG_OPTIONS, ...options.requestLog },
     sandbox: {
       adminToken,
       outbox,

@@ -1,3 +1,4 @@
+import type { SqlRunner } from './store/sql-client.ts';
 import type { NonceLedger } from './core/nonce-ledger.ts';
 import type { Payer } from './core/payer.ts';
 import type { Clock, IdGenerator, MerchantLookup, MerchantStore, Store } from './core/ports.ts';
@@ -10,6 +11,11 @@ export interface GatewayDeps {
   readonly merchants: MerchantLookup;
   /** APIv3 request nonces, remembered by every gateway process. */
   readonly nonces: NonceLedger;
+  /**
+   * The database itself, for the sandbox's read models only (merchant and order lists, the request log, dashboard
+   * sessions): plain queries over tables the operations own. Operations never see it.
+   */
+  readonly sql: SqlRunner;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly payer: Payer;

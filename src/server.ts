@@ -9,6 +9,9 @@ import { sandboxPlugin, type SandboxOptions } from './sandbox/admin-plugin.ts';
 import { registerSandboxOpenApi } from './sandbox/openapi.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { DEFAULT_LISTENER_LIMITS, serverTimeoutOptions, type ListenerLimits } from './listener-limits.ts';
+import { dashboardPlugin } from './dashboard/plugin.ts';
+import { installRequestLog } from './request-log/hook.ts';
+import type { RequestLogOptions } from './request-log/writer.ts';
 
 export interface ServerOptions {
   readonly sandbox: SandboxOptions;
@@ -21,6 +24,8 @@ export interface ServerOptions {
   readonly onRoute?: (route: RouteOptions) => void;
   /** Timeouts and the connection cap against slow clients (listener-limits.ts); absent: the defaults. */
   readonly limits?: ListenerLimits;
+  /** Bounds and batching of the request log (defaults: 100,000 rows, 7 days). */
+  readonly requestLog?: RequestLogOptions;
 }
 
 /** Header names whose values are secrets: never logged. */
@@ -53,6 +58,7 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   app.addHook('onRequest', async (request) => {
     request.tradegateRequestId = String(request.id);
   });
+  installRequestLog(app, deps, options.requestLog);
 
   // Unknown paths get their body read as bytes (never parsed) so that only the not-found answer can follow.
   app.removeAllContentTypeParsers();
@@ -72,6 +78,7 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     secapi: { allowInsecure: options.allowInsecureSecapi ?? false, httpsBaseUrl: () => options.sandbox.urls.httpsBaseUrl },
   }));
   await app.register(sandboxPlugin(deps, options.sandbox));
+  await app.register(dashboardPlugin(deps, options.sandbox));
 
   app.setNotFoundHandler((request, reply) => sendRefusal(deps, request, reply, refusalOf(404, request.url)));
   return app;

@@ -22,6 +22,7 @@ import {
 } from './admin-schemas.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
+import { listRoutes } from './list-routes.ts';
 
 export interface SandboxOptions {
   readonly adminToken: string;
@@ -110,6 +111,7 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
       return answer(reply, 500, { error: 'INTERNAL', message: 'internal error' });
     });
 
+    await app.register(listRoutes(deps));
     await app.register(faultRoutes(deps, options.faults));
 
     app.get(OPENAPI_PATH, {

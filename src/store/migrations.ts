@@ -192,6 +192,43 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
         at bigint NOT NULL
       );
       CREATE INDEX fault_firings_order ON fault_firings (mchid, out_trade_no, id);
+      `,
+    },
+    {
+    version: 7,
+    name: 'request log, dashboard sessions, order listing index',
+    sql: `
+      CREATE TABLE request_log (
+        id bigserial PRIMARY KEY,
+        at bigint NOT NULL,
+        mchid text,
+        dialect text NOT NULL,
+        operation text,
+        method text NOT NULL,
+        path text NOT NULL,
+        status integer NOT NULL,
+        error_code text,
+        message text,
+        latency_ms real NOT NULL,
+        request_id text NOT NULL,
+        out_trade_no text,
+        transaction_id text,
+        diagnostics jsonb
+      );
+      CREATE INDEX request_log_at ON request_log (at);
+      CREATE INDEX request_log_mchid ON request_log (mchid, id);
+      CREATE INDEX request_log_request_id ON request_log (request_id);
+      CREATE INDEX request_log_out_trade_no ON request_log (out_trade_no) WHERE out_trade_no IS NOT NULL;
+      CREATE INDEX request_log_transaction_id ON request_log (transaction_id) WHERE transaction_id IS NOT NULL;
+      CREATE TABLE dashboard_sessions (
+        id_hash text PRIMARY KEY,
+        csrf text NOT NULL,
+        created_at bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX orders_listing ON orders (mchid, created_at DESC, id DESC);
+      CREATE INDEX orders_prefix ON orders (mchid, out_trade_no text_pattern_ops);
+      CREATE INDEX merchants_listing ON merchants (created_at, mchid);
     `,
   },
 ];

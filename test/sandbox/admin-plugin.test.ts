@@ -29,7 +29,7 @@ let app: FastifyInstance;
 
 before(async () => {
   const store = await database.open();
-  deps = { store, merchants: store, nonces: store, clock, ids: wechatIds, payer: sandboxPayer };
+  deps = { store, merchants: store, nonces: store, sql: store.db, clock, ids: wechatIds, payer: sandboxPayer };
   app = await buildServer(deps, { sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), faults: faultAdmin(store.db), urls: URLS } });
 });
 after(async () => {

@@ -25,7 +25,7 @@ const routes: RouteOptions[] = [];
 
 before(async () => {
   store = await database.open();
-  app = await buildServer({ store, merchants: store, nonces: store, clock: systemClock, ids: wechatIds, payer: sandboxPayer }, {
+  app = await buildServer({ store, merchants: store, nonces: store, sql: store.db, clock: systemClock, ids: wechatIds, payer: sandboxPayer }, {
     sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), faults: faultAdmin(store.db), urls: { baseUrl: 'http://127.0.0.1:1/' } },
     onRoute: (route) => void routes.push(route),
   });

@@ -18,7 +18,8 @@ import { ORDER_METHODS } from './methods/orders.ts';
 import { PAYMENT_METHODS } from './methods/payments.ts';
 import { REFUND_METHODS } from './methods/refunds.ts';
 import { ParamReader } from './params.ts';
-import { checkTimestamp, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, verifyRequest } from './request.ts';
+import { BAD_SIGNATURE_MSG, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, timestampRefusal, verifyRequest } from './request.ts';
+import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import { publicKeyFromSpkiBase64 } from './sign.ts';
 import { ConnectionDropFault } from '../../operations/fault-plan.ts';
 import { dropConnection, faultRequestOf } from '../fault-transport.ts';
@@ -58,6 +59,7 @@ function appPublicKey(spkiBase64: string): KeyObject {
 
 export function payCloudPlugin(deps: GatewayDeps) {
   const send = async (reply: FastifyReply, code: string, msg: string, data: Record<string, unknown>) => {
+    if (code !== '0') noteRequest(reply.request, { errorCode: code, message: msg });
     const { privateKey } = await gatewayKeys(deps.store);
     const text = await buildResponse({ code, msg, psn: reply.request.payCloudPsn, data }, privateKey);
     return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(text);
@@ -68,10 +70,27 @@ export function payCloudPlugin(deps: GatewayDeps) {
     const common = commonFields(body.fields);
     const merchant = await deps.merchants.merchantByAppId(common.appId);
     const app = merchant ? payCloudAppOf(merchant) : null;
-    if (!merchant || !app) throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
+    noteRequest(request, { operation: common.method, mchid: merchant?.mchid });
+    if (!merchant || !app) {
+      noteRequest(request, { diagnostics: { reason: `app_id ${common.appId} is not an app of this gateway` } });
+      throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
+    }
     const verified = await verifyRequest(body, common.sign, appPublicKey(app.appPublicKeySpkiBase64));
+    if (!verified.ok) {
+      noteRequest(request, {
+        diagnostics: {
+          reason: 'signature does not verify with the app public key', expected_signing_string: verified.expectedSigningString,
+          key: `app public key of app_id ${app.appId}`, sign_type: 'RSA2 (SHA256withRSA)', received_signature_prefix: signaturePrefix(common.sign),
+        },
+      });
+      throw new PayCloudError('1002', BAD_SIGNATURE_MSG);
+    }
     if (verified.normalizedNumbers) request.log.warn({ appId: app.appId }, 'paycloud signature verified only with normalized numbers');
-    checkTimestamp(common.timestampMs, deps.clock.now());
+    const lateness = timestampRefusal(common.timestampMs, deps.clock.now());
+    if (lateness) {
+      noteRequest(request, { diagnostics: { reason: lateness, key: `app public key of app_id ${app.appId}` } });
+      throw new PayCloudError('1003', 'timestamp is outside the allowed window');
+    }
     const handler = METHODS.get(common.method);
     if (!handler) throw new PayCloudError('1005', `Method ${common.method} is not supported`);
     const alias = request.params.alias;

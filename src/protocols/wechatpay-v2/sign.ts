@@ -17,7 +17,10 @@ export const SIGN_RETURN_MSG = {
  */
 export type VerifyV2Result<P = Readonly<Record<string, string | undefined>>> =
   | { ok: true; signType: SignTypeV2; params: P; trimmed: boolean }
-  | { ok: false; returnMsg: string };
+  | { ok: false; returnMsg: string; reason: V2SignRefusal };
+
+/** Why a signature was refused (for the request log; the wire only ever shows `returnMsg`). */
+export type V2SignRefusal = 'unknown sign_type' | 'sign missing' | 'sign_type mismatch' | 'signature does not verify';
 
 /**
  * `stringA` of §3: every parameter except `sign`, empty values dropped, names in byte order, raw values
@@ -56,18 +59,26 @@ export function parseSignTypeV2(value: string | undefined): SignTypeV2 | null {
  */
 export function verifyV2<P extends Readonly<Record<string, string | undefined>>>(params: P, key: string): VerifyV2Result<P | Record<string, string>> {
   const signType = parseSignTypeV2(params.sign_type);
-  if (signType === null) return { ok: false, returnMsg: SIGN_RETURN_MSG.badSignType };
+  if (signType === null) return { ok: false, returnMsg: SIGN_RETURN_MSG.badSignType, reason: 'unknown sign_type' };
   // Case-insensitive (P): some clients lower-case the hex. Surrounding whitespace can only come from layout,
   // since a hex digest never contains any.
   const received = javaTrim(params.sign ?? '').toUpperCase();
-  if (received === '') return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign };
+  if (received === '') return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign, reason: 'sign missing' };
 
   if (sameSignature(signV2(params, key, signType), received)) return { ok: true, signType, params, trimmed: false };
   // Compatibility (§3, D-sdk): the official Java SDK signs `value.trim()` and skips values that trim to empty.
   // Retry only when trimming changes the signed set, so an ordinary mismatch costs one digest, not two.
   const trimmed = trimmedParams(params);
   if (trimmed !== null && sameSignature(signV2(trimmed, key, signType), received)) return { ok: true, signType, params: trimmed, trimmed: true };
-  return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign };
+  // Refused either way; the other algorithm is tried only to tell the developer what went wrong.
+  const other: SignTypeV2 = signType === 'MD5' ? 'HMAC-SHA256' : 'MD5';
+  const reason = sameSignature(signV2(params, key, other), received) ? 'sign_type mismatch' : 'signature does not verify';
+  return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign, reason };
+}
+
+/** The string the signature must cover, as the request log shows it: the API key masked (`&key=…`). */
+export function maskedSigningStringV2(params: Readonly<Record<string, string | undefined>>): string {
+  return `${signingStringV2(params)}&key=…`;
 }
 
 function sameSignature(expected: string, received: string): boolean {

@@ -8,7 +8,8 @@ import { isCoreError } from '../../core/errors.ts';
 import { NonceReplayedError } from '../../core/nonce-ledger.ts';
 import { admitNonce } from '../nonce-admission.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
-import { parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
+import { AUTH_SCHEME, parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
+import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import { paramError, V3Error, v3ErrorOf, type V3Family } from './errors.ts';
 import { platformKeyFor, signatureHeaders } from './response-signing.ts';
@@ -42,19 +43,34 @@ function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', no
 
 async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise<void> {
   const parsed = parseAuthorization(request.headers.authorization);
-  if (!parsed.ok) throw signError(request, parsed.issue);
+  if (!parsed.ok) {
+    noteRequest(request, { diagnostics: { reason: `Authorization header missing or malformed (expected ${AUTH_SCHEME} mchid="…",nonce_str="…",timestamp="…",serial_no="…",signature="…")` } });
+    throw signError(request, parsed.issue);
+  }
   const auth = parsed.value;
   const merchant = await deps.merchants.merchantForAuth(auth.mchid);
-  if (!merchant?.secrets) throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
+  if (!merchant?.secrets) {
+    noteRequest(request, { mchid: auth.mchid, diagnostics: { reason: `mchid ${auth.mchid} is not a merchant of this gateway` } });
+    throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
+  }
   const wallNow = deps.clock.now();
-  const issue = await verifyRequestSignature(
-    auth,
-    { method: request.method, target: request.raw.url ?? request.url, body: rawBody(request) },
-    merchant.secrets,
-    wallNow,
-    merchant.settings.lenientEmptyBodySignature,
-  );
-  if (issue) throw signError(request, issue, auth.timestamp, auth.nonceStr);
+  const signed = { method: request.method, target: request.raw.url ?? request.url, body: rawBody(request) };
+  const refusal = await verifyRequestSignature(auth, signed, merchant.secrets, wallNow, merchant.settings.lenientEmptyBodySignature);
+  if (refusal) {
+    noteRequest(request, {
+      mchid: merchant.mchid,
+      diagnostics: {
+        reason: refusal.reason,
+        expected_signing_string: requestMessage(signed.method, signed.target, auth.timestamp, auth.nonceStr, signed.body),
+        key: `merchant certificate, serial ${merchant.secrets.merchantSerialNo}`,
+        sign_type: 'SHA256withRSA',
+        received_signature_prefix: signaturePrefix(auth.signature),
+        ...(refusal.validSerials ? { valid_serials: refusal.validSerials } : {}),
+      },
+    });
+    throw signError(request, refusal.issue, auth.timestamp, auth.nonceStr);
+  }
+  noteRequest(request, { mchid: merchant.mchid });
   // A nonce may be used once within the timestamp window; taken only after the signature proved the caller.
   const admission = admitNonce(deps.store, deps.nonces, {
     mchid: merchant.mchid, nonce: auth.nonceStr, expiresAt: wallNow + 2 * TIMESTAMP_WINDOW_SECONDS * 1000, now: wallNow,
@@ -72,6 +88,10 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
 /** A replayed nonce answers SIGN_ERROR, unsigned, whatever the route would have said. */
 function replayRefusal(request: FastifyRequest, caller: V3Caller): V3Error {
   request.v3Caller = null;
+  noteRequest(request, {
+    errorCode: 'SIGN_ERROR',
+    diagnostics: { reason: `nonce replayed: nonce_str ${caller.nonce} was already used by this merchant within ${2 * TIMESTAMP_WINDOW_SECONDS} s` },
+  });
   return signError(request, 'nonce invalid', caller.timestamp, caller.nonce);
 }
 

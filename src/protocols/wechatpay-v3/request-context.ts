@@ -24,6 +24,7 @@ export interface V3Caller {
 }
 
 import { faultRequestOf } from '../fault-transport.ts';
+import { noteRequest } from '../../request-log/note.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -60,5 +61,8 @@ export function storeFor(deps: GatewayDeps, request: FastifyRequest): Store {
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  // Refusals carry their code into the request log (successful bodies have none).
+  const code = status >= 400 ? (body as { code?: unknown } | null)?.code : undefined;
+  if (typeof code === 'string') noteRequest(reply.request, { errorCode: code, message: String((body as { message?: unknown }).message ?? '') });
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
 }

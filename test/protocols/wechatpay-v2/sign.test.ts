@@ -66,23 +66,23 @@ describe('verifyV2', () => {
     assert.deepEqual(verdict(verifyV2({ ...md5, sign: md5.sign.toLowerCase() }, KEY)), { ok: true, signType: 'MD5' });
   });
   test('mismatch → 签名错误', () => {
-    assert.deepEqual(verdict(verifyV2({ ...md5, body: 'test2' }, KEY)), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verdict(verifyV2(md5, `${KEY.slice(0, -1)}e`)), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verdict(verifyV2({ ...md5, extra: 'x' }, KEY)), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verdict(verifyV2({ ...md5, sign: md5.sign.slice(1) }, KEY)), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2({ ...md5, body: 'test2' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
+    assert.deepEqual(verdict(verifyV2(md5, `${KEY.slice(0, -1)}e`)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
+    assert.deepEqual(verdict(verifyV2({ ...md5, extra: 'x' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
+    assert.deepEqual(verdict(verifyV2({ ...md5, sign: md5.sign.slice(1) }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
   });
   test('an MD5 signature under sign_type=HMAC-SHA256 does not verify', () => {
     const p = { ...OFFICIAL, sign_type: 'HMAC-SHA256' };
-    assert.deepEqual(verdict(verifyV2({ ...p, sign: signV2(p, KEY, 'MD5') }, KEY)), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2({ ...p, sign: signV2(p, KEY, 'MD5') }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign_type mismatch' });
   });
   test('missing or blank sign → 签名错误', () => {
-    assert.deepEqual(verdict(verifyV2(OFFICIAL, KEY)), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verdict(verifyV2({ ...OFFICIAL, sign: '' }, KEY)), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verdict(verifyV2({ ...OFFICIAL, sign: '  ' }, KEY)), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2(OFFICIAL, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign missing' });
+    assert.deepEqual(verdict(verifyV2({ ...OFFICIAL, sign: '' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign missing' });
+    assert.deepEqual(verdict(verifyV2({ ...OFFICIAL, sign: '  ' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign missing' });
   });
   test('unknown sign_type → 签名类型错误 (checked before the signature)', () => {
     for (const t of ['SHA1', 'md5', 'HMAC-SHA1', 'hmac-sha256', ' MD5']) {
-      assert.deepEqual(verdict(verifyV2({ ...md5, sign_type: t }, KEY)), { ok: false, returnMsg: '签名类型错误' }, t);
+      assert.deepEqual(verdict(verifyV2({ ...md5, sign_type: t }, KEY)), { ok: false, returnMsg: '签名类型错误', reason: 'unknown sign_type' }, t);
     }
   });
   test('parseSignTypeV2', () => {
@@ -113,7 +113,7 @@ describe('Java SDK fallback (trimmed values)', () => {
   test('the fallback trims like Java (≤ U+0020), not like JS trim()', () => {
     const p = { ...OFFICIAL, body: 'test\u3000' };
     const jsTrimmed = signV2({ ...OFFICIAL, body: 'test' }, KEY, 'MD5');
-    assert.deepEqual(verdict(verifyV2({ ...p, sign: jsTrimmed }, KEY)), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2({ ...p, sign: jsTrimmed }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
     assert.equal(javaTrim('\u0000\u0001 a b\r\n\u3000'), 'a b\r\n\u3000');
     assert.equal(javaTrim('\u00a0x'), '\u00a0x');
   });
@@ -136,7 +136,7 @@ test('property: signV2 → verifyV2 round trip, and any changed value breaks it'
         assert.deepEqual(verdict(verifyV2({ ...p, sign }, key)), { ok: true, signType });
         const victim = Object.keys(fields)[0]!;
         const tampered = { ...p, sign, [victim]: `${p[victim]}x` };
-        assert.deepEqual(verdict(verifyV2(tampered, key)), { ok: false, returnMsg: '签名错误' });
+        assert.deepEqual(verdict(verifyV2(tampered, key)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
       },
     ),
     { numRuns: 300 },
