@@ -42,6 +42,7 @@ export class TradegateClient {
     return this.start(r.dialect, r.out_trade_no, (seq, timing) => ({
       kind: 'pay', out_trade_no: r.out_trade_no,
       pay: { outTradeNo: r.out_trade_no, authCode: r.auth_code, amount: r.amount, currency: r.currency ?? 'CNY', description: r.description ?? 'POS sale' },
+      pay_deadline_at: this.clock.now() + timing.payDeadlineMs,
       deadline_at: this.clock.now() + (r.deadlineMs ?? timing.overallDeadlineMs),
     }));
   }

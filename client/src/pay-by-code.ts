@@ -30,7 +30,7 @@ export async function drivePayByCode(st: Steps): Promise<Outcome> {
   const s = st.s;
   if (s.done) return s.done;
   if (s.phase === 'paying') {
-    const payDeadline = s.startedAt + t.payDeadlineMs;
+    const payDeadline = s.payDeadlineAt ?? s.startedAt + t.payDeadlineMs;
     let next: Next = s.paySent ? { op: 'query', wait: 0 } : { op: 'pay', wait: 0 };
     while (next.op === 'pay' || next.op === 'query') {
       if (next.wait > 0) await st.d.clock.sleep(next.wait);

@@ -21,6 +21,8 @@ export interface SequenceState {
   readonly outTradeNo: string;
   readonly startedAt: number;
   readonly deadlineAt: number;
+  /** Pay sequences: when waiting for the payer ends and cancelling begins (fixed at the start, kept by recovery). */
+  readonly payDeadlineAt?: number;
   readonly pay?: PayParams;
   readonly createdAt?: number;
   phase: 'paying' | 'cancelling';
@@ -36,6 +38,7 @@ export function foldSequence(records: readonly JournalRecord[]): SequenceState |
   const s: SequenceState = {
     seq: begin.seq, kind: begin.kind as 'pay' | 'cancel', outTradeNo: String(begin.out_trade_no),
     startedAt: Number(begin.started_at), deadlineAt: Number(begin.deadline_at),
+    payDeadlineAt: begin.pay_deadline_at as number | undefined,
     pay: begin.pay as PayParams | undefined, createdAt: begin.created_at as number | undefined,
     phase: 'paying', paySent: false, sawPaid: false,
   };

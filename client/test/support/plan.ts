@@ -41,6 +41,8 @@ export interface RunPlan {
   readonly faults: readonly FaultPlan[];
   /** SIGKILL the client process right after its n-th journal record (1-based); null: no crash. */
   readonly crashAfterRecord: number | null;
+  /** The client's pay deadline: the default (45 s / 60 s) or shorter, so cancels race the payer's confirmation. */
+  readonly payDeadlineMs: number | null;
 }
 
 const PAYERS: readonly ((r: () => number) => PayerPlan)[] = [
@@ -78,5 +80,6 @@ export function makePlan(seed: number, dialect: Dialect, o: PlanOptions): RunPla
     }
   }
   const crashAfterRecord = r() < o.crashRate ? 1 + Math.floor(r() * 10) : null;
-  return { seed, dialect, outTradeNo: `R${seed.toString(36)}`, amount: 1 + Math.floor(r() * 99_999), payer, faults, crashAfterRecord };
+  const payDeadlineMs = r() < 0.5 ? null : 15_000 + Math.floor(r() * 20_000);
+  return { seed, dialect, outTradeNo: `R${seed.toString(36)}`, amount: 1 + Math.floor(r() * 99_999), payer, faults, crashAfterRecord, payDeadlineMs };
 }

@@ -16,7 +16,6 @@ const CLIENT_ROOT = join(import.meta.dirname, '../..');
 export const REQUEST_TIMEOUT_MS = 4000;
 /** Business time the caller allows one sequence; generous, so only a real bug ends `unknown`. */
 const DEADLINE_MS = 6 * 3600_000;
-const TIMING: Partial<Timing> = {};
 
 export interface RunResult {
   readonly plan: RunPlan;
@@ -40,6 +39,7 @@ function exec(args: string[]): Promise<{ code: number | null; signal: NodeJS.Sig
 
 export async function runOnce(gw: TestGateway, c: MerchantCredentials, dir: string, plan: RunPlan): Promise<RunResult> {
   const currency = currencyFor(plan.dialect);
+  const TIMING: Partial<Timing> = plan.payDeadlineMs === null ? {} : { payDeadlineMs: plan.payDeadlineMs };
   const code = authCode(plan.payer.ending);
   for (const f of plan.faults) {
     const res = await gw.admin('POST', `/sandbox/merchants/${c.mchid}/faults`, { ...f, dialect: plan.dialect, out_trade_no: plan.outTradeNo });
