@@ -1,4 +1,4 @@
-/** The `tradegate` command: start the gateway, provision merchants, act as payer, move a merchant's clock. */
+/** The `tradegate` command: start the gateway, provision merchants, act as payer, move a merchant's clock, define faults. */
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type StartFlags } from './config.ts';
 import { isClusterWorker, runClusterPrimary, runClusterWorker } from './cluster.ts';
@@ -69,7 +69,7 @@ async function admin(flags: ClientFlags, method: string, path: string, body?: un
   }).catch((err: Error) => fail(`cannot reach ${flags.url}: ${err.message}`));
   const text = await res.text();
   if (!res.ok) fail(`${res.status} ${text}`);
-  return JSON.parse(text);
+  return text === '' ? { status: res.status } : JSON.parse(text);
 }
 
 const withClient = (cmd: Command) => cmd
@@ -100,6 +100,31 @@ withClient(clock.command('advance <mchid> <seconds>').description("move a mercha
     const n = Number(seconds);
     if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('seconds must be a number ≥ 0');
     print(await admin(flags, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/clock`, { advance_seconds: n }));
+  });
+
+const fault = program.command('fault').description("a merchant's fault plan (the fault lab)");
+const whole = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return Number(v);
+};
+withClient(fault.command('add <mchid>').description('define a fault: the next matching call misbehaves'))
+  .requiredOption('--operation <op>', 'create | pay | query | close | reverse | void | refund | refund_query | notify | *')
+  .requiredOption('--effect <effect>', 'system_error | timeout | drop | delay | duplicate')
+  .option('--dialect <dialect>', 'wechatpay-v3 | wechatpay-global | wechatpay-v2 | paycloud (default: any)')
+  .option('--out-trade-no <no>', 'only calls about this order number')
+  .option('--commit <when>', 'before | after: whether the operation takes effect')
+  .option('--delay-ms <ms>', 'hold for timeout / delay (0..120000)', whole('--delay-ms'))
+  .option('--times <n>', 'how many matching calls it fires on (default 1)', whole('--times'))
+  .action(async (mchid: string, f: ClientFlags & { operation: string; effect: string; dialect?: string; outTradeNo?: string; commit?: string; delayMs?: number; times?: number }) =>
+    print(await admin(f, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`, {
+      operation: f.operation, effect: f.effect, dialect: f.dialect, out_trade_no: f.outTradeNo, commit: f.commit, delay_ms: f.delayMs, times: f.times,
+    })));
+withClient(fault.command('list <mchid>').description("list a merchant's faults and how often each has fired"))
+  .action(async (mchid: string, f: ClientFlags) => print(await admin(f, 'GET', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`)));
+withClient(fault.command('clear <mchid> [id]').description("delete one fault, or all of a merchant's faults"))
+  .action(async (mchid: string, id: string | undefined, f: ClientFlags) => {
+    const path = `/sandbox/merchants/${encodeURIComponent(mchid)}/faults${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
+    print(await admin(f, 'DELETE', path));
   });
 
 program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

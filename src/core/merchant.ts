@@ -44,6 +44,8 @@ export interface Merchant {
   readonly clockOffsetMs: number;
   readonly secrets: MerchantSecrets | null;
   readonly createdAt: number;
+  /** Sandbox fault lab: how many live fault definitions the merchant has (0 or absent: none, nothing to load). */
+  readonly faultCount?: number;
 }
 
 /** A merchant as operations see it: no key material (signing and verifying belong to the protocol adapters). */

@@ -1,3 +1,4 @@
+import type { FaultFiring, StoredFault } from './faults.ts';
 import type { Merchant, MerchantProfile } from './merchant.ts';
 import type { HistoryEntry, Order, Refund } from './order.ts';
 
@@ -45,6 +46,14 @@ export interface StoreTx {
   appendHistory(entry: HistoryEntry): Promise<void>;
   listHistory(orderId: string): Promise<HistoryEntry[]>;
   enqueueNotification(event: OutboxEvent): Promise<void>;
+  /** The merchant's live fault definitions, oldest first (locked in a transaction). Read only when its fault count is not 0. */
+  faultPlan(mchid: string): Promise<StoredFault[]>;
+  /** Logs a fired fault and counts it against its definition (locked by faultPlan) in this transaction. */
+  recordFaultFiring(firing: FaultFiring): Promise<void>;
+  /** Counts a fault that fired outside its request's transaction; false when another request used it up first. */
+  consumeFault(firing: FaultFiring): Promise<boolean>;
+  /** The fired-faults log of one order number, oldest first. */
+  listFaultFirings(mchid: string, outTradeNo: string): Promise<FaultFiring[]>;
 }
 
 /** A request's single-use nonce (APIv3 Authorization), recorded by the first store work the request does. */

@@ -10,6 +10,7 @@ import { lockCurrentOrder } from '../operations/locked-order.ts';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
+import { deliverThroughFaults } from './notify-faults.ts';
 
 export interface NotificationWorkerOptions {
   readonly store: SqlStore;
@@ -66,7 +67,8 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow): Promise<vo
   let error: string | null = null;
   try {
     const headers = await encoder.headers(body, subject, o.clock.now());
-    const res = await fetch(row.url, { method: 'POST', body, headers, signal: AbortSignal.timeout(o.timeoutMs ?? 5000) });
+    const res = await deliverThroughFaults(o.store, subject, businessAt(), () =>
+      fetch(row.url, { method: 'POST', body, headers, signal: AbortSignal.timeout(o.timeoutMs ?? 5000) }));
     statusCode = res.status;
     response = (await res.text()).slice(0, RESPONSE_EXCERPT);
   } catch (err) {

@@ -5,6 +5,7 @@ import type { OrderRef, StoreTx } from '../core/ports.ts';
 import { historyEntry, moveOrder } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder, type LockedOrder } from './locked-order.ts';
+import { withFaults } from './fault-plan.ts';
 
 export interface CancellationResult {
   readonly order: Order;
@@ -21,7 +22,8 @@ type Decide = (order: Order, now: number, locked: LockedOrder) => Decision;
  * state, the full refund where the decision says so, and the history, in the same transaction.
  */
 export function cancelOrder(ctx: OperationContext, ref: OrderRef, cause: RefundCause | 'close', decide: Decide) {
-  return withCurrentOrder(ctx, ref, async (tx, locked): Promise<CancellationResult> => {
+  const outTradeNo = 'outTradeNo' in ref ? ref.outTradeNo : null;
+  return withFaults(ctx, cause, outTradeNo, (ctx) => withCurrentOrder(ctx, ref, async (tx, locked): Promise<CancellationResult> => {
     const { order, now } = locked;
     const decision = decide(order, now, locked);
     if (decision.kind === 'refuse') throw new CoreError(decision.error);
@@ -35,7 +37,7 @@ export function cancelOrder(ctx: OperationContext, ref: OrderRef, cause: RefundC
       protocol: ctx.protocol, requestId: ctx.requestId, at: now, refundId: refund?.refundId ?? null,
     }));
     return { order: next, changed: true, refund };
-  });
+  }));
 }
 
 /** The refund a reverse or void performs: the whole unrefunded amount, settled at once, invisible to refund queries. */

@@ -7,6 +7,7 @@ import { rulesFor, type RuleSetName } from '../core/rules.ts';
 import { historyEntry } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
 import { catchUpWithTime, merchantOrThrow } from './locked-order.ts';
+import { withFaults } from './fault-plan.ts';
 
 /** A new order as the adapter decoded it. Shapes are already validated by the adapter's decoder. */
 export interface NewOrder {
@@ -86,10 +87,10 @@ export async function insertOrReplay(tx: StoreTx, ctx: OperationContext, order: 
 
 /** Create an unpaid order (JSAPI, NATIVE, APP, MWEB). The same request again returns the same order. */
 export function createOrder(ctx: OperationContext, input: NewOrder, ruleSet: RuleSetName): Promise<CreatedOrder> {
-  return ctx.store.transaction(async (tx) => {
+  return withFaults(ctx, 'create', input.outTradeNo, (ctx) => ctx.store.transaction(async (tx) => {
     const merchant = await merchantOrThrow(tx, input.mchid);
     const order = buildOrder(ctx, input, businessNow(merchant, ctx.clock.now()), ruleSet);
     const existing = await insertOrReplay(tx, ctx, order);
     return existing ? { order: existing, replayed: true } : { order, replayed: false };
-  });
+  }));
 }

@@ -8,6 +8,7 @@ import type { OperationContext } from './context.ts';
 import { buildOrder, insertOrReplay, type NewOrder } from './create-order.ts';
 import { merchantOrThrow } from './locked-order.ts';
 import { queuePaymentNotification } from './notifications.ts';
+import { withFaults } from './fault-plan.ts';
 
 /** What the caller of a code payment is told. */
 export type CodePaymentAnswer =
@@ -44,7 +45,7 @@ export function payByCode(
   scenario: PayerScenario,
   ruleSet: RuleSetName,
 ): Promise<CodePayment> {
-  return ctx.store.transaction(async (tx) => {
+  return withFaults(ctx, 'pay', input.outTradeNo, (ctx) => ctx.store.transaction(async (tx) => {
     const merchant = await merchantOrThrow(tx, input.mchid);
     const now = businessNow(merchant, ctx.clock.now());
     const created = { ...buildOrder(ctx, input, now, ruleSet), transactionId: input.transactionId ?? ctx.ids.transactionId(now) };
@@ -59,7 +60,7 @@ export function payByCode(
     await tx.appendHistory(historyEntry(next.order, 'NOTPAY', next.cause, { protocol: ctx.protocol, requestId: ctx.requestId, at: now }));
     if (next.order.state === 'SUCCESS') await queuePaymentNotification(tx, next.order, now);
     return { order: next.order, answer: next.answer, replayed: false };
-  });
+  }));
 }
 
 function outcomeOf(order: Order, scenario: PayerScenario, now: number, timeout: number) {

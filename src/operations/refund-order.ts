@@ -8,6 +8,7 @@ import { historyEntry, moveOrder, settledRefund } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder } from './locked-order.ts';
 import { queueRefundNotification } from './notifications.ts';
+import { withFaults } from './fault-plan.ts';
 
 export interface RefundCommand {
   readonly order: OrderRef;
@@ -33,7 +34,8 @@ export interface RefundResult {
  * policy and write the refund (PROCESSING), the order's new totals and the history in one transaction.
  */
 export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: RuleSetName): Promise<RefundResult> {
-  return withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
+  const outTradeNo = 'outTradeNo' in cmd.order ? cmd.order.outTradeNo : null;
+  return withFaults(ctx, 'refund', outTradeNo, (ctx) => withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
     const earlier = await tx.findRefund(order.mchid, { outRefundNo: cmd.outRefundNo });
     if (earlier) {
       if (earlier.orderId !== order.id || earlier.fingerprint !== cmd.fingerprint) {
@@ -74,5 +76,5 @@ export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: 
     }));
     await queueRefundNotification(tx, next, refund);
     return { order: next, refund, replayed: false };
-  });
+  }));
 }

@@ -12,6 +12,7 @@ import { lockCurrentOrder } from '../operations/locked-order.ts';
 import { answerPasswordPrompt, payOrder } from '../operations/payer-actions.ts';
 import type { GatewayDeps } from '../server-deps.ts';
 import { credentialsJson, provisionMerchant, type GatewayUrls, type ProvisionRequest } from './provision.ts';
+import { faultRoutes } from './fault-routes.ts';
 import { notificationView, sandboxOrderView } from './views.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
 
@@ -94,6 +95,8 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
       request.log.error({ err: error }, 'sandbox error');
       return send(reply, 500, { error: 'INTERNAL', message: 'internal error' });
     });
+
+    await app.register(faultRoutes(deps));
 
     app.post('/sandbox/merchants', async (request, reply) => {
       const req = provisionRequestOf(objectBody(request));

@@ -132,6 +132,40 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE INDEX outbox_mchid ON outbox (mchid, id);
     `,
   },
+  {
+    version: 6,
+    name: 'fault lab: per-merchant fault plan, fired-faults log, live-fault count read with the merchant',
+    sql: `
+      ALTER TABLE merchants ADD COLUMN fault_count integer NOT NULL DEFAULT 0;
+      CREATE TABLE faults (
+        id bigserial PRIMARY KEY,
+        mchid text NOT NULL REFERENCES merchants(mchid),
+        operation text NOT NULL,
+        dialect text,
+        out_trade_no text,
+        effect text NOT NULL,
+        commit_point text,
+        delay_ms integer NOT NULL,
+        times integer NOT NULL CHECK (times >= 1),
+        fired integer NOT NULL DEFAULT 0,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX faults_mchid ON faults (mchid, id);
+      CREATE TABLE fault_firings (
+        id bigserial PRIMARY KEY,
+        mchid text NOT NULL,
+        fault_id bigint,
+        effect text NOT NULL,
+        commit_point text,
+        operation text NOT NULL,
+        dialect text NOT NULL,
+        out_trade_no text,
+        request_id text,
+        at bigint NOT NULL
+      );
+      CREATE INDEX fault_firings_order ON fault_firings (mchid, out_trade_no, id);
+    `,
+  },
 ];
 
 /** Brings the schema up to date; safe when several processes start at once (advisory lock on PostgreSQL). */

@@ -98,7 +98,7 @@ export function historyFromRow(r: Row): HistoryEntry {
 }
 
 /** Everything but the key material: what operations read inside their transactions (20 KB less per read). */
-export const MERCHANT_PROFILE_COLUMNS = 'mchid, appid, kind, parent_mchid, region, settings, clock_offset_ms, created_at';
+export const MERCHANT_PROFILE_COLUMNS = 'mchid, appid, kind, parent_mchid, region, settings, clock_offset_ms, created_at, fault_count';
 
 export function merchantProfileFromRow(r: Row): MerchantProfile {
   const { secrets: _, ...profile } = merchantFromRow({ ...r, secrets: null });
@@ -116,6 +116,7 @@ export function merchantFromRow(r: Row): Merchant {
     secrets: r.secrets === null || r.secrets === undefined ? null : json<NonNullable<Merchant['secrets']>>(r.secrets),
     clockOffsetMs: num(r.clock_offset_ms),
     createdAt: num(r.created_at),
+    faultCount: r.fault_count === undefined ? 0 : num(r.fault_count),
   };
 }
 

@@ -3,6 +3,7 @@ import type { HistoryEntry } from '../core/order.ts';
 import { NonceReplayedError, type MerchantStore, type OrderRef, type OutboxEvent, type RequestNonce, type Store, type StoreTx } from '../core/ports.ts';
 import type { DueOrderSource } from '../operations/sweep-orders.ts';
 import type { Database, SqlClient } from './database.ts';
+import { faultTx } from './fault-store.ts';
 import { cachedMerchants } from './merchant-cache.ts';
 import {
   historyFromRow, merchantFromRow, MERCHANT_PROFILE_COLUMNS, merchantProfileFromRow, ORDER_COLUMNS, orderFromRow, orderToRow, placeholders, REFUND_COLUMNS, refundFromRow, refundToRow,
@@ -103,6 +104,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
         [e.mchid, e.orderId, e.refundId, e.kind, e.protocol, e.url, e.dueAt],
       );
     },
+    ...faultTx(c, lock),
   };
 }
 

@@ -20,6 +20,8 @@ import { REFUND_METHODS } from './methods/refunds.ts';
 import { ParamReader } from './params.ts';
 import { checkTimestamp, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, verifyRequest } from './request.ts';
 import { publicKeyFromSpkiBase64 } from './sign.ts';
+import { ConnectionDropFault } from '../../operations/fault-plan.ts';
+import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
 /** Method name → handler (§8). Names absent here, including the SDK's out-of-scope methods, answer 1005. */
 export const METHODS: ReadonlyMap<string, MethodHandler> = new Map(Object.entries({
@@ -82,7 +84,7 @@ export function payCloudPlugin(deps: GatewayDeps) {
     refuseAstralCharacters(body.fields);
     const data = await handler({
       deps,
-      ctx: { store: deps.store, clock: deps.clock, ids: payCloudIds, protocol: 'paycloud', requestId: request.tradegateRequestId },
+      ctx: { store: deps.store, clock: deps.clock, ids: payCloudIds, protocol: 'paycloud', requestId: request.tradegateRequestId, faults: faultRequestOf(request) },
       merchant,
       app,
       params: new ParamReader(body.fields),
@@ -100,6 +102,7 @@ export function payCloudPlugin(deps: GatewayDeps) {
 
     app.setErrorHandler(async (error, request, reply) => {
       if (error instanceof PayCloudError) return send(reply, error.code, error.message, {});
+      if (error instanceof ConnectionDropFault) return dropConnection(request, reply);
       if (isCoreError(error)) {
         const mapped = payCloudErrorOf(error.code);
         return send(reply, mapped.code, mapped.message, {});

@@ -20,6 +20,8 @@ import { CERT_MISMATCH_MSG, certificateMatches, dropUnverifiedClient, isSecapi, 
 import { signV2, verifyV2, type SignTypeV2 } from './sign.ts';
 import type { V2Fields } from './views.ts';
 import { buildXml, MAX_XML_BODY_BYTES, parseXmlBody, XML_RETURN_MSG } from './xml.ts';
+import { ConnectionDropFault } from '../../operations/fault-plan.ts';
+import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
 export interface V2PluginOptions {
   readonly secapi: SecapiOptions;
@@ -72,7 +74,10 @@ function resultFields(fail: V2ResultFail, endpoint: V2Endpoint): V2Fields {
 }
 
 function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v2', requestId: request.tradegateRequestId };
+  return {
+    store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v2', requestId: request.tradegateRequestId,
+    faults: faultRequestOf(request),
+  };
 }
 
 /** Steps up to the signature: returns the proven caller's parameters and key, or throws V2ReturnFail. */
@@ -113,6 +118,7 @@ async function answer(deps: GatewayDeps, options: V2PluginOptions, route: V2Rout
     const recall = route.endpoint === 'reverse' ? { recall: 'N' } : {};
     return sendSigned(reply, echo, { result_code: 'SUCCESS', ...recall, ...fields }, key, signType);
   } catch (err) {
+    if (err instanceof ConnectionDropFault) return dropConnection(request, reply);
     return sendSigned(reply, echo, resultFields(resultFailOf(err, route.endpoint, request), route.endpoint), key, signType);
   }
 }

@@ -18,6 +18,8 @@ import { certificateRoutes } from './routes/certificates.ts';
 import { globalRoutes } from './routes/global.ts';
 import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
+import { ConnectionDropFault } from '../../operations/fault-plan.ts';
+import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
 /** What authentication established about the caller, available to every route. */
 export interface V3Caller {
@@ -49,7 +51,10 @@ export function rawBody(request: FastifyRequest): string {
 }
 
 export function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId };
+  return {
+    store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId,
+    faults: faultRequestOf(request),
+  };
 }
 
 /** The store as this request's operations see it: its first transaction also records the request's nonce. */
@@ -151,6 +156,7 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
 
     app.setErrorHandler((error, request, reply) => {
       if (error instanceof V3Error) return sendJson(reply, error.status, error.body);
+      if (error instanceof ConnectionDropFault) return dropConnection(request, reply);
       if (error instanceof NonceReplayedError && request.v3Caller) {
         const refusal = replayRefusal(request, request.v3Caller);
         return sendJson(reply, refusal.status, refusal.body);

@@ -24,6 +24,7 @@ import { paymentHandles } from '../../wechat-payment-handles.ts';
 import { callerOf, rawBody, sendJson, storeFor } from '../plugin.ts';
 import { exchangeRateOf, globalOrderView, globalRefundView } from '../views.ts';
 import { pathOutTradeNo, pathTransactionId } from './transactions.ts';
+import { faultRequestOf } from '../../fault-transport.ts';
 
 const CREATE_KINDS: Record<string, TradeType> = { native: 'NATIVE', jsapi: 'JSAPI', app: 'APP', mweb: 'MWEB' };
 const TXN = '/v3/global/transactions';
@@ -33,7 +34,10 @@ const HK = '/hk/v3/transactions';
 type IdParams = { Params: { id?: string; no?: string } };
 
 function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId };
+  return {
+    store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId,
+    faults: faultRequestOf(request),
+  };
 }
 
 /** `id/{transaction_id}` or `out-trade-no/{out_trade_no}`: either names the order. */
