@@ -79,9 +79,8 @@ export async function cancelUntilTerminal(st: Steps, op: 'reverse' | 'close', ea
             break; // "done" but still paid: not settled yet, cancel again
           case 'REVOKED': return st.cancelled('cancelled', st.moneyMoved(q.paid));
           case 'CLOSED': return st.cancelled(op === 'close' ? 'cancelled' : 'closed', st.moneyMoved(q.paid));
-          case 'PAYERROR':
-            if (a.kind === 'refused') return st.cancelled('declined', false, 'PAYERROR');
-            break;
+          // The payment failed and cannot succeed any more (PayCloud leaves a voided failed order at 1): terminal.
+          case 'PAYERROR': return st.cancelled('declined', false, 'PAYERROR');
           case 'USERPAYING': case 'NOTPAY': break;
         }
       }

@@ -78,12 +78,16 @@ test(`safe cancel: ${REPLAY ? `replay ${REPLAY}` : `${RUNS} random runs per dial
     const mine = results.filter((r) => r.plan.dialect === dialect);
     if (mine.length === 0) continue;
     const by = (f: (r: RunResult) => boolean) => mine.filter(f).length;
-    console.log(`${dialect}: runs ${mine.length}, faults planned ${mine.reduce((n, r) => n + r.plan.faults.length, 0)}, crashes ${by((r) => r.crashed)}; ` +
+    const fired = mine.reduce((n, r) => n + Object.values(r.fired).reduce((a, b) => a + b, 0), 0);
+    console.log(`${dialect}: runs ${mine.length}, faults planned ${mine.reduce((n, r) => n + r.plan.faults.length, 0)}, fired ${fired}, crashes ${by((r) => r.crashed)}; ` +
       `paid ${by((r) => r.outcome.status === 'paid')}, cancelled ${by((r) => r.outcome.status === 'cancelled')} ` +
       `(refunded ${by((r) => r.outcome.status === 'cancelled' && r.moneyMoved)}, declined ${by((r) => r.outcome.status === 'cancelled' && r.outcome.how === 'declined')}, ` +
       `money-moved unknown to the client ${by((r) => r.outcome.status === 'cancelled' && r.outcome.money_moved === 'unknown')}), unknown ${by((r) => r.outcome.status === 'unknown')}`);
   }
-  console.log(`total: runs ${results.length}, crashes ${count((r) => r.crashed)}, violations ${failures.length}`);
+  const firedBy: Record<string, number> = {};
+  for (const r of results) for (const [k, n] of Object.entries(r.fired)) firedBy[k] = (firedBy[k] ?? 0) + n;
+  console.log(`faults fired by operation:effect ${JSON.stringify(firedBy)}`);
+  console.log(`total: runs ${results.length}, faults fired ${Object.values(firedBy).reduce((a, b) => a + b, 0)}, crashes ${count((r) => r.crashed)}, violations ${failures.length}`);
   assert.deepEqual(failures, [], failures.join('\n'));
   if (!REPLAY) assert.equal(results.length, RUNS * DIALECTS.length);
 });

@@ -23,6 +23,8 @@ export interface RunResult {
   readonly crashed: boolean;
   readonly violations: string[];
   readonly moneyMoved: boolean;
+  /** How often the plan's faults fired, by effect. */
+  readonly fired: Readonly<Record<string, number>>;
 }
 
 function exec(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
@@ -46,13 +48,13 @@ export async function runOnce(gw: TestGateway, c: MerchantCredentials, dir: stri
     if (res.status !== 201) throw new Error(`fault refused: ${res.status} ${JSON.stringify(res.body)}`);
   }
   const journalPath = join(dir, `${plan.outTradeNo}.journal`);
-  let fired = false;
+  let acted = false;
   const clock = await sandboxClock({
     baseUrl: c.baseUrl, adminToken: ADMIN_TOKEN, mchid: c.mchid,
     async onSleep(_ms, now) {
       const act = plan.payer.act;
-      if (!act || fired || now < startAt + act.at) return;
-      fired = true;
+      if (!act || acted || now < startAt + act.at) return;
+      acted = true;
       await gw.admin('POST', `/sandbox/merchants/${c.mchid}/orders/${plan.outTradeNo}/${act.answer}`);
     },
   });
@@ -91,7 +93,13 @@ export async function runOnce(gw: TestGateway, c: MerchantCredentials, dir: stri
   const view = await sandboxView(gw, c.mchid, plan.outTradeNo);
   const moneyMoved = !!view?.paid_at;
   violations.push(...invariantViolations(plan, outcome, view));
-  return { plan, outcome, crashed, violations, moneyMoved };
+  const fired: Record<string, number> = {};
+  if (plan.faults.length > 0) {
+    const faults = (await gw.admin('GET', `/sandbox/merchants/${c.mchid}/faults`)).body.data as { out_trade_no: string; effect: string; operation: string; fired: number }[];
+    for (const f of faults) if (f.out_trade_no === plan.outTradeNo && f.fired > 0) fired[`${f.operation}:${f.effect}`] = (fired[`${f.operation}:${f.effect}`] ?? 0) + f.fired;
+    await gw.admin('DELETE', `/sandbox/merchants/${c.mchid}/faults`); // this worker's merchant runs one plan at a time
+  }
+  return { plan, outcome, crashed, violations, moneyMoved, fired };
 }
 
 /** Paid and kept, or cancelled with every paid cent refunded once; nothing left paying or unknown. */
