@@ -3,11 +3,12 @@
  * `.tradegate/merchants/1900000001.json`, importing the built `@tradegate/client` through the npm workspace.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { ensureBuilt } from './support/build.ts';
 import { sandboxView, startWorld, type World } from './support/world.ts';
 
 const CLIENT = join(import.meta.dirname, '..');
@@ -15,7 +16,7 @@ const README = join(CLIENT, '../README.md');
 
 let world: World;
 before(async () => {
-  execFileSync(process.execPath, [join(CLIENT, '../node_modules/typescript/bin/tsc'), '-p', join(CLIENT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  ensureBuilt();
   world = await startWorld();
 });
 after(async () => { await world.close(); });

@@ -7,12 +7,12 @@
  * <dialect>:<seed> (one run, verbose), SAFE_CANCEL_CRASH_RATE (default 0.1), SAFE_CANCEL_FAULTS=0 (payer only).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { ensureBuilt } from './support/build.ts';
 import type { Dialect, MerchantCredentials } from '../src/index.ts';
 import { makePlan, type PlanOptions } from './support/plan.ts';
 import { runOnce, type RunResult } from './support/runner.ts';
@@ -35,7 +35,7 @@ const scratch = () => mkdtempSync(join(process.platform === 'linux' ? '/dev/shm'
 let world: World;
 before(async () => {
   // The crashing POS and the recovering CLI run the compiled client, as a merchant would install it.
-  execFileSync(process.execPath, [join(import.meta.dirname, '../../node_modules/typescript/bin/tsc'), '-p', join(import.meta.dirname, '../tsconfig.build.json')], { stdio: 'inherit' });
+  ensureBuilt();
   world = await startWorld();
 });
 after(async () => { await world.close(); });
