@@ -35,7 +35,8 @@ function exec(args: string[]): Promise<{ code: number | null; signal: NodeJS.Sig
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // 'close', not 'exit': only then has all of the child's output arrived.
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
