@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,7 +30,12 @@ const REPLAY = process.env.SAFE_CANCEL_REPLAY;
 
 const seedOf = (dialect: Dialect, i: number) => createHash('sha256').update(`${MASTER}:${dialect}:${i}`).digest().readUInt32BE(0);
 // /dev/shm when there is one: fsync still runs, but does not wait for a disk shared with other work.
-const scratch = () => mkdtempSync(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'tradegate-safe-cancel-'));
+const scratchDirs: string[] = [];
+const scratch = () => {
+  const dir = mkdtempSync(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'tradegate-safe-cancel-'));
+  scratchDirs.push(dir);
+  return dir;
+};
 
 let world: World;
 before(async () => {
@@ -38,7 +43,10 @@ before(async () => {
   ensureBuilt();
   world = await startWorld();
 });
-after(async () => { await world.close(); });
+after(async () => {
+  await world.close();
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true }); // journals and credentials
+});
 
 test(`safe cancel: ${REPLAY ? `replay ${REPLAY}` : `${RUNS} random runs per dialect (${DIALECTS.join(', ')})`}`, { timeout: 60 * 60_000 }, async () => {
   const results: RunResult[] = [];
