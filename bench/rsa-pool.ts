@@ -1,4 +1,4 @@
-/** RSA signing on every core (worker threads): pre-signing load and measuring the signing ceiling S. */
+/** RSA signing on every core (worker threads): pre-signing the load. */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -16,11 +16,6 @@ export async function signAll(keyPem: string, messages: string[]): Promise<strin
   const cores = availableParallelism();
   const size = Math.ceil(messages.length / cores);
   const chunks = Array.from({ length: cores }, (_, i) => messages.slice(i * size, (i + 1) * size));
-  return (await run<string[]>(chunks.map((m) => ({ kind: 'sign', keyPem, messages: m })))).flat();
+  return (await run<string[]>(chunks.map((m) => ({ keyPem, messages: m })))).flat();
 }
 
-/** S: RSA-2048 signatures per second on all cores. */
-export async function signingCeiling(keyPem: string, seconds: number): Promise<number> {
-  const rates = await run<number>(Array.from({ length: availableParallelism() }, () => ({ kind: 'ceiling', keyPem, seconds })));
-  return rates.reduce((a, b) => a + b, 0);
-}

@@ -1,19 +1,8 @@
-// A worker thread that signs messages with SHA256withRSA: the benchmark's pre-signing and its ceiling S.
+// A worker thread that signs messages with SHA256withRSA: the benchmark's pre-signing.
 import { createPrivateKey, sign } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 
-parentPort.on('message', ({ kind, keyPem, messages, seconds }) => {
+parentPort.on('message', ({ keyPem, messages }) => {
   const key = createPrivateKey(keyPem);
-  if (kind === 'sign') {
-    parentPort.postMessage(messages.map((m) => sign('sha256', Buffer.from(m), key).toString('base64')));
-  } else {
-    // Ceiling: signatures per second on this core for `seconds`.
-    const end = Date.now() + seconds * 1000;
-    let n = 0;
-    while (Date.now() < end) {
-      sign('sha256', Buffer.from(`message ${n}`), key);
-      n++;
-    }
-    parentPort.postMessage(n / seconds);
-  }
+  parentPort.postMessage(messages.map((m) => sign('sha256', Buffer.from(m), key).toString('base64')));
 });

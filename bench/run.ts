@@ -1,55 +1,62 @@
 /**
  * `npm run bench`: tradegate under load on PostgreSQL (BENCH_DATABASE_URL, default the local server) and on
- * embedded PGlite, against the machine's own ceilings. Prints a Markdown table and writes
- * bench/results/<date>.{json,md}. A script, not a test: it asserts nothing, it measures.
+ * embedded PGlite, against the machine's own ceilings (openssl speed, pgbench; see machine-ceilings.ts) and
+ * against a plain peer implementation of the APIv3 reverse (bench/peer/), with CPU per operation from /proc.
+ * Prints a Markdown table and appends the run to bench/results/<date>.{json,md}. A script, not a test: it
+ * asserts nothing, it measures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { storeCeiling } from './ceilings.ts';
+import { CpuMeter, peakRssMb, postgresPids, processTree, resetPeakRss } from './cpu.ts';
 import { benchMerchant, bulkOrders, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
+import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling, type DatabaseCeiling, type SigningCeiling } from './machine-ceilings.ts';
+import { peerFixtures, type PeerConfig } from './peer/schema.ts';
 import { signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
-import { signingCeiling } from './rsa-pool.ts';
+import type { Merchant } from '../src/core/merchant.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
 
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Seconds per row; BENCH_SECONDS shortens a run. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 64;
 const ROOT = join(import.meta.dirname, '..');
+const CORES = availableParallelism();
 
-interface Load { requests: number; durationSeconds: number; throughput: number; p50: number; p99: number; non2xx: number; errors: number }
-interface Row { row: string; backend: string; throughput: number; p50: number; p99: number; errors: number; peakRssMb: number; ratio: string; target: string }
+interface Load { requests: number; durationSeconds: number; throughput: number; p50: number; p99: number; non2xx: number; errors: number; cpuMs: number }
+interface Cpu { gateway: number; postgres: number; loader: number }
+interface Row {
+  row: string; backend: string; throughput: number; p50: number; p99: number; errors: number; peakRssMb: number;
+  ratio: string; target: string; cpuMsPerOp: Cpu; loadAverage: number;
+}
 
 function log(line: string) { process.stderr.write(`${line}\n`); }
 
-async function startGateway(flags: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--admin-token', 'bench',
-    '--log-level', 'error', '--allow-insecure-secapi', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts a server process and waits for its "listening on" banner (on stdout or stderr: versions differ). */
+function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    const onData = (d: Buffer) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolve({ child, url: m[1]! });
-    });
-    child.stderr!.on('data', () => undefined);
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${out}`)));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)));
   });
 }
 
-async function stopGateway(child: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve) => { child.removeAllListeners('exit'); child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+function startGateway(flags: string[]) {
+  return startProcess(['bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--admin-token', 'bench',
+    '--log-level', 'error', '--allow-insecure-secapi', ...flags]);
 }
 
-/** Peak resident memory of a process and its children (cluster workers), from /proc. */
-function peakRssMb(pid: number): number {
-  const pids = [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
-  let kb = 0;
-  for (const p of pids) {
-    try { kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0); } catch { /* exited */ }
-  }
-  return Math.round(kb / 1024);
+async function stopProcess(child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve) => { child.removeAllListeners('exit'); child.once('exit', () => resolve()); child.kill('SIGTERM'); });
 }
 
 async function drive(url: string, requests: Prebuilt[], connections = CONNECTIONS, seconds = SECONDS, expectBody = ''): Promise<Load> {
@@ -59,7 +66,20 @@ async function drive(url: string, requests: Prebuilt[], connections = CONNECTION
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   await new Promise((resolve) => child.once('exit', resolve));
+  rmSync(file, { force: true });
   return JSON.parse(out.trim().split('\n').pop()!) as Load;
+}
+
+/** One row: load, CPU of server / PostgreSQL / loader per operation, this row's peak RSS of the server. */
+async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '') {
+  resetPeakRss(server.pid!);
+  const loadAverage = loadavg()[0]!;
+  const gateway = new CpuMeter(() => processTree(server.pid!));
+  const postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
+  const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody);
+  const ops = Math.max(load.requests, 1);
+  const cpu: Cpu = { gateway: gateway.stop() / ops, postgres: postgres.stop() / ops, loader: load.cpuMs / ops };
+  return { load, cpu, peakRss: peakRssMb(server.pid!), loadAverage };
 }
 
 /** Bulk inserts set off autovacuum and a checkpoint; they would otherwise run during the first measurements. */
@@ -73,8 +93,48 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const ORDERS = QUICK
   ? { reverse: 500, close: 500, v2: 500, query: 100, ceiling: 500, scaleSmall: 1000, scaleLarge: 10_000, queries: 500 }
   : { reverse: 20_000, close: 20_000, v2: 30_000, query: 1000, ceiling: 30_000, scaleSmall: 10_000, scaleLarge: 990_000, queries: 25_000 };
+/** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
+const STORE = process.env.BENCH_STORE === '1';
+/** BENCH_SCALE=0 skips the 10k-vs-1M and 1-vs-2-process section (it inserts a million orders). */
+const SCALE = process.env.BENCH_SCALE !== '0';
 
-async function benchBackend(backend: Backend, S: number, rows: Row[]): Promise<{ D: number; D2: number }> {
+interface Ceilings { S: SigningCeiling; D: DatabaseCeiling; L: number }
+
+function dbNameOf(backend: Backend): string[] {
+  const i = backend.startFlags.indexOf('--database-url');
+  return i < 0 ? [] : [new URL(backend.startFlags[i + 1]!).pathname.slice(1)];
+}
+
+function row(name: string, backend: string, r: Awaited<ReturnType<typeof measureRow>>, ceiling: number, unit: string, target: string): Row {
+  const { load } = r;
+  const out: Row = {
+    row: name, backend, throughput: Math.round(load.throughput), p50: load.p50, p99: load.p99, errors: load.non2xx + load.errors,
+    peakRssMb: r.peakRss, ratio: `${(load.throughput / ceiling).toFixed(2)} ${unit}`, target, cpuMsPerOp: r.cpu, loadAverage: r.loadAverage,
+  };
+  log(`  ${name}: ${out.throughput} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${out.errors}, CPU ms/op gateway ${r.cpu.gateway.toFixed(3)} ` +
+    `PostgreSQL ${r.cpu.postgres.toFixed(3)} loader ${r.cpu.loader.toFixed(3)}, peak RSS ${r.peakRss} MB, load ${r.loadAverage.toFixed(2)}`);
+  return out;
+}
+
+/** The peer on the same database, replaying the very requests tradegate's reverse row was given. */
+async function peerRow(backend: Backend, m: Merchant, requests: Prebuilt[], L: number): Promise<Row> {
+  const databaseUrl = backend.startFlags[backend.startFlags.indexOf('--database-url') + 1]!;
+  await peerFixtures(databaseUrl, m.mchid, 'R', ORDERS.reverse);
+  const s = m.secrets!;
+  const config: PeerConfig = { databaseUrl, appid: m.appid, merchantCertificatePem: s.merchantCertificatePem,
+    platformPrivateKeyPem: s.platformPrivateKeyPem, platformSerialNo: s.platformSerialNo };
+  const file = join(tmpdir(), `tradegate-bench-peer-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  const peer = await startProcess(['--import', 'tsx', 'bench/peer/server.ts', file]);
+  try {
+    return row('peer: plain APIv3 reverse', backend.name, await measureRow(peer.child, dbNameOf(backend), peer.url, requests), L, 'L', '');
+  } finally {
+    await stopProcess(peer.child);
+    rmSync(file, { force: true });
+  }
+}
+
+async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise<Record<string, number>> {
   log(`\n== ${backend.name}: preparing orders`);
   const store = await backend.open();
   const m = await benchMerchant(store);
@@ -82,39 +142,44 @@ async function benchBackend(backend: Backend, S: number, rows: Row[]): Promise<{
   await bulkOrders(store, m, 'C', ORDERS.close, 'unpaid-native');
   await bulkOrders(store, m, 'V', ORDERS.v2, 'paid-code');
   await bulkOrders(store, m, 'Q', ORDERS.query, 'paid-code');
-  await bulkOrders(store, m, 'D', ORDERS.ceiling, 'paid-code');
-  await bulkOrders(store, m, 'E', ORDERS.ceiling, 'paid-code');
+  const own: Record<string, number> = {};
+  if (STORE) {
+    await bulkOrders(store, m, 'D', ORDERS.ceiling, 'paid-code');
+    await bulkOrders(store, m, 'E', ORDERS.ceiling, 'paid-code');
+  }
   await steadyState(store);
-  const D = await storeCeiling(store, m.mchid, 'D', ORDERS.ceiling, 5, 'v3');
-  const D2 = await storeCeiling(store, m.mchid, 'E', ORDERS.ceiling, 5, 'v2');
-  log(`D (${backend.name}) = ${D.toFixed(0)} APIv3 reverse transactions/s (with the nonce), ${D2.toFixed(0)} APIv2 (without)`);
+  if (STORE) {
+    own.v3 = await storeCeiling(store, m.mchid, 'D', ORDERS.ceiling, 5, 'v3');
+    own.v2 = await storeCeiling(store, m.mchid, 'E', ORDERS.ceiling, 5, 'v2');
+    log(`tradegate's own store (${backend.name}, not a ceiling): ${own.v3.toFixed(0)} APIv3 reverse tx/s, ${own.v2.toFixed(0)} APIv2`);
+  }
   await store.db.close();
-  const L = 1 / (1 / S + 1 / D);
+  const { D, L } = c;
+  const databases = dbNameOf(backend);
 
   const { child, url } = await startGateway(backend.startFlags);
-  const plan: [string, () => Promise<Prebuilt[]>, number, string, string][] = [
-    ['APIv3 reverse (paid → refund)', () => signV3(m, v3Reverse(m, 'R', ORDERS.reverse)), L, '≥ 0.6 L, p99 ≤ 50 ms', ''],
-    ['APIv3 query', () => signV3(m, v3Query(m, 'Q', ORDERS.query, ORDERS.queries)), L, '', '"trade_state":"SUCCESS"'],
-    ['APIv3 close', () => signV3(m, v3Close(m, 'C', ORDERS.close)), L, '', ''],
-    ['APIv2 reverse (HMAC)', async () => v2Reverse(m, 'V', ORDERS.v2), D2, '≥ 0.6 D', '<result_code><!\\[CDATA\\[SUCCESS\\]\\]></result_code>'],
-  ];
-  for (const [name, build, ceiling, target, expectBody] of plan) {
-    log(`${backend.name}: ${name}: pre-signing`);
-    const requests = await build();
-    const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody);
-    const errors = load.non2xx + load.errors;
-    rows.push({
-      row: name, backend: backend.name, throughput: Math.round(load.throughput), p50: load.p50, p99: load.p99, errors,
-      peakRssMb: peakRssMb(child.pid!), ratio: `${(load.throughput / ceiling).toFixed(2)} ${ceiling === L ? 'L' : 'D'}`, target,
-    });
-    log(`  ${Math.round(load.throughput)} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${errors}`);
+  try {
+    log(`${backend.name}: APIv3 reverse: pre-signing`);
+    const reverses = await signV3(m, v3Reverse(m, 'R', ORDERS.reverse));
+    rows.push(row('APIv3 reverse (paid → refund)', backend.name, await measureRow(child, databases, url, reverses), L, 'L', '≥ 0.6 L, p99 ≤ 50 ms'));
+    if (backend.name === 'postgres') rows.push(await peerRow(backend, m, reverses, L));
+    const plan: [string, () => Promise<Prebuilt[]>, number, string, string, string][] = [
+      ['APIv3 query', () => signV3(m, v3Query(m, 'Q', ORDERS.query, ORDERS.queries)), L, 'L', '≥ 0.6 L, p99 ≤ 30 ms', '"trade_state":"SUCCESS"'],
+      ['APIv3 close', () => signV3(m, v3Close(m, 'C', ORDERS.close)), L, 'L', '', ''],
+      ['APIv2 reverse (HMAC)', async () => v2Reverse(m, 'V', ORDERS.v2), D.tps, 'D', '≥ 0.4 D', '<result_code><!\\[CDATA\\[SUCCESS\\]\\]></result_code>'],
+    ];
+    for (const [name, build, ceiling, unit, target, expectBody] of plan) {
+      log(`${backend.name}: ${name}: pre-signing`);
+      rows.push(row(name, backend.name, await measureRow(child, databases, url, await build(), expectBody), ceiling, unit, target));
+    }
+  } finally {
+    await stopProcess(child);
   }
-  await stopGateway(child);
-  return { D, D2 };
+  return own;
 }
 
 /** Query latency with 10k vs 1M orders, and 1 vs 2 gateway processes (PostgreSQL only). */
-async function benchScale(S: number): Promise<Record<string, number>> {
+async function benchScale(): Promise<Record<string, number>> {
   log('\n== scale: 10k vs 1M orders; 1 vs 2 processes');
   const backend = await postgresBackend(SERVER, 'scale');
   try {
@@ -126,22 +191,22 @@ async function benchScale(S: number): Promise<Record<string, number>> {
     let gw = await startGateway(backend.startFlags);
     const small = await queries(gw.url, ORDERS.queries, 8, 5);
     const single = await queries(gw.url, ORDERS.queries, CONNECTIONS, SECONDS);
-    await stopGateway(gw.child);
+    await stopProcess(gw.child);
     log(`inserting ${ORDERS.scaleLarge} more orders`);
     await bulkOrders(store, m, 'Z', ORDERS.scaleLarge, 'paid-code');
     await steadyState(store);
     await store.db.close();
     gw = await startGateway(backend.startFlags);
     const large = await queries(gw.url, ORDERS.queries, 8, 5);
-    await stopGateway(gw.child);
+    await stopProcess(gw.child);
     gw = await startGateway([...backend.startFlags, '--workers', '2']);
     await new Promise((r) => setTimeout(r, 2000)); // both workers listening
     const double = await queries(gw.url, ORDERS.queries, CONNECTIONS, SECONDS);
-    await stopGateway(gw.child);
+    await stopProcess(gw.child);
     return {
       queryP50At10k: small.p50, queryP50At1M: large.p50, queryP99At10k: small.p99, queryP99At1M: large.p99,
       latencyRatio: large.p50 / Math.max(small.p50, 0.001), oneProcess: single.throughput, twoProcesses: double.throughput,
-      processScaling: double.throughput / single.throughput, S,
+      processScaling: double.throughput / single.throughput,
       errors: [small, single, large, double].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
     };
   } finally {
@@ -149,38 +214,71 @@ async function benchScale(S: number): Promise<Record<string, number>> {
   }
 }
 
-function markdown(rows: Row[], ceilings: Record<string, number>, scale: Record<string, number>): string {
+const f = (n: number, d = 2) => n.toFixed(d);
+
+function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<string, number> | null, startedAt: string): string {
+  const floor = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cpuMsPerTx;
+  const pgRows = rows.filter((r) => r.backend === 'postgres');
+  const ours = pgRows.find((r) => r.row.startsWith('APIv3 reverse'));
+  const peer = pgRows.find((r) => r.row.startsWith('peer'));
   const lines = [
-    `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${CONNECTIONS} connections, ${SECONDS} s per row.`,
-    `Ceilings: S = ${ceilings.S!.toFixed(0)} RSA-2048 signatures/s (all cores); D = ${ceilings.Dpostgres!.toFixed(0)} tx/s (PostgreSQL), ${ceilings.Dpglite!.toFixed(0)} tx/s (PGlite) ` +
-      `for APIv3 reverses (nonce included), ${ceilings.DpostgresV2!.toFixed(0)} / ${ceilings.DpgliteV2!.toFixed(0)} for APIv2 reverses (no nonce; the APIv2 rows' D); ` +
-      `L = 1/(1/S + 1/D) = ${ceilings.Lpostgres!.toFixed(0)} / ${ceilings.Lpglite!.toFixed(0)}.`,
+    `Run ${startedAt}: ${CORES} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${CONNECTIONS} connections, ${SECONDS} s per row; ` +
+      `the load generator shares the cores; load average at start of each row in the last column.`,
+    `The machine's ceilings, same run: S = ${f(pgC.S.signsPerSecond, 0)} RSA-2048 signs/s (\`openssl speed -multi ${CORES} rsa2048\`; ${f(pgC.S.verifiesPerSecond, 0)} verifies/s); ` +
+      `D = ${f(pgC.D.tps, 0)} tx/s PostgreSQL (\`pgbench -N -c 16 -j 2\`), ${f(liteC.D.tps, 0)} tx/s PGlite (in-process loop of the same statements); ` +
+      `L = 1/(1/S + 1/D) = ${f(pgC.L, 0)} / ${f(liteC.L, 0)}.`,
     '',
-    '| row | database | req/s | p50 ms | p99 ms | errors | peak RSS MB | ratio | target |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.row} | ${r.backend} | ${r.throughput} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.peakRssMb} | ${r.ratio} | ${r.target} |`),
+    '| row | database | req/s | p50 ms | p99 ms | errors | CPU ms/op gateway | PostgreSQL | loader | peak RSS MB | ratio | target | load avg |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.row} | ${r.backend} | ${r.throughput} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
+      `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`),
     '',
-    `Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${scale.latencyRatio!.toFixed(2)}×, target ≤ 1.2×); ` +
-      `query throughput ${Math.round(scale.oneProcess!)} req/s with 1 process vs ${Math.round(scale.twoProcesses!)} with 2 (${scale.processScaling!.toFixed(2)}×, target ≥ 1.6×); ${scale.errors} errors.`,
+    `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (openssl) + one database transaction ` +
+      `${f(pgC.D.cpuMsPerTx, 3)} ms (PostgreSQL CPU per pgbench -N transaction, from /proc) = ${f(floor(pgC), 3)} ms; PGlite ${f(floor(liteC), 3)} ms.`,
   ];
+  if (ours && peer) {
+    const total = ours.cpuMsPerOp.gateway + ours.cpuMsPerOp.postgres;
+    lines.push(
+      `APIv3 reverse on PostgreSQL: gateway + PostgreSQL ${f(total, 3)} ms/op = ${f(total / floor(pgC))}× the floor (target ≤ 1.7×); ` +
+        `the peer ${f(peer.cpuMsPerOp.gateway + peer.cpuMsPerOp.postgres, 3)} ms/op. tradegate / peer = ${f(ours.throughput / Math.max(peer.throughput, 1))}× in throughput (target ≥ 1.5×).`,
+      `Scale-out on paper (load generator elsewhere, PostgreSQL on the same N cores): capacity ≈ N ÷ ${f(total, 3)} ms ≈ N × ${f(1000 / total, 0)} reverses/s; ` +
+        `PostgreSQL alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.postgres, 0.001), 0)}/s, the gateway alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.gateway, 0.001), 0)}/s ` +
+        `(gateway processes scale out; the database does not).`,
+    );
+  }
+  if (scale) {
+    lines.push(`Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio!)}×, target ≤ 1.2×); ` +
+      `query throughput ${Math.round(scale.oneProcess!)} req/s with 1 process vs ${Math.round(scale.twoProcesses!)} with 2 (${f(scale.processScaling!)}×); ${scale.errors} errors.`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-const S = await signingCeiling((await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 3);
-log(`S = ${S.toFixed(0)} RSA-2048 signatures/s on ${availableParallelism()} cores`);
+const startedAt = new Date().toISOString();
+log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+const S = await opensslCeiling(QUICK ? 1 : 3);
+log(`S = ${S.signsPerSecond.toFixed(0)} RSA-2048 signs/s, ${S.verifiesPerSecond.toFixed(0)} verifies/s (openssl speed, ${CORES} cores)`);
+const Dpg = await pgbenchCeiling(SERVER, QUICK ? 2 : 10);
+log(`D = ${Dpg.tps.toFixed(0)} tx/s (pgbench -N on the PostgreSQL server), PostgreSQL CPU ${Dpg.cpuMsPerTx.toFixed(3)} ms/tx`);
+const Dlite = await pgliteLoopCeiling(QUICK ? 1 : 5);
+log(`D = ${Dlite.tps.toFixed(0)} tx/s (PGlite, in-process loop), CPU ${Dlite.cpuMsPerTx.toFixed(3)} ms/tx`);
+const pgC: Ceilings = { S, D: Dpg, L: 1 / (1 / S.signsPerSecond + 1 / Dpg.tps) };
+const liteC: Ceilings = { S, D: Dlite, L: 1 / (1 / S.signsPerSecond + 1 / Dlite.tps) };
+
 const rows: Row[] = [];
 const pgBackend = await postgresBackend(SERVER, 'main');
-let Dpostgres = 0;
-let DpostgresV2 = 0;
-try { ({ D: Dpostgres, D2: DpostgresV2 } = await benchBackend(pgBackend, S, rows)); } finally { await pgBackend.drop(); }
-const { D: Dpglite, D2: DpgliteV2 } = await benchBackend(pgliteBackend(), S, rows);
-const ceilings = { S, Dpostgres, Dpglite, DpostgresV2, DpgliteV2, Lpostgres: 1 / (1 / S + 1 / Dpostgres), Lpglite: 1 / (1 / S + 1 / Dpglite) };
-const scale = await benchScale(S);
-const table = markdown(rows, ceilings, scale);
+let ownPg: Record<string, number> = {};
+try { ownPg = await benchBackend(pgBackend, pgC, rows); } finally { await pgBackend.drop(); }
+const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pgliteBackend(), liteC, rows);
+const scale = SCALE ? await benchScale() : null;
+const table = markdown(rows, pgC, liteC, scale, startedAt);
 process.stdout.write(table);
 if (QUICK) process.exit(0);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-const date = new Date().toISOString().slice(0, 10);
-writeFileSync(join(ROOT, `bench/results/${date}.json`), `${JSON.stringify({ date: new Date().toISOString(), ceilings, rows, scale }, null, 2)}\n`);
-writeFileSync(join(ROOT, `bench/results/${date}.md`), table);
+const date = startedAt.slice(0, 10);
+const jsonFile = join(ROOT, `bench/results/${date}.json`);
+// Several runs a day go into one file: these machines are noisy, and a figure is read across runs.
+const previous = existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as { runs?: unknown[] }).runs ?? [] : [];
+const run = { startedAt, machineCeilings: { postgres: pgC, pglite: liteC }, tradegateStore: { postgres: ownPg, pglite: ownLite }, rows, scale };
+writeFileSync(jsonFile, `${JSON.stringify({ date, runs: [...previous, run] }, null, 2)}\n`);
+appendFileSync(join(ROOT, `bench/results/${date}.md`), `${table}\n`);
 log(`\nwritten: bench/results/${date}.json and .md`);

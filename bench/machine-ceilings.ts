@@ -1,0 +1,99 @@
+/**
+ * The machine's ceilings, measured by tools that are not tradegate: S from `openssl speed` on every core, D from
+ * `pgbench -N` against the same PostgreSQL server (its own database, created and dropped here), and for PGlite
+ * the best a trivial in-process loop of pgbench's -N statements achieves. Each also yields the CPU per
+ * operation that makes up the floor (one sign + one verify + one database transaction).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { CpuMeter, postgresPids } from './cpu.ts';
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`))));
+  });
+}
+
+export interface SigningCeiling { signsPerSecond: number; verifiesPerSecond: number; signCpuMs: number; verifyCpuMs: number }
+
+/** `openssl speed -multi <cores> rsa2048`: the summary line "rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>". */
+export async function opensslCeiling(seconds: number): Promise<SigningCeiling> {
+  const cores = availableParallelism();
+  const out = await run('openssl', ['speed', '-seconds', String(seconds), '-multi', String(cores), 'rsa2048']);
+  const line = out.split('\n').reverse().find((l) => /^rsa\s+2048 bits/.test(l));
+  const nums = line?.trim().split(/\s+/).slice(-2).map(Number);
+  if (!nums || nums.some((n) => !Number.isFinite(n))) throw new Error(`cannot read openssl speed output:\n${out}`);
+  const [signs, verifies] = nums as [number, number];
+  // Every core busy for the whole run: CPU per operation = cores / rate.
+  return { signsPerSecond: signs, verifiesPerSecond: verifies, signCpuMs: (cores * 1000) / signs, verifyCpuMs: (cores * 1000) / verifies };
+}
+
+export interface DatabaseCeiling { tps: number; cpuMsPerTx: number }
+
+/** `pgbench -N -c 16 -j 2 -T <seconds>` in a database of its own on `serverUrl`; PostgreSQL CPU read from /proc. */
+export async function pgbenchCeiling(serverUrl: string, seconds: number): Promise<DatabaseCeiling> {
+  const name = `tradegate_bench_pgbench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  const u = new URL(serverUrl);
+  const env = { ...process.env, PGHOST: u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username || 'postgres'),
+    ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}), PGDATABASE: name };
+  try {
+    await run('pgbench', ['-i', '-q', '-s', '1'], env);
+    await admin.query('CHECKPOINT');
+    const meter = new CpuMeter(() => postgresPids([name]));
+    const out = await run('pgbench', ['-N', '-c', '16', '-j', '2', '-T', String(seconds)], env);
+    const cpu = meter.stop();
+    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
+    const processed = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
+    if (!Number.isFinite(tps) || !processed) throw new Error(`cannot read pgbench output:\n${out}`);
+    return { tps, cpuMsPerTx: cpu / processed };
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/**
+ * PGlite has no pgbench: the same -N transaction (update an account, read it, insert history) in a plain loop on
+ * one in-process instance, which is all PGlite offers (one connection). CPU is this process's own.
+ */
+export async function pgliteLoopCeiling(seconds: number): Promise<DatabaseCeiling> {
+  const dir = mkdtempSync(join(tmpdir(), 'tradegate-bench-pgbench-'));
+  const db = await PGlite.create({ dataDir: dir });
+  try {
+    await db.exec(`CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84));
+      CREATE TABLE pgbench_history (tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));
+      INSERT INTO pgbench_accounts SELECT g, 1, 0, '' FROM generate_series(1, 100000) g;`);
+    const cpu0 = process.cpuUsage();
+    const end = Date.now() + seconds * 1000;
+    const started = Date.now();
+    let n = 0;
+    while (Date.now() < end) {
+      const aid = 1 + Math.floor(Math.random() * 100000);
+      const delta = Math.floor(Math.random() * 10001) - 5000;
+      await db.transaction(async (tx) => {
+        await tx.query('UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2', [delta, aid]);
+        await tx.query('SELECT abalance FROM pgbench_accounts WHERE aid = $1', [aid]);
+        await tx.query('INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, 1, $2, $3, CURRENT_TIMESTAMP)', [1, aid, delta]);
+      });
+      n++;
+    }
+    const used = process.cpuUsage(cpu0);
+    return { tps: n / ((Date.now() - started) / 1000), cpuMsPerTx: (used.user + used.system) / 1000 / n };
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
