@@ -3,7 +3,8 @@
  * create an order with the real APIv3 SDK, find it, pay it from the payer simulator with its QR image shown,
  * refund it through the API and watch the timeline update live, confirm a code payment's password, advance the
  * clock, reverse through the API and watch REVOKED appear live, add a fault from the fault plan form (a refused one
- * names its field), read a wrong signature's expected signing string in the inspector, sign out and see pages and JSON refuse. Screenshots go to test-output/dashboard/ (ignored).
+ * names its field), read a wrong signature's expected signing string in the inspector, sign out and see pages and
+ * JSON refuse. Screenshots go to test-output/dashboard/ (ignored).
  *
  * Mandatory when CI=true (.ci/run installs chromium); elsewhere it runs with TRADEGATE_BROWSER_TESTS=1 and is
  * skipped with a notice otherwise.

@@ -37,8 +37,7 @@ function select(name: keyof FaultForm, label: string, values: readonly string[],
 export function faultsPage(csrf: string, mchid: string, faults: readonly StoredFault[], form: FaultForm = {}, refusal?: FaultRefusal): string {
   const base = `/dashboard/merchants/${mchid}/faults`;
   const bad = (field: string) => refusal?.field === field;
-  const input = (name: 'out_trade_no' | 'delay_ms' | 'times', label: string, attrs: ReturnType<typeof html>) => html`<label for="fault-${name}">${label}
-    <input id="fault-${name}" name="${name}" value="${form[name] ?? ''}" ${attrs} ${bad(name) ? html`aria-invalid="true" aria-describedby="fault-error"` : ''}></label>`;
+  const input = (name: 'out_trade_no' | 'delay_ms' | 'times', label: string, attrs: ReturnType<typeof html>) => html`<label for="fault-${name}">${label}<input id="fault-${name}" name="${name}" value="${form[name] ?? ''}" ${attrs} ${bad(name) ? html`aria-invalid="true" aria-describedby="fault-error"` : ''}></label>`;
   return page({ title: `Faults of ${mchid}`, csrf, nav: 'merchants' }, html`
     <p><a href="/dashboard/merchants/${mchid}">← merchant ${mchid}</a></p>
     <h1>Faults of merchant ${mchid}</h1>
