@@ -5,6 +5,7 @@
  * operation that makes up the floor (one sign + one verify + one database transaction).
  */
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +35,25 @@ export async function opensslCeiling(seconds: number): Promise<SigningCeiling> {
   const nums = line?.trim().split(/\s+/).slice(-2).map(Number);
   if (!nums || nums.some((n) => !Number.isFinite(n))) throw new Error(`cannot read openssl speed output:\n${out}`);
   const [signs, verifies] = nums as [number, number];
-  // Every core busy for the whole run: CPU per operation = cores / rate.
-  return { signsPerSecond: signs, verifiesPerSecond: verifies, signCpuMs: (cores * 1000) / signs, verifyCpuMs: (cores * 1000) / verifies };
+  return { signsPerSecond: signs, verifiesPerSecond: verifies, ...rsaCpuMs() };
+}
+
+/**
+ * CPU time of one RSA-2048 sign and one verify, from node's own process.cpuUsage() around a synchronous loop:
+ * CPU time, not wall time, so a machine shared with other work does not inflate it (cores / S would: openssl's
+ * processes then get only a share of the cores).
+ */
+function rsaCpuMs(): { signCpuMs: number; verifyCpuMs: number } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const message = Buffer.from('floor');
+  const signature = sign('sha256', message, privateKey);
+  const time = (n: number, f: () => void) => {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) f();
+    const t = process.cpuUsage(t0);
+    return (t.user + t.system) / 1000 / n;
+  };
+  return { signCpuMs: time(300, () => sign('sha256', message, privateKey)), verifyCpuMs: time(3000, () => verify('sha256', message, publicKey, signature)) };
 }
 
 export interface DatabaseCeiling { tps: number; cpuMsPerTx: number }

@@ -240,7 +240,7 @@ function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<str
     ...rows.map((r) => `| ${r.row} | ${r.backend} | ${r.throughput} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
       `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`),
     '',
-    `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (openssl) + one database transaction ` +
+    `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (node:crypto CPU time) + one database transaction ` +
       `${f(pgC.D.cpuMsPerTx, 3)} ms (PostgreSQL CPU per pgbench -N transaction, from /proc) = ${f(floor(pgC), 3)} ms; PGlite ${f(floor(liteC), 3)} ms.`,
   ];
   if (ours && peer) {
