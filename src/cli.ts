@@ -1,94 +1,133 @@
 /** The `tradegate` command: start the gateway, provision merchants, act as payer, move a merchant's clock. */
-import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, type StartFlags } from './config.ts';
-import { isClusterWorker, runClusterPrimary, runClusterWorker } from './cluster.ts';
-import { startGateway } from './gateway.ts';
+import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { readAdminToken } from './admin-token.ts';
+import { clusterWorkerEnv, loadClientConfig, loadConfig, LOG_LEVELS, type ClientFlags, type GatewayConfig, type StartFlags } from './config.ts';
 
-const program = new Command('tradegate').description('Self-hosted WeChat Pay / PayCloud gateway and sandbox').showHelpAfterError();
+// src/cli.ts and dist/cli.js both sit one folder below package.json.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 function fail(message: string): never {
   process.stderr.write(`tradegate: ${message}\n`);
   process.exit(1);
 }
 
+const program = new Command('tradegate')
+  .description('Self-hosted WeChat Pay / PayCloud gateway and sandbox')
+  .version(version, '-V, --version', 'print the version')
+  // Mistakes answer one line (commander's own wording), not a page of help.
+  .configureOutput({ outputError: (text, write) => write(`tradegate: ${text.replace(/^error: /, '')}`) });
+
+/** Started by npm (`npm start`): npm does not pass SIGTERM on through `sh -c`, so notice the parent going away. */
+function exitWithParent(stop: () => void): void {
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) stop(); }, 500).unref();
+}
+
+async function startForeground(config: GatewayConfig): Promise<void> {
+  // Loaded here, not at the top: `--help`, `--version` and the client commands need none of it.
+  const { startGateway } = await import('./gateway.ts');
+  const { GatewayMetrics } = await import('./observability/metrics.ts');
+  const gateway = await startGateway({
+    host: config.host,
+    port: config.port,
+    store: { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
+    dataDir: config.dataDir,
+    adminToken: config.adminToken,
+    logLevel: config.logLevel,
+    provisionDemo: true,
+    tlsPort: config.tlsPort,
+    allowInsecureSecapi: config.allowInsecureSecapi,
+    metrics: new GatewayMetrics({ processMetrics: true }),
+  }).catch((err: Error) => fail(err.message));
+  const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
+  lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);
+  if (config.allowInsecureSecapi) {
+    process.stderr.write('tradegate: warning: --allow-insecure-secapi serves /secapi/* over plain HTTP without a client certificate; the real gateway never does\n');
+  }
+  lines.push(`  admin token: ${gateway.adminToken}  (sandbox API: Authorization: Bearer <token>)`);
+  if (gateway.demo) {
+    lines.push(`  demo merchant mchid=${gateway.demo.merchant.mchid} appid=${gateway.demo.merchant.appid}`);
+    if (gateway.demo.credentialsPath) lines.push(`  credentials: ${gateway.demo.credentialsPath}`);
+  }
+  lines.push('  operations:  GET /healthz, /readyz, /metrics (no token)');
+  // The banner holds the admin token: stderr, for the person who started it; stdout carries only the JSON logs.
+  process.stderr.write(`${lines.join('\n')}\n`);
+  const stop = () => void gateway.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (config.exitWithParent) exitWithParent(stop);
+}
+
 program.command('start')
   .description('start the gateway (embedded PGlite in --data-dir unless --database-url is given)')
-  .option('--host <host>', 'address to bind', undefined)
-  .option('--port <port>', 'HTTP port', undefined)
-  .option('--data-dir <dir>', 'data directory (embedded database, admin token, merchant credentials)')
-  .option('--database-url <url>', 'PostgreSQL server, e.g. postgres://user@host/db (or DATABASE_URL)')
-  .option('--admin-token <token>', 'sandbox admin token (or TRADEGATE_ADMIN_TOKEN; else generated)')
-  .option('--log-level <level>', 'pino log level')
-  .option('--tls-port <port>', 'HTTPS port (mutual TLS for APIv2 /secapi/*; default 8443)')
-  .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate')
-  .option('--workers <n>', 'gateway processes sharing the port (needs --database-url)', '1')
-  .action(async (flags: StartFlags & { workers: string }) => {
-    const config = loadConfig(flags);
-    const workers = Number(flags.workers);
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('--workers must be a whole number from 1 to 64');
-    if (isClusterWorker()) return void (await runClusterWorker(config));
-    if (workers > 1) {
-      return runClusterPrimary(config, workers, (lines) => process.stdout.write(`${lines.join('\n')}\n`));
+  .option('--host <host>', 'address to bind (TRADEGATE_HOST; default 127.0.0.1)')
+  .option('--port <port>', 'HTTP port (TRADEGATE_PORT; default 8080)')
+  .option('--tls-port <port>', 'HTTPS port, mutual TLS for APIv2 /secapi/* (TRADEGATE_TLS_PORT; default 8443)')
+  .option('--data-dir <dir>', 'data directory: embedded database, admin token, credentials (TRADEGATE_DATA_DIR; default ./.tradegate)')
+  .option('--database-url <url>', 'PostgreSQL server, e.g. postgres://user@host/db (DATABASE_URL)')
+  .option('--admin-token <token>', 'sandbox admin token (TRADEGATE_ADMIN_TOKEN; default: the data directory\'s, made on first start)')
+  .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout (TRADEGATE_LOG_LEVEL; default info)').choices(LOG_LEVELS))
+  .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate (TRADEGATE_ALLOW_INSECURE_SECAPI)')
+  .option('--workers <n>', 'gateway processes sharing the port; needs --database-url (TRADEGATE_WORKERS; default 1)')
+  .action(async (flags: StartFlags) => {
+    let config: GatewayConfig;
+    try {
+      config = loadConfig(flags);
+    } catch (err) {
+      return fail((err as Error).message);
     }
-    const gateway = await startGateway({
-      host: config.host,
-      port: config.port,
-      store: { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
-      dataDir: config.dataDir,
-      adminToken: config.adminToken,
-      logLevel: config.logLevel,
-      provisionDemo: true,
-      tlsPort: config.tlsPort,
-      allowInsecureSecapi: config.allowInsecureSecapi,
-    });
-    const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
-    lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);
-    if (config.allowInsecureSecapi) {
-      process.stderr.write('tradegate: warning: --allow-insecure-secapi serves /secapi/* over plain HTTP without a client certificate; the real gateway never does\n');
+    const worker = clusterWorkerEnv();
+    const { isClusterWorker, runClusterPrimary, runClusterWorker } = config.workers > 1 || worker.worker
+      ? await import('./cluster.ts') : { isClusterWorker: () => false, runClusterPrimary: null, runClusterWorker: null };
+    if (isClusterWorker(worker.worker)) return void (await runClusterWorker!(config, worker.adminToken));
+    if (config.workers > 1) {
+      const primary = await runClusterPrimary!(config, { banner: (lines) => process.stderr.write(`${lines.join('\n')}\n`), fail })
+        .catch((err: Error) => fail(err.message));
+      process.once('SIGINT', primary.stop);
+      process.once('SIGTERM', primary.stop);
+      if (config.exitWithParent) exitWithParent(primary.stop);
+      return;
     }
-    lines.push(`  admin token: ${gateway.adminToken}  (sandbox API: Authorization: Bearer <token>)`);
-    if (gateway.demo) {
-      lines.push(`  demo merchant mchid=${gateway.demo.merchant.mchid} appid=${gateway.demo.merchant.appid}`);
-      if (gateway.demo.credentialsPath) lines.push(`  credentials: ${gateway.demo.credentialsPath}`);
-    }
-    process.stdout.write(`${lines.join('\n')}\n`);
-    const stop = () => void gateway.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    await startForeground(config);
   });
 
-interface ClientFlags { url: string; adminToken?: string }
-
+/** `--admin-token`, TRADEGATE_ADMIN_TOKEN, or the local data directory's token file. */
 async function admin(flags: ClientFlags, method: string, path: string, body?: unknown): Promise<unknown> {
-  const token = flags.adminToken ?? process.env.TRADEGATE_ADMIN_TOKEN;
-  if (!token) fail('an admin token is needed: --admin-token or TRADEGATE_ADMIN_TOKEN');
-  const res = await fetch(new URL(path, flags.url), {
+  const config = loadClientConfig(flags);
+  const token = config.adminToken ?? readAdminToken(config.dataDir);
+  if (!token) fail(`an admin token is needed: --admin-token, TRADEGATE_ADMIN_TOKEN, or a data directory holding one (looked in ${config.dataDir})`);
+  const res = await fetch(new URL(path, config.url), {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
-  }).catch((err: Error) => fail(`cannot reach ${flags.url}: ${err.message}`));
+  }).catch((err: Error) => fail(`cannot reach ${config.url}: ${err.message}`));
   const text = await res.text();
   if (!res.ok) fail(`${res.status} ${text}`);
   return JSON.parse(text);
 }
 
 const withClient = (cmd: Command) => cmd
-  .option('--url <url>', 'gateway base URL', process.env.TRADEGATE_URL ?? 'http://127.0.0.1:8080/')
-  .option('--admin-token <token>', 'sandbox admin token (or TRADEGATE_ADMIN_TOKEN)');
+  .option('--url <url>', 'gateway base URL (TRADEGATE_URL; default http://127.0.0.1:8080/)')
+  .option('--admin-token <token>', 'sandbox admin token (TRADEGATE_ADMIN_TOKEN; default: read from --data-dir)')
+  .option('--data-dir <dir>', 'the local gateway\'s data directory, for its admin token (TRADEGATE_DATA_DIR; default ./.tradegate)');
 
 const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
 
 const merchant = program.command('merchant').description('sandbox merchants');
 withClient(merchant.command('create').description('provision a merchant and print its credentials JSON'))
-  .option('--mode <mode>', 'direct | service_provider | sub_merchant')
+  .addOption(new Option('--mode <mode>', 'kind of merchant').choices(['direct', 'service_provider', 'sub_merchant']))
   .option('--sp-mchid <mchid>', 'provider of a sub_merchant')
-  .option('--region <region>', 'mainland | global')
-  .action(async (flags: ClientFlags & { mode?: string; spMchid?: string; region?: string }) =>
-    print(await admin(flags, 'POST', '/sandbox/merchants', { mode: flags.mode, sp_mchid: flags.spMchid, region: flags.region })));
+  .addOption(new Option('--region <region>', 'WeChat Pay region').choices(['mainland', 'global']))
+  .action(async (flags: ClientFlags & { mode?: string; spMchid?: string; region?: string }) => {
+    if (flags.mode === 'sub_merchant' && !flags.spMchid) fail('--mode sub_merchant needs --sp-mchid');
+    if (flags.spMchid && flags.mode !== 'sub_merchant') fail('--sp-mchid goes with --mode sub_merchant');
+    print(await admin(flags, 'POST', '/sandbox/merchants', { mode: flags.mode, sp_mchid: flags.spMchid, region: flags.region }));
+  });
 
 withClient(program.command('pay <mchid> <out_trade_no>').description('the payer pays an unpaid order'))
-  .option('--confirm', 'confirm a password prompt instead')
-  .option('--abandon', 'abandon a password prompt instead')
+  .addOption(new Option('--confirm', 'confirm a password prompt instead').conflicts('abandon'))
+  .addOption(new Option('--abandon', 'abandon a password prompt instead').conflicts('confirm'))
   .action(async (mchid: string, no: string, flags: ClientFlags & { confirm?: boolean; abandon?: boolean }) => {
     const action = flags.confirm ? 'confirm' : flags.abandon ? 'abandon' : 'pay';
     print(await admin(flags, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/orders/${encodeURIComponent(no)}/${action}`));
@@ -97,8 +136,8 @@ withClient(program.command('pay <mchid> <out_trade_no>').description('the payer 
 const clock = program.command('clock').description("a merchant's sandbox clock");
 withClient(clock.command('advance <mchid> <seconds>').description("move a merchant's business clock forward"))
   .action(async (mchid: string, seconds: string, flags: ClientFlags) => {
-    const n = Number(seconds);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('seconds must be a number ≥ 0');
+    const n = /^\d+(\.\d+)?$/.test(seconds) ? Number(seconds) : NaN;
+    if (!Number.isFinite(n)) fail(`seconds must be a number ≥ 0, not ${seconds} (the sandbox clock only moves forward)`);
     print(await admin(flags, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/clock`, { advance_seconds: n }));
   });
 

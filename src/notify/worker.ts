@@ -7,7 +7,7 @@ import { businessNow } from '../core/merchant.ts';
 import type { Clock, IdGenerator } from '../core/ports.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { lockCurrentOrder } from '../operations/locked-order.ts';
-import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
+import type { NextStep, OutboxRow, OutboxStore } from '../store/outbox-store.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
 
@@ -22,6 +22,22 @@ export interface NotificationWorkerOptions {
   readonly timeoutMs?: number;
   readonly batchSize?: number;
   readonly onError?: (err: unknown) => void;
+  /** After every recorded attempt (metrics, and the warn line of a failed delivery). */
+  readonly onAttempt?: (attempt: AttemptReport) => void;
+}
+
+/** One recorded attempt as operators see it: no body, no keys. */
+export interface AttemptReport {
+  readonly eventId: number;
+  readonly mchid: string;
+  readonly dialect: string;
+  readonly attempt: number;
+  /** delivered: acknowledged; rejected: the merchant answered otherwise; unreachable: no answer; undeliverable: no encoder. */
+  readonly result: 'delivered' | 'rejected' | 'unreachable' | 'undeliverable';
+  readonly statusCode: number | null;
+  readonly error: string | null;
+  /** The status the event is left in: retried later (pending), or given up (failed). */
+  readonly next: NextStep['status'];
 }
 
 const LEASE_MS = 60_000;
@@ -54,6 +70,10 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow): Promise<vo
       attempt: attemptNo, at: businessAt(), wallAt: started, statusCode: null, response: null,
       error: `no notification encoder for ${subject.order.protocol}`, durationMs: 0, acknowledged: false,
     }, { status: 'failed' });
+    o.onAttempt?.({
+      eventId: row.id, mchid: row.mchid, dialect: subject.order.protocol, attempt: attemptNo, result: 'undeliverable',
+      statusCode: null, error: `no notification encoder for ${subject.order.protocol}`, next: 'failed',
+    });
     return;
   }
   let body = row.payload;
@@ -75,9 +95,14 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow): Promise<vo
   const acknowledged = statusCode !== null && encoder.acknowledged(statusCode, response ?? '');
   const at = businessAt();
   const delay = encoder.retryDelays[attemptNo - 1];
+  const next: NextStep = acknowledged ? { status: 'delivered', at } : delay === undefined ? { status: 'failed' } : { status: 'pending', dueAt: at + delay };
   await o.outbox.recordAttempt(row.id, {
     attempt: attemptNo, at, wallAt: started, statusCode, response, error, durationMs: o.clock.now() - started, acknowledged,
-  }, acknowledged ? { status: 'delivered', at } : delay === undefined ? { status: 'failed' } : { status: 'pending', dueAt: at + delay });
+  }, next);
+  o.onAttempt?.({
+    eventId: row.id, mchid: row.mchid, dialect: subject.order.protocol, attempt: attemptNo,
+    result: acknowledged ? 'delivered' : statusCode === null ? 'unreachable' : 'rejected', statusCode, error, next: next.status,
+  });
 }
 
 export interface NotificationWorker {

@@ -14,6 +14,7 @@ import type { GatewayDeps } from '../server-deps.ts';
 import { credentialsJson, provisionMerchant, type GatewayUrls, type ProvisionRequest } from './provision.ts';
 import { notificationView, sandboxOrderView } from './views.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
+import { tagRequest } from '../observability/request-tags.ts';
 
 export interface SandboxOptions {
   readonly adminToken: string;
@@ -72,7 +73,10 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
   const ctx = (request: FastifyRequest): OperationContext => ({
     store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'sandbox', requestId: request.tradegateRequestId,
   });
-  const send = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  const send = (reply: FastifyReply, status: number, body: unknown) => {
+    if (status >= 400) tagRequest(reply.request, { errorCode: (body as { error?: string }).error ?? String(status) });
+    return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+  };
   const merchantOf = async (mchid: string) => {
     const merchant = await deps.store.getMerchant(mchid);
     if (!merchant) throw new AdminError(404, 'MERCHANT_NOT_FOUND', `merchant ${mchid} does not exist`);
@@ -83,6 +87,8 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
     // The root reads unknown bodies as bytes; the admin API speaks JSON (other types stay bytes and are refused).
     app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
     app.addHook('onRequest', async (request) => {
+      const { mchid } = request.params as { mchid?: string };
+      if (mchid !== undefined) tagRequest(request, { mchid });
       if (!tokenMatches(bearer(request), options.adminToken)) throw new AdminError(401, 'UNAUTHORIZED', 'admin token required (Authorization: Bearer <token>)');
     });
     app.setErrorHandler((error, request, reply) => {

@@ -33,6 +33,8 @@ export interface Database extends SqlClient {
    * trip is atomic on its own) and are sent at the end whatever fn did; a failed check there wins over fn's error.
    */
   session<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /** Connection pool use (PostgreSQL server); null for PGlite, which is one in-process connection. */
+  poolStats(): { max: number; total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export function openPostgres(opts: PostgresOptions): Database {
         client.release();
       }
     },
+    poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => pool.end(),
   };
 }
@@ -130,6 +133,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx as never))),
     session: (fn) => fn(wrap(db)),
+    poolStats: () => null,
     close: () => db.close(),
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openPglite, openPostgres, type Database } from './database.ts';
 import { migrate } from './migrations.ts';
 import { sqlStore, type SqlStore } from './sql-store.ts';
+import { initPgliteDataDir } from './pglite-initdb.ts';
 
 export interface StoreOptions {
   /** A PostgreSQL server; when absent the embedded PGlite database in `dataDir` is used. */
@@ -23,6 +24,7 @@ export async function openStore(opts: StoreOptions): Promise<SqlStore> {
   } else {
     const dir = join(opts.dataDir, 'pgdata');
     mkdirSync(dir, { recursive: true });
+    await initPgliteDataDir(dir);
     db = await openPglite(dir);
   }
   await migrate(db);

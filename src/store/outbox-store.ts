@@ -55,6 +55,16 @@ const attemptOf = (r: Record<string, unknown>): AttemptRecord => ({
 
 export function outboxStore(db: Database) {
   return {
+    /**
+     * For /metrics: pending events and how long the oldest due one (on its merchant's clock) has waited, in ms.
+     * Pending rows only, through the partial index: delivered rows pile up forever and are never scanned.
+     */
+    async backlog(wallNow: number): Promise<{ pending: number; oldestDueAgeMs: number }> {
+      const { rows } = await db.query<{ pending: number; oldest: number | null }>(
+        `SELECT count(*)::int AS pending, max($1 + m.clock_offset_ms - o.due_at) FILTER (WHERE o.due_at <= $1 + m.clock_offset_ms) AS oldest
+           FROM outbox o JOIN merchants m ON m.mchid = o.mchid WHERE o.status = 'pending'`, [wallNow]);
+      return { pending: Number(rows[0]?.pending ?? 0), oldestDueAgeMs: Number(rows[0]?.oldest ?? 0) };
+    },
     /** Leases up to `limit` due events (due on their merchant's clock); a crashed holder's lease simply expires. */
     async claimDue(wallNow: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
       return db.transaction(async (c) => {

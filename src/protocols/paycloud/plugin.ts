@@ -20,6 +20,7 @@ import { REFUND_METHODS } from './methods/refunds.ts';
 import { ParamReader } from './params.ts';
 import { checkTimestamp, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, verifyRequest } from './request.ts';
 import { publicKeyFromSpkiBase64 } from './sign.ts';
+import { tagRequest } from '../../observability/request-tags.ts';
 
 /** Method name → handler (§8). Names absent here, including the SDK's out-of-scope methods, answer 1005. */
 export const METHODS: ReadonlyMap<string, MethodHandler> = new Map(Object.entries({
@@ -56,6 +57,7 @@ function appPublicKey(spkiBase64: string): KeyObject {
 
 export function payCloudPlugin(deps: GatewayDeps) {
   const send = async (reply: FastifyReply, code: string, msg: string, data: Record<string, unknown>) => {
+    if (code !== '0') tagRequest(reply.request, { errorCode: code });
     const { privateKey } = await gatewayKeys(deps.store);
     const text = await buildResponse({ code, msg, psn: reply.request.payCloudPsn, data }, privateKey);
     return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(text);
@@ -66,7 +68,10 @@ export function payCloudPlugin(deps: GatewayDeps) {
     const common = commonFields(body.fields);
     const merchant = await findMerchantByAppId(deps.store.db, common.appId);
     const app = merchant ? payCloudAppOf(merchant) : null;
+    // The method names the operation only when it is one (metrics labels stay a bounded set).
+    tagRequest(request, { operation: METHODS.has(common.method) ? common.method : 'unknown' });
     if (!merchant || !app) throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
+    tagRequest(request, { mchid: merchant.mchid });
     const verified = await verifyRequest(body, common.sign, appPublicKey(app.appPublicKeySpkiBase64));
     if (verified.normalizedNumbers) request.log.warn({ appId: app.appId }, 'paycloud signature verified only with normalized numbers');
     checkTimestamp(common.timestampMs, deps.clock.now());

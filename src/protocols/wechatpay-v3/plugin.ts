@@ -18,6 +18,7 @@ import { certificateRoutes } from './routes/certificates.ts';
 import { globalRoutes } from './routes/global.ts';
 import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
+import { tagRequest } from '../../observability/request-tags.ts';
 
 /** What authentication established about the caller, available to every route. */
 export interface V3Caller {
@@ -58,6 +59,7 @@ export function storeFor(deps: GatewayDeps, request: FastifyRequest): Store {
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  if (status >= 400) tagRequest(reply.request, { errorCode: (body as { code?: string } | null)?.code ?? String(status) });
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
 }
 
@@ -87,6 +89,7 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
   const auth = parsed.value;
   const merchant = await deps.store.merchantForAuth(auth.mchid);
   if (!merchant?.secrets) throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
+  tagRequest(request, { mchid: merchant.mchid });
   const wallNow = deps.clock.now();
   const issue = await verifyRequestSignature(
     auth,
@@ -140,6 +143,7 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
       } catch (err) {
         if (!(err instanceof NonceReplayedError)) throw err;
         const refusal = replayRefusal(request, caller);
+        tagRequest(request, { errorCode: refusal.body.code });
         reply.code(refusal.status).header('content-type', 'application/json; charset=utf-8');
         return JSON.stringify(refusal.body);
       }
