@@ -24,13 +24,14 @@ function startCli(port: number): Promise<{ child: ChildProcess; banner: string }
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`no banner in 60 s: ${out} ${err}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('admin token')) {
-        setTimeout(() => { clearTimeout(timer); resolve({ child, banner: out }); }, 100);
+    child.stdout!.on('data', (d) => { out += d; });
+    // The banner is on stderr (it shows the admin token); stdout carries only JSON logs.
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (err.includes('admin token')) {
+        setTimeout(() => { clearTimeout(timer); resolve({ child, banner: err }); }, 100);
       }
     });
-    child.stderr!.on('data', (d) => { err += d; });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out} ${err}`)));
   });
 }
