@@ -95,27 +95,29 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
         ...(msg.httpsBaseUrl ? [`  https:       ${msg.httpsBaseUrl}`] : []), `  admin token: ${adminToken}  (sandbox API: Authorization: Bearer <token>)`, ...demo]);
     });
   };
-  const stop = () => {
+  /** Stops every worker (SIGTERM), then exits with `code` once they are gone (5 s at most). */
+  const shutdown = (code: number) => {
     if (stopping) return;
     stopping = true;
-    const alive = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
-    if (alive.length === 0) process.exit(0);
-    for (const w of alive) w!.process.kill('SIGTERM');
-    cluster.on('exit', () => { if (Object.values(cluster.workers ?? {}).every((w) => !w || w.isDead())) process.exit(0); });
-    setTimeout(() => process.exit(0), 5000).unref();
+    const alive = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+    if (alive().length === 0) process.exit(code);
+    for (const w of alive()) w!.process.kill('SIGTERM');
+    cluster.on('exit', () => { if (alive().length === 0) process.exit(code); });
+    setTimeout(() => process.exit(code), 5000).unref();
+  };
+  const stop = () => shutdown(0);
+  const giveUp = (message: string) => {
+    process.stderr.write(`tradegate: ${message}\n`);
+    shutdown(1);
   };
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
-    if (code === WORKER_START_FAILED && !announced) {
-      stop();
-      hooks.fail('a worker could not start (its reason is above); stopping');
-    }
+    if (code === WORKER_START_FAILED && !announced) return giveUp('a worker could not start (its reason is above); stopping');
     const now = Date.now();
     deaths.push(now);
     while (deaths.length > 0 && deaths[0]! < now - DEATH_WINDOW_MS) deaths.shift();
     if (deaths.length > MAX_DEATHS) {
-      stop();
-      hooks.fail(`workers keep dying (${deaths.length} in ${DEATH_WINDOW_MS / 1000} s, the last: ${code ?? signal}); stopping`);
+      return giveUp(`workers keep dying (${deaths.length} in ${DEATH_WINDOW_MS / 1000} s, the last: ${code ?? signal}); stopping`);
     }
     const delay = Math.min(250 * 2 ** (deaths.length - 1), MAX_BACKOFF_MS);
     process.stderr.write(`tradegate: worker ${worker.process.pid} exited (${code ?? signal}); a new one in ${delay} ms\n`);
