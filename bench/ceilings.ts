@@ -20,7 +20,7 @@ export async function storeCeiling(
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < end && next <= count) {
       const now = Date.now();
-      const reverseStore = dialect === 'v3' ? admitNonce(store, { mchid, nonce: `ceiling-${next}-${now}`, expiresAt: now + 600_000, now }).store : store;
+      const reverseStore = dialect === 'v3' ? admitNonce(store, store, { mchid, nonce: `ceiling-${next}-${now}`, expiresAt: now + 600_000, now }).store : store;
       await reverseOrder({ ...ctx, store: reverseStore }, { mchid, outTradeNo: `${prefix}${next++}` }, dialect === 'v3' ? 'wechatV3' : 'wechatV2');
       done++;
     }

@@ -1,7 +1,8 @@
 /** The sandbox admin token kept in `<data-dir>/admin-token` (0600): made once, then read by every later start. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir } from './lib/private-dir.ts';
 
 export const adminTokenFile = (dataDir: string): string => join(dataDir, 'admin-token');
 
@@ -20,7 +21,7 @@ export function loadOrCreateAdminToken(dataDir: string | undefined, given: strin
   if (existing) return existing;
   const token = randomBytes(24).toString('base64url');
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir); // the token is a secret: owner-only directory, whatever the umask
     writeFileSync(adminTokenFile(dataDir), `${token}\n`, { mode: 0o600 });
   }
   return token;

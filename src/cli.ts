@@ -1,8 +1,9 @@
-/** The `tradegate` command: start the gateway, provision merchants, act as payer, move a merchant's clock. */
-import { Command, Option } from 'commander';
+/** The `tradegate` command: start the gateway, provision merchants, act as payer, move a merchant's clock, define faults. */
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { readAdminToken } from './admin-token.ts';
 import { clusterWorkerEnv, loadClientConfig, loadConfig, LOG_LEVELS, type ClientFlags, type GatewayConfig, type StartFlags } from './config.ts';
+import { FAULT_COMMITS, FAULT_DIALECTS, FAULT_EFFECTS, FAULT_OPERATIONS } from './core/faults.ts';
 
 // src/cli.ts and dist/cli.js both sit one folder below package.json.
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -38,6 +39,9 @@ async function startForeground(config: GatewayConfig): Promise<void> {
     provisionDemo: true,
     tlsPort: config.tlsPort,
     allowInsecureSecapi: config.allowInsecureSecapi,
+    limits: config.limits,
+    notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
+    requestLog: config.requestLog,
     metrics: new GatewayMetrics({ processMetrics: true }),
   }).catch((err: Error) => fail(err.message));
   const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
@@ -69,6 +73,14 @@ program.command('start')
   .option('--admin-token <token>', 'sandbox admin token (TRADEGATE_ADMIN_TOKEN; default: the data directory\'s, made on first start)')
   .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout (TRADEGATE_LOG_LEVEL; default info)').choices(LOG_LEVELS))
   .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate (TRADEGATE_ALLOW_INSECURE_SECAPI)')
+  .option('--request-timeout-ms <ms>', 'a request (head and body) must arrive within this (TRADEGATE_REQUEST_TIMEOUT_MS; default 30000)')
+  .option('--headers-timeout-ms <ms>', 'a request head must arrive within this (TRADEGATE_HEADERS_TIMEOUT_MS; default 10000)')
+  .option('--keep-alive-timeout-ms <ms>', 'idle keep-alive connections close after this (TRADEGATE_KEEP_ALIVE_TIMEOUT_MS; default 5000)')
+  .option('--max-connections <n>', 'connections per listener beyond this are refused (TRADEGATE_MAX_CONNECTIONS; default 2048)')
+  .option('--notify-allow <cidrs>', 'comma-separated CIDRs notify_url may reach despite the default denies (TRADEGATE_NOTIFY_ALLOW)')
+  .option('--notify-deny <cidrs>', 'comma-separated CIDRs notify_url may never reach; wins over everything (TRADEGATE_NOTIFY_DENY)')
+  .option('--request-log-rows <n>', 'request log: rows kept (TRADEGATE_REQUEST_LOG_ROWS; default 100000)')
+  .option('--request-log-days <n>', 'request log: days kept (TRADEGATE_REQUEST_LOG_DAYS; default 7)')
   .option('--workers <n>', 'gateway processes sharing the port; needs --database-url (TRADEGATE_WORKERS; default 1)')
   .action(async (flags: StartFlags) => {
     let config: GatewayConfig;
@@ -104,7 +116,7 @@ async function admin(flags: ClientFlags, method: string, path: string, body?: un
   }).catch((err: Error) => fail(`cannot reach ${config.url}: ${err.message}`));
   const text = await res.text();
   if (!res.ok) fail(`${res.status} ${text}`);
-  return JSON.parse(text);
+  return text === '' ? { status: res.status } : JSON.parse(text);
 }
 
 const withClient = (cmd: Command) => cmd
@@ -139,6 +151,31 @@ withClient(clock.command('advance <mchid> <seconds>').description("move a mercha
     const n = /^\d+(\.\d+)?$/.test(seconds) ? Number(seconds) : NaN;
     if (!Number.isFinite(n)) fail(`seconds must be a number ≥ 0, not ${seconds} (the sandbox clock only moves forward)`);
     print(await admin(flags, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/clock`, { advance_seconds: n }));
+  });
+
+const fault = program.command('fault').description("a merchant's fault plan (the fault lab)");
+const whole = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return Number(v);
+};
+withClient(fault.command('add <mchid>').description('define a fault: the next matching call misbehaves'))
+  .addOption(new Option('--operation <op>', 'the operation it hits').choices(FAULT_OPERATIONS).makeOptionMandatory())
+  .addOption(new Option('--effect <effect>', 'what goes wrong').choices(FAULT_EFFECTS).makeOptionMandatory())
+  .addOption(new Option('--dialect <dialect>', 'only calls in this dialect (default: any)').choices(FAULT_DIALECTS))
+  .option('--out-trade-no <no>', 'only calls about this order number')
+  .addOption(new Option('--commit <when>', 'whether the operation takes effect').choices(FAULT_COMMITS))
+  .option('--delay-ms <ms>', 'hold for timeout / delay (0..120000)', whole('--delay-ms'))
+  .option('--times <n>', 'how many matching calls it fires on (default 1)', whole('--times'))
+  .action(async (mchid: string, f: ClientFlags & { operation: string; effect: string; dialect?: string; outTradeNo?: string; commit?: string; delayMs?: number; times?: number }) =>
+    print(await admin(f, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`, {
+      operation: f.operation, effect: f.effect, dialect: f.dialect, out_trade_no: f.outTradeNo, commit: f.commit, delay_ms: f.delayMs, times: f.times,
+    })));
+withClient(fault.command('list <mchid>').description("list a merchant's faults and how often each has fired"))
+  .action(async (mchid: string, f: ClientFlags) => print(await admin(f, 'GET', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`)));
+withClient(fault.command('clear <mchid> [id]').description("delete one fault, or all of a merchant's faults"))
+  .action(async (mchid: string, id: string | undefined, f: ClientFlags) => {
+    const path = `/sandbox/merchants/${encodeURIComponent(mchid)}/faults${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
+    print(await admin(f, 'DELETE', path));
   });
 
 program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

@@ -39,6 +39,9 @@ export async function runClusterWorker(config: GatewayConfig, adminToken: string
     provisionDemo: false,
     tlsPort: config.tlsPort,
     allowInsecureSecapi: config.allowInsecureSecapi,
+    limits: config.limits,
+    notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
+    requestLog: config.requestLog,
     metrics: new GatewayMetrics({ processMetrics: true }),
   }).catch((err: Error) => {
     process.stderr.write(`tradegate: worker ${process.pid}: ${err.message}\n`);

@@ -1,3 +1,6 @@
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
+import { cidrBlockList } from './notify/address-policy.ts';
+
 /**
  * The only reader of process.env: command-line flags win over environment variables, which win over defaults.
  * Every option of `tradegate start` has an environment variable (README, "Options"); invalid values are refused
@@ -17,6 +20,13 @@ export interface GatewayConfig {
   readonly workers: number;
   /** Started by an npm script (`npm start`): exit when that parent goes away, so no gateway is left orphaned. */
   readonly exitWithParent: boolean;
+  /** Timeouts and connection cap of the listeners (listener-limits.ts). */
+  readonly limits: ListenerLimits;
+  /** notify_url address policy: CIDRs allowed despite the default denies, and CIDRs always denied. */
+  readonly notifyAllow: readonly string[];
+  readonly notifyDeny: readonly string[];
+  /** Request log bounds: rows kept and days kept. */
+  readonly requestLog: { readonly maxRows: number; readonly maxAgeMs: number };
 }
 
 export interface StartFlags {
@@ -29,6 +39,14 @@ export interface StartFlags {
   tlsPort?: string | number;
   allowInsecureSecapi?: boolean;
   workers?: string | number;
+  requestTimeoutMs?: string | number;
+  headersTimeoutMs?: string | number;
+  keepAliveTimeoutMs?: string | number;
+  maxConnections?: string | number;
+  notifyAllow?: string;
+  notifyDeny?: string;
+  requestLogRows?: string | number;
+  requestLogDays?: string | number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,6 +56,26 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 function envOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** The flag's value if given, else the variable's: with the name to quote when the value is refused. */
+function sourced<T>(flag: T | undefined, flagName: string, env: NodeJS.ProcessEnv, envName: string): { value: T | string | undefined; name: string } {
+  return flag !== undefined ? { value: flag, name: flagName } : { value: envOf(env, envName), name: envName };
+}
+
+/** A comma-separated CIDR list (flag or env var); empty entries ignored; a malformed entry is refused here. */
+function cidrList(source: { value: string | undefined; name: string }): string[] {
+  const list = (source.value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  cidrBlockList(list, source.name);
+  return list;
+}
+
+function wholeNumber(source: { value: string | number | undefined; name: string }, fallback: number): number {
+  const { value, name } = source;
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`invalid ${name}: ${value} (a whole number ≥ 1)`);
+  return n;
 }
 
 function portOf(value: string | number, name: string): number {
@@ -55,6 +93,14 @@ function flagOf(value: string, name: string): boolean {
 export function logLevelOf(value: string, name = '--log-level'): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new Error(`invalid ${name}: ${value} (one of ${LOG_LEVELS.join(', ')})`);
   return value as LogLevel;
+}
+
+function positive(source: { value: string | number | undefined; name: string }, fallback: number): number {
+  const { value, name } = source;
+  if (value === undefined) return fallback;
+  const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`invalid ${name}: ${value} (a number > 0)`);
+  return n;
 }
 
 export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -79,7 +125,30 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     allowInsecureSecapi: typeof insecure === 'string' ? flagOf(insecure, 'TRADEGATE_ALLOW_INSECURE_SECAPI') : insecure ?? false,
     workers: Number(workers),
     exitWithParent: envOf(env, 'npm_lifecycle_event') !== undefined,
+    limits: listenerLimits(flags, env),
+    notifyAllow: cidrList(sourced(flags.notifyAllow, '--notify-allow', env, 'TRADEGATE_NOTIFY_ALLOW')),
+    notifyDeny: cidrList(sourced(flags.notifyDeny, '--notify-deny', env, 'TRADEGATE_NOTIFY_DENY')),
+    requestLog: {
+      maxRows: wholeNumber(sourced(flags.requestLogRows, '--request-log-rows', env, 'TRADEGATE_REQUEST_LOG_ROWS'), 100_000),
+      maxAgeMs: positive(sourced(flags.requestLogDays, '--request-log-days', env, 'TRADEGATE_REQUEST_LOG_DAYS'), 7) * 86_400_000,
+    },
   };
+}
+
+/** Listener timeouts and connection cap; Node refuses a head timeout longer than the request timeout. */
+function listenerLimits(flags: StartFlags, env: NodeJS.ProcessEnv): ListenerLimits {
+  const requestTimeout = sourced(flags.requestTimeoutMs, '--request-timeout-ms', env, 'TRADEGATE_REQUEST_TIMEOUT_MS');
+  const headersTimeout = sourced(flags.headersTimeoutMs, '--headers-timeout-ms', env, 'TRADEGATE_HEADERS_TIMEOUT_MS');
+  const limits: ListenerLimits = {
+    requestTimeoutMs: wholeNumber(requestTimeout, DEFAULT_LISTENER_LIMITS.requestTimeoutMs),
+    headersTimeoutMs: wholeNumber(headersTimeout, DEFAULT_LISTENER_LIMITS.headersTimeoutMs),
+    keepAliveTimeoutMs: wholeNumber(sourced(flags.keepAliveTimeoutMs, '--keep-alive-timeout-ms', env, 'TRADEGATE_KEEP_ALIVE_TIMEOUT_MS'), DEFAULT_LISTENER_LIMITS.keepAliveTimeoutMs),
+    maxConnections: wholeNumber(sourced(flags.maxConnections, '--max-connections', env, 'TRADEGATE_MAX_CONNECTIONS'), DEFAULT_LISTENER_LIMITS.maxConnections),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(`invalid ${headersTimeout.name}: ${limits.headersTimeoutMs} (must not exceed the request timeout, ${limits.requestTimeoutMs})`);
+  }
+  return limits;
 }
 
 /** The commands that talk to a running gateway (`merchant create`, `pay`, `clock advance`). */

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir, tightenTree } from './lib/private-dir.ts';
 import { join } from 'node:path';
 import type { Merchant } from './core/merchant.ts';
 import { wechatIds } from './core/ids.ts';
@@ -18,10 +19,14 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { bindListener, setCertificate, type Listener } from './listeners.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { missingMigrations } from './store/migrations.ts';
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
+import { addressPolicy, type NotifyPolicyOptions } from './notify/address-policy.ts';
+import { DEFAULT_REQUEST_LOG_OPTIONS, type RequestLogOptions } from './request-log/writer.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import { openStore, type StoreOptions } from './store/open-store.ts';
 import { purgeNonces, type SqlStore } from './store/sql-store.ts';
 import { outboxStore } from './store/outbox-store.ts';
+import { faultAdmin } from './store/fault-store.ts';
 import type { EncoderRegistry } from './notify/encoder.ts';
 import { startNotificationWorker, type NotificationWorker } from './notify/worker.ts';
 import { globalNotificationEncoder, v3NotificationEncoder } from './protocols/wechatpay-v3/notification-encoder.ts';
@@ -54,6 +59,12 @@ export interface GatewayOptions {
   readonly allowInsecureSecapi?: boolean;
   /** The registry /metrics shows (the CLI's includes Node's process metrics); absent: one of its own. */
   readonly metrics?: GatewayMetrics;
+  /** Request/header/keep-alive timeouts and the connection cap of both listeners; absent: the defaults. */
+  readonly limits?: ListenerLimits;
+  /** Which notify_url addresses deliveries may reach (CIDR lists); absent: the default policy. */
+  readonly notifyPolicy?: NotifyPolicyOptions;
+  /** Request log bounds (defaults: 100,000 rows, 7 days). */
+  readonly requestLog?: Partial<RequestLogOptions>;
 }
 
 export interface Gateway {
@@ -74,7 +85,7 @@ export interface Gateway {
 function writeCredentials(dataDir: string | undefined, mchid: string, credentials: unknown): string | null {
   if (!dataDir) return null;
   const dir = join(dataDir, 'merchants');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${mchid}.json`);
   writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   return file;
@@ -103,9 +114,9 @@ class Undo {
 }
 
 /**
- * Start-up order: bind both listeners (a busy port fails here, before anything is written), lock the embedded
- * data directory, open the database, then issue the HTTPS certificate (it comes from the database). Until the
- * end `/healthz` answers 200 and `/readyz` 503.
+ * Start-up order: bind both listeners with their limits (a busy port fails here, before anything is written), make
+ * the data directory owner-only and lock it (embedded database), open the database, then issue the HTTPS
+ * certificate (it comes from the database). Until the end `/healthz` answers 200 and `/readyz` 503.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const undo = new Undo();
@@ -118,20 +129,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
-  const http = await bindListener(options.host, options.port, 'HTTP');
+  const ownPorts: number[] = [];
+  const notifyPolicy = addressPolicy(options.notifyPolicy, () => ownPorts); // built first: a bad CIDR stops the start
+  const limits = options.limits ?? DEFAULT_LISTENER_LIMITS;
+  const http = await bindListener(options.host, options.port, 'HTTP', limits);
   undo.push(() => http.close());
-  const httpsListener = options.tlsPort === undefined ? null : await bindListener(options.host, options.tlsPort, 'HTTPS');
+  const httpsListener = options.tlsPort === undefined ? null : await bindListener(options.host, options.tlsPort, 'HTTPS', limits);
   if (httpsListener) undo.push(() => httpsListener.close());
+  ownPorts.push(http.port, ...(httpsListener ? [httpsListener.port] : []));
 
+  // Owner-only whatever the umask (secrets live here); an existing directory that was not is tightened and logged.
+  const tightened = options.dataDir ? ensurePrivateDir(options.dataDir) : 0;
+  // Runs last on close (and after a failed start): files the database rewrote while running (see private-dir.ts).
+  if (options.dataDir) undo.push(() => tightenTree(options.dataDir!));
   const embeddedDir = !options.store.databaseUrl && !options.store.inMemory ? options.store.dataDir : undefined;
   const lock = embeddedDir ? lockDataDir(embeddedDir) : null;
   if (lock) undo.push(() => lock.release());
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const store = await openStore(options.store);
   undo.push(() => store.db.close());
 
   const clock = options.clock ?? systemClock;
-  const deps: GatewayDeps = { store, clock, ids: wechatIds, payer: sandboxPayer };
+  const deps: GatewayDeps = { store, merchants: store, nonces: store, sql: store.db, clock, ids: wechatIds, payer: sandboxPayer };
   const adminToken = loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   const urls: { baseUrl: string; httpsBaseUrl?: string } = { baseUrl: `http://${host}:${http.port}/` };
@@ -158,15 +176,21 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
     allowInsecureSecapi: options.allowInsecureSecapi ?? false,
     ops: { metrics, readiness },
+    limits,
+    requestLog: { ...DEFAULT_REQUEST_LOG_OPTIONS, ...options.requestLog },
     sandbox: {
       adminToken,
       outbox,
+      faults: faultAdmin(store.db),
       urls,
       onMerchantCreated: (merchant, credentials) => void writeCredentials(options.dataDir, merchant.mchid, credentials),
     },
   };
   const app = await buildServer(deps, { ...serverOptions, listener: http });
   undo.push(() => app.close());
+  if (tightened > 0) {
+    app.log.warn({ dataDir: options.dataDir, entries: tightened }, 'data directory was readable by other users: permissions tightened to owner-only');
+  }
   await app.ready();
   let httpsApp: FastifyInstance | null = null;
   if (httpsListener) {
@@ -198,6 +222,8 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
     store, outbox, clock, ids: wechatIds,
     encoders: { ...NOTIFICATION_ENCODERS, paycloud: payCloudNotificationEncoder(store) },
     intervalMs: options.notifyIntervalMs,
+    // The gateway's own listeners are never a notify_url (unless explicitly allowed).
+    policy: notifyPolicy,
     onError: (err) => app.log.warn({ err, operation: 'notify' }, 'notification delivery failed'),
     onAttempt: (a) => {
       metrics.attempt(a.dialect, a.result);

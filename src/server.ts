@@ -1,16 +1,21 @@
 /** Composition of the HTTP surface: one Fastify instance, one encapsulated plugin per dialect plus the sandbox. */
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { answerFrameworkError, refusalOf, sendRefusal } from './transport-errors.ts';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { payCloudPlugin } from './protocols/paycloud/plugin.ts';
 import { wechatpayV2Plugin } from './protocols/wechatpay-v2/plugin.ts';
 import { newRequestId, wechatpayV3Plugin } from './protocols/wechatpay-v3/plugin.ts';
 import { sandboxPlugin, type SandboxOptions } from './sandbox/admin-plugin.ts';
+import { registerSandboxOpenApi } from './sandbox/openapi.ts';
 import type { GatewayDeps } from './server-deps.ts';
 import type { Listener } from './listeners.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { opsPlugin, type OpsOptions } from './observability/ops-plugin.ts';
 import { initialTags, outcomeOf } from './observability/request-tags.ts';
+import { DEFAULT_LISTENER_LIMITS, serverTimeoutOptions, type ListenerLimits } from './listener-limits.ts';
+import { dashboardPlugin } from './dashboard/plugin.ts';
+import { installRequestLog } from './request-log/hook.ts';
+import type { RequestLogOptions } from './request-log/writer.ts';
 
 export interface ServerOptions {
   readonly sandbox: SandboxOptions;
@@ -23,14 +28,27 @@ export interface ServerOptions {
   readonly ops?: OpsOptions;
   /** A socket bound before the gateway started (listeners.ts); absent: Fastify makes its own server. */
   readonly listener?: Listener;
+  /** Sees every route as it is registered (tests compare the routes with the OpenAPI document). */
+  readonly onRoute?: (route: RouteOptions) => void;
+  /** Timeouts and the connection cap against slow clients (listener-limits.ts); absent: the defaults. */
+  readonly limits?: ListenerLimits;
+  /** Bounds and batching of the request log (defaults: 100,000 rows, 7 days). */
+  readonly requestLog?: RequestLogOptions;
 }
 
 /** Header names whose values are secrets: never logged. */
 export const REDACTED_HEADERS = ['req.headers.authorization', 'req.headers["x-admin-token"]'];
 
 export async function buildServer(deps: GatewayDeps, options: ServerOptions): Promise<FastifyInstance> {
+  const limits = options.limits ?? DEFAULT_LISTENER_LIMITS;
+  const timeouts = serverTimeoutOptions(limits);
   const common = {
     logger: options.logger ?? false,
+    // Fastify sets these on the server after creating it; the same values go to the constructor (`http`/`https`),
+    // the only place Node takes connectionsCheckingInterval.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: timeouts,
     // A malformed URL is refused before routing; it still gets its dialect's answer.
     frameworkErrors: (error: Error & { statusCode?: number }, request: FastifyRequest, reply: FastifyReply) =>
       answerFrameworkError(deps, error, request.raw.url ?? request.url, reply),
@@ -40,12 +58,16 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: true },
     // One line per request, written in onResponse below with what the request was (cheaper than Fastify's two).
     logController: new LogController({ disableRequestLogging: true }),
+    // Routes with schemas (the sandbox API) refuse unknown fields instead of dropping them silently.
+    ajv: { customOptions: { removeAdditional: false } },
   };
   const ops = options.ops ?? { metrics: new GatewayMetrics(), readiness: { notReadyBecause: async () => null } };
   // The HTTPS instance serves the same routes; only its raw server type differs, which no plugin depends on.
-  // A listener bound earlier (gateway.ts) is handed over as the server; its TLS settings live on that socket.
+  // A listener bound earlier (gateway.ts) is handed over as the server; its TLS settings and its limits (timeouts
+  // and connectionsCheckingInterval, which Node takes only at construction) were set when it was bound.
   const app = (options.listener ? Fastify({ ...common, serverFactory: options.listener.serverFactory as never })
-    : options.https ? Fastify({ ...common, https: options.https }) : Fastify(common)) as unknown as FastifyInstance;
+    : options.https ? Fastify({ ...common, https: { ...timeouts, ...options.https } }) : Fastify(common)) as unknown as FastifyInstance;
+  app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('tradegateRequestId', '');
   app.decorateRequest('tags', null as never);
   app.addHook('onRequest', async (request) => {
@@ -63,6 +85,7 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     if (outcome === 'error') request.log.warn(line, 'request failed');
     else request.log.info(line, 'request');
   });
+  installRequestLog(app, deps, options.requestLog);
 
   // Unknown paths get their body read as bytes (never parsed) so that only the not-found answer can follow.
   app.removeAllContentTypeParsers();
@@ -74,12 +97,15 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
       : { status: 500, code: 'SYSTEM_ERROR', message: 'system error' });
   });
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  await registerSandboxOpenApi(app);
   await app.register(wechatpayV3Plugin(deps));
   await app.register(payCloudPlugin(deps));
   await app.register(wechatpayV2Plugin(deps, {
     secapi: { allowInsecure: options.allowInsecureSecapi ?? false, httpsBaseUrl: () => options.sandbox.urls.httpsBaseUrl },
   }));
   await app.register(sandboxPlugin(deps, options.sandbox));
+  await app.register(dashboardPlugin(deps, options.sandbox));
   await app.register(opsPlugin(ops));
 
   app.setNotFoundHandler((request, reply) => sendRefusal(deps, request, reply, refusalOf(404, request.url)));

@@ -9,6 +9,7 @@ export type CoreErrorCode =
   | 'ORDER_CLOSED'          // the order is CLOSED
   | 'ORDER_REVOKED'         // the order is REVOKED
   | 'ORDER_NOT_PAID'        // refund of an order that was never paid
+  | 'ORDER_PAY_FAILED'      // refund of an order whose payment failed (PAYERROR)
   | 'USER_PAYING'           // the payer is still confirming (retryable)
   | 'TOO_EARLY'             // inside the minimum age of the operation (retryable)
   | 'WINDOW_EXPIRED'        // past the latest moment the operation is allowed

@@ -1,4 +1,4 @@
-import type { LifecycleRules } from './rules.ts';
+import { rulesFor, type LifecycleRules, type RuleSetName } from './rules.ts';
 
 export type MerchantKind = 'direct' | 'service_provider' | 'sub_merchant';
 export type Region = 'mainland' | 'global';
@@ -44,6 +44,8 @@ export interface Merchant {
   readonly clockOffsetMs: number;
   readonly secrets: MerchantSecrets | null;
   readonly createdAt: number;
+  /** Sandbox fault lab: how many live fault definitions the merchant has (0 or absent: none, nothing to load). */
+  readonly faultCount?: number;
 }
 
 /** A merchant as operations see it: no key material (signing and verifying belong to the protocol adapters). */
@@ -62,6 +64,11 @@ export function businessNow(merchant: Pick<Merchant, 'clockOffsetMs'>, wallNow: 
   return wallNow + merchant.clockOffsetMs;
 }
 
-export function merchantRuleOverrides(merchant: MerchantProfile): Partial<LifecycleRules> {
+export function merchantRuleOverrides(merchant: Pick<MerchantProfile, 'settings'>): Partial<LifecycleRules> {
   return { strictTiming: merchant.settings.strictTiming };
+}
+
+/** The rules of one operation: the dialect's rule set with the merchant's overrides, resolved once. */
+export function resolveRules(name: RuleSetName, merchant: Pick<MerchantProfile, 'settings'>): LifecycleRules {
+  return rulesFor(name, merchantRuleOverrides(merchant));
 }

@@ -1,4 +1,6 @@
 import type { PaymentFailure } from './errors.ts';
+import type { Settlement } from './settlement.ts';
+import type { OrderEvent } from './state-machine.ts';
 
 export type OrderState = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'REVOKED' | 'PAYERROR';
 
@@ -35,7 +37,9 @@ export interface Order {
   readonly failure: PaymentFailure | null;
   readonly refundedAmount: number;
   readonly refundCount: number;
-  /** Protocol-owned facts that carry no rule (prepay_id, code_url, appid, payer details, exchange rate). */
+  /** What the payer pays in the payer's currency, fixed by the core when the order is made (null: not known). */
+  readonly settlement: Settlement | null;
+  /** Protocol-owned facts that carry no rule (prepay_id, code_url, appid, payer details). */
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
@@ -64,12 +68,30 @@ export interface Refund {
   readonly successAt: number | null;
 }
 
+/** Why an order changed, as its history records it (time alone causes `expired`, `payer_timeout`, `payer_confirmed`). */
+export type HistoryCause =
+  | 'created'
+  | 'paid_by_code'
+  | 'password_required'
+  | `payment_failed:${PaymentFailure}`
+  | 'payer_paid'
+  | 'payer_confirmed'
+  | 'payer_abandoned'
+  | 'payer_timeout'
+  | 'expired'
+  | 'close'
+  | 'reverse'
+  | 'void'
+  | 'refund';
+
 /** One transition, append-only. */
 export interface HistoryEntry {
   readonly orderId: string;
   readonly from: OrderState | null;
   readonly to: OrderState;
-  readonly cause: string;
+  /** The state-machine event (null for creation, and for entries written before events were recorded). */
+  readonly event: OrderEvent | null;
+  readonly cause: HistoryCause;
   readonly protocol: Protocol;
   readonly requestId: string | null;
   readonly at: number;

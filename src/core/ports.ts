@@ -1,3 +1,4 @@
+import type { FaultFiring, StoredFault } from './faults.ts';
 import type { Merchant, MerchantProfile } from './merchant.ts';
 import type { HistoryEntry, Order, Refund } from './order.ts';
 
@@ -26,7 +27,11 @@ export interface OutboxEvent {
   readonly dueAt: number;
 }
 
-/** The work one transaction can do. Every method runs inside the transaction that created it. */
+/**
+ * The work one transaction can do. Every method runs inside the transaction that created it. Writes (the
+ * methods returning nothing) are sent at once and not waited for: a failed write fails the transaction's next
+ * read or its commit, and then nothing of the transaction is kept.
+ */
 export interface StoreTx {
   /** The merchant without its keys: operations decide with settings and clock, never with key material. */
   getMerchant(mchid: string): Promise<MerchantProfile | null>;
@@ -36,15 +41,23 @@ export interface StoreTx {
   lockOrder(ref: OrderRef): Promise<Order | null>;
   /** The merchant (without its keys) and its locked order, read together in one round trip. */
   lockMerchantOrder(ref: OrderRef): Promise<{ merchant: MerchantProfile | null; order: Order | null }>;
-  updateOrder(order: Order): Promise<void>;
+  updateOrder(order: Order): void;
   listRefunds(orderId: string): Promise<Refund[]>;
   findRefund(mchid: string, ref: { outRefundNo: string } | { refundId: string }): Promise<Refund | null>;
   /** false when (mchid, out_refund_no) exists already. */
   insertRefund(refund: Refund): Promise<boolean>;
-  updateRefund(refund: Refund): Promise<void>;
-  appendHistory(entry: HistoryEntry): Promise<void>;
+  updateRefund(refund: Refund): void;
+  appendHistory(entry: HistoryEntry): void;
   listHistory(orderId: string): Promise<HistoryEntry[]>;
-  enqueueNotification(event: OutboxEvent): Promise<void>;
+  enqueueNotification(event: OutboxEvent): void;
+  /** The merchant's live fault definitions, oldest first (locked in a transaction). Read only when its fault count is not 0. */
+  faultPlan(mchid: string): Promise<StoredFault[]>;
+  /** Logs a fired fault and counts it against its definition (locked by faultPlan) in this transaction. */
+  recordFaultFiring(firing: FaultFiring): Promise<void>;
+  /** Counts a fault that fired outside its request's transaction; false when another request used it up first. */
+  consumeFault(firing: FaultFiring): Promise<boolean>;
+  /** The fired-faults log of one order number, oldest first. */
+  listFaultFirings(mchid: string, outTradeNo: string): Promise<FaultFiring[]>;
 }
 
 /** A request's single-use nonce (APIv3 Authorization), recorded by the first store work the request does. */
@@ -65,14 +78,25 @@ export class NonceReplayedError extends Error {
 
 /** The order store: one transaction per state change. */
 export interface Store {
-  /**
-   * Runs fn in one transaction. With `nonce`, the nonce is recorded in the same transaction (one commit, no
-   * extra round trip); a replay throws NonceReplayedError before anything is written, and a nonce whose
-   * transaction fails is still recorded.
-   */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>, nonce?: RequestNonce): Promise<T>;
-  /** Reads without locks (queries that will not write). With `nonce`, recorded in the same round trip as the first read. */
-  read<T>(fn: (tx: StoreTx) => Promise<T>, nonce?: RequestNonce): Promise<T>;
+  /** Runs fn in one transaction. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Reads without locks (queries that will not write), their statements sent together where they can be. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+}
+
+/** Finds orders whose state time has changed (expired, payer answered or timed out) on their merchant's clock. */
+export interface DueOrderSource {
+  dueOrders(wallNow: number, limit: number): Promise<OrderRef[]>;
+}
+
+/** Who a request comes from: merchants with their keys, for authentication, signing and acting for others. */
+export interface MerchantLookup {
+  /** The merchant for request authentication (keys, settings); may come from a short per-process cache. */
+  merchantForAuth(mchid: string): Promise<Merchant | null>;
+  /** The merchant as stored now, keys included. */
+  getMerchant(mchid: string): Promise<Merchant | null>;
+  /** The merchant that holds the application `appId` (an app id names one merchant), or null. */
+  merchantByAppId(appId: string): Promise<Merchant | null>;
 }
 
 /** Gateway-side identifiers. */
@@ -94,6 +118,4 @@ export interface MerchantStore {
    * every other process gets the same value.
    */
   gatewaySecret<T>(name: string, create: () => Promise<T>): Promise<T>;
-  /** Records a request nonce; false when it was seen within its lifetime (a replay). */
-  rememberNonce(nonce: RequestNonce): Promise<boolean>;
 }

@@ -1,27 +1,18 @@
-import type { HistoryEntry, Order, OrderState, Protocol, Refund } from './order.ts';
-
-/** The order after moving to `to` at business time `at`; payment facts are set once and never cleared. */
-export function moveOrder(order: Order, to: OrderState, at: number, patch: Partial<Order> = {}): Order {
-  return {
-    ...order,
-    state: to,
-    paidAt: to === 'SUCCESS' && order.paidAt === null ? at : order.paidAt,
-    payerConfirmAt: to === 'USERPAYING' ? order.payerConfirmAt : null,
-    payerDeadlineAt: to === 'USERPAYING' ? order.payerDeadlineAt : null,
-    ...patch,
-  };
-}
+import type { HistoryCause, HistoryEntry, Order, OrderState, Protocol, Refund } from './order.ts';
+import type { OrderEvent } from './state-machine.ts';
 
 export function historyEntry(
   order: Order,
   from: OrderState | null,
-  cause: string,
+  event: OrderEvent | null,
+  cause: HistoryCause,
   meta: { protocol: Protocol; requestId: string | null; at: number; refundId?: string | null },
 ): HistoryEntry {
   return {
     orderId: order.id,
     from,
     to: order.state,
+    event,
     cause,
     protocol: meta.protocol,
     requestId: meta.requestId,

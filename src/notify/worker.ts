@@ -4,23 +4,31 @@
  * clock. Safe in every gateway process at once; a restart loses nothing (leases expire, rows stay).
  */
 import { businessNow } from '../core/merchant.ts';
-import type { Clock, IdGenerator } from '../core/ports.ts';
+import type { Clock, IdGenerator, MerchantLookup, Store } from '../core/ports.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { lockCurrentOrder } from '../operations/locked-order.ts';
 import type { NextStep, OutboxRow, OutboxStore } from '../store/outbox-store.ts';
-import type { SqlStore } from '../store/sql-store.ts';
+import { addressPolicy, type AddressPolicy } from './address-policy.ts';
+import { postNotification, type AttemptOutcome } from './delivery.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
+import { deliverThroughFaults } from './notify-faults.ts';
 
 export interface NotificationWorkerOptions {
-  readonly store: SqlStore;
+  /** Orders, and the merchants whose keys sign the notifications. */
+  readonly store: Store & Pick<MerchantLookup, 'getMerchant'>;
   readonly outbox: OutboxStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly encoders: EncoderRegistry;
   readonly intervalMs?: number;
-  /** A merchant that has not answered within this is a failed attempt (WeChat Pay: 5 s). */
+  /** A merchant that has not answered within this (connect and answer) is a failed attempt (WeChat Pay: 5 s). */
   readonly timeoutMs?: number;
-  readonly batchSize?: number;
+  /** Deliveries in flight at once in this process (a continuous pool: a finished one makes room for the next). */
+  readonly maxInFlight?: number;
+  /** Deliveries of one merchant in flight at once in this process: a merchant whose receiver hangs stalls only itself. */
+  readonly perMerchant?: number;
+  /** Which addresses notify_url may reach (default: the default policy, see address-policy.ts). */
+  readonly policy?: AddressPolicy;
   readonly onError?: (err: unknown) => void;
   /** After every recorded attempt (metrics, and the warn line of a failed delivery). */
   readonly onAttempt?: (attempt: AttemptReport) => void;
@@ -41,6 +49,8 @@ export interface AttemptReport {
 }
 
 const LEASE_MS = 60_000;
+const DEFAULT_MAX_IN_FLIGHT = 32;
+const DEFAULT_PER_MERCHANT = 4;
 const RESPONSE_EXCERPT = 512;
 
 async function subjectOf(o: NotificationWorkerOptions, row: OutboxRow): Promise<NotificationSubject> {
@@ -58,8 +68,11 @@ async function subjectOf(o: NotificationWorkerOptions, row: OutboxRow): Promise<
   return { kind: row.kind, ...current, merchant, signer };
 }
 
+/** The gateway stopped while an attempt was in flight: nothing is recorded, the lease expires, the row is retried. */
+class Stopping extends Error {}
+
 /** One attempt at one event. */
-async function deliver(o: NotificationWorkerOptions, row: OutboxRow): Promise<void> {
+async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: AddressPolicy, signal: AbortSignal): Promise<void> {
   const subject = await subjectOf(o, row);
   const encoder = o.encoders[subject.order.protocol];
   const attemptNo = row.attempts + 1;
@@ -81,18 +94,20 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow): Promise<vo
     body = await encoder.body(subject, started);
     await o.outbox.savePayload(row.id, body);
   }
-  let statusCode: number | null = null;
-  let response: string | null = null;
-  let error: string | null = null;
+  let outcome: AttemptOutcome;
   try {
     const headers = await encoder.headers(body, subject, o.clock.now());
-    const res = await fetch(row.url, { method: 'POST', body, headers, signal: AbortSignal.timeout(o.timeoutMs ?? 5000) });
-    statusCode = res.status;
-    response = (await res.text()).slice(0, RESPONSE_EXCERPT);
+    outcome = await deliverThroughFaults(o.store, subject, businessAt(), () =>
+      postNotification(row.url, body, headers, { policy, timeoutMs: o.timeoutMs ?? 5000, signal }));
   } catch (err) {
-    error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    outcome = { statusCode: null, response: null, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
-  const acknowledged = statusCode !== null && encoder.acknowledged(statusCode, response ?? '');
+  if (signal.aborted) throw new Stopping();
+  const { statusCode, error } = outcome;
+  const response = outcome.response === null ? null : outcome.response.slice(0, RESPONSE_EXCERPT);
+  // A redirect is never followed, and never an acknowledgement whatever the dialect says about its status.
+  const redirected = statusCode !== null && statusCode >= 300 && statusCode < 400;
+  const acknowledged = statusCode !== null && !redirected && encoder.acknowledged(statusCode, outcome.response ?? '');
   const at = businessAt();
   const delay = encoder.retryDelays[attemptNo - 1];
   const next: NextStep = acknowledged ? { status: 'delivered', at } : delay === undefined ? { status: 'failed' } : { status: 'pending', dueAt: at + delay };
@@ -106,34 +121,75 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow): Promise<vo
 }
 
 export interface NotificationWorker {
-  /** One pass: claims and delivers what is due now. Returns how many events it attempted. */
+  /** Claims what is due now and waits for every delivery in flight. Returns how many events it claimed. */
   tick(): Promise<number>;
   stop(): Promise<void>;
 }
 
+/**
+ * A continuous pool: every interval (and whenever a delivery finishes while more may be due) the worker claims as
+ * many due events as it has room for, fairly across merchants (outbox-store.ts `claimDue`), and starts each at once.
+ * The per-merchant cap is per process; every process applies its own.
+ */
 export function startNotificationWorker(o: NotificationWorkerOptions): NotificationWorker {
-  let running: Promise<number> | null = null;
-  let stopped = false;
-  const tick = async (): Promise<number> => {
-    const rows = await o.outbox.claimDue(o.clock.now(), LEASE_MS, o.batchSize ?? 20);
-    await Promise.all(rows.map((row) => deliver(o, row).catch((err) => o.onError?.(err))));
+  const policy = o.policy ?? addressPolicy();
+  const maxInFlight = o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const perMerchant = o.perMerchant ?? DEFAULT_PER_MERCHANT;
+  const inFlight = new Map<string, number>();
+  const deliveries = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  let filling: Promise<number> | null = null;
+  let moreMayBeDue = false;
+
+  const start = (row: OutboxRow) => {
+    inFlight.set(row.mchid, (inFlight.get(row.mchid) ?? 0) + 1);
+    const delivery: Promise<void> = deliver(o, row, policy, stopping.signal)
+      .catch((err) => { if (!(err instanceof Stopping)) o.onError?.(err); })
+      .finally(() => {
+        const left = (inFlight.get(row.mchid) ?? 1) - 1;
+        if (left === 0) inFlight.delete(row.mchid);
+        else inFlight.set(row.mchid, left);
+        deliveries.delete(delivery);
+        if (moreMayBeDue && !stopping.signal.aborted) void fill().catch((err) => o.onError?.(err));
+      });
+    deliveries.add(delivery);
+  };
+
+  const claim = async (): Promise<number> => {
+    const room = maxInFlight - deliveries.size;
+    if (room <= 0 || stopping.signal.aborted) {
+      moreMayBeDue = true;
+      return 0;
+    }
+    const rows = await o.outbox.claimDue(o.clock.now(), LEASE_MS, room, { perMerchant, inFlight });
+    for (const row of rows) start(row);
+    // Room ran out, or some merchant reached its cap: a finished delivery should look again at once.
+    moreMayBeDue = rows.length === room || [...inFlight.values()].some((n) => n >= perMerchant);
     return rows.length;
   };
-  const guardedTick = () => {
-    if (running) return running;
-    running = tick().finally(() => { running = null; });
-    return running;
+  /** One claim at a time in this process. */
+  const fill = async (): Promise<number> => {
+    while (filling) await filling.catch(() => 0);
+    filling = claim().finally(() => { filling = null; });
+    return filling;
   };
+
   const timer = setInterval(() => {
-    if (!stopped) guardedTick().catch((err) => o.onError?.(err));
+    if (!stopping.signal.aborted && !filling) fill().catch((err) => o.onError?.(err));
   }, o.intervalMs ?? 500);
   timer.unref();
   return {
-    tick: guardedTick,
+    async tick() {
+      const claimed = await fill();
+      // What is in flight now, not what finished deliveries go on to claim (that could be a merchant's whole backlog).
+      await Promise.all([...deliveries]);
+      return claimed;
+    },
     async stop() {
-      stopped = true;
       clearInterval(timer);
-      await running?.catch(() => undefined);
+      stopping.abort();
+      await filling?.catch(() => undefined);
+      while (deliveries.size > 0) await Promise.all([...deliveries]);
     },
   };
 }

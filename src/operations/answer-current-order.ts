@@ -26,7 +26,8 @@ export async function createOrAnswerCurrent<T>(
     return { kind: 'created', value: await create() };
   } catch (err) {
     if (!isCoreError(err) || !SETTLED.has(err.code)) throw err;
-    const order = await queryOrder(ctx, { mchid: request.mchid, outTradeNo: request.outTradeNo });
+    // Part of the create, not a query of its own: the fault lab has judged this call already.
+    const order = await queryOrder({ ...ctx, faults: undefined }, { mchid: request.mchid, outTradeNo: request.outTradeNo });
     if (order.tradeType !== request.tradeType || order.fingerprint !== request.fingerprint) {
       throw new CoreError('IDEMPOTENCY_CONFLICT', 'merchant_order_no was used with other parameters');
     }

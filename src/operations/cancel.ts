@@ -1,10 +1,11 @@
 import { CoreError } from '../core/errors.ts';
 import type { Order, Refund, RefundCause } from '../core/order.ts';
 import type { Decision } from '../core/policy.ts';
-import type { OrderRef, StoreTx } from '../core/ports.ts';
-import { historyEntry, moveOrder } from '../core/transition.ts';
+import type { OrderRef } from '../core/ports.ts';
+import { commit } from './commit.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder, type LockedOrder } from './locked-order.ts';
+import { withFaults } from './fault-plan.ts';
 
 export interface CancellationResult {
   readonly order: Order;
@@ -17,30 +18,25 @@ export interface CancellationResult {
 type Decide = (order: Order, now: number, locked: LockedOrder) => Decision;
 
 /**
- * The shared shape of close, reverse and void: lock, catch up with time, decide by policy, then write the new
- * state, the full refund where the decision says so, and the history, in the same transaction.
+ * The shared shape of close, reverse and void: lock, catch up with time, decide by policy, then commit the
+ * event with the full refund where the decision says so.
  */
 export function cancelOrder(ctx: OperationContext, ref: OrderRef, cause: RefundCause | 'close', decide: Decide) {
-  return withCurrentOrder(ctx, ref, async (tx, locked): Promise<CancellationResult> => {
+  const outTradeNo = 'outTradeNo' in ref ? ref.outTradeNo : null;
+  return withFaults(ctx, cause, outTradeNo, (ctx) => withCurrentOrder(ctx, ref, async (tx, locked): Promise<CancellationResult> => {
     const { order, now } = locked;
     const decision = decide(order, now, locked);
     if (decision.kind === 'refuse') throw new CoreError(decision.error);
     if (decision.kind === 'unchanged') return { order, changed: false, refund: null };
-    const refund = decision.refundAll && cause !== 'close' ? await refundInFull(tx, ctx, order, now, cause) : null;
-    const next = moveOrder(order, decision.to, now, refund
-      ? { refundedAmount: order.refundedAmount + refund.amount, refundCount: order.refundCount + 1 }
-      : {});
-    await tx.updateOrder(next);
-    await tx.appendHistory(historyEntry(next, order.state, cause, {
-      protocol: ctx.protocol, requestId: ctx.requestId, at: now, refundId: refund?.refundId ?? null,
-    }));
+    const refund = decision.refundAll && cause !== 'close' ? refundInFull(ctx, order, now, cause) : null;
+    const next = await commit(tx, ctx, { order, event: decision.event, cause, at: now, refund });
     return { order: next, changed: true, refund };
-  });
+  }));
 }
 
 /** The refund a reverse or void performs: the whole unrefunded amount, settled at once, invisible to refund queries. */
-async function refundInFull(tx: StoreTx, ctx: OperationContext, order: Order, now: number, cause: RefundCause) {
-  const refund: Refund = {
+function refundInFull(ctx: OperationContext, order: Order, now: number, cause: RefundCause): Refund {
+  return {
     refundId: ctx.ids.refundId(now),
     orderId: order.id,
     mchid: order.mchid,
@@ -57,6 +53,4 @@ async function refundInFull(tx: StoreTx, ctx: OperationContext, order: Order, no
     settleAt: now,
     successAt: now,
   };
-  await tx.insertRefund(refund);
-  return refund;
 }

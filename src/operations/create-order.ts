@@ -1,12 +1,14 @@
 import { CoreError } from '../core/errors.ts';
-import { businessNow } from '../core/merchant.ts';
+import { businessNow, resolveRules, type MerchantProfile } from '../core/merchant.ts';
 import type { Order, TradeType } from '../core/order.ts';
 import { paymentRefusal } from '../core/policy.ts';
 import type { StoreTx } from '../core/ports.ts';
-import { rulesFor, type RuleSetName } from '../core/rules.ts';
+import type { LifecycleRules, RuleSetName } from '../core/rules.ts';
+import { settle } from '../core/settlement.ts';
 import { historyEntry } from '../core/transition.ts';
 import type { OperationContext } from './context.ts';
 import { catchUpWithTime, merchantOrThrow } from './locked-order.ts';
+import { withFaults } from './fault-plan.ts';
 
 /** A new order as the adapter decoded it. Shapes are already validated by the adapter's decoder. */
 export interface NewOrder {
@@ -33,9 +35,11 @@ export interface CreatedOrder {
   readonly replayed: boolean;
 }
 
-/** Builds the order row for `input` at business time `now`. */
-export function buildOrder(ctx: OperationContext, input: NewOrder, now: number, ruleSet: RuleSetName): Order {
-  const rules = rulesFor(ruleSet);
+/**
+ * Builds the order row for `input` at business time `now`, under the operation's resolved rules. The settlement
+ * (rate, payer currency and amount) is fixed here, once, at the merchant's market rate.
+ */
+export function buildOrder(ctx: OperationContext, input: NewOrder, now: number, rules: LifecycleRules, merchant: MerchantProfile): Order {
   return {
     id: ctx.ids.orderId(),
     mchid: input.mchid,
@@ -59,6 +63,7 @@ export function buildOrder(ctx: OperationContext, input: NewOrder, now: number, 
     failure: null,
     refundedAmount: 0,
     refundCount: 0,
+    settlement: settle(input.amount, input.currency, merchant.settings.exchangeRate),
     extra: input.extra,
   };
 }
@@ -69,7 +74,7 @@ export function buildOrder(ctx: OperationContext, input: NewOrder, now: number, 
  */
 export async function insertOrReplay(tx: StoreTx, ctx: OperationContext, order: Order): Promise<Order | null> {
   if (await tx.insertOrder(order)) {
-    await tx.appendHistory(historyEntry(order, null, 'created', { protocol: ctx.protocol, requestId: ctx.requestId, at: order.createdAt }));
+    await tx.appendHistory(historyEntry(order, null, null, 'created', { protocol: ctx.protocol, requestId: ctx.requestId, at: order.createdAt }));
     return null;
   }
   const found = await tx.lockOrder({ mchid: order.mchid, outTradeNo: order.outTradeNo });
@@ -86,10 +91,10 @@ export async function insertOrReplay(tx: StoreTx, ctx: OperationContext, order: 
 
 /** Create an unpaid order (JSAPI, NATIVE, APP, MWEB). The same request again returns the same order. */
 export function createOrder(ctx: OperationContext, input: NewOrder, ruleSet: RuleSetName): Promise<CreatedOrder> {
-  return ctx.store.transaction(async (tx) => {
+  return withFaults(ctx, 'create', input.outTradeNo, (ctx) => ctx.store.transaction(async (tx) => {
     const merchant = await merchantOrThrow(tx, input.mchid);
-    const order = buildOrder(ctx, input, businessNow(merchant, ctx.clock.now()), ruleSet);
+    const order = buildOrder(ctx, input, businessNow(merchant, ctx.clock.now()), resolveRules(ruleSet, merchant), merchant);
     const existing = await insertOrReplay(tx, ctx, order);
     return existing ? { order: existing, replayed: true } : { order, replayed: false };
-  });
+  }));
 }

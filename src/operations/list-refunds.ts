@@ -2,6 +2,7 @@ import type { Order, Refund } from '../core/order.ts';
 import type { OrderRef } from '../core/ports.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder } from './locked-order.ts';
+import { withFaults } from './fault-plan.ts';
 
 export interface OrderRefunds {
   readonly order: Order;
@@ -11,8 +12,8 @@ export interface OrderRefunds {
 
 /** The merchant refunds of one order (APIv2 refundquery by order, PayCloud refund lists). */
 export function listOrderRefunds(ctx: OperationContext, ref: OrderRef): Promise<OrderRefunds> {
-  return withCurrentOrder(ctx, ref, async (tx, { order }) => ({
+  return withFaults(ctx, 'refund_query', 'outTradeNo' in ref ? ref.outTradeNo : null, (ctx) => withCurrentOrder(ctx, ref, async (tx, { order }) => ({
     order,
     refunds: (await tx.listRefunds(order.id)).filter((r) => r.cause === 'refund'),
-  }));
+  })));
 }

@@ -3,9 +3,9 @@ import { businessNow, type MerchantProfile } from '../core/merchant.ts';
 import type { Order } from '../core/order.ts';
 import { timedTransition } from '../core/policy.ts';
 import type { OrderRef, StoreTx } from '../core/ports.ts';
-import { historyEntry, moveOrder, settledRefund } from '../core/transition.ts';
+import { settledRefund } from '../core/transition.ts';
+import { commit, SYSTEM } from './commit.ts';
 import type { OperationContext } from './context.ts';
-import { queuePaymentNotification } from './notifications.ts';
 
 export interface LockedOrder {
   readonly merchant: MerchantProfile;
@@ -45,11 +45,8 @@ export async function lockCurrentOrder(tx: StoreTx, ctx: OperationContext, ref: 
 export async function catchUpWithTime(tx: StoreTx, order: Order, now: number): Promise<Order> {
   let current = order;
   for (let t = timedTransition(current, now); t; t = timedTransition(current, now)) {
-    const from = current.state;
-    current = moveOrder(current, t.to, t.at, t.to === 'PAYERROR' ? { failure: 'PAYER_ABANDONED' } : {});
-    await tx.updateOrder(current);
-    await tx.appendHistory(historyEntry(current, from, t.cause, { protocol: 'system', requestId: null, at: t.at }));
-    if (current.state === 'SUCCESS') await queuePaymentNotification(tx, current, t.at);
+    const patch = t.event === 'fail' ? { failure: 'PAYER_ABANDONED' as const } : {};
+    current = await commit(tx, SYSTEM, { order: current, event: t.event, cause: t.cause, at: t.at, patch });
   }
   if (current.refundCount > 0) {
     for (const refund of await tx.listRefunds(current.id)) {

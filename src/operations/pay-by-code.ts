@@ -1,13 +1,14 @@
 import { CoreError, type PaymentFailure } from '../core/errors.ts';
-import { businessNow } from '../core/merchant.ts';
-import type { Order } from '../core/order.ts';
+import { businessNow, resolveRules } from '../core/merchant.ts';
+import type { HistoryCause, Order } from '../core/order.ts';
 import type { PayerScenario } from '../core/payer.ts';
-import { rulesFor, type RuleSetName } from '../core/rules.ts';
-import { historyEntry, moveOrder } from '../core/transition.ts';
+import type { RuleSetName } from '../core/rules.ts';
+import type { OrderEvent, OrderPatch } from '../core/state-machine.ts';
+import { commit } from './commit.ts';
 import type { OperationContext } from './context.ts';
 import { buildOrder, insertOrReplay, type NewOrder } from './create-order.ts';
 import { merchantOrThrow } from './locked-order.ts';
-import { queuePaymentNotification } from './notifications.ts';
+import { withFaults } from './fault-plan.ts';
 
 /** What the caller of a code payment is told. */
 export type CodePaymentAnswer =
@@ -44,42 +45,44 @@ export function payByCode(
   scenario: PayerScenario,
   ruleSet: RuleSetName,
 ): Promise<CodePayment> {
-  return ctx.store.transaction(async (tx) => {
+  return withFaults(ctx, 'pay', input.outTradeNo, (ctx) => ctx.store.transaction(async (tx) => {
     const merchant = await merchantOrThrow(tx, input.mchid);
     const now = businessNow(merchant, ctx.clock.now());
-    const created = { ...buildOrder(ctx, input, now, ruleSet), transactionId: input.transactionId ?? ctx.ids.transactionId(now) };
+    const rules = resolveRules(ruleSet, merchant);
+    const created = { ...buildOrder(ctx, input, now, rules, merchant), transactionId: input.transactionId ?? ctx.ids.transactionId(now) };
     const existing = await insertOrReplay(tx, ctx, created);
     if (existing) {
       if (existing.state === 'NOTPAY') throw new CoreError('PAYMENT_FAILED', 'order is waiting for a payer');
       return { order: existing, answer: answerFor(existing), replayed: true };
     }
-    const rules = rulesFor(ruleSet);
-    const next = outcomeOf(created, scenario, now, rules.userPayingTimeout);
-    await tx.updateOrder(next.order);
-    await tx.appendHistory(historyEntry(next.order, 'NOTPAY', next.cause, { protocol: ctx.protocol, requestId: ctx.requestId, at: now }));
-    if (next.order.state === 'SUCCESS') await queuePaymentNotification(tx, next.order, now);
-    return { order: next.order, answer: next.answer, replayed: false };
-  });
+    const outcome = outcomeOf(scenario, now, rules.userPayingTimeout);
+    const order = await commit(tx, ctx, { order: created, event: outcome.event, cause: outcome.cause, at: now, patch: outcome.patch });
+    return { order, answer: outcome.answer, replayed: false };
+  }));
 }
 
-function outcomeOf(order: Order, scenario: PayerScenario, now: number, timeout: number) {
+interface Outcome {
+  readonly event: OrderEvent;
+  readonly cause: HistoryCause;
+  readonly patch: OrderPatch;
+  readonly answer: CodePaymentAnswer;
+}
+
+function outcomeOf(scenario: PayerScenario, now: number, timeout: number): Outcome {
   switch (scenario.kind) {
     case 'pay':
-      return { order: moveOrder(order, 'SUCCESS', now), cause: 'paid_by_code', answer: { kind: 'paid' } as const };
+      return { event: 'pay', cause: 'paid_by_code', patch: {}, answer: { kind: 'paid' } };
     case 'password': {
       const confirmAt = scenario.confirmAfterMs === null ? null : now + scenario.confirmAfterMs;
-      const waiting = moveOrder(order, 'USERPAYING', now, { payerConfirmAt: confirmAt, payerDeadlineAt: now + timeout });
-      return { order: waiting, cause: 'password_required', answer: { kind: 'user_paying' } as const };
+      return {
+        event: 'await_payer', cause: 'password_required', patch: { payerConfirmAt: confirmAt, payerDeadlineAt: now + timeout }, answer: { kind: 'user_paying' },
+      };
     }
     case 'fail':
-      return {
-        order: moveOrder(order, 'PAYERROR', now, { failure: scenario.failure }),
-        cause: `payment_failed:${scenario.failure}`,
-        answer: { kind: 'failed', failure: scenario.failure } as const,
-      };
+      return { event: 'fail', cause: `payment_failed:${scenario.failure}`, patch: { failure: scenario.failure }, answer: { kind: 'failed', failure: scenario.failure } };
     case 'unknown':
       return scenario.paid
-        ? { order: moveOrder(order, 'SUCCESS', now), cause: 'paid_by_code', answer: { kind: 'unknown' } as const }
-        : { order: moveOrder(order, 'PAYERROR', now, { failure: 'SYSTEM_ERROR' }), cause: 'payment_failed:SYSTEM_ERROR', answer: { kind: 'unknown' } as const };
+        ? { event: 'pay', cause: 'paid_by_code', patch: {}, answer: { kind: 'unknown' } }
+        : { event: 'fail', cause: 'payment_failed:SYSTEM_ERROR', patch: { failure: 'SYSTEM_ERROR' }, answer: { kind: 'unknown' } };
   }
 }

@@ -1,13 +1,14 @@
 import { CoreError } from '../core/errors.ts';
-import { merchantRuleOverrides } from '../core/merchant.ts';
+import { resolveRules } from '../core/merchant.ts';
 import type { Order, Refund } from '../core/order.ts';
 import { decideRefund } from '../core/policy.ts';
 import type { OrderRef } from '../core/ports.ts';
-import { rulesFor, type RuleSetName } from '../core/rules.ts';
-import { historyEntry, moveOrder, settledRefund } from '../core/transition.ts';
+import type { RuleSetName } from '../core/rules.ts';
+import { settledRefund } from '../core/transition.ts';
+import { commit } from './commit.ts';
 import type { OperationContext } from './context.ts';
 import { withCurrentOrder } from './locked-order.ts';
-import { queueRefundNotification } from './notifications.ts';
+import { withFaults } from './fault-plan.ts';
 
 export interface RefundCommand {
   readonly order: OrderRef;
@@ -30,10 +31,11 @@ export interface RefundResult {
 
 /**
  * A merchant refund: lock the order, replay an earlier refund with the same out_refund_no, else decide by
- * policy and write the refund (PROCESSING), the order's new totals and the history in one transaction.
+ * policy and commit the refund (PROCESSING) with the order's new totals, history and notification.
  */
 export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: RuleSetName): Promise<RefundResult> {
-  return withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
+  const outTradeNo = 'outTradeNo' in cmd.order ? cmd.order.outTradeNo : null;
+  return withFaults(ctx, 'refund', outTradeNo, (ctx) => withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
     const earlier = await tx.findRefund(order.mchid, { outRefundNo: cmd.outRefundNo });
     if (earlier) {
       if (earlier.orderId !== order.id || earlier.fingerprint !== cmd.fingerprint) {
@@ -41,9 +43,9 @@ export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: 
       }
       return { order, refund: settledRefund(earlier, now) ?? earlier, replayed: true };
     }
-    const rules = rulesFor(ruleSet, merchantRuleOverrides(merchant));
+    const rules = resolveRules(ruleSet, merchant);
     const decision = decideRefund(order, { amount: cmd.amount, currency: cmd.currency, statedTotal: cmd.statedTotal }, now, rules);
-    if (decision.kind === 'refuse') throw new CoreError(decision.error);
+    if (decision.kind !== 'transition') throw new CoreError(decision.kind === 'refuse' ? decision.error : 'SYSTEM_ERROR');
     const refund: Refund = {
       refundId: ctx.ids.refundId(now),
       orderId: order.id,
@@ -61,18 +63,7 @@ export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: 
       settleAt: now + rules.refundSettleDelay,
       successAt: null,
     };
-    if (!(await tx.insertRefund(refund))) {
-      throw new CoreError('IDEMPOTENCY_CONFLICT', 'out_refund_no was used with other parameters');
-    }
-    const next = moveOrder(order, 'REFUND', now, {
-      refundedAmount: order.refundedAmount + cmd.amount,
-      refundCount: order.refundCount + 1,
-    });
-    await tx.updateOrder(next);
-    await tx.appendHistory(historyEntry(next, order.state, 'refund', {
-      protocol: ctx.protocol, requestId: ctx.requestId, at: now, refundId: refund.refundId,
-    }));
-    await queueRefundNotification(tx, next, refund);
+    const next = await commit(tx, ctx, { order, event: decision.event, cause: 'refund', at: now, refund });
     return { order: next, refund, replayed: false };
-  });
+  }));
 }

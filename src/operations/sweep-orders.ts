@@ -1,11 +1,6 @@
-import type { OrderRef } from '../core/ports.ts';
+import type { DueOrderSource } from '../core/ports.ts';
 import type { OperationContext } from './context.ts';
 import { lockCurrentOrder } from './locked-order.ts';
-
-/** Finds orders whose state time has changed (expired, payer answered or timed out) on their merchant's clock. */
-export interface DueOrderSource {
-  dueOrders(wallNow: number, limit: number): Promise<OrderRef[]>;
-}
 
 /**
  * The background sweeper's one pass: records what time has done to each due order (the same code path every

@@ -3,7 +3,8 @@
  * transaction, a read in the round trip of its first statement (one round trip less either way); a request that
  * does no store work records it alone. Whichever way, a replay is refused and changes nothing, and the answer waits for the verdict.
  */
-import { NonceReplayedError, type MerchantStore, type RequestNonce, type Store } from '../core/ports.ts';
+import { NonceReplayedError, type NonceLedger, type RequestNonce } from '../core/nonce-ledger.ts';
+import type { Store } from '../core/ports.ts';
 
 export interface NonceAdmission {
   /** The store the request's operations use: its first transaction carries the nonce. */
@@ -12,7 +13,7 @@ export interface NonceAdmission {
   settle(): Promise<void>;
 }
 
-export function admitNonce(store: Store & MerchantStore, nonce: RequestNonce): NonceAdmission {
+export function admitNonce(store: Store, ledger: NonceLedger, nonce: RequestNonce): NonceAdmission {
   let open = true;
   const take = () => {
     const was = open;
@@ -20,12 +21,12 @@ export function admitNonce(store: Store & MerchantStore, nonce: RequestNonce): N
     return was;
   };
   const alone = async () => {
-    if (take() && !(await store.rememberNonce(nonce))) throw new NonceReplayedError();
+    if (take() && !(await ledger.remember(nonce))) throw new NonceReplayedError();
   };
   return {
     store: {
-      transaction: (fn) => (take() ? store.transaction(fn, nonce) : store.transaction(fn)),
-      read: (fn) => (take() ? store.read(fn, nonce) : store.read(fn)),
+      transaction: (fn) => (take() ? ledger.recordingWith(nonce).transaction(fn) : store.transaction(fn)),
+      read: (fn) => (take() ? ledger.recordingWith(nonce).read(fn) : store.read(fn)),
     },
     settle: alone,
   };

@@ -1,8 +1,10 @@
 /**
  * The sandbox admin API under /sandbox: provision merchants, act as the payer, move a merchant's clock, and
- * inspect an order with its refunds and history. Every route needs the admin token.
+ * inspect an order with its refunds and history. Every route needs the admin token (checked in onRequest) and
+ * declares its JSON schema (admin-schemas.ts): Fastify validates and serialises through it, and the OpenAPI
+ * document at /sandbox/openapi.json is generated from it.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { CoreError, isCoreError, type CoreErrorCode } from '../core/errors.ts';
 import type { Merchant } from '../core/merchant.ts';
@@ -12,13 +14,22 @@ import { lockCurrentOrder } from '../operations/locked-order.ts';
 import { answerPasswordPrompt, payOrder } from '../operations/payer-actions.ts';
 import type { GatewayDeps } from '../server-deps.ts';
 import { credentialsJson, provisionMerchant, type GatewayUrls, type ProvisionRequest } from './provision.ts';
+import { faultRoutes } from './fault-routes.ts';
+import type { FaultAdmin } from '../store/fault-store.ts';
 import { notificationView, sandboxOrderView } from './views.ts';
+import {
+  clockBody, clockSchema, credentialsSchema, mchidParams, notificationParams, notificationsSchema, orderParams, orderViewSchema, provisionBody, routeSchema,
+} from './admin-schemas.ts';
+import { OPENAPI_PATH } from './openapi.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
 import { tagRequest } from '../observability/request-tags.ts';
+import { listRoutes } from './list-routes.ts';
 
 export interface SandboxOptions {
   readonly adminToken: string;
   readonly outbox: OutboxStore;
+  /** The fault plan's definitions (the fault lab). */
+  readonly faults: FaultAdmin;
   readonly urls: GatewayUrls;
   /** Called after a merchant is provisioned (the CLI writes its credentials file). */
   readonly onMerchantCreated?: (merchant: Merchant, credentials: Record<string, unknown>) => void | Promise<void>;
@@ -46,36 +57,32 @@ function bearer(request: FastifyRequest): string | undefined {
   return typeof x === 'string' ? x : undefined;
 }
 
-function objectBody(request: FastifyRequest): Record<string, unknown> {
-  const b = request.body;
-  if (b === undefined || b === null || b === '') return {};
-  if (typeof b !== 'object' || Array.isArray(b) || Buffer.isBuffer(b)) throw new AdminError(400, 'INVALID_BODY', 'body must be a JSON object (Content-Type: application/json)');
-  return b as Record<string, unknown>;
+/** A schema refusal in the sandbox's words: 400 naming the field (body property, path or query parameter). */
+function validationAnswer(error: FastifyError): { error: string; message: string; field: string } {
+  const [first] = error.validation ?? [];
+  const where = error.validationContext ?? 'body';
+  const params = (first?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+  const path = (first?.instancePath ?? '').split('/').filter(Boolean).join('.');
+  const field = params.missingProperty ?? params.additionalProperty ?? (path || where);
+  const code = params.additionalProperty ? 'UNKNOWN_FIELD' : params.missingProperty ? 'MISSING_FIELD' : 'INVALID_FIELD';
+  const words = params.additionalProperty ? 'is not a known field' : params.missingProperty ? 'is required' : first?.message ?? 'is invalid';
+  return { error: code, message: field === where ? `${where} ${words}` : `${where} ${field} ${words}`, field };
 }
 
-function provisionRequestOf(body: Record<string, unknown>): ProvisionRequest {
+type ProvisionBody = { mode?: ProvisionRequest['mode']; region?: ProvisionRequest['region']; sp_mchid?: string; mchid?: string } & NonNullable<ProvisionRequest['settings']>;
+
+function provisionRequestOf(body: ProvisionBody): ProvisionRequest {
   const { mode, region, sp_mchid: spMchid, mchid, ...settings } = body;
-  if (mode !== undefined && mode !== 'direct' && mode !== 'service_provider' && mode !== 'sub_merchant') {
-    throw new AdminError(400, 'INVALID_MODE', 'mode must be direct, service_provider or sub_merchant');
-  }
-  if (region !== undefined && region !== 'mainland' && region !== 'global') throw new AdminError(400, 'INVALID_REGION', 'region must be mainland or global');
-  const allowed = ['strictTiming', 'lenientEmptyBodySignature', 'platformMode', 'currency', 'exchangeRate'];
-  for (const key of Object.keys(settings)) if (!allowed.includes(key)) throw new AdminError(400, 'UNKNOWN_FIELD', `unknown field ${key}`);
-  return {
-    mode, region,
-    spMchid: typeof spMchid === 'string' ? spMchid : undefined,
-    mchid: typeof mchid === 'string' ? mchid : undefined,
-    settings: settings as ProvisionRequest['settings'],
-  };
+  return { mode, region, spMchid, mchid, settings };
 }
 
 export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
   const ctx = (request: FastifyRequest): OperationContext => ({
     store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'sandbox', requestId: request.tradegateRequestId,
   });
-  const send = (reply: FastifyReply, status: number, body: unknown) => {
+  const answer = (reply: FastifyReply, status: number, body: unknown) => {
     if (status >= 400) tagRequest(reply.request, { errorCode: (body as { error?: string }).error ?? String(status) });
-    return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body));
+    return reply.code(status).send(body);
   };
   const merchantOf = async (mchid: string) => {
     const merchant = await deps.store.getMerchant(mchid);
@@ -84,81 +91,109 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
   };
 
   return async function plugin(app: FastifyInstance): Promise<void> {
-    // The root reads unknown bodies as bytes; the admin API speaks JSON (other types stay bytes and are refused).
+    // The root reads unknown bodies as bytes (protocols verify signatures over them); the admin API speaks JSON
+    // only: any other non-empty body is refused before the handler.
+    app.removeContentTypeParser('*');
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body: Buffer, done) =>
+      body.length === 0 ? done(null, undefined) : done(new AdminError(415, 'UNSUPPORTED_MEDIA_TYPE', 'body must be JSON (Content-Type: application/json)')));
     app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+    // The admin token, before anything is read or parsed.
     app.addHook('onRequest', async (request) => {
       const { mchid } = request.params as { mchid?: string };
       if (mchid !== undefined) tagRequest(request, { mchid });
       if (!tokenMatches(bearer(request), options.adminToken)) throw new AdminError(401, 'UNAUTHORIZED', 'admin token required (Authorization: Bearer <token>)');
     });
-    app.setErrorHandler((error, request, reply) => {
-      if (error instanceof AdminError) return send(reply, error.status, { error: error.code, message: error.message });
-      if (isCoreError(error)) return send(reply, STATUS_OF[error.code] ?? 409, { error: error.code, message: error.message });
-      if (error instanceof RangeError) return send(reply, 400, { error: 'INVALID_REQUEST', message: error.message });
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status && status < 500) return send(reply, status, { error: 'INVALID_REQUEST', message: (error as Error).message });
+    // A POST without a body is an empty object (`tradegate merchant create` with no option).
+    app.addHook('preValidation', async (request) => {
+      if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+    });
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error.validation) return answer(reply, 400, validationAnswer(error));
+      if (error instanceof AdminError) return answer(reply, error.status, { error: error.code, message: error.message });
+      if (isCoreError(error)) return answer(reply, STATUS_OF[error.code] ?? 409, { error: error.code, message: error.message });
+      if (error instanceof RangeError) return answer(reply, 400, { error: 'INVALID_REQUEST', message: error.message });
+      if (error.statusCode && error.statusCode < 500) return answer(reply, error.statusCode, { error: 'INVALID_REQUEST', message: error.message });
       request.log.error({ err: error }, 'sandbox error');
-      return send(reply, 500, { error: 'INTERNAL', message: 'internal error' });
+      return answer(reply, 500, { error: 'INTERNAL', message: 'internal error' });
     });
 
-    app.post('/sandbox/merchants', async (request, reply) => {
-      const req = provisionRequestOf(objectBody(request));
+    await app.register(listRoutes(deps));
+    await app.register(faultRoutes(deps, options.faults));
+
+    app.get(OPENAPI_PATH, {
+      schema: routeSchema('This document: the sandbox API in OpenAPI 3', { ok: { 200: { type: 'object', additionalProperties: true } } }),
+    }, async (_request, reply) => answer(reply, 200, app.swagger()));
+
+    app.post<{ Body: ProvisionBody }>('/sandbox/merchants', {
+      schema: routeSchema('Provision a merchant; answers its credentials JSON', { body: provisionBody, ok: { 201: credentialsSchema } }),
+    }, async (request, reply) => {
+      const req = provisionRequestOf(request.body);
       if (req.mchid && (await deps.store.getMerchant(req.mchid))) throw new AdminError(409, 'MERCHANT_EXISTS', `merchant ${req.mchid} exists`);
       const merchant = await provisionMerchant(deps.store, deps.clock, req);
       const credentials = credentialsJson(merchant, options.urls);
       await options.onMerchantCreated?.(merchant, credentials);
-      return send(reply, 201, credentials);
+      return answer(reply, 201, credentials);
     });
 
-    app.get<{ Params: { mchid: string } }>('/sandbox/merchants/:mchid', async (request, reply) =>
-      send(reply, 200, credentialsJson(await merchantOf(request.params.mchid), options.urls)));
+    type MerchantParams = { Params: { mchid: string } };
+    app.get<MerchantParams>('/sandbox/merchants/:mchid', {
+      schema: routeSchema('A merchant\'s credentials JSON', { params: mchidParams, ok: { 200: credentialsSchema } }),
+    }, async (request, reply) => answer(reply, 200, credentialsJson(await merchantOf(request.params.mchid), options.urls)));
 
     type OrderParams = { Params: { mchid: string; no: string } };
     const refOf = (request: FastifyRequest<OrderParams>): OrderRef => ({ mchid: request.params.mchid, outTradeNo: request.params.no });
+    const payerRoute = (summary: string) => ({ schema: routeSchema(summary, { params: orderParams, ok: { 200: orderViewSchema } }) });
 
-    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/pay', async (request, reply) =>
-      send(reply, 200, await sandboxOrderView(deps, await payOrder(ctx(request), refOf(request)))));
-    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/confirm', async (request, reply) =>
-      send(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'confirm'))));
-    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/abandon', async (request, reply) =>
-      send(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'abandon'))));
+    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/pay', payerRoute('The payer pays an unpaid order'), async (request, reply) =>
+      answer(reply, 200, await sandboxOrderView(deps, await payOrder(ctx(request), refOf(request)))));
+    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/confirm', payerRoute('The payer confirms a password prompt (USERPAYING → SUCCESS)'),
+      async (request, reply) => answer(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'confirm'))));
+    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/abandon', payerRoute('The payer abandons a password prompt (USERPAYING → PAYERROR)'),
+      async (request, reply) => answer(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'abandon'))));
 
-    app.get<OrderParams>('/sandbox/merchants/:mchid/orders/:no', async (request, reply) => {
+    app.get<OrderParams>('/sandbox/merchants/:mchid/orders/:no', payerRoute('An order with its refunds and history (time caught up first)'), async (request, reply) => {
       const order = await deps.store.transaction(async (tx) => (await lockCurrentOrder(tx, ctx(request), refOf(request))).order);
-      return send(reply, 200, await sandboxOrderView(deps, order));
+      return answer(reply, 200, await sandboxOrderView(deps, order));
     });
 
-    app.get<{ Params: { mchid: string } }>('/sandbox/merchants/:mchid/notifications', async (request, reply) => {
+    app.get<MerchantParams>('/sandbox/merchants/:mchid/notifications', {
+      schema: routeSchema('The merchant\'s notification events (newest first, 200 at most) with every attempt', { params: mchidParams, ok: { 200: notificationsSchema } }),
+    }, async (request, reply) => {
       await merchantOf(request.params.mchid);
       const events = await options.outbox.listForMerchant(request.params.mchid);
-      return send(reply, 200, { data: events.map(notificationView) });
+      return answer(reply, 200, { data: events.map(notificationView) });
     });
-    app.post<{ Params: { mchid: string; id: string } }>('/sandbox/merchants/:mchid/notifications/:id/redeliver', async (request, reply) => {
+    app.post<{ Params: { mchid: string; id: number } }>('/sandbox/merchants/:mchid/notifications/:id/redeliver', {
+      schema: routeSchema('Send a notification event again now', {
+        params: notificationParams,
+        ok: { 202: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string', enum: ['pending'] } } } },
+      }),
+    }, async (request, reply) => {
       const merchant = await merchantOf(request.params.mchid);
-      const id = Number(request.params.id);
-      if (!Number.isSafeInteger(id) || !(await options.outbox.redeliver(merchant.mchid, id, deps.clock.now() + merchant.clockOffsetMs))) {
-        throw new AdminError(404, 'NOTIFICATION_NOT_FOUND', `notification ${request.params.id} does not exist`);
+      const { id } = request.params;
+      if (!(await options.outbox.redeliver(merchant.mchid, id, deps.clock.now() + merchant.clockOffsetMs))) {
+        throw new AdminError(404, 'NOTIFICATION_NOT_FOUND', `notification ${id} does not exist`);
       }
-      return send(reply, 202, { id, status: 'pending' });
+      return answer(reply, 202, { id, status: 'pending' });
     });
 
     const clockView = (merchant: Merchant, offset: number) => {
       const now = deps.clock.now() + offset;
       return { mchid: merchant.mchid, offset_seconds: offset / 1000, now: new Date(now).toISOString(), now_ms: now };
     };
-    app.get<{ Params: { mchid: string } }>('/sandbox/merchants/:mchid/clock', async (request, reply) => {
+    app.get<MerchantParams>('/sandbox/merchants/:mchid/clock', {
+      schema: routeSchema('The merchant\'s business clock', { params: mchidParams, ok: { 200: clockSchema } }),
+    }, async (request, reply) => {
       const merchant = await merchantOf(request.params.mchid);
-      return send(reply, 200, clockView(merchant, merchant.clockOffsetMs));
+      return answer(reply, 200, clockView(merchant, merchant.clockOffsetMs));
     });
-    app.post<{ Params: { mchid: string } }>('/sandbox/merchants/:mchid/clock', async (request, reply) => {
-      const seconds = objectBody(request).advance_seconds;
-      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > 10 * 366 * 86400) {
-        throw new AdminError(400, 'INVALID_ADVANCE', 'advance_seconds must be a number of seconds ≥ 0 (the clock never goes back)');
-      }
+    app.post<MerchantParams & { Body: { advance_seconds: number } }>('/sandbox/merchants/:mchid/clock', {
+      schema: routeSchema('Move the merchant\'s business clock forward', { params: mchidParams, body: clockBody, ok: { 200: clockSchema } }),
+    }, async (request, reply) => {
       const merchant = await merchantOf(request.params.mchid);
-      const offset = await deps.store.advanceClock(merchant.mchid, Math.round(seconds * 1000));
+      const offset = await deps.store.advanceClock(merchant.mchid, Math.round(request.body.advance_seconds * 1000));
       if (offset === null) throw new CoreError('MERCHANT_NOT_FOUND');
-      return send(reply, 200, clockView(merchant, offset));
+      return answer(reply, 200, clockView(merchant, offset));
     });
   };
 }

@@ -6,9 +6,10 @@ import type { AttemptRecord, OutboxRow } from '../store/outbox-store.ts';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export async function sandboxOrderView(deps: GatewayDeps, order: Order): Promise<Record<string, unknown>> {
-  const { refunds, history } = await deps.store.read(async (tx) => ({
+  const { refunds, history, firings } = await deps.store.read(async (tx) => ({
     refunds: await tx.listRefunds(order.id),
     history: await tx.listHistory(order.id),
+    firings: await tx.listFaultFirings(order.mchid, order.outTradeNo),
   }));
   return {
     mchid: order.mchid,
@@ -36,6 +37,10 @@ export async function sandboxOrderView(deps: GatewayDeps, order: Order): Promise
     })),
     history: history.map((h) => ({
       from: h.from, to: h.to, cause: h.cause, protocol: h.protocol, request_id: h.requestId, at: iso(h.at), refund_id: h.refundId,
+    })),
+    // The fault lab's fired-faults log for this order number (a faulted create may have left no order at all).
+    faults_fired: firings.map((f) => ({
+      fault_id: f.faultId, effect: f.effect, commit: f.commit, operation: f.operation, dialect: f.dialect, request_id: f.requestId, at: iso(f.at),
     })),
   };
 }

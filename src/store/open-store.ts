@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, tightenTree } from '../lib/private-dir.ts';
 import { openPglite, openPostgres, type Database } from './database.ts';
 import { migrate } from './migrations.ts';
 import { sqlStore, type SqlStore } from './sql-store.ts';
@@ -23,9 +23,10 @@ export async function openStore(opts: StoreOptions): Promise<SqlStore> {
     db = await openPglite();
   } else {
     const dir = join(opts.dataDir, 'pgdata');
-    mkdirSync(dir, { recursive: true });
-    await initPgliteDataDir(dir);
+    ensurePrivateDir(dir);
+    await initPgliteDataDir(dir); // in a child process: see pglite-initdb.ts
     db = await openPglite(dir);
+    tightenTree(dir); // PGlite sets the modes of the files it creates at first start itself (0666): see private-dir.ts
   }
   await migrate(db);
   return sqlStore(db);

@@ -53,6 +53,14 @@ const attemptOf = (r: Record<string, unknown>): AttemptRecord => ({
   acknowledged: Boolean(r.acknowledged),
 });
 
+/** How many events of each merchant the claimer already has in flight, and the most it may have per merchant. */
+export interface ClaimFairness {
+  readonly perMerchant: number;
+  readonly inFlight: ReadonlyMap<string, number>;
+}
+
+const NO_FAIRNESS: ClaimFairness = { perMerchant: 2 ** 31 - 1, inFlight: new Map() };
+
 export function outboxStore(db: Database) {
   return {
     /**
@@ -65,13 +73,29 @@ export function outboxStore(db: Database) {
            FROM outbox o JOIN merchants m ON m.mchid = o.mchid WHERE o.status = 'pending'`, [wallNow]);
       return { pending: Number(rows[0]?.pending ?? 0), oldestDueAgeMs: Number(rows[0]?.oldest ?? 0) };
     },
-    /** Leases up to `limit` due events (due on their merchant's clock); a crashed holder's lease simply expires. */
-    async claimDue(wallNow: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+    /**
+     * Leases up to `limit` due events (due on their merchant's clock), fairly: at most `perMerchant` minus what the
+     * caller already has in flight for a merchant, taken round-robin across merchants (each merchant's oldest
+     * first), so one merchant's backlog cannot fill the batch. A crashed holder's lease simply expires.
+     */
+    async claimDue(wallNow: number, leaseMs: number, limit: number, fairness: ClaimFairness = NO_FAIRNESS): Promise<OutboxRow[]> {
+      const busy = [...fairness.inFlight.entries()];
       return db.transaction(async (c) => {
+        // Window functions cannot take row locks: rank in a CTE, then lock; the outer WHERE is re-checked on the
+        // latest row version, so a row another process leased meanwhile is skipped, not leased twice.
         const { rows } = await c.query(
-          `SELECT o.id FROM outbox o JOIN merchants m ON m.mchid = o.mchid
-           WHERE o.status = 'pending' AND o.due_at <= $1 + m.clock_offset_ms AND (o.lease_until IS NULL OR o.lease_until < $1)
-           ORDER BY o.due_at, o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED`, [wallNow, limit]);
+          `WITH due AS (
+             SELECT o.id, o.due_at, row_number() OVER (PARTITION BY o.mchid ORDER BY o.due_at, o.id) + COALESCE(b.n, 0) AS rank
+             FROM outbox o JOIN merchants m ON m.mchid = o.mchid
+             LEFT JOIN unnest($4::text[], $5::int[]) AS b(mchid, n) ON b.mchid = o.mchid
+             WHERE o.status = 'pending' AND o.due_at <= $1 + m.clock_offset_ms AND (o.lease_until IS NULL OR o.lease_until < $1)
+           ), picked AS (
+             SELECT id FROM due WHERE rank <= $3 ORDER BY rank, due_at, id LIMIT $2
+           )
+           SELECT o.id FROM outbox o
+           WHERE o.id IN (SELECT id FROM picked) AND o.status = 'pending' AND (o.lease_until IS NULL OR o.lease_until < $1)
+           FOR UPDATE OF o SKIP LOCKED`,
+          [wallNow, limit, fairness.perMerchant, busy.map(([m]) => m), busy.map(([, n]) => n)]);
         if (rows.length === 0) return [];
         const ids = rows.map((r) => Number(r.id));
         const claimed = await c.query('UPDATE outbox SET lease_until = $1 WHERE id = ANY($2::bigint[]) RETURNING *', [wallNow + leaseMs, ids]);

@@ -7,7 +7,7 @@ import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Merchant } from '../core/merchant.ts';
 import type { MerchantStore } from '../core/ports.ts';
-import type { SqlClient } from './database.ts';
+import type { SqlRunner } from './sql-client.ts';
 import { merchantFromRow } from './rows.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -52,9 +52,14 @@ export function payCloudAppOf(merchant: Merchant): PayCloudApp | null {
   return app && typeof app.appId === 'string' && typeof app.appPublicKeySpkiBase64 === 'string' ? (app as PayCloudApp) : null;
 }
 
-/** The merchant that owns `appId`, or null. A JSON path lookup: app ids are only ever read this way. */
-export async function findMerchantByAppId(db: SqlClient, appId: string): Promise<Merchant | null> {
+/**
+ * The merchant that owns `appId`, or null. Runs before any signature is checked, so it must stay cheap for anyone:
+ * the expression matches the index `merchants_paycloud_app_id` (migration 5) exactly.
+ */
+export const APP_ID_LOOKUP_SQL = `SELECT * FROM merchants WHERE secrets->'paycloud'->>'appId' = $1 AND secrets->'paycloud'->>'appId' IS NOT NULL LIMIT 1`;
+
+export async function findMerchantByAppId(db: SqlRunner, appId: string): Promise<Merchant | null> {
   if (appId.includes('\u0000')) return null; // PostgreSQL text cannot hold U+0000: no app id has one
-  const { rows } = await db.query(`SELECT * FROM merchants WHERE secrets->'paycloud'->>'appId' = $1 LIMIT 1`, [appId]);
+  const { rows } = await db.query(APP_ID_LOOKUP_SQL, [appId]);
   return rows[0] ? merchantFromRow(rows[0]) : null;
 }

@@ -1,7 +1,10 @@
 /** Row ⇄ domain mapping: the only place that knows column names. */
 import type { PaymentFailure } from '../core/errors.ts';
 import type { Merchant, MerchantProfile } from '../core/merchant.ts';
-import type { HistoryEntry, Order, OrderState, Protocol, Refund } from '../core/order.ts';
+import type { HistoryCause, HistoryEntry, Order, OrderState, Protocol, Refund } from '../core/order.ts';
+import { dueAt } from '../core/policy.ts';
+import { legacySettlement, type Settlement } from '../core/settlement.ts';
+import type { OrderEvent } from '../core/state-machine.ts';
 
 type Row = Record<string, unknown>;
 
@@ -10,7 +13,14 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
+/** The settlement columns, or for an order stored before they existed, what its dialect kept in `extra`. */
+function settlementFromRow(r: Row, amount: number, currency: string, extra: Record<string, unknown>): Settlement | null {
+  if (r.settlement_rate === null || r.settlement_rate === undefined) return legacySettlement(amount, currency, extra);
+  return { rate: num(r.settlement_rate), payerCurrency: String(r.payer_currency), payerAmount: num(r.payer_amount) };
+}
+
 export function orderFromRow(r: Row): Order {
+  const extra = json<Record<string, unknown>>(r.extra ?? {});
   return {
     id: String(r.id),
     mchid: String(r.mchid),
@@ -34,7 +44,8 @@ export function orderFromRow(r: Row): Order {
     failure: strOrNull(r.failure) as PaymentFailure | null,
     refundedAmount: num(r.refunded_amount),
     refundCount: num(r.refund_count),
-    extra: json<Record<string, unknown>>(r.extra ?? {}),
+    settlement: settlementFromRow(r, num(r.amount), String(r.currency), extra),
+    extra,
   };
 }
 
@@ -42,6 +53,7 @@ export const ORDER_COLUMNS = [
   'id', 'mchid', 'out_trade_no', 'transaction_id', 'trade_type', 'state', 'amount', 'currency', 'description', 'attach',
   'notify_url', 'payer_openid', 'fingerprint', 'protocol', 'created_at', 'expires_at', 'paid_at', 'payer_confirm_at',
   'payer_deadline_at', 'failure', 'refunded_amount', 'refund_count', 'extra',
+  'settlement_rate', 'payer_currency', 'payer_amount', 'due_at',
 ] as const;
 
 export function orderToRow(o: Order): unknown[] {
@@ -49,6 +61,9 @@ export function orderToRow(o: Order): unknown[] {
     o.id, o.mchid, o.outTradeNo, o.transactionId, o.tradeType, o.state, o.amount, o.currency, o.description, o.attach,
     o.notifyUrl, o.payerOpenid, o.fingerprint, o.protocol, o.createdAt, o.expiresAt, o.paidAt, o.payerConfirmAt,
     o.payerDeadlineAt, o.failure, o.refundedAmount, o.refundCount, JSON.stringify(o.extra),
+    o.settlement?.rate ?? null, o.settlement?.payerCurrency ?? null, o.settlement?.payerAmount ?? null,
+    // When time alone will change the order (the core's rule), for the sweeper's SQL to select by.
+    dueAt(o),
   ];
 }
 
@@ -89,7 +104,8 @@ export function historyFromRow(r: Row): HistoryEntry {
     orderId: String(r.order_id),
     from: strOrNull(r.from_state) as OrderState | null,
     to: r.to_state as OrderState,
-    cause: String(r.cause),
+    event: strOrNull(r.event) as OrderEvent | null,
+    cause: String(r.cause) as HistoryCause,
     protocol: r.protocol as Protocol,
     requestId: strOrNull(r.request_id),
     at: num(r.at),
@@ -98,7 +114,7 @@ export function historyFromRow(r: Row): HistoryEntry {
 }
 
 /** Everything but the key material: what operations read inside their transactions (20 KB less per read). */
-export const MERCHANT_PROFILE_COLUMNS = 'mchid, appid, kind, parent_mchid, region, settings, clock_offset_ms, created_at';
+export const MERCHANT_PROFILE_COLUMNS = 'mchid, appid, kind, parent_mchid, region, settings, clock_offset_ms, created_at, fault_count';
 
 export function merchantProfileFromRow(r: Row): MerchantProfile {
   const { secrets: _, ...profile } = merchantFromRow({ ...r, secrets: null });
@@ -116,6 +132,7 @@ export function merchantFromRow(r: Row): Merchant {
     secrets: r.secrets === null || r.secrets === undefined ? null : json<NonNullable<Merchant['secrets']>>(r.secrets),
     clockOffsetMs: num(r.clock_offset_ms),
     createdAt: num(r.created_at),
+    faultCount: r.fault_count === undefined ? 0 : num(r.fault_count),
   };
 }
 

@@ -1,9 +1,11 @@
 import type { Merchant } from '../core/merchant.ts';
 import type { HistoryEntry } from '../core/order.ts';
-import { NonceReplayedError, type MerchantStore, type OrderRef, type OutboxEvent, type RequestNonce, type Store, type StoreTx } from '../core/ports.ts';
-import type { DueOrderSource } from '../operations/sweep-orders.ts';
-import type { Database, SqlClient } from './database.ts';
+import { NonceReplayedError, type NonceLedger, type RequestNonce } from '../core/nonce-ledger.ts';
+import type { DueOrderSource, MerchantLookup, MerchantStore, OrderRef, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
+import type { Database, SqlClient, SqlRunner } from './sql-client.ts';
+import { faultTx } from './fault-store.ts';
 import { cachedMerchants } from './merchant-cache.ts';
+import { findMerchantByAppId } from './paycloud-apps.ts';
 import {
   historyFromRow, merchantFromRow, MERCHANT_PROFILE_COLUMNS, merchantProfileFromRow, ORDER_COLUMNS, orderFromRow, orderToRow, placeholders, REFUND_COLUMNS, refundFromRow, refundToRow,
 } from './rows.ts';
@@ -18,11 +20,11 @@ const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES 
   ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
   RETURNING nonce`;
 const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
-/** Records the nonce with the transaction's or session's next round trip; a replay fails it. */
+/** Records the nonce with the transaction's or session's first statements (pipelined); a replay fails it. */
 const recordNonce = (c: SqlClient, nonce: RequestNonce) => c.write(NONCE_UPSERT, nonceParams(nonce), (rows) => {
   if (rows.length !== 1) throw new NonceReplayedError();
 });
-const rememberNonce = async (db: SqlClient, nonce: RequestNonce) => (await db.query(NONCE_UPSERT, nonceParams(nonce))).rows.length === 1;
+const rememberNonce = async (db: SqlRunner, nonce: RequestNonce) => (await db.query(NONCE_UPSERT, nonceParams(nonce))).rows.length === 1;
 const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`;
 const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
 
@@ -32,10 +34,11 @@ const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE ref
  */
 const unstorable = (...keys: readonly unknown[]) => keys.some((k) => typeof k === 'string' && k.includes('\u0000'));
 
-function orderWhere(ref: OrderRef): [string, unknown[]] {
-  if ('outTradeNo' in ref) return ['mchid = $1 AND out_trade_no = $2', [ref.mchid, ref.outTradeNo]];
-  if ('transactionId' in ref) return ['mchid = $1 AND transaction_id = $2', [ref.mchid, ref.transactionId]];
-  return ['mchid = $1 AND id = $2', [ref.mchid, ref.orderId]];
+/** The condition's text is one of three literals (its type says so: test/store/sql-text.test.ts checks it). */
+function orderWhere(ref: OrderRef) {
+  if ('outTradeNo' in ref) return ['mchid = $1 AND out_trade_no = $2', [ref.mchid, ref.outTradeNo]] as const;
+  if ('transactionId' in ref) return ['mchid = $1 AND transaction_id = $2', [ref.mchid, ref.transactionId]] as const;
+  return ['mchid = $1 AND id = $2', [ref.mchid, ref.orderId]] as const;
 }
 
 /** The StoreTx of one SQL transaction (or of a lock-free read when `lock` is false). */
@@ -74,46 +77,49 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return rows.map(refundFromRow);
     },
     async findRefund(mchid, ref) {
-      const [col, val] = 'outRefundNo' in ref ? ['out_refund_no', ref.outRefundNo] : ['refund_id', ref.refundId];
+      const [col, val] = 'outRefundNo' in ref ? (['out_refund_no', ref.outRefundNo] as const) : (['refund_id', ref.refundId] as const);
       if (unstorable(mchid, val)) return null;
       const { rows } = await c.query(`SELECT * FROM refunds WHERE mchid = $1 AND ${col} = $2`, [mchid, val]);
       return rows[0] ? refundFromRow(rows[0]) : null;
     },
     async insertRefund(refund) {
       // Without an out_refund_no (the refund of a reverse or void) there is no key to collide on: nothing to read back.
-      if (refund.outRefundNo === null) return c.write(REFUND_INSERT, refundToRow(refund)).then(() => true);
+      if (refund.outRefundNo === null) {
+        c.write(REFUND_INSERT, refundToRow(refund));
+        return true;
+      }
       const { rows } = await c.query(REFUND_INSERT, refundToRow(refund));
       return rows.length === 1;
     },
     updateRefund: (refund) => c.write(REFUND_UPDATE, [refund.refundId, refund.status, refund.successAt]),
-    async appendHistory(e: HistoryEntry) {
-      await c.write(
-        `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId],
+    appendHistory(e: HistoryEntry) {
+      c.write(
+        `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event],
       );
     },
     async listHistory(orderId) {
       const { rows } = await c.query('SELECT * FROM order_history WHERE order_id = $1 ORDER BY id', [orderId]);
       return rows.map(historyFromRow);
     },
-    async enqueueNotification(e: OutboxEvent) {
-      await c.write(
+    enqueueNotification(e: OutboxEvent) {
+      c.write(
         `INSERT INTO outbox (mchid, order_id, refund_id, kind, protocol, url, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
         [e.mchid, e.orderId, e.refundId, e.kind, e.protocol, e.url, e.dueAt],
       );
     },
+    ...faultTx(c, lock),
   };
 }
 
-export type SqlStore = Store & MerchantStore & DueOrderSource & {
+/** Every port the SQL store serves; the composition (gateway.ts) hands each part only the ports it needs. */
+export type SqlStore = Store & MerchantStore & MerchantLookup & NonceLedger & DueOrderSource & {
   readonly db: Database;
-  /** The merchant for request authentication (keys, settings), from a 5 s per-process cache. */
-  merchantForAuth(mchid: string): Promise<Merchant | null>;
 };
 
 /** The whole merchant, keys included: for authentication, signing and provisioning, outside order transactions. */
-async function merchantWithKeys(db: SqlClient, mchid: string): Promise<Merchant | null> {
+async function merchantWithKeys(db: SqlRunner, mchid: string): Promise<Merchant | null> {
   if (unstorable(mchid)) return null;
   const { rows } = await db.query('SELECT * FROM merchants WHERE mchid = $1', [mchid]);
   return rows[0] ? merchantFromRow(rows[0]) : null;
@@ -124,25 +130,29 @@ export function sqlStore(db: Database): SqlStore {
   return {
     db,
     merchantForAuth: cachedMerchants((mchid) => merchantWithKeys(db, mchid)),
-    async transaction(fn, nonce) {
-      if (!nonce) return db.transaction((c) => fn(sqlTx(c, true)));
-      try {
-        return await db.transaction(async (c) => {
-          await recordNonce(c, nonce);
-          return fn(sqlTx(c, true));
-        });
-      } catch (err) {
-        // The work failed and took the nonce with it: record it alone, so that the request still cannot be replayed.
-        if (!(err instanceof NonceReplayedError) && !(await rememberNonce(db, nonce))) throw new NonceReplayedError();
-        throw err;
-      }
-    },
-    read: (fn, nonce) => (nonce
-      ? db.session(async (c) => {
-        await recordNonce(c, nonce);
+    transaction: (fn) => db.transaction((c) => fn(sqlTx(c, true))),
+    // One connection for the read, so that its statements are sent together (lockMerchantOrder: one round trip).
+    read: (fn) => db.session((c) => fn(sqlTx(c, false))),
+    recordingWith: (nonce) => ({
+      async transaction(fn) {
+        try {
+          return await db.transaction(async (c) => {
+            recordNonce(c, nonce);
+            return fn(sqlTx(c, true));
+          });
+        } catch (err) {
+          // The work failed and took the nonce with it: record it alone, so that the request still cannot be replayed.
+          if (!(err instanceof NonceReplayedError) && !(await rememberNonce(db, nonce))) throw new NonceReplayedError();
+          throw err;
+        }
+      },
+      read: (fn) => db.session(async (c) => {
+        recordNonce(c, nonce);
         return fn(sqlTx(c, false));
-      })
-      : fn(sqlTx(db, false))),
+      }),
+    }),
+    remember: (nonce) => rememberNonce(db, nonce),
+    merchantByAppId: (appId) => findMerchantByAppId(db, appId),
     async insertMerchant(m: Merchant) {
       await db.query(
         `INSERT INTO merchants (mchid, appid, kind, parent_mchid, region, settings, secrets, clock_offset_ms, created_at)
@@ -173,12 +183,10 @@ export function sqlStore(db: Database): SqlStore {
         [name, JSON.stringify(value), Date.now()]);
       return (await read()) as T;
     },
-    rememberNonce: (nonce) => rememberNonce(db, nonce),
     async dueOrders(wallNow, limit) {
       const { rows } = await db.query<{ mchid: string; id: string }>(
         `SELECT o.mchid, o.id FROM orders o JOIN merchants m ON m.mchid = o.mchid
-         WHERE (o.state = 'NOTPAY' AND o.expires_at < $1 + m.clock_offset_ms)
-            OR (o.state = 'USERPAYING' AND (o.payer_deadline_at <= $1 + m.clock_offset_ms OR o.payer_confirm_at <= $1 + m.clock_offset_ms))
+         WHERE o.due_at <= $1 + m.clock_offset_ms
          LIMIT $2`, [wallNow, limit]);
       return rows.map((r) => ({ mchid: r.mchid, orderId: r.id }));
     },

@@ -44,7 +44,7 @@ function postgresDatabase(url: string): TestDatabase {
     const schema = `tg_test_${randomBytes(6).toString('hex')}`;
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`);
     await client.end();
     schemas.push(schema);
     return schema;
@@ -63,7 +63,7 @@ function postgresDatabase(url: string): TestDatabase {
       await Promise.all(stores.map((s) => s.db.close()));
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
       await client.end();
     },
   };

@@ -13,7 +13,8 @@ export function anOrder(state: OrderState, tradeType: TradeType = 'NATIVE', patc
     amount: 1000, currency: 'CNY', description: 'd', attach: null, notifyUrl: null, payerOpenid: null,
     fingerprint: 'f', protocol: 'wechatpay-v3', createdAt: T0, expiresAt: T0 + 7 * DAY,
     paidAt: paid ? T0 : null, payerConfirmAt: null, payerDeadlineAt: state === 'USERPAYING' ? T0 + 30 * SECOND : null,
-    failure: null, refundedAmount: state === 'REFUND' ? 100 : 0, refundCount: state === 'REFUND' ? 1 : 0, extra: {},
+    failure: null, refundedAmount: state === 'REFUND' ? 100 : 0, refundCount: state === 'REFUND' ? 1 : 0,
+    settlement: { rate: 100_000_000, payerCurrency: 'CNY', payerAmount: 1000 }, extra: {},
     ...patch,
   };
 }

@@ -2,8 +2,9 @@
  * Whole-store checks for reliability suites: a content snapshot (to prove that rejected requests changed nothing)
  * and an audit of every order with its refunds, history and outbox rows against the invariants of design.md.
  */
+import { escapeIdentifier } from 'pg';
 import type { HistoryEntry, Order, Refund } from '../../src/core/order.ts';
-import type { SqlClient } from '../../src/store/database.ts';
+import type { SqlRunner } from '../../src/store/database.ts';
 import { historyFromRow, orderFromRow, refundFromRow } from '../../src/store/rows.ts';
 import { orderViolations } from './invariants.ts';
 
@@ -21,11 +22,11 @@ export const SNAPSHOT_TABLES: Readonly<Record<string, string>> = {
 export type StoreSnapshot = Record<string, { rows: number; hash: string }>;
 
 /** Row count and an MD5 over every row's text, in key order, per table. */
-export async function storeSnapshot(db: SqlClient, tables: Readonly<Record<string, string>> = SNAPSHOT_TABLES): Promise<StoreSnapshot> {
+export async function storeSnapshot(db: SqlRunner, tables: Readonly<Record<string, string>> = SNAPSHOT_TABLES): Promise<StoreSnapshot> {
   const out: StoreSnapshot = {};
   for (const [table, key] of Object.entries(tables)) {
     const { rows } = await db.query<{ n: number | string; h: string | null }>(
-      `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.${key}), '')) AS h FROM ${table} t`);
+      `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.${escapeIdentifier(key)}), '')) AS h FROM ${escapeIdentifier(table)} t`);
     out[table] = { rows: Number(rows[0]!.n), hash: String(rows[0]!.h) };
   }
   return out;
@@ -54,7 +55,7 @@ export interface AuditedOrder {
 }
 
 /** Every order (optionally of some merchants) with its refunds, history and outbox rows, read in one pass. */
-export async function loadOrders(db: SqlClient, mchids?: readonly string[]): Promise<AuditedOrder[]> {
+export async function loadOrders(db: SqlRunner, mchids?: readonly string[]): Promise<AuditedOrder[]> {
   const where = mchids ? 'WHERE mchid = ANY($1::text[])' : '';
   const params = mchids ? [mchids] : [];
   const orders = (await db.query(`SELECT * FROM orders ${where} ORDER BY created_at, id`, params)).rows.map(orderFromRow);

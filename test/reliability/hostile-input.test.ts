@@ -151,7 +151,7 @@ function problemsOf(spec: Spec, res: Answer, gatewayApp: PayCloudAppKeys): strin
     if (res.status < 300) return [`ACCEPTED (HTTP ${res.status})`];
     const b = json();
     const codeMessage = b && typeof b === 'object' && typeof b.code === 'string' && typeof b.message === 'string' && only(b, ['code', 'message', 'detail']);
-    const errorMessage = b && typeof b === 'object' && typeof b.error === 'string' && typeof b.message === 'string' && only(b, ['error', 'message']);
+    const errorMessage = b && typeof b === 'object' && typeof b.error === 'string' && typeof b.message === 'string' && only(b, ['error', 'message', 'field']);
     if (!codeMessage && !errorMessage) return [`error body not JSON {code|error, message}: ${text.slice(0, 120)}`];
     return [];
   };

@@ -40,6 +40,9 @@ export function payCloudErrorOf(code: CoreErrorCode): PayCloudError {
       return e('2011', 'Order is cancelled');
     case 'ORDER_NOT_PAID':
       return e('2003', 'Order is not paid');
+    case 'ORDER_PAY_FAILED':
+      // §8.5: an original of trans_status 1 (failed) or 3 (cancelled) is refused with 2011, 9/0 with 2003.
+      return e('2011', 'The payment of this order failed');
     case 'USER_PAYING':
       return e('2007', 'The payer is still paying, retry later');
     case 'TOO_EARLY':

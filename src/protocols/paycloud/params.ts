@@ -4,6 +4,7 @@
  */
 import { canonicalJson, sha256Hex } from '../../lib/crypto.ts';
 import { decimalToMinor, isKnownCurrency, isValidMinorAmount } from '../../core/money.ts';
+import { RULES } from '../../core/rules.ts';
 import { invalidParameter } from './errors.ts';
 import { ENVELOPE_FIELDS } from './request.ts';
 
@@ -20,8 +21,8 @@ const URL = /^https?:\/\/\S+$/;
 /** The amount fields: `trans_amount` (current SDK) wins over `order_amount` (older SDKs) (§8). */
 const AMOUNT_FIELDS = ['trans_amount', 'order_amount'] as const;
 
-/** Seconds an order may stay unpaid: positive, at most a year (anything longer is a client bug). */
-const MAX_EXPIRES_SECONDS = 366 * 86400;
+/** Seconds an order may stay unpaid: the rule set's longest lifetime (30 days); longer is refused, never capped. */
+const MAX_EXPIRES_SECONDS = RULES.paycloud.maxOrderLifetime / 1000;
 
 export class ParamReader {
   constructor(readonly fields: ReadonlyMap<string, string>) {}
@@ -64,7 +65,7 @@ export class ParamReader {
   expiresSeconds(): number | null {
     const v = this.string('expires', false, { max: 10 });
     if (v === null) return null;
-    if (!/^[1-9]\d*$/.test(v) || Number(v) > MAX_EXPIRES_SECONDS) throw invalidParameter('expires must be a positive number of seconds');
+    if (!/^[1-9]\d*$/.test(v) || Number(v) > MAX_EXPIRES_SECONDS) throw invalidParameter(`expires must be a positive number of seconds, at most ${MAX_EXPIRES_SECONDS}`);
     return Number(v);
   }
 

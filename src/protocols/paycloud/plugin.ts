@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
 import { isCoreError } from '../../core/errors.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
-import { findMerchantByAppId, payCloudAppOf } from '../../store/paycloud-apps.ts';
+import { payCloudAppOf } from '../../store/paycloud-apps.ts';
 import { buildResponse } from './envelope.ts';
 import { PayCloudError, payCloudErrorOf } from './errors.ts';
 import { gatewayKeys } from './gateway-key.ts';
@@ -18,9 +18,12 @@ import { ORDER_METHODS } from './methods/orders.ts';
 import { PAYMENT_METHODS } from './methods/payments.ts';
 import { REFUND_METHODS } from './methods/refunds.ts';
 import { ParamReader } from './params.ts';
-import { checkTimestamp, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, verifyRequest } from './request.ts';
+import { BAD_SIGNATURE_MSG, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, timestampRefusal, verifyRequest } from './request.ts';
+import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import { publicKeyFromSpkiBase64 } from './sign.ts';
 import { tagRequest } from '../../observability/request-tags.ts';
+import { ConnectionDropFault } from '../../operations/fault-plan.ts';
+import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
 /** Method name → handler (§8). Names absent here, including the SDK's out-of-scope methods, answer 1005. */
 export const METHODS: ReadonlyMap<string, MethodHandler> = new Map(Object.entries({
@@ -57,7 +60,10 @@ function appPublicKey(spkiBase64: string): KeyObject {
 
 export function payCloudPlugin(deps: GatewayDeps) {
   const send = async (reply: FastifyReply, code: string, msg: string, data: Record<string, unknown>) => {
-    if (code !== '0') tagRequest(reply.request, { errorCode: code });
+    if (code !== '0') {
+      tagRequest(reply.request, { errorCode: code });
+      noteRequest(reply.request, { errorCode: code, message: msg });
+    }
     const { privateKey } = await gatewayKeys(deps.store);
     const text = await buildResponse({ code, msg, psn: reply.request.payCloudPsn, data }, privateKey);
     return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(text);
@@ -66,15 +72,32 @@ export function payCloudPlugin(deps: GatewayDeps) {
   async function entry(request: FastifyRequest<{ Params: { alias?: string } }>, reply: FastifyReply) {
     const body = decodeBody(request.body, request.headers['content-type']);
     const common = commonFields(body.fields);
-    const merchant = await findMerchantByAppId(deps.store.db, common.appId);
+    const merchant = await deps.merchants.merchantByAppId(common.appId);
     const app = merchant ? payCloudAppOf(merchant) : null;
     // The method names the operation only when it is one (metrics labels stay a bounded set).
     tagRequest(request, { operation: METHODS.has(common.method) ? common.method : 'unknown' });
-    if (!merchant || !app) throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
+    noteRequest(request, { operation: common.method, mchid: merchant?.mchid });
+    if (!merchant || !app) {
+      noteRequest(request, { diagnostics: { reason: `app_id ${common.appId} is not an app of this gateway` } });
+      throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
+    }
     tagRequest(request, { mchid: merchant.mchid });
     const verified = await verifyRequest(body, common.sign, appPublicKey(app.appPublicKeySpkiBase64));
+    if (!verified.ok) {
+      noteRequest(request, {
+        diagnostics: {
+          reason: 'signature does not verify with the app public key', expected_signing_string: verified.expectedSigningString,
+          key: `app public key of app_id ${app.appId}`, sign_type: 'RSA2 (SHA256withRSA)', received_signature_prefix: signaturePrefix(common.sign),
+        },
+      });
+      throw new PayCloudError('1002', BAD_SIGNATURE_MSG);
+    }
     if (verified.normalizedNumbers) request.log.warn({ appId: app.appId }, 'paycloud signature verified only with normalized numbers');
-    checkTimestamp(common.timestampMs, deps.clock.now());
+    const lateness = timestampRefusal(common.timestampMs, deps.clock.now());
+    if (lateness) {
+      noteRequest(request, { diagnostics: { reason: lateness, key: `app public key of app_id ${app.appId}` } });
+      throw new PayCloudError('1003', 'timestamp is outside the allowed window');
+    }
     const handler = METHODS.get(common.method);
     if (!handler) throw new PayCloudError('1005', `Method ${common.method} is not supported`);
     const alias = request.params.alias;
@@ -87,7 +110,7 @@ export function payCloudPlugin(deps: GatewayDeps) {
     refuseAstralCharacters(body.fields);
     const data = await handler({
       deps,
-      ctx: { store: deps.store, clock: deps.clock, ids: payCloudIds, protocol: 'paycloud', requestId: request.tradegateRequestId },
+      ctx: { store: deps.store, clock: deps.clock, ids: payCloudIds, protocol: 'paycloud', requestId: request.tradegateRequestId, faults: faultRequestOf(request) },
       merchant,
       app,
       params: new ParamReader(body.fields),
@@ -105,6 +128,7 @@ export function payCloudPlugin(deps: GatewayDeps) {
 
     app.setErrorHandler(async (error, request, reply) => {
       if (error instanceof PayCloudError) return send(reply, error.code, error.message, {});
+      if (error instanceof ConnectionDropFault) return dropConnection(request, reply);
       if (isCoreError(error)) {
         const mapped = payCloudErrorOf(error.code);
         return send(reply, mapped.code, mapped.message, {});

@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { PayCloudError } from './errors.ts';
 import { parseForm } from './form.ts';
 import { parseTopLevel, type RawValue } from './lossless-json.ts';
-import { fieldsForSigning, verifyPayCloud, verifyRawFields } from './sign.ts';
+import { fieldsForSigning, signingString, verifyPayCloud, verifyRawFields } from './sign.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 export const TIMESTAMP_WINDOW_MS = 15 * 60_000;
@@ -85,23 +85,32 @@ function timestampMs(text: string): number {
 }
 
 /** ±15 minutes of the wall clock (never the sandbox business clock: clients compare with their own). */
-export function checkTimestamp(ms: number, wallNow: number): void {
-  if (Math.abs(ms - wallNow) > TIMESTAMP_WINDOW_MS) throw new PayCloudError('1003', 'timestamp is outside the allowed window');
+/** Why a timestamp is refused (for the request log), or null when it is inside the window. */
+export function timestampRefusal(ms: number, wallNow: number): string | null {
+  if (Math.abs(ms - wallNow) <= TIMESTAMP_WINDOW_MS) return null;
+  const seconds = Math.round(Math.abs(wallNow - ms) / 1000);
+  return `timestamp ${seconds} s ${ms < wallNow ? 'old' : 'in the future'} (window ±${TIMESTAMP_WINDOW_MS / 1000} s)`;
 }
+
+/** A verified signature, or the string that should have been signed (for the request log). */
+export type RequestVerdict = { ok: true; normalizedNumbers: boolean } | { ok: false; expectedSigningString: string };
 
 /**
  * The signature against the app's public key. JSON bodies get the §3.1 retry with normalized numbers; the caller
  * learns whether that was needed so it can log it (the client is signing numbers differently from sending them).
+ * A refusal is the caller's to throw (1002), after it has recorded why.
  */
-export async function verifyRequest(body: DecodedBody, sign: string, appPublicKey: KeyObject): Promise<{ normalizedNumbers: boolean }> {
+export async function verifyRequest(body: DecodedBody, sign: string, appPublicKey: KeyObject): Promise<RequestVerdict> {
   if (body.json) {
     const result = await verifyRawFields(body.json, sign, appPublicKey);
-    if (result.ok) return { normalizedNumbers: result.normalizedNumbers };
+    if (result.ok) return { ok: true, normalizedNumbers: result.normalizedNumbers };
   } else if (await verifyPayCloud(body.fields, sign, appPublicKey)) {
-    return { normalizedNumbers: false };
+    return { ok: true, normalizedNumbers: false };
   }
-  throw new PayCloudError('1002', 'Signature verification failed');
+  return { ok: false, expectedSigningString: signingString(body.fields) };
 }
+
+export const BAD_SIGNATURE_MSG = 'Signature verification failed';
 
 /**
  * §1: characters outside the Basic Multilingual Plane (4-byte UTF-8) are refused; so is NUL, which no

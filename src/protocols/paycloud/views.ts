@@ -3,6 +3,7 @@
  * the facts notifications repeat. Amounts are JSON numbers in major units (`majorAmount`), times UTC strings.
  */
 import type { Order, OrderState, Refund, RefundStatus } from '../../core/order.ts';
+import { rateText } from '../../core/settlement.ts';
 import { majorAmount } from './envelope.ts';
 import { paymentErrorOf } from './errors.ts';
 
@@ -56,28 +57,10 @@ export interface PayCloudOrderExtra {
   readonly qrcodeUrl: string | null;
   readonly payUrl: string | null;
   readonly payChannelTransNo: string;
-  /** Decimal text, fixed when the order is made (§11). */
-  readonly exchangeRate: string;
-  /** The order amount in CNY minor units at that rate. */
-  readonly transAmountCny: number;
 }
 
 export function extraOf(order: Order): Partial<PayCloudOrderExtra> {
   return order.extra as Partial<PayCloudOrderExtra>;
-}
-
-/** `rate × 10^8` as decimal text: 5_120_000 → "0.0512", 100_000_000 → "1". */
-export function rateText(rateE8: number): string {
-  const s = String(rateE8).padStart(9, '0');
-  const frac = s.slice(-8).replace(/0+$/, '');
-  return frac ? `${s.slice(0, -8)}.${frac}` : s.slice(0, -8);
-}
-
-/** `amount` (minor units of a currency with exponent `exp`) in CNY fen at `rateE8`, rounded half up, exactly. */
-export function cnyMinorAt(amount: number, exp: number, rateE8: number): number {
-  const num = BigInt(amount) * BigInt(rateE8) * 100n;
-  const den = 10n ** BigInt(exp) * 100_000_000n;
-  return Number((num * 2n + den) / (2n * den));
 }
 
 /** The facts of trans_status 2 and 1 that every payment view carries (§8.1, §8.3). */
@@ -91,8 +74,11 @@ function outcomeFacts(order: Order): Record<string, unknown> {
       trans_end_time: utcTime(order.paidAt),
     };
     if (order.payerOpenid) facts.pay_user_account_id = order.payerOpenid;
-    if (x.exchangeRate) facts.exchange_rate = x.exchangeRate;
-    if (typeof x.transAmountCny === 'number') facts.trans_amount_cny = majorAmount(x.transAmountCny, 'CNY');
+    // The rate and payer amount the core fixed when the order was made (§11).
+    if (order.settlement) {
+      facts.exchange_rate = rateText(order.settlement.rate);
+      facts.trans_amount_cny = majorAmount(order.settlement.payerAmount, order.settlement.payerCurrency);
+    }
     return facts;
   }
   if (status === 1) {

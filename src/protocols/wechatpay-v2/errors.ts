@@ -50,6 +50,7 @@ export function v2ErrorOf(code: CoreErrorCode, endpoint: V2Endpoint): V2ResultFa
       // The matrix answers a close of a REVOKED order ORDERCLOSED; a new payment attempt learns it was reversed.
       return creating ? fail(code, 'ORDERREVERSED', '订单已撤销') : fail(code, 'ORDERCLOSED', '订单已撤销');
     case 'ORDER_NOT_PAID':
+    case 'ORDER_PAY_FAILED':
       return fail(code, 'ERROR', '订单未支付，不能退款');
     case 'USER_PAYING':
       return fail(code, 'USERPAYING', endpoint === 'reverse' ? '用户支付中，不能撤销，请稍后重试' : '需要用户输入支付密码');

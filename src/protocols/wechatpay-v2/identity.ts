@@ -22,7 +22,7 @@ export interface V2Caller {
 /** The merchant a request names, if it exists and holds an API key (sub-merchants sign through their provider). */
 export async function signingMerchant(deps: GatewayDeps, mchid: string | undefined): Promise<Merchant | null> {
   if (!mchid || mchid.length > 32) return null;
-  const merchant = await deps.store.merchantForAuth(mchid);
+  const merchant = await deps.merchants.merchantForAuth(mchid);
   return merchant?.secrets ? merchant : null;
 }
 

@@ -16,11 +16,14 @@ import type { V2Route } from './route.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { refundRoutes } from './routes/refunds.ts';
-import { CERT_MISMATCH_MSG, certificateMatches, dropUnverifiedClient, isSecapi, plainHttpRefusal, type SecapiOptions } from './secapi-transport.ts';
-import { signV2, verifyV2, type SignTypeV2 } from './sign.ts';
+import { CERT_MISMATCH_MSG, certificateMatches, clientCertificateMchid, dropUnverifiedClient, isSecapi, plainHttpRefusal, type SecapiOptions } from './secapi-transport.ts';
+import { maskedSigningStringV2, signV2, verifyV2, type SignTypeV2, type V2SignRefusal } from './sign.ts';
+import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import type { V2Fields } from './views.ts';
 import { buildXml, MAX_XML_BODY_BYTES, parseXmlBody, XML_RETURN_MSG } from './xml.ts';
 import { tagRequest } from '../../observability/request-tags.ts';
+import { ConnectionDropFault } from '../../operations/fault-plan.ts';
+import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
 export interface V2PluginOptions {
   readonly secapi: SecapiOptions;
@@ -38,6 +41,7 @@ function sendXml(reply: FastifyReply, xml: string): FastifyReply {
 /** Return-level FAIL: only `return_code` and `return_msg`, unsigned (§4). */
 function sendReturnFail(reply: FastifyReply, returnMsg: string): FastifyReply {
   tagRequest(reply.request, { errorCode: 'FAIL' });
+  noteRequest(reply.request, { errorCode: 'FAIL', message: returnMsg });
   return sendXml(reply, buildXml({ return_code: 'FAIL', return_msg: returnMsg }));
 }
 
@@ -64,7 +68,8 @@ function resultFailOf(err: unknown, endpoint: V2Endpoint, request: FastifyReques
   return new V2ResultFail('SYSTEMERROR', '系统错误', true);
 }
 
-function resultFields(fail: V2ResultFail, endpoint: V2Endpoint): V2Fields {
+function resultFields(fail: V2ResultFail, endpoint: V2Endpoint, request: FastifyRequest): V2Fields {
+  noteRequest(request, { errorCode: fail.errCode, message: fail.errCodeDes });
   return {
     result_code: 'FAIL',
     err_code: fail.errCode,
@@ -75,7 +80,10 @@ function resultFields(fail: V2ResultFail, endpoint: V2Endpoint): V2Fields {
 }
 
 function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v2', requestId: request.tradegateRequestId };
+  return {
+    store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v2', requestId: request.tradegateRequestId,
+    faults: faultRequestOf(request),
+  };
 }
 
 /** Steps up to the signature: returns the proven caller's parameters and key, or throws V2ReturnFail. */
@@ -88,16 +96,46 @@ async function authenticate(deps: GatewayDeps, options: V2PluginOptions, route: 
   const parsed = parseXmlBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
   if (!parsed.ok) throw new V2ReturnFail(parsed.returnMsg);
   const params = parsed.params;
+  noteRequest(request, { mchid: params.mch_id, operation: route.endpoint });
   const signer = await signingMerchant(deps, params.mch_id);
-  if (!signer) throw new V2ReturnFail(UNKNOWN_MCHID_MSG);
+  if (!signer) {
+    noteRequest(request, { diagnostics: { reason: `mch_id ${params.mch_id ?? '(absent)'} is not a merchant of this gateway` } });
+    throw new V2ReturnFail(UNKNOWN_MCHID_MSG);
+  }
   tagRequest(request, { mchid: signer.mchid });
   const issue = commonParamsIssue(params);
   if (issue) throw new V2ReturnFail(issue);
   const key = signer.secrets!.apiV2Key;
   const verified = verifyV2(params, key);
-  if (!verified.ok) throw new V2ReturnFail(verified.returnMsg);
-  if (isSecapi(route.path) && !certificateMatches(request, signer.mchid)) throw new V2ReturnFail(CERT_MISMATCH_MSG);
-  return { params, signer, key, signType: verified.signType };
+  if (!verified.ok) {
+    noteRequest(request, { diagnostics: v2SignDiagnostics(params, signer.mchid, verified.reason) });
+    throw new V2ReturnFail(verified.returnMsg);
+  }
+  // Only the trimmed values are covered by a fallback signature: padding an attacker added must not reach an order.
+  if (verified.trimmed) request.log.warn({ mchid: signer.mchid }, 'APIv2 signature verified only over trimmed values (Java SDK fallback); continuing with the trimmed values');
+  if (isSecapi(route.path) && !certificateMatches(request, signer.mchid)) {
+    noteRequest(request, { diagnostics: { reason: `client certificate CN ${clientCertificateMchid(request) || '(none)'} ≠ mch_id ${signer.mchid}` } });
+    throw new V2ReturnFail(CERT_MISMATCH_MSG);
+  }
+  return { params: verified.params, signer, key, signType: verified.signType };
+}
+
+/** What the request log shows for a refused signature: the string to sign (key masked), the key, the reason. */
+function v2SignDiagnostics(params: Readonly<Record<string, string>>, mchid: string, reason: V2SignRefusal) {
+  const declared = params.sign_type || 'MD5 (sign_type absent)';
+  const text = {
+    'unknown sign_type': `sign_type ${params.sign_type} is neither MD5 nor HMAC-SHA256`,
+    'sign missing': 'sign is missing or empty',
+    'sign_type mismatch': `sign_type mismatch: sign was made with the other algorithm than sign_type ${declared} names`,
+    'signature does not verify': `signature does not verify (${declared})`,
+  }[reason];
+  return {
+    reason: text,
+    expected_signing_string: maskedSigningStringV2(params),
+    key: `APIv2 key of mch_id ${mchid}`,
+    sign_type: declared,
+    received_signature_prefix: signaturePrefix(params.sign ?? ''),
+  };
 }
 
 async function answer(deps: GatewayDeps, options: V2PluginOptions, route: V2Route, request: FastifyRequest, reply: FastifyReply) {
@@ -117,7 +155,8 @@ async function answer(deps: GatewayDeps, options: V2PluginOptions, route: V2Rout
     const recall = route.endpoint === 'reverse' ? { recall: 'N' } : {};
     return sendSigned(reply, echo, { result_code: 'SUCCESS', ...recall, ...fields }, key, signType);
   } catch (err) {
-    return sendSigned(reply, echo, resultFields(resultFailOf(err, route.endpoint, request), route.endpoint), key, signType);
+    if (err instanceof ConnectionDropFault) return dropConnection(request, reply);
+    return sendSigned(reply, echo, resultFields(resultFailOf(err, route.endpoint, request), route.endpoint, request), key, signType);
   }
 }
 

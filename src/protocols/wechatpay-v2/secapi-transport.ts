@@ -29,12 +29,23 @@ export function isSecapi(path: string): boolean {
 }
 
 /**
+ * Whether the connection carries a client certificate that chains to the CA. `authorized` alone is not enough:
+ * a TLS 1.3 session resumed from a handshake without any certificate keeps that handshake's verification result
+ * ("no error") and reports `authorized === true`; the certificate itself must be on the connection too.
+ */
+function hasVerifiedClientCertificate(socket: TLSSocket): boolean {
+  if (!socket.authorized) return false;
+  const peer = socket.getPeerCertificate();
+  return peer !== null && typeof peer === 'object' && Object.keys(peer).length > 0 && Boolean(peer.raw?.length);
+}
+
+/**
  * onRequest gate for `/secapi/*` over HTTPS: no verified client certificate → drop the connection before
  * reading the body. Returns true when the request was dropped.
  */
 export function dropUnverifiedClient(request: FastifyRequest, reply: FastifyReply): boolean {
   const socket = tlsSocketOf(request);
-  if (!socket || socket.authorized) return false;
+  if (!socket || hasVerifiedClientCertificate(socket)) return false;
   reply.hijack();
   socket.destroy();
   return true;

@@ -11,7 +11,16 @@ export const SIGN_RETURN_MSG = {
   badSign: '签名错误',
 } as const;
 
-export type VerifyV2Result = { ok: true; signType: SignTypeV2 } | { ok: false; returnMsg: string };
+/**
+ * A verified request carries the values the signature covers: the exact ones, or (Java SDK fallback) the trimmed
+ * ones, which are then the only values the request may use downstream (padding is not signed).
+ */
+export type VerifyV2Result<P = Readonly<Record<string, string | undefined>>> =
+  | { ok: true; signType: SignTypeV2; params: P; trimmed: boolean }
+  | { ok: false; returnMsg: string; reason: V2SignRefusal };
+
+/** Why a signature was refused (for the request log; the wire only ever shows `returnMsg`). */
+export type V2SignRefusal = 'unknown sign_type' | 'sign missing' | 'sign_type mismatch' | 'signature does not verify';
 
 /**
  * `stringA` of §3: every parameter except `sign`, empty values dropped, names in byte order, raw values
@@ -46,22 +55,30 @@ export function parseSignTypeV2(value: string | undefined): SignTypeV2 | null {
 
 /**
  * Verifies a request's `sign` with the merchant's API key. The returned `signType` is the algorithm the response
- * must be signed with (§4).
+ * must be signed with (§4); the returned `params` are the values the signature covers (use them, not the input).
  */
-export function verifyV2(params: Readonly<Record<string, string | undefined>>, key: string): VerifyV2Result {
+export function verifyV2<P extends Readonly<Record<string, string | undefined>>>(params: P, key: string): VerifyV2Result<P | Record<string, string>> {
   const signType = parseSignTypeV2(params.sign_type);
-  if (signType === null) return { ok: false, returnMsg: SIGN_RETURN_MSG.badSignType };
+  if (signType === null) return { ok: false, returnMsg: SIGN_RETURN_MSG.badSignType, reason: 'unknown sign_type' };
   // Case-insensitive (P): some clients lower-case the hex. Surrounding whitespace can only come from layout,
   // since a hex digest never contains any.
   const received = javaTrim(params.sign ?? '').toUpperCase();
-  if (received === '') return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign };
+  if (received === '') return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign, reason: 'sign missing' };
 
-  if (sameSignature(signV2(params, key, signType), received)) return { ok: true, signType };
+  if (sameSignature(signV2(params, key, signType), received)) return { ok: true, signType, params, trimmed: false };
   // Compatibility (§3, D-sdk): the official Java SDK signs `value.trim()` and skips values that trim to empty.
   // Retry only when trimming changes the signed set, so an ordinary mismatch costs one digest, not two.
   const trimmed = trimmedParams(params);
-  if (trimmed !== null && sameSignature(signV2(trimmed, key, signType), received)) return { ok: true, signType };
-  return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign };
+  if (trimmed !== null && sameSignature(signV2(trimmed, key, signType), received)) return { ok: true, signType, params: trimmed, trimmed: true };
+  // Refused either way; the other algorithm is tried only to tell the developer what went wrong.
+  const other: SignTypeV2 = signType === 'MD5' ? 'HMAC-SHA256' : 'MD5';
+  const reason = sameSignature(signV2(params, key, other), received) ? 'sign_type mismatch' : 'signature does not verify';
+  return { ok: false, returnMsg: SIGN_RETURN_MSG.badSign, reason };
+}
+
+/** The string the signature must cover, as the request log shows it: the API key masked (`&key=…`). */
+export function maskedSigningStringV2(params: Readonly<Record<string, string | undefined>>): string {
+  return `${signingStringV2(params)}&key=…`;
 }
 
 function sameSignature(expected: string, received: string): boolean {

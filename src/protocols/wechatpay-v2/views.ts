@@ -3,8 +3,8 @@
  * bare; strings go into CDATA. Absent values are left undefined and never emitted.
  */
 import type { Merchant } from '../../core/merchant.ts';
-import { currencyExponent } from '../../core/money.ts';
 import type { Order, OrderState, Refund, RefundStatus } from '../../core/order.ts';
+import { orderSettlement, payerPart, type Settlement } from '../../core/settlement.ts';
 import { compactCst, spacedCst } from '../../lib/time.ts';
 
 export type V2Fields = Record<string, string | number | undefined>;
@@ -19,36 +19,21 @@ export const TRADE_STATE_DESC: Record<OrderState, string> = {
   PAYERROR: '支付失败，请撤销订单',
 };
 
-const RATE_SCALE = 100_000_000n;
-
-/** The exchange rate × 10^8 of a Global order: fixed on the order when it was made, else the merchant's. */
-export function rateOf(order: Order, merchant: Merchant): number {
-  return typeof order.extra.rate === 'number' ? order.extra.rate : merchant.settings.exchangeRate;
-}
-
-/**
- * `amount` (minor units of `currency`) in CNY fen at `rate` × 10^8, rounded half up. BigInt because
- * amount × rate overflows a double's exact range; the exponent difference matters for JPY, KWD and the like.
- */
-export function toCnyFen(amount: number, currency: string, rate: number): number {
-  const shift = 2 - currencyExponent(currency);
-  let num = BigInt(amount) * BigInt(rate);
-  let den = RATE_SCALE;
-  if (shift >= 0) num *= 10n ** BigInt(shift);
-  else den *= 10n ** BigInt(-shift);
-  return Number((num * 2n + den) / (2n * den));
+/** The order's settlement as the core fixed it (the merchant's market rate only for orders that never had one). */
+export function settlementOf(order: Order, merchant: Merchant): Settlement {
+  return orderSettlement(order, merchant.settings.exchangeRate);
 }
 
 /** `fee_type`, `total_fee`, `cash_fee` (+ `cash_fee_type`, `rate` for Global merchants, §7). */
 export function moneyFields(order: Order, merchant: Merchant, withRate: boolean): V2Fields {
   if (merchant.region !== 'global') return { fee_type: order.currency, total_fee: order.amount, cash_fee: order.amount };
-  const rate = rateOf(order, merchant);
+  const settlement = settlementOf(order, merchant);
   return {
     fee_type: order.currency,
     total_fee: order.amount,
-    cash_fee_type: 'CNY',
-    cash_fee: toCnyFen(order.amount, order.currency, rate),
-    rate: withRate ? String(rate) : undefined,
+    cash_fee_type: settlement.payerCurrency,
+    cash_fee: settlement.payerAmount,
+    rate: withRate ? String(settlement.rate) : undefined,
   };
 }
 
@@ -119,7 +104,7 @@ export function refundView(refund: Refund, order: Order, merchant: Merchant): V2
     fee_type: order.currency,
     cash_fee_type: money.cash_fee_type,
     cash_fee: money.cash_fee,
-    cash_refund_fee: global ? toCnyFen(refund.amount, refund.currency, rateOf(order, merchant)) : refund.amount,
+    cash_refund_fee: global ? payerPart(settlementOf(order, merchant), refund.amount, refund.currency) : refund.amount,
   };
 }
 

@@ -80,6 +80,14 @@ export interface SignedRequest {
   readonly body: string;
 }
 
+/** A refused authentication: the wire's `issue` and, for the request log, the concrete reason. */
+export interface AuthRefusal {
+  readonly issue: AuthIssue;
+  readonly reason: string;
+  /** For an unknown serial: the serial the merchant's requests must name. */
+  readonly validSerials?: readonly string[];
+}
+
 /** Checks everything but the nonce replay (which needs the store). Never throws. */
 export async function verifyRequestSignature(
   auth: AuthorizationParams,
@@ -87,15 +95,23 @@ export async function verifyRequestSignature(
   secrets: MerchantSecrets,
   wallNowMs: number,
   lenientEmptyBody: boolean,
-): Promise<AuthIssue | null> {
-  if (!/^\d{1,12}$/.test(auth.timestamp)) return 'timestamp expired';
-  if (Math.abs(Number(auth.timestamp) - Math.floor(wallNowMs / 1000)) > TIMESTAMP_WINDOW_SECONDS) return 'timestamp expired';
-  if (auth.nonceStr.length < 10 || auth.nonceStr.length > 32) return 'nonce invalid';
-  if (!sameSerial(auth.serialNo, secrets.merchantSerialNo)) return 'serial_no not found';
+): Promise<AuthRefusal | null> {
+  if (!/^\d{1,12}$/.test(auth.timestamp)) return { issue: 'timestamp expired', reason: 'timestamp is not a number of seconds' };
+  const age = Math.floor(wallNowMs / 1000) - Number(auth.timestamp);
+  if (Math.abs(age) > TIMESTAMP_WINDOW_SECONDS) {
+    const reason = age > 0 ? `timestamp ${age} s old` : `timestamp ${-age} s in the future`;
+    return { issue: 'timestamp expired', reason: `${reason} (window ±${TIMESTAMP_WINDOW_SECONDS} s)` };
+  }
+  if (auth.nonceStr.length < 10 || auth.nonceStr.length > 32) {
+    return { issue: 'nonce invalid', reason: `nonce_str has ${auth.nonceStr.length} characters (10 to 32 allowed)` };
+  }
+  if (!sameSerial(auth.serialNo, secrets.merchantSerialNo)) {
+    return { issue: 'serial_no not found', reason: `serial_no ${auth.serialNo} is unknown`, validSerials: [secrets.merchantSerialNo] };
+  }
   const key = publicKeyOf(secrets.merchantCertificatePem);
   const message = requestMessage(request.method, request.target, auth.timestamp, auth.nonceStr, request.body);
   if (await rsaVerify(message, auth.signature, key)) return null;
   // A known client defect drops the final "\n" when a non-GET body is empty; accepted only when the merchant opts in.
   if (lenientEmptyBody && request.body === '' && (await rsaVerify(message.slice(0, -1), auth.signature, key))) return null;
-  return 'sign not match';
+  return { issue: 'sign not match', reason: 'signature does not verify with the merchant certificate' };
 }

@@ -17,6 +17,11 @@ export class V3Error extends Error {
   }
 }
 
+/** Close and reverse answer another method than POST with 405 (Mainland and Global alike). */
+export function requirePost(): V3Error {
+  return new V3Error(405, { code: 'REQUIRE_POST_METHOD', message: '请使用POST方法' });
+}
+
 export type ParamLocation = 'body' | 'url' | 'query';
 
 /** 400 PARAM_ERROR naming the field: a JSON Pointer in the body, the parameter name in path and query. */
@@ -49,6 +54,7 @@ export function v3ErrorOf(code: CoreErrorCode, family: V3Family = 'mainland'): V
     case 'ORDER_REVOKED':
       return e(400, closeFamily ? 'ORDERCLOSED' : 'ORDER_CLOSED', '订单已撤销');
     case 'ORDER_NOT_PAID':
+    case 'ORDER_PAY_FAILED':
       return e(400, 'INVALID_REQUEST', '订单未支付，不能退款');
     case 'USER_PAYING':
       return e(202, 'USER_PAYING', '用户支付中，请稍后重试');

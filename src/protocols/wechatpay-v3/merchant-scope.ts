@@ -9,7 +9,7 @@ import type { Order } from '../../core/order.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
 import type { BodyReader } from './body.ts';
 import { paramError, V3Error } from './errors.ts';
-import { callerOf } from './plugin.ts';
+import { callerOf } from './request-context.ts';
 
 export type MerchantScope =
   | { readonly kind: 'direct'; readonly mchid: string; readonly appid: string }

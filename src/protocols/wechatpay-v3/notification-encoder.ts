@@ -10,7 +10,7 @@ import { rfc3339Cst } from '../../lib/time.ts';
 import { WECHAT_RETRY_DELAYS, type NotificationEncoder, type NotificationSubject } from '../../notify/encoder.ts';
 import { scopeFields, scopeOfOrder } from './merchant-scope.ts';
 import { platformKeyFor, signatureHeaders } from './response-signing.ts';
-import { exchangeRateOf, globalOrderView, orderView } from './views.ts';
+import { globalOrderView, orderView } from './views.ts';
 
 const REFUND_EVENT: Record<Refund['status'], [string, string]> = {
   SUCCESS: ['REFUND.SUCCESS', '退款成功'],
@@ -23,7 +23,7 @@ function resourceOf(subject: NotificationSubject, global: boolean): { event: [st
   const { order, refund, merchant, signer } = subject;
   const scope = scopeOfOrder(order, merchant, signer === merchant ? null : signer);
   if (subject.kind === 'payment') {
-    const view = global ? globalOrderView(order, scope, exchangeRateOf(order, merchant.settings.exchangeRate)) : orderView(order, scope);
+    const view = global ? globalOrderView(order, scope, merchant.settings.exchangeRate) : orderView(order, scope);
     return { event: ['TRANSACTION.SUCCESS', '支付成功'], type: 'transaction', plaintext: view };
   }
   const r = refund!;

@@ -9,7 +9,7 @@ import type { GatewayDeps } from '../../server-deps.ts';
 import { BodyReader, OUT_TRADE_NO, parseJsonObject } from './body.ts';
 import { paramError } from './errors.ts';
 import { effectiveMchid, scopeExtra, scopeFromBody, type MerchantScope, type ScopeMode } from './merchant-scope.ts';
-import { rawBody } from './plugin.ts';
+import { rawBody } from './request-context.ts';
 
 export interface DecodedOrder {
   readonly scope: MerchantScope;

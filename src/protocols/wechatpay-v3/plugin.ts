@@ -2,66 +2,25 @@
  * The APIv3 dialect as one encapsulated Fastify plugin: raw-body parser (signatures need the exact bytes),
  * authentication, response signing, error rendering, and the route modules.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { isCoreError } from '../../core/errors.ts';
-import type { Merchant } from '../../core/merchant.ts';
-import { NonceReplayedError, type Store } from '../../core/ports.ts';
-import type { OperationContext } from '../../operations/context.ts';
-import { admitNonce, type NonceAdmission } from '../nonce-admission.ts';
+import { NonceReplayedError } from '../../core/nonce-ledger.ts';
+import { admitNonce } from '../nonce-admission.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
-import { parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
+import { AUTH_SCHEME, parseAuthorization, requestMessage, TIMESTAMP_WINDOW_SECONDS, verifyRequestSignature, type AuthIssue } from './authorization.ts';
+import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import { paramError, V3Error, v3ErrorOf, type V3Family } from './errors.ts';
-import { platformKeyFor, signatureHeaders, type PlatformKey } from './response-signing.ts';
+import { platformKeyFor, signatureHeaders } from './response-signing.ts';
+import { rawBody, sendJson, type V3Caller } from './request-context.ts';
 import { certificateRoutes } from './routes/certificates.ts';
 import { globalRoutes } from './routes/global.ts';
 import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
+import { ConnectionDropFault } from '../../operations/fault-plan.ts';
+import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 import { tagRequest } from '../../observability/request-tags.ts';
-
-/** What authentication established about the caller, available to every route. */
-export interface V3Caller {
-  readonly merchant: Merchant;
-  readonly platformKey: PlatformKey;
-  /** The request's nonce, recorded with its first store work, or in onSend at the latest (nonce-admission.ts). */
-  readonly admission: NonceAdmission;
-  /** The Authorization's timestamp and nonce, for the SIGN_ERROR a late-detected replay answers. */
-  readonly timestamp: string;
-  readonly nonce: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    v3Caller: V3Caller | null;
-    /** Upper-case hex request id, echoed in `Request-ID` and recorded in the order history. */
-    tradegateRequestId: string;
-  }
-}
-
-/** The caller, after authentication has run (routes are only reached authenticated). */
-export function callerOf(request: FastifyRequest): V3Caller {
-  if (!request.v3Caller) throw new V3Error(401, { code: 'SIGN_ERROR', message: '签名错误' });
-  return request.v3Caller;
-}
-
-export function rawBody(request: FastifyRequest): string {
-  return Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
-}
-
-export function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId };
-}
-
-/** The store as this request's operations see it: its first transaction also records the request's nonce. */
-export function storeFor(deps: GatewayDeps, request: FastifyRequest): Store {
-  return request.v3Caller?.admission.store ?? deps.store;
-}
-
-export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  if (status >= 400) tagRequest(reply.request, { errorCode: (body as { code?: string } | null)?.code ?? String(status) });
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
-}
 
 function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', nonce = ''): V3Error {
   const target = request.raw.url ?? request.url;
@@ -85,22 +44,37 @@ function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', no
 
 async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise<void> {
   const parsed = parseAuthorization(request.headers.authorization);
-  if (!parsed.ok) throw signError(request, parsed.issue);
+  if (!parsed.ok) {
+    noteRequest(request, { diagnostics: { reason: `Authorization header missing or malformed (expected ${AUTH_SCHEME} mchid="…",nonce_str="…",timestamp="…",serial_no="…",signature="…")` } });
+    throw signError(request, parsed.issue);
+  }
   const auth = parsed.value;
-  const merchant = await deps.store.merchantForAuth(auth.mchid);
-  if (!merchant?.secrets) throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
+  const merchant = await deps.merchants.merchantForAuth(auth.mchid);
+  if (!merchant?.secrets) {
+    noteRequest(request, { mchid: auth.mchid, diagnostics: { reason: `mchid ${auth.mchid} is not a merchant of this gateway` } });
+    throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
+  }
   tagRequest(request, { mchid: merchant.mchid });
   const wallNow = deps.clock.now();
-  const issue = await verifyRequestSignature(
-    auth,
-    { method: request.method, target: request.raw.url ?? request.url, body: rawBody(request) },
-    merchant.secrets,
-    wallNow,
-    merchant.settings.lenientEmptyBodySignature,
-  );
-  if (issue) throw signError(request, issue, auth.timestamp, auth.nonceStr);
+  const signed = { method: request.method, target: request.raw.url ?? request.url, body: rawBody(request) };
+  const refusal = await verifyRequestSignature(auth, signed, merchant.secrets, wallNow, merchant.settings.lenientEmptyBodySignature);
+  if (refusal) {
+    noteRequest(request, {
+      mchid: merchant.mchid,
+      diagnostics: {
+        reason: refusal.reason,
+        expected_signing_string: requestMessage(signed.method, signed.target, auth.timestamp, auth.nonceStr, signed.body),
+        key: `merchant certificate, serial ${merchant.secrets.merchantSerialNo}`,
+        sign_type: 'SHA256withRSA',
+        received_signature_prefix: signaturePrefix(auth.signature),
+        ...(refusal.validSerials ? { valid_serials: refusal.validSerials } : {}),
+      },
+    });
+    throw signError(request, refusal.issue, auth.timestamp, auth.nonceStr);
+  }
+  noteRequest(request, { mchid: merchant.mchid });
   // A nonce may be used once within the timestamp window; taken only after the signature proved the caller.
-  const admission = admitNonce(deps.store, {
+  const admission = admitNonce(deps.store, deps.nonces, {
     mchid: merchant.mchid, nonce: auth.nonceStr, expiresAt: wallNow + 2 * TIMESTAMP_WINDOW_SECONDS * 1000, now: wallNow,
   });
   const requested = request.headers['wechatpay-serial'];
@@ -116,6 +90,10 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
 /** A replayed nonce answers SIGN_ERROR, unsigned, whatever the route would have said. */
 function replayRefusal(request: FastifyRequest, caller: V3Caller): V3Error {
   request.v3Caller = null;
+  noteRequest(request, {
+    errorCode: 'SIGN_ERROR',
+    diagnostics: { reason: `nonce replayed: nonce_str ${caller.nonce} was already used by this merchant within ${2 * TIMESTAMP_WINDOW_SECONDS} s` },
+  });
   return signError(request, 'nonce invalid', caller.timestamp, caller.nonce);
 }
 
@@ -155,6 +133,7 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
 
     app.setErrorHandler((error, request, reply) => {
       if (error instanceof V3Error) return sendJson(reply, error.status, error.body);
+      if (error instanceof ConnectionDropFault) return dropConnection(request, reply);
       if (error instanceof NonceReplayedError && request.v3Caller) {
         const refusal = replayRefusal(request, request.v3Caller);
         return sendJson(reply, refusal.status, refusal.body);

@@ -1,5 +1,6 @@
 /** Orders and refunds as APIv3 JSON: Mainland (spec §7.3, §7.6) and Global (spec §8). */
 import type { Order, OrderState, Refund } from '../../core/order.ts';
+import { orderSettlement, payerPart } from '../../core/settlement.ts';
 import { rfc3339Cst } from '../../lib/time.ts';
 import { scopeFields, type MerchantScope } from './merchant-scope.ts';
 
@@ -45,23 +46,17 @@ export function orderView(order: Order, scope: MerchantScope): Record<string, un
   return { ...orderFields(order, scope, 'transaction_id'), amount };
 }
 
-/** Payer-currency amount of a Global order: the merchant currency × rate (rate × 10^8, fixed on the order). */
-function payerTotal(amount: number, rate: number): number {
-  return Math.round((amount * rate) / 100_000_000);
-}
-
-/** The rate × 10^8 fixed on the order when it was made (APIv2 and APIv3 share `extra.rate`), else the merchant's. */
-export function exchangeRateOf(order: Order, fallback: number): number {
-  return typeof order.extra.rate === 'number' ? order.extra.rate : fallback;
-}
-
-/** The Global order object: `id`, multi-currency amount with the exchange rate. */
-export function globalOrderView(order: Order, scope: MerchantScope, rate: number): Record<string, unknown> {
+/**
+ * The Global order object: `id`, multi-currency amount with the exchange rate, as the core fixed them on the
+ * order (`merchantRate` only for orders that never had a settlement).
+ */
+export function globalOrderView(order: Order, scope: MerchantScope, merchantRate: number): Record<string, unknown> {
+  const settlement = orderSettlement(order, merchantRate);
   const amount = {
     total: order.amount,
     currency: order.currency,
-    ...(order.paidAt !== null ? { payer_total: payerTotal(order.amount, rate), payer_currency: 'CNY' } : {}),
-    exchange_rate: { type: 'SETTLEMENT_RATE', rate },
+    ...(order.paidAt !== null ? { payer_total: settlement.payerAmount, payer_currency: settlement.payerCurrency } : {}),
+    exchange_rate: { type: 'SETTLEMENT_RATE', rate: settlement.rate },
   };
   return { ...orderFields(order, scope, 'id'), amount };
 }
@@ -98,7 +93,8 @@ export function refundView(refund: Refund, order: Order): Record<string, unknown
 const GLOBAL_REFUND_STATUS: Record<Refund['status'], string> = { PROCESSING: 'PROCESSING', SUCCESS: 'SUCCESS', CLOSED: 'REFUNDCLOSE', ABNORMAL: 'ABNORMAL' };
 
 /** A Global refund (spec §8). */
-export function globalRefundView(refund: Refund, order: Order, scope: MerchantScope, rate: number): Record<string, unknown> {
+export function globalRefundView(refund: Refund, order: Order, scope: MerchantScope, merchantRate: number): Record<string, unknown> {
+  const settlement = orderSettlement(order, merchantRate);
   return {
     ...scopeFields(scope),
     id: refund.refundId,
@@ -114,9 +110,9 @@ export function globalRefundView(refund: Refund, order: Order, scope: MerchantSc
       refund: refund.amount,
       total: order.amount,
       currency: refund.currency,
-      payer_refund: payerTotal(refund.amount, rate),
-      payer_currency: 'CNY',
-      exchange_rate: { type: 'SETTLEMENT_RATE', rate },
+      payer_refund: payerPart(settlement, refund.amount, refund.currency),
+      payer_currency: settlement.payerCurrency,
+      exchange_rate: { type: 'SETTLEMENT_RATE', rate: settlement.rate },
     },
   };
 }

@@ -4,21 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { toCnyFen } from '../../../src/protocols/wechatpay-v2/views.ts';
 import { primaryDatabase } from '../../helpers/database.ts';
 import { merchantClient, startTestGateway, type Credentials, type TestGateway } from '../../helpers/gateway.ts';
 import { failed, v2Client } from './v2-client.ts';
 
 const database = primaryDatabase();
 const PAYS = '134567890123450000';
-
-test('toCnyFen: amount × rate / 10^8 in CNY fen, rounded half up, across minor-unit exponents', () => {
-  assert.equal(toCnyFen(1000, 'HKD', 91_234_567), 912);
-  assert.equal(toCnyFen(1000, 'HKD', 91_250_000), 913, '912.5 rounds up');
-  assert.equal(toCnyFen(1000, 'JPY', 4_800_000), 4800, '1000 yen at 0.048 = 48.00 CNY');
-  assert.equal(toCnyFen(1000, 'KWD', 2_350_000_000), 2350, '1.000 KWD at 23.5 = 23.50 CNY');
-  assert.equal(toCnyFen(10_000_000_000_000, 'USD', 720_000_000), 72_000_000_000_000, 'exact beyond 2^53 intermediates');
-});
 
 describe('APIv2 next to APIv3, Global merchants and service providers', () => {
   let gw: TestGateway;

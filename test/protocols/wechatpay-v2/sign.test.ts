@@ -28,7 +28,7 @@ describe('§3 vectors', () => {
   test('derived: sign_type=HMAC-SHA256 + empty attach (dropped)', () => {
     const p = { ...OFFICIAL, sign_type: 'HMAC-SHA256', attach: '' };
     assert.equal(signV2(p, KEY, 'HMAC-SHA256'), '2C9DF1156522C0B2B03B4DBF3BCA5CACB602CBD5CA0F9E112458CF3E9855303B');
-    assert.deepEqual(verifyV2({ ...p, sign: '2C9DF1156522C0B2B03B4DBF3BCA5CACB602CBD5CA0F9E112458CF3E9855303B' }, KEY), {
+    assert.deepEqual(verdict(verifyV2({ ...p, sign: '2C9DF1156522C0B2B03B4DBF3BCA5CACB602CBD5CA0F9E112458CF3E9855303B' }, KEY)), {
       ok: true,
       signType: 'HMAC-SHA256',
     });
@@ -36,9 +36,14 @@ describe('§3 vectors', () => {
   test('derived: sign_type=MD5', () => {
     const p = { ...OFFICIAL, sign_type: 'MD5' };
     assert.equal(signV2(p, KEY, 'MD5'), '6B4978B16793D0C2604CD59C47425A27');
-    assert.deepEqual(verifyV2({ ...p, sign: '6B4978B16793D0C2604CD59C47425A27' }, KEY), { ok: true, signType: 'MD5' });
+    assert.deepEqual(verdict(verifyV2({ ...p, sign: '6B4978B16793D0C2604CD59C47425A27' }, KEY)), { ok: true, signType: 'MD5' });
   });
 });
+
+/** The verdict without the verified values (checked where they matter). */
+function verdict(r: ReturnType<typeof verifyV2>) {
+  return r.ok ? { ok: true, signType: r.signType } : r;
+}
 
 describe('§3 string to sign', () => {
   test('sign is excluded, empty values dropped, unknown fields included', () => {
@@ -56,28 +61,28 @@ describe('§3 string to sign', () => {
 
 describe('verifyV2', () => {
   const md5 = { ...OFFICIAL, sign: '9A0A8659F005D6984697E2CA0A9CF3B7' };
-  test('sign_type absent → MD5', () => assert.deepEqual(verifyV2(md5, KEY), { ok: true, signType: 'MD5' }));
+  test('sign_type absent → MD5', () => assert.deepEqual(verdict(verifyV2(md5, KEY)), { ok: true, signType: 'MD5' }));
   test('comparison is case-insensitive', () => {
-    assert.deepEqual(verifyV2({ ...md5, sign: md5.sign.toLowerCase() }, KEY), { ok: true, signType: 'MD5' });
+    assert.deepEqual(verdict(verifyV2({ ...md5, sign: md5.sign.toLowerCase() }, KEY)), { ok: true, signType: 'MD5' });
   });
   test('mismatch → 签名错误', () => {
-    assert.deepEqual(verifyV2({ ...md5, body: 'test2' }, KEY), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verifyV2(md5, `${KEY.slice(0, -1)}e`), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verifyV2({ ...md5, extra: 'x' }, KEY), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verifyV2({ ...md5, sign: md5.sign.slice(1) }, KEY), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2({ ...md5, body: 'test2' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
+    assert.deepEqual(verdict(verifyV2(md5, `${KEY.slice(0, -1)}e`)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
+    assert.deepEqual(verdict(verifyV2({ ...md5, extra: 'x' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
+    assert.deepEqual(verdict(verifyV2({ ...md5, sign: md5.sign.slice(1) }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
   });
   test('an MD5 signature under sign_type=HMAC-SHA256 does not verify', () => {
     const p = { ...OFFICIAL, sign_type: 'HMAC-SHA256' };
-    assert.deepEqual(verifyV2({ ...p, sign: signV2(p, KEY, 'MD5') }, KEY), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2({ ...p, sign: signV2(p, KEY, 'MD5') }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign_type mismatch' });
   });
   test('missing or blank sign → 签名错误', () => {
-    assert.deepEqual(verifyV2(OFFICIAL, KEY), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verifyV2({ ...OFFICIAL, sign: '' }, KEY), { ok: false, returnMsg: '签名错误' });
-    assert.deepEqual(verifyV2({ ...OFFICIAL, sign: '  ' }, KEY), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2(OFFICIAL, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign missing' });
+    assert.deepEqual(verdict(verifyV2({ ...OFFICIAL, sign: '' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign missing' });
+    assert.deepEqual(verdict(verifyV2({ ...OFFICIAL, sign: '  ' }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'sign missing' });
   });
   test('unknown sign_type → 签名类型错误 (checked before the signature)', () => {
     for (const t of ['SHA1', 'md5', 'HMAC-SHA1', 'hmac-sha256', ' MD5']) {
-      assert.deepEqual(verifyV2({ ...md5, sign_type: t }, KEY), { ok: false, returnMsg: '签名类型错误' }, t);
+      assert.deepEqual(verdict(verifyV2({ ...md5, sign_type: t }, KEY)), { ok: false, returnMsg: '签名类型错误', reason: 'unknown sign_type' }, t);
     }
   });
   test('parseSignTypeV2', () => {
@@ -92,21 +97,28 @@ describe('Java SDK fallback (trimmed values)', () => {
   const sent = { ...OFFICIAL, body: '  test\n', attach: ' \t', sign_type: 'HMAC-SHA256' };
   // What the SDK signed: trimmed values, whitespace-only attach skipped.
   const sdkSign = signV2({ ...OFFICIAL, sign_type: 'HMAC-SHA256' }, KEY, 'HMAC-SHA256');
-  test('signature over trimmed values is accepted', () => {
-    assert.deepEqual(verifyV2({ ...sent, sign: sdkSign }, KEY), { ok: true, signType: 'HMAC-SHA256' });
+  test('signature over trimmed values is accepted, and only the trimmed values come out', () => {
+    const r = verifyV2({ ...sent, sign: sdkSign }, KEY);
+    assert.deepEqual(verdict(r), { ok: true, signType: 'HMAC-SHA256' });
+    assert.ok(r.ok && r.trimmed);
+    assert.equal(r.params.body, 'test', 'the padding was not signed: it does not go on');
+    assert.equal('attach' in r.params, false, 'a value that trims to empty was not signed at all');
   });
-  test('signature over the exact values is accepted too', () => {
-    assert.deepEqual(verifyV2({ ...sent, sign: signV2(sent, KEY, 'HMAC-SHA256') }, KEY), { ok: true, signType: 'HMAC-SHA256' });
+  test('signature over the exact values is accepted too, with the exact values', () => {
+    const r = verifyV2({ ...sent, sign: signV2(sent, KEY, 'HMAC-SHA256') }, KEY);
+    assert.deepEqual(verdict(r), { ok: true, signType: 'HMAC-SHA256' });
+    assert.ok(r.ok && !r.trimmed);
+    assert.deepEqual([r.params.body, r.params.attach], ['  test\n', ' \t']);
   });
   test('the fallback trims like Java (≤ U+0020), not like JS trim()', () => {
     const p = { ...OFFICIAL, body: 'test\u3000' };
     const jsTrimmed = signV2({ ...OFFICIAL, body: 'test' }, KEY, 'MD5');
-    assert.deepEqual(verifyV2({ ...p, sign: jsTrimmed }, KEY), { ok: false, returnMsg: '签名错误' });
+    assert.deepEqual(verdict(verifyV2({ ...p, sign: jsTrimmed }, KEY)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
     assert.equal(javaTrim('\u0000\u0001 a b\r\n\u3000'), 'a b\r\n\u3000');
     assert.equal(javaTrim('\u00a0x'), '\u00a0x');
   });
   test('a sign padded by pretty-printing still verifies', () => {
-    assert.deepEqual(verifyV2({ ...OFFICIAL, sign: '\n  9A0A8659F005D6984697E2CA0A9CF3B7\n' }, KEY), { ok: true, signType: 'MD5' });
+    assert.deepEqual(verdict(verifyV2({ ...OFFICIAL, sign: '\n  9A0A8659F005D6984697E2CA0A9CF3B7\n' }, KEY)), { ok: true, signType: 'MD5' });
   });
 });
 
@@ -121,10 +133,10 @@ test('property: signV2 → verifyV2 round trip, and any changed value breaks it'
         const p: Record<string, string> = { ...fields, ...(signType === 'HMAC-SHA256' ? { sign_type: signType } : {}) };
         const sign = signV2(p, key, signType);
         assert.match(sign, signType === 'MD5' ? /^[0-9A-F]{32}$/ : /^[0-9A-F]{64}$/);
-        assert.deepEqual(verifyV2({ ...p, sign }, key), { ok: true, signType });
+        assert.deepEqual(verdict(verifyV2({ ...p, sign }, key)), { ok: true, signType });
         const victim = Object.keys(fields)[0]!;
         const tampered = { ...p, sign, [victim]: `${p[victim]}x` };
-        assert.deepEqual(verifyV2(tampered, key), { ok: false, returnMsg: '签名错误' });
+        assert.deepEqual(verdict(verifyV2(tampered, key)), { ok: false, returnMsg: '签名错误', reason: 'signature does not verify' });
       },
     ),
     { numRuns: 300 },

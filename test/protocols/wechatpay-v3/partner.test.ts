@@ -52,7 +52,7 @@ describe('APIv3 service providers', () => {
     const q = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.get({ params: { sp_mchid: sp.mchid, sub_mchid: sub.mchid }, out_trade_no: 'SP1' });
     assert.equal(q.data.trade_state, 'SUCCESS');
     await gw.advance(sub.mchid, 16);
-    const reversed = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post({ sp_mchid: sp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'SP1' });
+    const reversed = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post({ sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'SP1' });
     assert.deepEqual(reversed.data, { sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: sub.mchid, out_trade_no: 'SP1' });
     assert.equal(await sandboxState(sub.mchid, 'SP1'), 'REVOKED');
   });
@@ -74,7 +74,7 @@ describe('APIv3 service providers', () => {
     await mine.v3.pay.partner.transactions.codepay.post(codepay(sub.mchid, 'SP2'));
     await gw.advance(sub.mchid, 16);
     const thief = merchantClient(otherSp);
-    const reverse = await refused(thief.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post({ sp_mchid: otherSp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'SP2' }));
+    const reverse = await refused(thief.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post({ sp_appid: otherSp.appid, sp_mchid: otherSp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'SP2' }));
     assert.deepEqual([reverse.status, reverse.data.code], [403, 'NO_AUTH']);
     const query = await refused(thief.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.get({ params: { sp_mchid: otherSp.mchid, sub_mchid: sub.mchid }, out_trade_no: 'SP2' }));
     assert.deepEqual([query.status, query.data.code], [403, 'NO_AUTH']);

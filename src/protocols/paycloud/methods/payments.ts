@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { businessNow } from '../../../core/merchant.ts';
-import { currencyExponent } from '../../../core/money.ts';
 import type { TradeType } from '../../../core/order.ts';
 import { createOrAnswerCurrent } from '../../../operations/answer-current-order.ts';
 import { createOrder, type NewOrder } from '../../../operations/create-order.ts';
@@ -14,7 +13,7 @@ import { invalidParameter, PayCloudError } from '../errors.ts';
 import { payChannelTransNo, payCloudIds } from '../ids.ts';
 import type { MethodCall, MethodHandler } from '../method-call.ts';
 import { MERCHANT_ORDER_NO } from '../params.ts';
-import { cnyMinorAt, codePaymentData, preOrderData, rateText, type PayCloudOrderExtra } from '../views.ts';
+import { codePaymentData, preOrderData, type PayCloudOrderExtra } from '../views.ts';
 
 /** §7 pay_method_id values tradegate accepts (case-sensitive, P); anything else is 1001. */
 const PAY_METHODS: ReadonlySet<string> = new Set([
@@ -44,8 +43,6 @@ function newOrderOf(call: MethodCall, tradeType: TradeType, payMethodId: string,
   const expires = p.expiresSeconds();
   const now = businessNow(call.merchant, call.deps.clock.now());
   const transNo = payCloudIds.transactionId(now);
-  // The rate is fixed when the order is made (§11); the merchant's setting is the sandbox's market.
-  const rateE8 = currency === 'CNY' ? 100_000_000 : call.merchant.settings.exchangeRate;
   const extra: PayCloudOrderExtra = {
     appId: call.app.appId,
     payMethodId,
@@ -54,8 +51,6 @@ function newOrderOf(call: MethodCall, tradeType: TradeType, payMethodId: string,
     terminalSn: p.string('terminal_sn', false, { max: 64 }),
     ...links(transNo),
     payChannelTransNo: payChannelTransNo(now),
-    exchangeRate: rateText(rateE8),
-    transAmountCny: cnyMinorAt(amount, currencyExponent(currency), rateE8),
   };
   return {
     mchid: call.merchant.mchid,

@@ -7,7 +7,7 @@ import { queryOrder } from '../../../operations/query-order.ts';
 import { reverseOrder } from '../../../operations/reverse-order.ts';
 import { OUT_TRADE_NO } from '../params.ts';
 import { orderRefOf, rethrow, unknownTransactionAs, type V2Route } from '../route.ts';
-import { orderQueryView, rateOf } from '../views.ts';
+import { orderQueryView, settlementOf } from '../views.ts';
 
 const orderquery: V2Route = {
   path: '/pay/orderquery',
@@ -35,7 +35,7 @@ const reverse: V2Route = {
     const ref = orderRefOf(reader, caller.merchant.mchid);
     const { order } = await reverseOrder(ctx, ref, 'wechatV2').catch(rethrow((err) => unknownTransactionAs(err, ref.byTransactionId)));
     // `recall` is added to every reverse answer by the plugin; `rate` only to Global successes (§6.5, §7).
-    return { rate: caller.merchant.region === 'global' ? String(rateOf(order, caller.merchant)) : undefined };
+    return { rate: caller.merchant.region === 'global' ? String(settlementOf(order, caller.merchant).rate) : undefined };
   },
 };
 

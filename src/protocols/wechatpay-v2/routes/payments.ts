@@ -38,8 +38,6 @@ function decodeOrder({ caller, params, reader, signType }: V2Call, tradeType: Tr
       ...(caller.subAppid ? { sub_appid: caller.subAppid } : {}),
       // Payment notifications of this order are signed with the algorithm of the request that made it (§8.1).
       sign_type: signType,
-      // The Global exchange rate is fixed on the order when it is made (§7 "Rate source").
-      ...(global ? { rate: merchant.settings.exchangeRate } : {}),
     },
   };
 }

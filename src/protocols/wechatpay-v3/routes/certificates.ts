@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { aesGcmEncrypt, randomAlnum } from '../../../lib/crypto.ts';
 import { rfc3339Cst } from '../../../lib/time.ts';
 import type { GatewayDeps } from '../../../server-deps.ts';
-import { callerOf, sendJson } from '../plugin.ts';
+import { callerOf, sendJson } from '../request-context.ts';
 
 async function listCertificates(request: FastifyRequest, reply: FastifyReply) {
   const caller = callerOf(request);

@@ -17,13 +17,14 @@ import { reverseOrder } from '../../../operations/reverse-order.ts';
 import { openidFor } from '../../../sandbox/payer.ts';
 import type { GatewayDeps } from '../../../server-deps.ts';
 import { BodyReader, OUT_REFUND_NO, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
-import { paramError, V3Error, v3PaymentFailure } from '../errors.ts';
+import { paramError, requirePost, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFromBody, scopeFromQuery, viewScope, type MerchantScope } from '../merchant-scope.ts';
 import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
 import { paymentHandles } from '../../wechat-payment-handles.ts';
-import { callerOf, rawBody, sendJson, storeFor } from '../plugin.ts';
-import { exchangeRateOf, globalOrderView, globalRefundView } from '../views.ts';
+import { callerOf, rawBody, sendJson, storeFor } from '../request-context.ts';
+import { globalOrderView, globalRefundView } from '../views.ts';
 import { pathOutTradeNo, pathTransactionId } from './transactions.ts';
+import { faultRequestOf } from '../../fault-transport.ts';
 
 const CREATE_KINDS: Record<string, TradeType> = { native: 'NATIVE', jsapi: 'JSAPI', app: 'APP', mweb: 'MWEB' };
 const TXN = '/v3/global/transactions';
@@ -33,7 +34,10 @@ const HK = '/hk/v3/transactions';
 type IdParams = { Params: { id?: string; no?: string } };
 
 function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
-  return { store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId };
+  return {
+    store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId,
+    faults: faultRequestOf(request),
+  };
 }
 
 /** `id/{transaction_id}` or `out-trade-no/{out_trade_no}`: either names the order. */
@@ -45,6 +49,7 @@ function refOf(scope: MerchantScope, params: { id?: string; no?: string }): Orde
 const byId = (prefix: string, suffix = '') => [`${prefix}/id/:id${suffix}`, `${prefix}/out-trade-no/:no${suffix}`];
 
 export function globalRoutes(deps: GatewayDeps) {
+  // The merchant's market rate: only for orders made before settlement was fixed on the order.
   const rateOf = (request: FastifyRequest) => callerOf(request).merchant.settings.exchangeRate;
   const currencyOf = (request: FastifyRequest) => callerOf(request).merchant.settings.currency;
   const bodyScope = (request: FastifyRequest) => scopeFromBody(deps, request, new BodyReader(parseJsonObject(rawBody(request))), 'either', false);
@@ -58,7 +63,7 @@ export function globalRoutes(deps: GatewayDeps) {
         const { scope, body, order } = await decodeOrderRequest(deps, request, tradeType, 'either', currencyOf(request));
         const notifyUrl = notifyUrlOf(body);
         const payer = tradeType === 'JSAPI' ? jsapiOpenid(body, scope) : null;
-        const extra = { ...order.extra, ...paymentHandles(tradeType), rate: rateOf(request) };
+        const extra = { ...order.extra, ...paymentHandles(tradeType) };
         const { order: created } = await createOrder(context(deps, request), { ...order, notifyUrl, payerOpenid: payer, extra }, 'wechatGlobal');
         return sendJson(reply, 200, createAnswer(tradeType, created.extra));
       });
@@ -69,9 +74,9 @@ export function globalRoutes(deps: GatewayDeps) {
         const { scope, body, order } = await decodeOrderRequest(deps, request, 'MICROPAY', 'either', currencyOf(request));
         const authCode = body.object('payer', true).string('auth_code', true, { max: 128 });
         const result = await payByCode(context(deps, request),
-          { ...order, notifyUrl: null, payerOpenid: openidFor(order.mchid, authCode), extra: { ...order.extra, rate: rateOf(request) } },
+          { ...order, notifyUrl: null, payerOpenid: openidFor(order.mchid, authCode) },
           deps.payer.presentCode(authCode), 'wechatGlobal');
-        const view = () => globalOrderView(result.order, viewScope(scope, result.order), exchangeRateOf(result.order, rateOf(request)));
+        const view = () => globalOrderView(result.order, viewScope(scope, result.order), rateOf(request));
         if (result.answer.kind === 'failed') throw v3PaymentFailure(result.answer.failure);
         if (result.answer.kind === 'unknown') throw v3PaymentFailure('SYSTEM_ERROR');
         return sendJson(reply, result.answer.kind === 'paid' ? 200 : 202, view());
@@ -82,7 +87,7 @@ export function globalRoutes(deps: GatewayDeps) {
       app.get<IdParams>(url, family, async (request, reply) => {
         const scope = await scopeFromQuery(deps, request, 'either');
         const order = await queryOrder(context(deps, request), refOf(scope, request.params));
-        return sendJson(reply, 200, globalOrderView(order, viewScope(scope, order), exchangeRateOf(order, rateOf(request))));
+        return sendJson(reply, 200, globalOrderView(order, viewScope(scope, order), rateOf(request)));
       });
     }
 
@@ -94,7 +99,7 @@ export function globalRoutes(deps: GatewayDeps) {
       });
       app.route({
         method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, ...closeFamily,
-        handler: async () => { throw new V3Error(405, { code: 'REQUIRE_POST_METHOD', message: '请使用POST方法' }); },
+        handler: async () => { throw requirePost(); },
       });
     }
 
@@ -125,7 +130,7 @@ export function globalRoutes(deps: GatewayDeps) {
           notifyUrl: body.string('notify_url', false, { max: 256, pattern: /^https?:\/\/\S+$/ }),
           fingerprint: sha256Hex(canonicalJson(json)),
         }, 'wechatGlobal');
-        return sendJson(reply, 200, globalRefundView(result.refund, result.order, scope, exchangeRateOf(result.order, rateOf(request))));
+        return sendJson(reply, 200, globalRefundView(result.refund, result.order, scope, rateOf(request)));
       });
     }
 
@@ -134,7 +139,7 @@ export function globalRoutes(deps: GatewayDeps) {
         const scope = await scopeFromQuery(deps, request, 'either');
         const ref = request.params.id !== undefined ? { refundId: request.params.id } : { outRefundNo: request.params.no! };
         const view = await queryRefund(context(deps, request), effectiveMchid(scope), ref);
-        return sendJson(reply, 200, globalRefundView(view.refund, view.order, scope, exchangeRateOf(view.order, rateOf(request))));
+        return sendJson(reply, 200, globalRefundView(view.refund, view.order, scope, rateOf(request)));
       });
     }
   };

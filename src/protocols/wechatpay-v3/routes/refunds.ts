@@ -9,7 +9,7 @@ import type { GatewayDeps } from '../../../server-deps.ts';
 import { BodyReader, OUT_REFUND_NO, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
 import { paramError, v3ErrorOf } from '../errors.ts';
 import { refundScope } from '../merchant-scope.ts';
-import { operationContext, rawBody, sendJson } from '../plugin.ts';
+import { operationContext, rawBody, sendJson } from '../request-context.ts';
 import { refundView } from '../views.ts';
 
 /** An unknown order is an unknown resource for the refund API (404 RESOURCE_NOT_EXISTS). */

@@ -9,11 +9,11 @@ import { reverseOrder } from '../../../operations/reverse-order.ts';
 import { openidFor } from '../../../sandbox/payer.ts';
 import type { GatewayDeps } from '../../../server-deps.ts';
 import { BodyReader, OUT_TRADE_NO, parseJsonObject } from '../body.ts';
-import { paramError, v3PaymentFailure } from '../errors.ts';
+import { paramError, requirePost, v3PaymentFailure } from '../errors.ts';
 import { effectiveMchid, scopeFields, scopeFromBody, scopeFromQuery, viewScope } from '../merchant-scope.ts';
 import { createAnswer, decodeOrderRequest, jsapiOpenid, notifyUrlOf } from '../order-request.ts';
 import { paymentHandles } from '../../wechat-payment-handles.ts';
-import { operationContext, rawBody, sendJson } from '../plugin.ts';
+import { operationContext, rawBody, sendJson } from '../request-context.ts';
 import { orderView } from '../views.ts';
 
 const CREATE_KINDS: Record<string, TradeType> = { jsapi: 'JSAPI', native: 'NATIVE', app: 'APP', h5: 'MWEB' };
@@ -32,9 +32,10 @@ export function pathTransactionId(value: string): string {
 
 export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner') {
   const prefix = mode === 'direct' ? '/v3/pay/transactions' : '/v3/pay/partner/transactions';
-  const bodyScope = async (request: FastifyRequest) => {
+  // Close names no app (its body is the merchant only); reverse must name it (`appid` / `sp_appid`, seed 003).
+  const bodyScope = async (request: FastifyRequest, needAppid: boolean) => {
     const body = new BodyReader(parseJsonObject(rawBody(request)));
-    return scopeFromBody(deps, request, body, mode, false);
+    return scopeFromBody(deps, request, body, mode, needAppid);
   };
 
   return async function routes(app: FastifyInstance): Promise<void> {
@@ -83,16 +84,24 @@ export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner')
     });
 
     app.post<{ Params: { no: string } }>(`${prefix}/out-trade-no/:no/close`, async (request, reply) => {
-      const scope = await bodyScope(request);
+      const scope = await bodyScope(request, false);
       await closeOrder(operationContext(deps, request), { mchid: effectiveMchid(scope), outTradeNo: pathOutTradeNo(request.params.no) }, 'wechatV3');
       return reply.code(204).send();
     });
 
     app.post<{ Params: { no: string } }>(`${prefix}/out-trade-no/:no/reverse`, async (request, reply) => {
-      const scope = await bodyScope(request);
+      const scope = await bodyScope(request, true);
       const outTradeNo = pathOutTradeNo(request.params.no);
       await reverseOrder(operationContext(deps, request), { mchid: effectiveMchid(scope), outTradeNo }, 'wechatV3');
       return sendJson(reply, 200, { ...scopeFields(scope), out_trade_no: outTradeNo });
     });
+
+    // Close and reverse are POST only: another method is 405 REQUIRE_POST_METHOD (as on Global), not a 404.
+    for (const action of ['close', 'reverse']) {
+      app.route({
+        method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: `${prefix}/out-trade-no/:no/${action}`,
+        handler: async () => { throw requirePost(); },
+      });
+    }
   };
 }

@@ -1,0 +1,48 @@
+import { CoreError } from '../core/errors.ts';
+import type { HistoryCause, Order, Protocol, Refund } from '../core/order.ts';
+import { applyEvent, type OrderEvent, type OrderPatch } from '../core/state-machine.ts';
+import type { StoreTx } from '../core/ports.ts';
+import { historyEntry } from '../core/transition.ts';
+import { queuePaymentNotification, queueRefundNotification } from './notifications.ts';
+
+/** Who made a change: the request's dialect and id, or `system` for what time alone did. */
+export interface Actor {
+  readonly protocol: Protocol;
+  readonly requestId: string | null;
+}
+
+export const SYSTEM: Actor = { protocol: 'system', requestId: null };
+
+/** One state change of a locked order, as an operation decided it. */
+export interface Change {
+  /** The order as it is now (locked, caught up with time). */
+  readonly order: Order;
+  readonly event: OrderEvent;
+  readonly cause: HistoryCause;
+  /** Business time of the change. */
+  readonly at: number;
+  readonly patch?: OrderPatch;
+  /** A refund the change makes (merchant refund, or the full refund of a reverse/void): it adds to the order's totals. */
+  readonly refund?: Refund | null;
+}
+
+/**
+ * The one write step of every state change, inside the caller's transaction (which holds the order's row lock):
+ * the state table moves the order (an event not allowed from its state throws before anything is written), then
+ * the refund, the order, one history row and the notification the change causes are written together.
+ */
+export async function commit(tx: StoreTx, actor: Actor, change: Change): Promise<Order> {
+  const { order, refund } = change;
+  const totals = refund ? { refundedAmount: order.refundedAmount + refund.amount, refundCount: order.refundCount + 1 } : {};
+  const next = applyEvent(order, change.event, change.at, { ...change.patch, ...totals });
+  if (refund && !(await tx.insertRefund(refund))) {
+    throw new CoreError('IDEMPOTENCY_CONFLICT', 'out_refund_no was used with other parameters');
+  }
+  await tx.updateOrder(next);
+  await tx.appendHistory(historyEntry(next, order.state, change.event, change.cause, {
+    protocol: actor.protocol, requestId: actor.requestId, at: change.at, refundId: refund?.refundId ?? null,
+  }));
+  if (next.state === 'SUCCESS') await queuePaymentNotification(tx, next, change.at);
+  if (refund) await queueRefundNotification(tx, next, refund);
+  return next;
+}

@@ -1,0 +1,89 @@
+/** SQL of the request log: batched inserts, retention, and the keyset-paginated listing. */
+import type { SqlRunner } from '../store/database.ts';
+import type { AuthDiagnostics } from './note.ts';
+
+export interface RequestLogRow {
+  readonly at: number;
+  readonly mchid: string | null;
+  readonly dialect: string;
+  readonly operation: string | null;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly error_code: string | null;
+  readonly message: string | null;
+  readonly latency_ms: number;
+  readonly request_id: string;
+  readonly out_trade_no: string | null;
+  readonly transaction_id: string | null;
+  readonly diagnostics: AuthDiagnostics | null;
+}
+
+export interface StoredRequest extends RequestLogRow {
+  readonly id: number;
+}
+
+const COLUMNS = 'at bigint, mchid text, dialect text, operation text, method text, path text, status integer, error_code text, message text, latency_ms real, request_id text, out_trade_no text, transaction_id text, diagnostics jsonb';
+const NAMES = COLUMNS.split(', ').map((c) => c.split(' ')[0]).join(', ');
+
+/** One statement for the whole batch: the rows travel as one JSON parameter (same on node-postgres and PGlite). */
+export async function insertRequests(db: SqlRunner, rows: readonly RequestLogRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(`INSERT INTO request_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`, [JSON.stringify(rows)]);
+}
+
+/** Keeps the newest `maxRows` rows and nothing older than `oldestAt`. */
+export async function pruneRequests(db: SqlRunner, maxRows: number, oldestAt: number): Promise<void> {
+  await db.query(
+    `DELETE FROM request_log WHERE at < $2
+       OR id <= (SELECT id FROM request_log ORDER BY id DESC OFFSET $1 LIMIT 1)`, [maxRows, oldestAt]);
+}
+
+export interface RequestFilter {
+  readonly mchid?: string;
+  readonly status?: number;
+  readonly errorCode?: string;
+  /** Only rows with a lower id (keyset cursor). */
+  readonly beforeId?: number;
+  readonly limit: number;
+}
+
+const fromRow = (r: Record<string, unknown>): StoredRequest => ({
+  ...(r as unknown as StoredRequest),
+  id: Number(r.id),
+  at: Number(r.at),
+  latency_ms: Number(r.latency_ms),
+  diagnostics: (typeof r.diagnostics === 'string' ? JSON.parse(r.diagnostics) : r.diagnostics) as AuthDiagnostics | null,
+});
+
+/** Newest first; `limit + 1` rows are read to know whether another page follows. */
+export async function listRequests(db: SqlRunner, f: RequestFilter): Promise<StoredRequest[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.mchid !== undefined) add('mchid = ?', f.mchid);
+  if (f.status !== undefined) add('status = ?', f.status);
+  if (f.errorCode !== undefined) add('error_code = ?', f.errorCode);
+  if (f.beforeId !== undefined) add('id < ?', f.beforeId);
+  params.push(f.limit);
+  const { rows } = await db.query(
+    `SELECT * FROM request_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`, params);
+  return rows.map(fromRow);
+}
+
+/** The requests that touched one order: by its numbers, or by the request ids its history recorded. */
+export async function requestsForOrder(
+  db: SqlRunner, order: { mchids: readonly string[]; outTradeNo: string; transactionId: string | null; orderId: string },
+): Promise<StoredRequest[]> {
+  const { rows } = await db.query(
+    `SELECT * FROM request_log
+      WHERE (out_trade_no = $1 AND mchid = ANY($2::text[]))
+         OR ($3::text IS NOT NULL AND transaction_id = $3)
+         OR request_id IN (SELECT request_id FROM order_history WHERE order_id = $4 AND request_id IS NOT NULL)
+      ORDER BY id LIMIT 500`,
+    [order.outTradeNo, `{${order.mchids.map((m) => `"${m.replace(/["\\]/g, '')}"`).join(',')}}`, order.transactionId, order.orderId]);
+  return rows.map(fromRow);
+}

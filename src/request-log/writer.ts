@@ -1,0 +1,181 @@
+/**
+ * The request log's writer: the request path only pushes a small record into an in-memory buffer; a timer
+ * flushes the buffer in one INSERT and now and then trims the table to its bounds. Work that can wait (finding
+ * the order a request addressed in its body, truncating) is done here, at flush time.
+ */
+import type { SqlRunner } from '../store/database.ts';
+import type { AuthDiagnostics } from './note.ts';
+import { insertRequests, pruneRequests, type RequestLogRow } from './store.ts';
+
+export interface RequestLogOptions {
+  /** Rows kept (newest). */
+  readonly maxRows: number;
+  /** Age after which rows are deleted. */
+  readonly maxAgeMs: number;
+  readonly flushIntervalMs: number;
+  /** Records held in memory at most while the database is slow; beyond, new records are counted and dropped. */
+  readonly maxBuffered: number;
+}
+
+export const DEFAULT_REQUEST_LOG_OPTIONS: RequestLogOptions = {
+  maxRows: 100_000, maxAgeMs: 7 * 86_400_000, flushIntervalMs: 1000, maxBuffered: 20_000,
+};
+
+/** What the request path records: references only, nothing derived yet. */
+export interface PendingRequest {
+  readonly at: number;
+  readonly dialect: string;
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  readonly latencyMs: number;
+  readonly requestId: string;
+  readonly body: unknown;
+  readonly mchid?: string;
+  readonly operation?: string;
+  readonly errorCode?: string;
+  readonly message?: string;
+  readonly diagnostics?: AuthDiagnostics;
+}
+
+const PRUNE_EVERY_MS = 60_000;
+const MAX_TEXT = 4096;
+
+const clip = (s: string | undefined | null, n = 128): string | null => (s === undefined || s === null ? null : s.slice(0, n));
+
+/** Per field name: JSON `"name":"v"`, XML `<name>v</name>` (CDATA too), form `name=v`; compiled once. */
+const FIELD_PATTERNS = new Map<string, readonly [RegExp, RegExp, RegExp]>();
+
+function patternsOf(name: string): readonly [RegExp, RegExp, RegExp] {
+  let p = FIELD_PATTERNS.get(name);
+  if (!p) {
+    p = [new RegExp(`"${name}"\\s*:\\s*"([^"\\\\]{1,64})"`), new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]{1,64})`), new RegExp(`(?:^|&)${name}=([^&]{1,64})`)];
+    FIELD_PATTERNS.set(name, p);
+  }
+  return p;
+}
+
+/** A field of the body as sent, whichever dialect's format the body has. */
+function fieldOf(text: string, name: string): string | null {
+  if (!text.includes(name)) return null;
+  const [json, xml, form] = patternsOf(name);
+  const found = json.exec(text) ?? xml.exec(text);
+  if (found) return found[1]!;
+  const f = form.exec(text);
+  if (!f) return null;
+  try {
+    return decodeURIComponent(f[1]!.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+const SEGMENTS: Record<string, RegExp> = {};
+
+/** A path segment after `marker` (APIv3 `…/out-trade-no/{no}`, `…/id/{transaction_id}`), decoded. */
+function segmentAfter(url: string, marker: string): string | null {
+  if (!url.includes(marker)) return null;
+  const m = (SEGMENTS[marker] ??= new RegExp(`${marker}([^/?]{1,96})`)).exec(url);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1]!;
+  }
+}
+
+/** The order a request addressed: the path first, then the body (PayCloud calls it merchant_order_no). */
+function orderNumbers(p: PendingRequest): { outTradeNo: string | null; transactionId: string | null } {
+  const text = Buffer.isBuffer(p.body) ? p.body.subarray(0, 64 * 1024).toString('utf8') : '';
+  const outTradeNo = segmentAfter(p.url, '/out-trade-no/') ?? fieldOf(text, 'out_trade_no')
+    ?? (p.dialect === 'paycloud' && !/"?method"?\s*[:=]\s*"?order\.refund/.test(text) ? fieldOf(text, 'merchant_order_no') : null);
+  const transactionId = segmentAfter(p.url, '/transactions/id/') ?? fieldOf(text, 'transaction_id') ?? fieldOf(text, 'trans_no');
+  return { outTradeNo, transactionId };
+}
+
+export function toRow(p: PendingRequest): RequestLogRow {
+  const { outTradeNo, transactionId } = orderNumbers(p);
+  const d = p.diagnostics;
+  return {
+    at: p.at,
+    mchid: clip(p.mchid, 64),
+    dialect: p.dialect,
+    operation: clip(p.operation),
+    method: p.method.slice(0, 16),
+    path: p.url.slice(0, 1024),
+    status: p.status,
+    error_code: clip(p.errorCode, 64),
+    message: clip(p.message, 256),
+    latency_ms: Math.round(p.latencyMs * 1000) / 1000,
+    request_id: p.requestId,
+    out_trade_no: clip(outTradeNo, 64),
+    transaction_id: clip(transactionId, 64),
+    diagnostics: d ? { ...d, expected_signing_string: clip(d.expected_signing_string, MAX_TEXT) ?? undefined } : null,
+  };
+}
+
+export class RequestLogWriter {
+  private buffer: PendingRequest[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private lastPrune = 0;
+  private closed = false;
+  /** Records dropped because the buffer was full (the database could not keep up). */
+  dropped = 0;
+
+  constructor(
+    private readonly db: SqlRunner,
+    private readonly now: () => number,
+    readonly options: RequestLogOptions = DEFAULT_REQUEST_LOG_OPTIONS,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  /** The only call on the request path. */
+  push(record: PendingRequest): void {
+    if (this.closed) return;
+    if (this.buffer.length >= this.options.maxBuffered) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push(record);
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes what is buffered; resolves when everything pushed before the call is in the table. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.flushing.then(() => this.write(batch));
+    return this.flushing;
+  }
+
+  private async write(batch: PendingRequest[]): Promise<void> {
+    try {
+      if (batch.length > 0) await insertRequests(this.db, batch.map(toRow));
+      const now = this.now();
+      if (now - this.lastPrune >= PRUNE_EVERY_MS) {
+        this.lastPrune = now;
+        await pruneRequests(this.db, this.options.maxRows, now - this.options.maxAgeMs);
+      }
+    } catch (err) {
+      // The log is diagnostics: a failed batch is reported and dropped, never retried into an unbounded queue.
+      if (!this.closed) this.onError(err);
+    }
+  }
+
+  /** Trims the table now (tests; the timer does it every minute otherwise). */
+  async prune(): Promise<void> {
+    await this.flush();
+    await pruneRequests(this.db, this.options.maxRows, this.now() - this.options.maxAgeMs);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+}

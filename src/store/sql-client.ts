@@ -1,0 +1,42 @@
+/** The SQL surface the store speaks: node-postgres and PGlite both stand behind it (database.ts). */
+
+export interface Statement {
+  readonly sql: string;
+  readonly params?: readonly unknown[];
+}
+
+/** Checks the rows of a write once they arrive; throwing fails (and rolls back) the transaction. */
+export type RowCheck = (rows: readonly Record<string, unknown>[]) => void;
+
+/** One statement at a time, on any connection. Values always travel as bind parameters, never in the SQL text. */
+export interface SqlRunner {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+  /** Runs several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/** The statements of one transaction or session, on one connection, sent as they are issued (pipelined). */
+export interface SqlClient extends SqlRunner {
+  /**
+   * A statement whose result nobody reads: sent at once behind the statements before it, not waited for. Its
+   * failure (or its rows failing `check`) fails the whole scope: the scope's next query throws it, and the
+   * transaction ends with it, rolled back; a session ends with it once its work is done.
+   */
+  write(sql: string, params?: readonly unknown[], check?: RowCheck): void;
+  /** Several statements sent together (one round trip to a server); one result per statement, in order. */
+  queryAll(statements: readonly Statement[]): Promise<{ rows: Record<string, unknown>[] }[]>;
+}
+
+export interface Database extends SqlRunner {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in one transaction (READ COMMITTED; row locks serialise work on one order). */
+  transaction<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn on one connection without a transaction: every statement commits on its own. Writes are waited for
+   * once fn has settled, whatever it did; a failed one (or a failed check) wins over fn's error.
+   */
+  session<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /** Connection pool use (PostgreSQL server); null for PGlite, which is one in-process connection. */
+  poolStats(): { max: number; total: number; idle: number; waiting: number } | null;
+  close(): Promise<void>;
+}

@@ -1,0 +1,139 @@
+/**
+ * The request log against a real gateway: every dialect's calls are listed with merchant, operation, status,
+ * error code and latency; a refused authentication carries the exact string the gateway expected to be signed,
+ * the key it used and the reason — never a secret; filters and cursors; bounded retention.
+ */
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { primaryDatabase } from '../helpers/database.ts';
+import { merchantClient, refused, startTestGateway, type Credentials, type TestGateway } from '../helpers/gateway.ts';
+import { authorization } from '../helpers/v3-signer.ts';
+import { v2SignedXml, v2Xml } from '../helpers/wire.ts';
+import { PayCloudClient, signingString, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';
+import { RequestLogWriter } from '../../src/request-log/writer.ts';
+
+const database = primaryDatabase();
+
+describe('request log', () => {
+  let gw: TestGateway;
+  let c: Credentials;
+  before(async () => {
+    gw = await startTestGateway(database);
+    c = await gw.newMerchant();
+  });
+  after(async () => { await gw.close(); await database.cleanup(); });
+
+  const requests = async (query: string) => {
+    const res = await gw.admin('GET', `/sandbox/requests?${query}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body as { data: any[]; next_cursor: string | null };
+  };
+  const v3Get = (url: string, auth: string) => fetch(new URL(url, gw.baseUrl), { headers: { authorization: auth, accept: 'application/json' } });
+
+  test('APIv3: a successful call is logged without diagnostics; refusals say why, with the expected message', async () => {
+    const client = merchantClient(c);
+    await client.v3.pay.transactions.native.post({
+      appid: c.appid, mchid: c.mchid, description: 'd', out_trade_no: 'LOG-1', notify_url: 'https://example.com/n', amount: { total: 1 },
+    });
+    const url = `/v3/pay/transactions/out-trade-no/LOG-1?mchid=${c.mchid}`;
+    const old = Math.floor(Date.now() / 1000) - 412;
+    const nonce = randomBytes(8).toString('hex');
+    const answers = [
+      await v3Get(url, authorization(c, 'GET', url, '', { signedBody: 'tampered' })),
+      await v3Get(url, authorization(c, 'GET', url, '', { timestamp: old, nonce })),
+      await v3Get(url, authorization(c, 'GET', url, '', { serial: 'ABCDEF0123' })),
+    ];
+    assert.deepEqual(answers.map((a) => a.status), [401, 401, 401]);
+    const ok = await v3Get(url, authorization(c, 'GET', url, '', { nonce: 'replayed-nonce-0001' }));
+    const replay = await v3Get(url, authorization(c, 'GET', url, '', { nonce: 'replayed-nonce-0001' }));
+    assert.deepEqual([ok.status, replay.status], [200, 401]);
+
+    const log = await requests(`mchid=${c.mchid}&limit=200`);
+    const created = log.data.find((r) => r.method === 'POST');
+    assert.equal(created.out_trade_no, 'LOG-1');
+    assert.equal(created.status, 200);
+    assert.equal(created.dialect, 'wechatpay-v3');
+    assert.equal(created.diagnostics, null);
+    assert.match(created.request_id, /^[0-9A-F]{32}$/);
+    assert.ok(created.latency_ms > 0);
+
+    const refusals = (await requests(`mchid=${c.mchid}&status=401`)).data.reverse();
+    assert.equal(refusals.length, 4);
+    assert.deepEqual(refusals.map((r) => [r.error_code, r.out_trade_no]), Array(4).fill(["SIGN_ERROR", "LOG-1"]));
+    const [tampered, stale, serial, replayed] = refusals.map((r) => r.diagnostics);
+    assert.equal(tampered.reason, 'signature does not verify with the merchant certificate');
+    assert.match(tampered.expected_signing_string, new RegExp(`^GET\\n${url.replace(/[?]/g, '\\?')}\\n\\d+\\n[0-9a-f]{32}\\n\\n$`));
+    assert.equal(tampered.key, `merchant certificate, serial ${c.merchantSerialNo}`);
+    assert.match(stale.reason, /^timestamp 41[2-9] s old \(window ±300 s\)$/);
+    assert.equal(stale.expected_signing_string, `GET\n${url}\n${old}\n${nonce}\n\n`);
+    assert.equal(serial.reason, 'serial_no ABCDEF0123 is unknown');
+    assert.deepEqual(serial.valid_serials, [c.merchantSerialNo]);
+    assert.match(replayed.reason, /^nonce replayed: nonce_str replayed-nonce-0001/);
+    for (const d of [tampered, stale, serial]) assert.ok(d.received_signature_prefix.length <= 13);
+    const text = JSON.stringify(log);
+    assert.ok(!text.includes(c.apiV3Key) && !text.includes('PRIVATE KEY'));
+  });
+
+  test('APIv2: refusals at HTTP 200 are found by error code; the key is masked as key=…; sign_type mismatch named', async () => {
+    const post = (body: string) => fetch(new URL('/pay/orderquery', gw.baseUrl), { method: 'POST', body });
+    const params = { appid: c.appid, mch_id: c.mchid, out_trade_no: 'LOG-1', nonce_str: randomBytes(8).toString('hex') };
+    const wrongKey = await post(v2SignedXml(params, 'k'.repeat(32)));
+    // HMAC-SHA256 signature with sign_type absent (MD5): the classic mismatch.
+    const hmac = createHmac('sha256', c.apiV2Key).update(`${signingString(params)}&key=${c.apiV2Key}`).digest('hex').toUpperCase();
+    const mismatch = await post(v2Xml({ ...params, sign: hmac }));
+    const good = await post(v2SignedXml(params, c.apiV2Key));
+    assert.deepEqual([wrongKey.status, mismatch.status, good.status], [200, 200, 200]);
+    assert.match(await good.text(), /<result_code><!\[CDATA\[SUCCESS\]\]><\/result_code>/);
+
+    const fails = (await requests(`mchid=${c.mchid}&error_code=FAIL`)).data.reverse();
+    assert.equal(fails.length, 2);
+    assert.ok(fails.every((r) => r.status === 200 && r.dialect === 'wechatpay-v2' && r.operation === 'orderquery' && r.message === '签名错误'));
+    const expected = `${signingString(params)}&key=…`;
+    assert.deepEqual(fails.map((r) => r.diagnostics.expected_signing_string), [expected, expected]);
+    assert.deepEqual(fails.map((r) => r.diagnostics.reason), ['signature does not verify (MD5 (sign_type absent))',
+      'sign_type mismatch: sign was made with the other algorithm than sign_type MD5 (sign_type absent) names']);
+    assert.ok(!JSON.stringify(fails).includes(c.apiV2Key));
+  });
+
+  test('PayCloud: a bad signature shows the sorted k=v& string; refusals filter by code', async () => {
+    const pc = new PayCloudClient(c.baseUrl, c.paycloud as AppCredentials, 'form');
+    const answer = await pc.call('order.query', { merchant_order_no: 'LOG-1' }, { signed: { merchant_order_no: 'OTHER' } });
+    assert.equal(answer.envelope.code, '1002');
+    const [row] = (await requests(`error_code=1002&mchid=${c.mchid}`)).data;
+    assert.equal(row.dialect, 'paycloud');
+    assert.equal(row.operation, 'order.query');
+    assert.equal(row.out_trade_no, 'LOG-1');
+    assert.match(row.diagnostics.expected_signing_string, /^app_id=wz[0-9a-f]+&charset=UTF-8&format=JSON&merchant_no=\d+&merchant_order_no=LOG-1&method=order\.query&/);
+    assert.equal(row.diagnostics.key, `app public key of app_id ${(c.paycloud as AppCredentials).appId}`);
+  });
+
+  test('cursor pages through the log; a bad cursor or filter is a 400', async () => {
+    const first = await requests(`mchid=${c.mchid}&limit=2`);
+    assert.equal(first.data.length, 2);
+    assert.ok(first.next_cursor);
+    const second = await requests(`mchid=${c.mchid}&limit=2&cursor=${first.next_cursor}`);
+    assert.ok(second.data[0].id < first.data[1].id);
+    assert.equal((await gw.admin('GET', '/sandbox/requests?cursor=nope')).status, 400);
+    assert.equal((await gw.admin('GET', '/sandbox/requests?status=abc')).status, 400);
+    assert.equal((await fetch(new URL('/sandbox/requests', gw.baseUrl))).status, 401);
+  });
+
+  test('retention keeps the newest rows and nothing older than the age bound', async () => {
+    let now = 1_000_000_000_000;
+    const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, maxBuffered: 100 });
+    await gw.store.db.query('DELETE FROM request_log');
+    const record = (i: number, at: number) => ({
+      at, dialect: 'wechatpay-v3', method: 'GET', url: `/r/${i}`, status: 200, latencyMs: 1, requestId: `R${i}`, body: undefined,
+    });
+    for (let i = 0; i < 3; i++) writer.push(record(i, now - 120_000));
+    for (let i = 3; i < 12; i++) writer.push(record(i, now));
+    await writer.prune();
+    const { rows } = await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id');
+    assert.deepEqual(rows.map((r) => r.path), ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11']);
+    now += 120_000;
+    await writer.prune();
+    assert.equal((await gw.store.db.query('SELECT 1 FROM request_log')).rows.length, 0);
+    await writer.close();
+  });
+});
