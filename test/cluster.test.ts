@@ -61,7 +61,7 @@ test('--workers: the data directory\'s token; dead workers replaced, then the pr
   try {
     for (let i = 0; !err.includes('admin token') && i < 900; i++) await sleep(100);
     assert.match(err, /admin token: token-from-the-data-dir /);
-    const res = await fetch(`http://127.0.0.1:${port}/sandbox/merchants/1`, { headers: { authorization: 'Bearer token-from-the-data-dir' } });
+    const res = await fetch(`http://127.0.0.1:${port}/sandbox/merchants/999999999`, { headers: { authorization: 'Bearer token-from-the-data-dir' } });
     assert.equal(res.status, 404, 'the token is accepted');
 
     // One worker killed: replaced after a back-off, the port keeps serving.
