@@ -1,6 +1,24 @@
 import type { PaymentFailure } from './errors.ts';
 import type { Settlement } from './settlement.ts';
-import type { OrderEvent } from './state-machine.ts';
+
+/** What can happen to an order. */
+export type OrderEvent =
+  /** The payer pays an unpaid order (sandbox payer, or a code payment that goes through at once). */
+  | 'pay'
+  /** A code payment waits for the payer's password. */
+  | 'await_payer'
+  /** The payer enters the password (or the simulated payer does, on time). */
+  | 'confirm'
+  /** The payment fails: declined, abandoned, timed out, or an unknown outcome that did not pay. */
+  | 'fail'
+  /** An unpaid order reaches its time_expire. */
+  | 'expire'
+  /** A merchant close, or a reverse of an unpaid order that is not a code payment. */
+  | 'close'
+  /** A reverse or void: cancelled, refunded in full when paid. */
+  | 'revoke'
+  /** A merchant refund (partial or full). */
+  | 'refund';
 
 export type OrderState = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'REVOKED' | 'PAYERROR';
 

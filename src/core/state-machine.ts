@@ -3,26 +3,9 @@
  * allowed-status lists write it. Policy decides *whether* an event may happen now (time windows, limits, trade
  * type); this table decides *where it leads*, and nothing moves an order along a pair that is not listed here.
  */
-import type { Order, OrderState } from './order.ts';
+import type { Order, OrderEvent, OrderState } from './order.ts';
 
-/** What can happen to an order. */
-export type OrderEvent =
-  /** The payer pays an unpaid order (sandbox payer, or a code payment that goes through at once). */
-  | 'pay'
-  /** A code payment waits for the payer's password. */
-  | 'await_payer'
-  /** The payer enters the password (or the simulated payer does, on time). */
-  | 'confirm'
-  /** The payment fails: declined, abandoned, timed out, or an unknown outcome that did not pay. */
-  | 'fail'
-  /** An unpaid order reaches its time_expire. */
-  | 'expire'
-  /** A merchant close, or a reverse of an unpaid order that is not a code payment. */
-  | 'close'
-  /** A reverse or void: cancelled, refunded in full when paid. */
-  | 'revoke'
-  /** A merchant refund (partial or full). */
-  | 'refund';
+export type { OrderEvent };
 
 export const ORDER_EVENTS: readonly OrderEvent[] = ['pay', 'await_payer', 'confirm', 'fail', 'expire', 'close', 'revoke', 'refund'];
 export const ORDER_STATES: readonly OrderState[] = ['NOTPAY', 'USERPAYING', 'SUCCESS', 'REFUND', 'CLOSED', 'REVOKED', 'PAYERROR'];

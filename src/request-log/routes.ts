@@ -1,4 +1,5 @@
 /** `GET /sandbox/requests`: the request log, newest first, with the diagnostics of refused authentications. */
+import { routeSchema } from '../sandbox/admin-schemas.ts';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../server-deps.ts';
 import { decodeCursor, encodeCursor } from '../store/listing.ts';
@@ -50,7 +51,7 @@ export async function requestPage(deps: GatewayDeps, app: FastifyInstance, q: Re
 export function requestListRoute(deps: GatewayDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get<{ Querystring: RequestQuery }>('/sandbox/requests', {
-      schema: {
+      schema: routeSchema('The request log, newest first, with the diagnostics of refused authentications', {
         querystring: {
           type: 'object', additionalProperties: false,
           properties: {
@@ -59,10 +60,10 @@ export function requestListRoute(deps: GatewayDeps) {
             limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
           },
         },
-        response: {
+        ok: {
           200: { type: 'object', required: ['data', 'next_cursor'], properties: { data: { type: 'array', items: requestItem }, next_cursor: nullable('string') } },
         },
-      },
+      }),
     }, async (request) => {
       const page = await requestPage(deps, app, request.query);
       return { data: page.items.map(requestView), next_cursor: page.next };

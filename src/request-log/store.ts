@@ -58,21 +58,16 @@ const fromRow = (r: Record<string, unknown>): StoredRequest => ({
 
 /** Newest first; `limit + 1` rows are read to know whether another page follows. */
 export async function listRequests(db: SqlRunner, f: RequestFilter): Promise<StoredRequest[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (f.mchid !== undefined) add('mchid = ?', f.mchid);
-  if (f.status !== undefined) add('status = ?', f.status);
-  if (f.errorCode !== undefined) add('error_code = ?', f.errorCode);
-  if (f.beforeId !== undefined) add('id < ?', f.beforeId);
-  params.push(f.limit);
-  const { rows } = await db.query(
-    `SELECT * FROM request_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`, params);
+  // One statement text for every filter: an absent filter is a null parameter (unnamed statements are planned with
+  // their values, so the null tests fold away and the indexes serve what is asked).
+  const { rows } = await db.query(LIST_REQUESTS, [f.mchid ?? null, f.status ?? null, f.errorCode ?? null, f.beforeId ?? null, f.limit]);
   return rows.map(fromRow);
 }
+
+const LIST_REQUESTS = `SELECT * FROM request_log
+  WHERE ($1::text IS NULL OR mchid = $1) AND ($2::int IS NULL OR status = $2) AND ($3::text IS NULL OR error_code = $3)
+    AND ($4::bigint IS NULL OR id < $4)
+  ORDER BY id DESC LIMIT $5`;
 
 /** The requests that touched one order: by its numbers, or by the request ids its history recorded. */
 export async function requestsForOrder(
@@ -84,6 +79,6 @@ export async function requestsForOrder(
          OR ($3::text IS NOT NULL AND transaction_id = $3)
          OR request_id IN (SELECT request_id FROM order_history WHERE order_id = $4 AND request_id IS NOT NULL)
       ORDER BY id LIMIT 500`,
-    [order.outTradeNo, `{${order.mchids.map((m) => `"${m.replace(/["\\]/g, '')}"`).join(',')}}`, order.transactionId, order.orderId]);
+    [order.outTradeNo, [...order.mchids], order.transactionId, order.orderId]);
   return rows.map(fromRow);
 }

@@ -2,6 +2,7 @@
  * The sandbox's lists (JSON, admin token checked by the enclosing sandbox plugin): merchants, a merchant's orders
  * with filters, and the request log. Every list answers `{ data, next_cursor }` (keyset pagination).
  */
+import { routeSchema } from './admin-schemas.ts';
 import type { FastifyInstance } from 'fastify';
 import type { MerchantProfile } from '../core/merchant.ts';
 import type { Order } from '../core/order.ts';
@@ -95,21 +96,19 @@ export function orderFilterOf(q: OrderQuery) {
 export function listRoutes(deps: GatewayDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get<{ Querystring: { cursor?: string; limit?: number } }>('/sandbox/merchants', {
-      schema: {
+      schema: routeSchema('Merchants in creation order, a keyset page at a time (no keys)', {
         querystring: { type: 'object', additionalProperties: false, properties: { cursor: cursorSchema, limit: limitSchema } },
-        response: { 200: listOf(merchantItem), 400: errorSchema, 401: errorSchema },
-      },
+        ok: { 200: listOf(merchantItem) },
+      }),
     }, async (request) => {
       const page = await listMerchantsPage(deps.sql, request.query.cursor, request.query.limit ?? 50);
       return { data: page.items.map(merchantListView), next_cursor: page.next };
     });
 
     app.get<{ Params: { mchid: string }; Querystring: OrderQuery }>('/sandbox/merchants/:mchid/orders', {
-      schema: {
-        params: mchidParams,
-        querystring: orderQuery,
-        response: { 200: listOf(orderItem), 400: errorSchema, 401: errorSchema, 404: errorSchema },
-      },
+      schema: routeSchema('The merchant\'s orders, newest first, filtered, a keyset page at a time', {
+        params: mchidParams, querystring: orderQuery, ok: { 200: listOf(orderItem) },
+      }),
     }, async (request, reply) => {
       const merchant = await deps.store.getMerchant(request.params.mchid);
       if (!merchant) return reply.code(404).send({ error: 'MERCHANT_NOT_FOUND', message: `merchant ${request.params.mchid} does not exist` });

@@ -93,8 +93,11 @@ export interface FaultAdmin {
   clear(mchid: string): Promise<number>;
 }
 
-/** Deletes and takes the live ones off the merchant's count, in one statement. */
-const DELETE_COUNTED = (where: string) => `WITH gone AS (DELETE FROM faults WHERE ${where} RETURNING fired < times AS live),
+/**
+ * Deletes and takes the live ones off the merchant's count, in one statement: one definition ($2), or all of the
+ * merchant's when $2 is null.
+ */
+const DELETE_COUNTED = `WITH gone AS (DELETE FROM faults WHERE mchid = $1 AND ($2::bigint IS NULL OR id = $2) RETURNING fired < times AS live),
   counted AS (UPDATE merchants SET fault_count = fault_count - (SELECT count(*) FROM gone WHERE live)
     WHERE mchid = $1 AND EXISTS (SELECT 1 FROM gone WHERE live))
   SELECT count(*) AS n FROM gone`;
@@ -117,11 +120,11 @@ export function faultAdmin(db: Database): FaultAdmin {
     },
     async remove(mchid, id) {
       if (!/^\d{1,18}$/.test(id)) return false;
-      const { rows } = await db.query(DELETE_COUNTED('mchid = $1 AND id = $2'), [mchid, id]);
+      const { rows } = await db.query(DELETE_COUNTED, [mchid, id]);
       return Number(rows[0]?.n ?? 0) > 0;
     },
     async clear(mchid) {
-      const { rows } = await db.query(DELETE_COUNTED('mchid = $1'), [mchid]);
+      const { rows } = await db.query(DELETE_COUNTED, [mchid, null]);
       return Number(rows[0]?.n ?? 0);
     },
   };

@@ -28,11 +28,12 @@ export function decodeCursor(cursor: string, shape: readonly ('string' | 'number
   throw new RangeError('cursor is not one this API returned');
 }
 
+const MERCHANTS_PAGE = `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants
+  WHERE ($2::bigint IS NULL OR (created_at, mchid) > ($2, $3)) ORDER BY created_at, mchid LIMIT $1`;
+
 export async function listMerchantsPage(db: SqlRunner, cursor: string | undefined, limit: number): Promise<Page<MerchantProfile>> {
   const after = cursor ? decodeCursor(cursor, ['number', 'string']) : null;
-  const { rows } = await db.query(
-    `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants ${after ? 'WHERE (created_at, mchid) > ($2, $3)' : ''} ORDER BY created_at, mchid LIMIT $1`,
-    after ? [limit + 1, after[0], after[1]] : [limit + 1]);
+  const { rows } = await db.query(MERCHANTS_PAGE, [limit + 1, after?.[0] ?? null, after?.[1] ?? null]);
   const items = rows.slice(0, limit).map(merchantProfileFromRow);
   const last = items.at(-1);
   return { items, next: rows.length > limit && last ? encodeCursor([last.createdAt, last.mchid]) : null };
@@ -59,38 +60,36 @@ const RARE = 20_000;
 async function rarePrefixRange(db: SqlRunner, mchid: string, prefix: string): Promise<[string, string] | null> {
   const range: [string, string] = [prefix, `${prefix}\u{10FFFF}`];
   const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (SELECT 1 FROM orders WHERE mchid = $1 AND out_trade_no ~>=~ $2 AND out_trade_no ~<~ $3 LIMIT ${RARE + 1}) s`,
-    [mchid, ...range]);
+    'SELECT count(*)::int AS n FROM (SELECT 1 FROM orders WHERE mchid = $1 AND out_trade_no ~>=~ $2 AND out_trade_no ~<~ $3 LIMIT $4) s',
+    [mchid, ...range, RARE + 1]);
   return Number(rows[0]?.n ?? 0) <= RARE ? range : null;
 }
 
+/**
+ * Every filter is a parameter, null when absent (unnamed statements are planned with their values, so the null
+ * tests fold away): $2 state, $3 protocol, $4 trade type, $5 LIKE prefix, $6/$7 creation bounds, $8/$9 the cursor,
+ * $10 the page size + 1.
+ */
+const ORDER_FILTERS = `mchid = $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR protocol = $3)
+  AND ($4::text IS NULL OR trade_type = $4) AND ($5::text IS NULL OR out_trade_no LIKE $5 ESCAPE '\\')
+  AND ($6::bigint IS NULL OR created_at >= $6) AND ($7::bigint IS NULL OR created_at < $7)
+  AND ($8::bigint IS NULL OR (created_at, id) < ($8, $9::text))
+  ORDER BY created_at DESC, id DESC LIMIT $10`;
+const ORDERS_PAGE = `SELECT * FROM orders WHERE ${ORDER_FILTERS}`;
+/** A rare prefix: its few rows come from `orders_prefix` ($11..$12, the byte-wise range) and are sorted. */
+const ORDERS_PAGE_IN_RANGE = `SELECT * FROM (SELECT * FROM orders WHERE mchid = $1 AND out_trade_no ~>=~ $11 AND out_trade_no ~<~ $12 OFFSET 0) AS orders
+  WHERE ${ORDER_FILTERS}`;
+
 export async function listOrdersPage(db: SqlRunner, mchid: string, filter: OrderFilter, cursor: string | undefined, limit: number): Promise<Page<Order>> {
-  const params: unknown[] = [mchid];
-  const where = ['mchid = $1'];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.replace('?', `$${params.length}`));
-  };
-  if (filter.state !== undefined) add('state = ?', filter.state);
-  if (filter.protocol !== undefined) add('protocol = ?', filter.protocol);
-  if (filter.tradeType !== undefined) add('trade_type = ?', filter.tradeType);
-  if (filter.outTradeNoPrefix) add("out_trade_no LIKE ? ESCAPE '\\'", likePrefix(filter.outTradeNoPrefix));
-  if (filter.createdFrom !== undefined) add('created_at >= ?', filter.createdFrom);
-  if (filter.createdTo !== undefined) add('created_at < ?', filter.createdTo);
-  if (cursor) {
-    const [at, id] = decodeCursor(cursor, ['number', 'string']);
-    params.push(at, id);
-    where.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
-  }
-  const limitAt = params.push(limit + 1);
-  const prefix = filter.outTradeNoPrefix ? await rarePrefixRange(db, mchid, filter.outTradeNoPrefix) : null;
-  // A rare prefix: its few rows come from `orders_prefix` and are sorted; otherwise the ordered index scan is cheap.
-  // (The planner cannot know that order numbers sharing a prefix are usually created together, so it is told.)
-  const source = prefix
-    ? `(SELECT * FROM orders WHERE mchid = $1 AND out_trade_no ~>=~ $${params.push(prefix[0])} AND out_trade_no ~<~ $${params.push(prefix[1])} OFFSET 0) AS orders`
-    : 'orders';
-  const { rows } = await db.query(
-    `SELECT * FROM ${source} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${limitAt}`, params);
+  const after = cursor ? decodeCursor(cursor, ['number', 'string']) : null;
+  const params: unknown[] = [
+    mchid, filter.state ?? null, filter.protocol ?? null, filter.tradeType ?? null,
+    filter.outTradeNoPrefix ? likePrefix(filter.outTradeNoPrefix) : null, filter.createdFrom ?? null, filter.createdTo ?? null,
+    after?.[0] ?? null, after?.[1] ?? null, limit + 1,
+  ];
+  const range = filter.outTradeNoPrefix ? await rarePrefixRange(db, mchid, filter.outTradeNoPrefix) : null;
+  // The planner cannot know that order numbers sharing a prefix are usually created together, so it is told.
+  const { rows } = range ? await db.query(ORDERS_PAGE_IN_RANGE, [...params, ...range]) : await db.query(ORDERS_PAGE, params);
   const items = rows.slice(0, limit).map(orderFromRow);
   const last = items.at(-1);
   return { items, next: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
