@@ -34,7 +34,7 @@ interface Row {
 
 function log(line: string) { process.stderr.write(`${line}\n`); }
 
-/** Starts a server process and waits for its "listening on" banner (on stdout or stderr: versions differ). */
+/** Starts a server process and waits for its "listening on" banner: the gateway prints it on stderr (stdout has the JSON logs), the peer on stdout. */
 function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
