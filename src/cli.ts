@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type StartFlags } from './config.ts';
 import { isClusterWorker, runClusterPrimary, runClusterWorker } from './cluster.ts';
 import { startGateway } from './gateway.ts';
+import { databaseStoreOptions, installProcessGuards } from './process-guards.ts';
 
 const program = new Command('tradegate').description('Self-hosted WeChat Pay / PayCloud gateway and sandbox').showHelpAfterError();
 
@@ -29,11 +30,15 @@ program.command('start')
   .option('--notify-deny <cidrs>', 'comma-separated CIDRs notify_url may never reach; wins over everything (TRADEGATE_NOTIFY_DENY)')
   .option('--request-log-rows <n>', 'request log: rows kept (or TRADEGATE_REQUEST_LOG_ROWS; default 100000)')
   .option('--request-log-days <n>', 'request log: days kept (or TRADEGATE_REQUEST_LOG_DAYS; default 7)')
+  .option('--database-connect-timeout-ms <ms>', 'PostgreSQL: bound on getting a connection (default 5000; TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS)')
+  .option('--database-query-timeout-ms <ms>', 'PostgreSQL: bound on each statement\'s answer (default 5000; TRADEGATE_DATABASE_QUERY_TIMEOUT_MS)')
+  .option('--wait-for-database <seconds>', 'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (default forever; TRADEGATE_WAIT_FOR_DATABASE)')
   .option('--workers <n>', 'gateway processes sharing the port (needs --database-url)', '1')
   .action(async (flags: StartFlags & { workers: string }) => {
     const config = loadConfig(flags);
     const workers = Number(flags.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail('--workers must be a whole number from 1 to 64');
+    installProcessGuards();
     if (isClusterWorker()) return void (await runClusterWorker(config));
     if (workers > 1) {
       return runClusterPrimary(config, workers, (lines) => process.stdout.write(`${lines.join('\n')}\n`));
@@ -41,7 +46,7 @@ program.command('start')
     const gateway = await startGateway({
       host: config.host,
       port: config.port,
-      store: { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
+      store: databaseStoreOptions(config, config.dataDir),
       dataDir: config.dataDir,
       adminToken: config.adminToken,
       logLevel: config.logLevel,

@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { provisionMerchant } from './sandbox/provision.ts';
 import { openStore } from './store/open-store.ts';
+import { databaseStoreOptions } from './process-guards.ts';
 import { systemClock } from './core/ports.ts';
 
 export interface WorkerReady {
@@ -22,7 +23,7 @@ export async function runClusterWorker(config: GatewayConfig): Promise<Gateway> 
   const gateway = await startGateway({
     host: config.host,
     port: config.port,
-    store: { databaseUrl: config.databaseUrl },
+    store: databaseStoreOptions(config),
     adminToken: process.env.TRADEGATE_CLUSTER_ADMIN_TOKEN,
     logLevel: config.logLevel,
     provisionDemo: false,
@@ -43,7 +44,7 @@ export async function runClusterWorker(config: GatewayConfig): Promise<Gateway> 
 /** In the primary: prepare once, fork `workers` processes, restart any that dies, print the banner once. */
 export async function runClusterPrimary(config: GatewayConfig, workers: number, print: (lines: string[]) => void): Promise<void> {
   if (!config.databaseUrl) throw new Error('--workers needs --database-url: the embedded database serves one process');
-  const store = await openStore({ databaseUrl: config.databaseUrl });
+  const store = await openStore(databaseStoreOptions(config));
   let demo: string[] = [];
   if ((await store.listMerchants()).length === 0) {
     const merchant = await provisionMerchant(store, systemClock, {});

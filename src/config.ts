@@ -1,3 +1,4 @@
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './store/database.ts';
 import { checkListenerLimits, DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
 
 /** The only reader of process.env: command-line flags win over environment variables, which win over defaults. */
@@ -18,6 +19,15 @@ export interface GatewayConfig {
   readonly notifyDeny: readonly string[];
   /** Request log bounds: rows kept and days kept. */
   readonly requestLog: { readonly maxRows: number; readonly maxAgeMs: number };
+  /** PostgreSQL server: bounds on getting a connection and on each statement's answer; how long startup waits. */
+  readonly database: DatabaseBounds;
+}
+
+export interface DatabaseBounds {
+  readonly connectTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+  /** Infinity: wait without limit; 0: exit at once when the database is unreachable at startup. */
+  readonly waitForDatabaseMs: number;
 }
 
 export interface StartFlags {
@@ -37,6 +47,17 @@ export interface StartFlags {
   notifyDeny?: string;
   requestLogRows?: string | number;
   requestLogDays?: string | number;
+  databaseConnectTimeoutMs?: string | number;
+  databaseQueryTimeoutMs?: string | number;
+  waitForDatabase?: string | number;
+}
+
+/** `--wait-for-database`: seconds (0 = do not wait) or `forever` (the default). */
+function waitSeconds(value: string | number | undefined): number {
+  if (value === undefined || value === '' || value === 'forever') return Number.POSITIVE_INFINITY;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid wait for database: ${value} (seconds ≥ 0, or forever)`);
+  return n * 1000;
 }
 
 /** A comma-separated CIDR list (flag or env var); empty entries ignored. */
@@ -84,6 +105,11 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     requestLog: {
       maxRows: positive(flags.requestLogRows ?? env.TRADEGATE_REQUEST_LOG_ROWS ?? 100_000, 'request log rows'),
       maxAgeMs: positive(flags.requestLogDays ?? env.TRADEGATE_REQUEST_LOG_DAYS ?? 7, 'request log days') * 86_400_000,
+    },
+    database: {
+      connectTimeoutMs: wholeNumber(flags.databaseConnectTimeoutMs ?? env.TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, 'database connect timeout'),
+      queryTimeoutMs: wholeNumber(flags.databaseQueryTimeoutMs ?? env.TRADEGATE_DATABASE_QUERY_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, 'database query timeout'),
+      waitForDatabaseMs: waitSeconds(flags.waitForDatabase ?? env.TRADEGATE_WAIT_FOR_DATABASE),
     },
   };
 }
