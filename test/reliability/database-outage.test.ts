@@ -72,8 +72,14 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
 
     // ---- otherwise it waits (logging why) and serves once the server is up
     const waitStarted = Date.now();
-    const starting = startGatewayProcess({ databaseUrl: url, adminToken: TOKEN, extraArgs: bounds, startTimeoutMs: 120_000 });
-    await sleep(2500);
+    let waitingLogged: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => { waitingLogged = resolve; });
+    const starting = startGatewayProcess({
+      databaseUrl: url, adminToken: TOKEN, extraArgs: bounds, startTimeoutMs: 120_000,
+      onStderr: (chunk) => { if (chunk.includes('waiting for the database')) waitingLogged(); },
+    });
+    await Promise.race([waiting, starting.then(() => undefined)]);
+    await sleep(1000); // a retry or two more
     await pgServer.start();
     const gateway: GatewayProcess = await starting;
     cleanups.push(() => gateway.stop());
@@ -265,6 +271,10 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
     };
     console.log(`outage: ${JSON.stringify(figures, null, 1)}`);
     for (const o of outages) console.log(`outage ${o.name}: slowest ${o.slowestMs} ms, answers ${JSON.stringify(o.answers, null, 1)}`);
+    for (const name of ['kill9', 'sigstop', 'proxy-stall']) {
+      console.log(`outage ${name}, recovering: ${JSON.stringify(histogram(answers.filter((a) => a.phase.includes(`${name}:recovering`)).map((a) => a.label)))}`);
+    }
+    if (pending > 0) console.log(`outage: undelivered ${JSON.stringify(outboxRefunds.filter((o) => o.status !== 'delivered'))}`);
 
     for (const o of outages) {
       assert.ok(Object.keys(o.answers).length > 0, `${o.name}: no answers during the outage`);
