@@ -5,7 +5,7 @@
  * processes are killed, never the machine, so the operating system keeps every write.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,13 +56,18 @@ export async function createPrivatePostgres(bin: string): Promise<PrivatePostgre
       return null;
     }
   };
-  /** The postmaster and its children (backends, checkpointer, ...). */
-  const serverPids = (): number[] => {
-    const main = postmasterPid();
-    if (!main || !alive(main)) return [];
-    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(main)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0);
-    return [main, ...children];
-  };
+  /**
+   * Every process of this server: those whose working directory is its data directory (the postmaster and each
+   * backend). Not the postmaster's children: a backend forked while the postmaster is being killed is orphaned
+   * (and each backend is its own session leader), and would go on serving its connection.
+   */
+  const serverPids = (): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === data;
+    } catch {
+      return false;
+    }
+  });
   const signal = (sig: NodeJS.Signals) => { for (const pid of serverPids()) { try { process.kill(pid, sig); } catch { /* gone */ } } };
   return {
     port,
@@ -84,9 +89,10 @@ export async function createPrivatePostgres(bin: string): Promise<PrivatePostgre
       }
     },
     async kill9() {
-      const pids = serverPids();
-      for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-      while (pids.some(alive)) await sleep(20);
+      for (let pids = serverPids(); pids.length > 0; pids = serverPids()) {
+        for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        await sleep(20);
+      }
     },
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),

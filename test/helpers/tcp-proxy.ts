@@ -16,23 +16,31 @@ export interface TcpProxy {
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  let stalled = false;
+  /** Bytes held while stalled, with the socket they are for, in arrival order. */
+  let held: [Socket, Buffer][] | null = null;
   const server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');
+    const forward = (to: Socket) => (chunk: Buffer) => {
+      if (held) held.push([to, chunk]);
+      else to.write(chunk);
+    };
+    client.on('data', forward(upstream));
+    upstream.on('data', forward(client));
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('error', () => { client.destroy(); upstream.destroy(); });
       s.on('close', () => { sockets.delete(s); client.destroy(); upstream.destroy(); });
-      if (stalled) s.pause();
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    stall() { stalled = true; for (const s of sockets) s.pause(); },
-    flow() { stalled = false; for (const s of sockets) s.resume(); },
+    stall() { held ??= []; },
+    flow() {
+      const bytes = held ?? [];
+      held = null;
+      for (const [to, chunk] of bytes) if (!to.destroyed) to.write(chunk);
+    },
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
