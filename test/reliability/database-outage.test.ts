@@ -9,7 +9,8 @@
  *   process serves again within seconds after it;
  * - afterwards: every success is in the store, invariants hold, refunds due during an outage are notified.
  *
- * Budget: about 90 s here (initdb ≈ 5 s, three outages of ≈ 6 s, recoveries, setup and audit); 240 s at most.
+ * Budget: 2–3.5 min (initdb and startup ≈ 20 s, three outages of ≈ 6 s under load with recoveries, up to the 60 s
+ * lease of a notification claim a stall swallowed, audit); the test's own timeout is 240 s.
  * PostgreSQL server binaries needed (CI has them and must run this; elsewhere it is skipped with a notice).
  */
 import assert from 'node:assert/strict';
@@ -228,11 +229,12 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
     assert.equal(gateway.child.exitCode, null, `the gateway exited: ${gateway.stderr()}`);
     assert.equal(gateway.child.signalCode, null);
 
-    // ---- notifications due during the outages go out after them (refunds settle 1 s after creation)
+    // ---- notifications due during the outages go out after them (refunds settle 1 s after creation). A claim
+    // whose answer a stall swallowed leaves its rows leased by nobody: they go out when the lease ends (60 s).
     assert.equal((await admin('POST', `/sandbox/merchants/${c.mchid}/clock`, { advance_seconds: 2 })).status, 200);
     const deliveryStarted = Date.now();
     let pending = Infinity;
-    while (Date.now() - deliveryStarted < 30_000) {
+    while (Date.now() - deliveryStarted < 80_000) {
       const { rows } = await store.db.query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE mchid = $1 AND status <> 'delivered'`, [c.mchid]);
       pending = Number(rows[0]!.n);
       if (pending === 0) break;
@@ -268,6 +270,7 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
       seed, startupWaitMs, operations: answers.length, outages: outages.length, recoveryMs, lost: lost.length,
       successes: { pays: paySuccess.size, refunds: refundSuccess.size, reverses: reverseSuccess.size },
       notificationsDue: notifiedRefunds.size, outboxRefundRows: outboxRefunds.length, notificationsReceived: notified.size, pending,
+      deliveryWaitMs: Date.now() - deliveryStarted,
     };
     console.log(`outage: ${JSON.stringify(figures, null, 1)}`);
     for (const o of outages) console.log(`outage ${o.name}: slowest ${o.slowestMs} ms, answers ${JSON.stringify(o.answers, null, 1)}`);
@@ -284,7 +287,7 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
       assert.ok(o.slowestMs <= ANSWER_BOUND_MS, `${o.name}: an answer took ${o.slowestMs} ms`);
       assert.ok(Object.keys(o.answers).some((l) => /5\d\d|SYSTEMERROR|9999/.test(l) && !l.startsWith('health')), `${o.name}: no system error seen`);
     }
-    for (const [name, ms] of Object.entries(recoveryMs)) assert.ok(ms <= 15_000, `${name}: serving again took ${ms} ms`);
+    for (const [name, ms] of Object.entries(recoveryMs)) assert.ok(ms <= 20_000, `${name}: serving again took ${ms} ms`);
     const outsideOutages = answers.filter((a) => a.phase === 'up').map((a) => a.label).filter((l) => !SUCCESSES.test(l) && !/→ (4\d\d|[A-Z_]+$)/.test(l));
     assert.deepEqual(outsideOutages.filter((l) => /no answer|5\d\d|SYSTEMERROR|9999/.test(l)).slice(0, 10), [], 'system errors while the database was up');
     assert.deepEqual(violations, [], `${violations.length} invariant violations`);
