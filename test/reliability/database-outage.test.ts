@@ -168,7 +168,8 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
       }
     };
     /** One call in each dialect (APIv3 through wechatpay-axios-plugin) and the sandbox API, the health probe too. */
-    const probes = () => Promise.all([
+    // A client of their own per round: a keep-alive socket idle since the last round may meet the server's close.
+    const probes = async () => { const probeHttp = new HttpClient(2); try { await Promise.all([
       timed(async () => {
         try {
           await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: orders[0] });
@@ -183,9 +184,9 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
         return `v2.query → ${a.outcome}`;
       }),
       timed(async () => `paycloud → ${(await mc.payCloud(at, 'order.query', { merchant_order_no: orders[2]! })).code}`),
-      timed(async () => `sandbox → ${(await admin('GET', `/sandbox/merchants/${c.mchid}`)).status}`),
-      timed(async () => `health → ${(await adminHttp.send({ method: 'GET', url: new URL('/readyz', at.baseUrl).toString() })).status}`),
-    ]);
+      timed(async () => `sandbox → ${(await adminCall(probeHttp, at, TOKEN, 'GET', `/sandbox/merchants/${c.mchid}`)).status}`),
+      timed(async () => `health → ${(await probeHttp.send({ method: 'GET', url: new URL('/readyz', at.baseUrl).toString() })).status}`),
+    ]); } finally { probeHttp.close(); } };
     const load = Promise.all(Array.from({ length: IN_FLIGHT }, loadWorker));
     /** Time from the database's return until an APIv3 call succeeds again. */
     const recovered = async (since: number) => {
@@ -210,8 +211,8 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
       for (let p = 0; p < 3; p++) { await probes(); await sleep(1000); }
       await sleep(2000);
       const back = Date.now();
+      phase = `${name}:recovering`; // the server may answer before up() resolves (a restart's readiness poll)
       await up();
-      phase = `${name}:recovering`;
       const ms = await recovered(back);
       phase = 'up';
       await sleep(1500);
