@@ -29,6 +29,7 @@ import { createPrivatePostgres, postgresBinDir } from '../helpers/private-postgr
 import { startReceiver } from '../helpers/receiver.ts';
 import { allViolations, loadOrders } from '../helpers/store-audit.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { v3AnswerVerifies, v3Headers } from '../helpers/wire.ts';
 
 const BIN = postgresBinDir();
 if (!BIN && process.env.CI === 'true') throw new Error('CI: the PostgreSQL server binaries (initdb, postgres) are required for the outage suite');
@@ -178,6 +179,13 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
           const { status, data } = await refused(Promise.reject(err));
           return `v3.query → ${status} ${data?.code ?? ''}`.trim();
         }
+      }),
+      // The same query by hand: the answer's Wechatpay-Signature must verify with the platform certificate.
+      timed(async () => {
+        const path = `/v3/pay/transactions/out-trade-no/${orders[0]}?mchid=${c.mchid}`;
+        const res = await probeHttp.send({ method: 'GET', url: new URL(path, at.baseUrl).toString(), headers: await v3Headers(c, 'GET', path, '') });
+        const signed = v3AnswerVerifies(res.headers as Record<string, unknown>, res.text, String(c.platformCertificatePem)) ? '' : ' UNSIGNED';
+        return `v3.verified → ${res.status}${res.status === 200 ? '' : ` ${JSON.parse(res.text).code}`}${signed}`;
       }),
       timed(async () => {
         const a = await mc.v2(at, '/pay/orderquery', { out_trade_no: orders[1]! });
