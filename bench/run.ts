@@ -28,12 +28,13 @@ async function startGateway(flags: string[]): Promise<{ child: ChildProcess; url
     '--log-level', 'error', '--allow-insecure-secapi', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout!.on('data', () => undefined);
+    // The start banner is on stderr (stdout has the JSON logs).
+    child.stderr!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolve({ child, url: m[1]! });
     });
-    child.stderr!.on('data', () => undefined);
     child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${out}`)));
   });
 }

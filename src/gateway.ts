@@ -3,8 +3,7 @@
  * (third-party clients speak HTTP, not inject()).
  */
 import type { FastifyInstance } from 'fastify';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { ensurePrivateDir, tightenTree } from './lib/private-dir.ts';
 import { join } from 'node:path';
 import type { Merchant } from './core/merchant.ts';
@@ -15,7 +14,12 @@ import { issueServerCertificate, sandboxCertificateAuthority } from './sandbox/c
 import { sandboxPayer } from './sandbox/payer.ts';
 import { credentialsJson, provisionMerchant } from './sandbox/provision.ts';
 import { buildServer, REDACTED_HEADERS, type ServerOptions } from './server.ts';
-import type { ListenerLimits } from './listener-limits.ts';
+import { loadOrCreateAdminToken } from './admin-token.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import { bindListener, setCertificate, type Listener } from './listeners.ts';
+import { GatewayMetrics } from './observability/metrics.ts';
+import { missingMigrations } from './store/migrations.ts';
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
 import { addressPolicy, type NotifyPolicyOptions } from './notify/address-policy.ts';
 import { DEFAULT_REQUEST_LOG_OPTIONS, type RequestLogOptions } from './request-log/writer.ts';
 import type { GatewayDeps } from './server-deps.ts';
@@ -54,6 +58,8 @@ export interface GatewayOptions {
   readonly tlsPort?: number;
   /** Serve APIv2 /secapi/* over plain HTTP too (quick trials; the real gateway never does). */
   readonly allowInsecureSecapi?: boolean;
+  /** The registry /metrics shows (the CLI's includes Node's process metrics); absent: one of its own. */
+  readonly metrics?: GatewayMetrics;
   /** Request/header/keep-alive timeouts and the connection cap of both listeners; absent: the defaults. */
   readonly limits?: ListenerLimits;
   /** Which notify_url addresses deliveries may reach (CIDR lists); absent: the default policy. */
@@ -73,16 +79,8 @@ export interface Gateway {
   readonly adminToken: string;
   readonly demo: { merchant: Merchant; credentialsPath: string | null } | null;
   readonly notifier: NotificationWorker;
+  readonly metrics: GatewayMetrics;
   close(): Promise<void>;
-}
-
-function loadOrCreateAdminToken(dataDir: string | undefined, given: string | undefined): string {
-  if (given) return given;
-  const file = dataDir ? join(dataDir, 'admin-token') : null;
-  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const token = randomBytes(24).toString('base64url');
-  if (file) writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
 }
 
 function writeCredentials(dataDir: string | undefined, mchid: string, credentials: unknown): string | null {
@@ -95,40 +93,93 @@ function writeCredentials(dataDir: string | undefined, mchid: string, credential
 }
 
 /**
- * The HTTPS listener: the same routes as the HTTP one, a server certificate from the sandbox CA shared by every
- * process on the database, and client certificates requested but not required at the handshake (only /secapi/*
- * needs one; the APIv2 plugin drops a /secapi/* connection whose certificate does not chain to the CA).
+ * The HTTPS listener's certificate: issued at start from the sandbox CA shared by every process on the database.
+ * Client certificates are requested but not required at the handshake (only /secapi/* needs one; the APIv2
+ * plugin drops a /secapi/* connection whose certificate does not chain to the CA).
  */
-async function startHttps(deps: GatewayDeps, serverOptions: ServerOptions, host: string, port: number): Promise<{ app: FastifyInstance; port: number }> {
-  const ca = await sandboxCertificateAuthority(deps.store);
+async function installServerCertificate(store: SqlStore, listener: Listener, host: string): Promise<void> {
+  const ca = await sandboxCertificateAuthority(store);
   const bare = host.replace(/^\[|\]$/g, '');
   const server = await issueServerCertificate(ca, bare === '0.0.0.0' || bare === '::' ? [] : [bare]);
-  const app = await buildServer(deps, {
-    ...serverOptions,
-    https: { key: server.keyPem, cert: server.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false },
-  });
-  await app.listen({ host, port });
-  const address = app.server.address();
-  return { app, port: typeof address === 'object' && address ? address.port : port };
+  setCertificate(listener, { key: server.keyPem, cert: server.certPem, ca: [ca.certPem] });
 }
 
+/** Releases what a start took so far, last first (a failed start leaves nothing bound, locked or open). */
+class Undo {
+  private readonly steps: (() => unknown)[] = [];
+  push(step: () => unknown): void { this.steps.push(step); }
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    this.steps.length = 0;
+  }
+}
+
+/**
+ * Start-up order: bind both listeners with their limits (a busy port fails here, before anything is written), make
+ * the data directory owner-only and lock it (embedded database), open the database, then issue the HTTPS
+ * certificate (it comes from the database). Until the end `/healthz` answers 200 and `/readyz` 503.
+ */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  // Owner-only whatever the umask (secrets live here); an existing directory that was not is tightened and logged.
-  const tightened = options.dataDir ? ensurePrivateDir(options.dataDir) : 0;
+  const undo = new Undo();
+  try {
+    return await start(options, undo);
+  } catch (err) {
+    await undo.run();
+    throw err;
+  }
+}
+
+async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
   const ownPorts: number[] = [];
   const notifyPolicy = addressPolicy(options.notifyPolicy, () => ownPorts); // built first: a bad CIDR stops the start
+  const limits = options.limits ?? DEFAULT_LISTENER_LIMITS;
+  const http = await bindListener(options.host, options.port, 'HTTP', limits);
+  undo.push(() => http.close());
+  const httpsListener = options.tlsPort === undefined ? null : await bindListener(options.host, options.tlsPort, 'HTTPS', limits);
+  if (httpsListener) undo.push(() => httpsListener.close());
+  ownPorts.push(http.port, ...(httpsListener ? [httpsListener.port] : []));
+
+  // Owner-only whatever the umask (secrets live here); an existing directory that was not is tightened and logged.
+  const tightened = options.dataDir ? ensurePrivateDir(options.dataDir) : 0;
+  // Runs last on close (and after a failed start): files the database rewrote while running (see private-dir.ts).
+  if (options.dataDir) undo.push(() => tightenTree(options.dataDir!));
+  const embeddedDir = !options.store.databaseUrl && !options.store.inMemory ? options.store.dataDir : undefined;
+  const lock = embeddedDir ? lockDataDir(embeddedDir) : null;
+  if (lock) undo.push(() => lock.release());
   const store = await openStore(options.store);
+  undo.push(() => store.db.close());
+
   const clock = options.clock ?? systemClock;
   // Loaded now, kept for the process's life: PayCloud answers (its system error too) stay signed through an outage.
   await gatewayKeys(store);
   const deps: GatewayDeps = { store, merchants: store, nonces: store, sql: store.db, clock, ids: wechatIds, payer: sandboxPayer };
   const adminToken = loadOrCreateAdminToken(options.dataDir, options.adminToken);
-  const urls: { baseUrl: string; httpsBaseUrl?: string } = { baseUrl: '' };
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  const urls: { baseUrl: string; httpsBaseUrl?: string } = { baseUrl: `http://${host}:${http.port}/` };
+  if (httpsListener) urls.httpsBaseUrl = `https://${host}:${httpsListener.port}/`;
   const outbox = outboxStore(store.db);
+  const metrics = options.metrics ?? new GatewayMetrics();
+  metrics.attach({
+    outbox: async () => {
+      const b = await outbox.backlog(clock.now());
+      return { pending: b.pending, oldestDueAgeSeconds: b.oldestDueAgeMs / 1000 };
+    },
+    pool: () => store.db.poolStats(),
+  });
+  let started = false;
+  const readiness = {
+    async notReadyBecause(): Promise<string | null> {
+      if (!started) return 'starting';
+      const missing = await withTimeout(missingMigrations(store.db), 2000).catch(() => null);
+      if (missing === null) return 'database unreachable';
+      return missing.length > 0 ? `migrations pending: ${missing.join(', ')}` : null;
+    },
+  };
   const serverOptions: ServerOptions = {
     logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
     allowInsecureSecapi: options.allowInsecureSecapi ?? false,
-    limits: options.limits,
+    ops: { metrics, readiness },
+    limits,
     requestLog: { ...DEFAULT_REQUEST_LOG_OPTIONS, ...options.requestLog },
     sandbox: {
       adminToken,
@@ -138,18 +189,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onMerchantCreated: (merchant, credentials) => void writeCredentials(options.dataDir, merchant.mchid, credentials),
     },
   };
-  const app = await buildServer(deps, serverOptions);
+  const app = await buildServer(deps, { ...serverOptions, listener: http });
+  undo.push(() => app.close());
   if (tightened > 0) {
     app.log.warn({ dataDir: options.dataDir, entries: tightened }, 'data directory was readable by other users: permissions tightened to owner-only');
   }
-  await app.listen({ host: options.host, port: options.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
-  Object.assign(urls, { baseUrl: `http://${host}:${port}/` });
-  const https = options.tlsPort === undefined ? null : await startHttps(deps, serverOptions, options.host, options.tlsPort);
-  if (https) Object.assign(urls, { httpsBaseUrl: `https://${host}:${https.port}/` });
-  ownPorts.push(port, ...(https ? [https.port] : []));
+  await app.ready();
+  let httpsApp: FastifyInstance | null = null;
+  if (httpsListener) {
+    await installServerCertificate(store, httpsListener, options.host);
+    const secure = await buildServer(deps, { ...serverOptions, listener: httpsListener });
+    undo.push(() => secure.close());
+    await secure.ready();
+    httpsApp = secure;
+  }
 
   let demo: Gateway['demo'] = null;
   if (options.provisionDemo && (await store.listMerchants()).length === 0) {
@@ -174,23 +227,38 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     intervalMs: options.notifyIntervalMs,
     // The gateway's own listeners are never a notify_url (unless explicitly allowed).
     policy: notifyPolicy,
-    onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
+    onError: (err) => app.log.warn({ err, operation: 'notify' }, 'notification delivery failed'),
+    onAttempt: (a) => {
+      metrics.attempt(a.dialect, a.result);
+      if (a.result === 'delivered') return;
+      app.log.warn({
+        mchid: a.mchid, dialect: a.dialect, operation: 'notify', code: a.result, event: a.eventId, attempt: a.attempt,
+        statusCode: a.statusCode, error: a.error, next: a.next,
+      }, a.next === 'failed' ? 'notification delivery failed; no retry left' : 'notification delivery failed; will retry');
+    },
   });
+  started = true;
 
   return {
-    app, store, deps, adminToken, demo, notifier,
+    app, store, deps, adminToken, demo, notifier, metrics,
     baseUrl: urls.baseUrl,
-    httpsApp: https?.app ?? null,
+    httpsApp,
     httpsBaseUrl: urls.httpsBaseUrl ?? null,
     close: once(async () => {
+      started = false;
       clearInterval(sweeper);
       await notifier.stop();
-      await app.close();
-      await https?.app.close();
-      await store.db.close();
-      if (options.dataDir) tightenTree(options.dataDir); // files the database rewrote while running (see private-dir.ts)
+      // Stop accepting first; requests in flight finish before the apps and the database close.
+      await Promise.all([http.close(), httpsListener?.close()]);
+      await undo.run();
     }),
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Closing twice (a test's cleanup after an explicit close) is harmless. */

@@ -1,5 +1,5 @@
 /** Composition of the HTTP surface: one Fastify instance, one encapsulated plugin per dialect plus the sandbox. */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { answerFrameworkError, refusalOf, sendRefusal } from './transport-errors.ts';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { payCloudPlugin } from './protocols/paycloud/plugin.ts';
@@ -8,6 +8,10 @@ import { newRequestId, wechatpayV3Plugin } from './protocols/wechatpay-v3/plugin
 import { sandboxPlugin, type SandboxOptions } from './sandbox/admin-plugin.ts';
 import { registerSandboxOpenApi } from './sandbox/openapi.ts';
 import type { GatewayDeps } from './server-deps.ts';
+import type { Listener } from './listeners.ts';
+import { GatewayMetrics } from './observability/metrics.ts';
+import { opsPlugin, type OpsOptions } from './observability/ops-plugin.ts';
+import { initialTags, outcomeOf } from './observability/request-tags.ts';
 import { DEFAULT_LISTENER_LIMITS, serverTimeoutOptions, type ListenerLimits } from './listener-limits.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { installRequestLog } from './request-log/hook.ts';
@@ -20,6 +24,10 @@ export interface ServerOptions {
   readonly https?: HttpsServerOptions;
   /** Serve APIv2 /secapi/* over plain HTTP too (`--allow-insecure-secapi`). */
   readonly allowInsecureSecapi?: boolean;
+  /** /healthz, /readyz, /metrics and request metrics; absent: a registry of its own, always ready (HTTP-surface tests). */
+  readonly ops?: OpsOptions;
+  /** A socket bound before the gateway started (listeners.ts); absent: Fastify makes its own server. */
+  readonly listener?: Listener;
   /** Sees every route as it is registered (tests compare the routes with the OpenAPI document). */
   readonly onRoute?: (route: RouteOptions) => void;
   /** Timeouts and the connection cap against slow clients (listener-limits.ts); absent: the defaults. */
@@ -48,15 +56,34 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     bodyLimit: 1024 * 1024,
     // Paths are matched as sent: signatures cover the exact request target.
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: true },
+    // One line per request, written in onResponse below with what the request was (cheaper than Fastify's two).
+    logController: new LogController({ disableRequestLogging: true }),
     // Routes with schemas (the sandbox API) refuse unknown fields instead of dropping them silently.
     ajv: { customOptions: { removeAdditional: false } },
   };
+  const ops = options.ops ?? { metrics: new GatewayMetrics(), readiness: { notReadyBecause: async () => null } };
   // The HTTPS instance serves the same routes; only its raw server type differs, which no plugin depends on.
-  const app = (options.https ? Fastify({ ...common, https: { ...timeouts, ...options.https } }) : Fastify(common)) as unknown as FastifyInstance;
+  // A listener bound earlier (gateway.ts) is handed over as the server; its TLS settings and its limits (timeouts
+  // and connectionsCheckingInterval, which Node takes only at construction) were set when it was bound.
+  const app = (options.listener ? Fastify({ ...common, serverFactory: options.listener.serverFactory as never })
+    : options.https ? Fastify({ ...common, https: { ...timeouts, ...options.https } }) : Fastify(common)) as unknown as FastifyInstance;
   app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('tradegateRequestId', '');
+  app.decorateRequest('tags', null as never);
   app.addHook('onRequest', async (request) => {
     request.tradegateRequestId = String(request.id);
+    request.tags = initialTags(request);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const tags = request.tags ?? initialTags(request); // framework errors are answered before onRequest
+    const outcome = outcomeOf(tags, reply.statusCode);
+    ops.metrics.request(tags.dialect, tags.operation, outcome, tags.errorCode ?? '', reply.elapsedTime / 1000);
+    const line = {
+      dialect: tags.dialect, operation: tags.operation, mchid: tags.mchid, code: tags.errorCode, outcome,
+      method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime,
+    };
+    if (outcome === 'error') request.log.warn(line, 'request failed');
+    else request.log.info(line, 'request');
   });
   installRequestLog(app, deps, options.requestLog);
 
@@ -79,6 +106,7 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   }));
   await app.register(sandboxPlugin(deps, options.sandbox));
   await app.register(dashboardPlugin(deps, options.sandbox));
+  await app.register(opsPlugin(ops));
 
   app.setNotFoundHandler((request, reply) => sendRefusal(deps, request, reply, refusalOf(404, request.url)));
   return app;

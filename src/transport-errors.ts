@@ -10,6 +10,7 @@ import { gatewayKeys } from './protocols/paycloud/gateway-key.ts';
 import { buildResponse } from './protocols/paycloud/envelope.ts';
 import { buildXml } from './protocols/wechatpay-v2/xml.ts';
 import type { GatewayDeps } from './server-deps.ts';
+import { tagRequest } from './observability/request-tags.ts';
 
 type Dialect = 'v3' | 'v2' | 'paycloud' | 'sandbox';
 
@@ -31,20 +32,20 @@ export interface Refusal {
 }
 
 /** The answer as status, content type and body text. */
-export async function renderRefusal(deps: GatewayDeps, url: string, refusal: Refusal): Promise<{ status: number; type: string; body: string }> {
+export async function renderRefusal(deps: GatewayDeps, url: string, refusal: Refusal): Promise<{ status: number; type: string; body: string; code: string }> {
   const json = 'application/json; charset=utf-8';
   switch (dialectOf(url)) {
     case 'v3':
-      return { status: refusal.status, type: json, body: JSON.stringify({ code: refusal.code, message: refusal.message }) };
+      return { status: refusal.status, type: json, body: JSON.stringify({ code: refusal.code, message: refusal.message }), code: refusal.code };
     case 'v2':
-      return { status: 200, type: 'text/xml; charset=utf-8', body: buildXml({ return_code: 'FAIL', return_msg: refusal.status === 404 ? '接口不存在' : 'XML格式错误' }) };
+      return { status: 200, type: 'text/xml; charset=utf-8', body: buildXml({ return_code: 'FAIL', return_msg: refusal.status === 404 ? '接口不存在' : 'XML格式错误' }), code: 'FAIL' };
     case 'paycloud': {
       const { privateKey } = await gatewayKeys(deps.store);
       const code = refusal.status === 404 ? '1005' : '1007';
-      return { status: 200, type: json, body: await buildResponse({ code, msg: refusal.message, psn: newPsn(), data: {} }, privateKey) };
+      return { status: 200, type: json, body: await buildResponse({ code, msg: refusal.message, psn: newPsn(), data: {} }, privateKey), code };
     }
     case 'sandbox':
-      return { status: refusal.status, type: json, body: JSON.stringify({ error: refusal.code, message: refusal.message }) };
+      return { status: refusal.status, type: json, body: JSON.stringify({ error: refusal.code, message: refusal.message }), code: refusal.code };
   }
 }
 
@@ -57,6 +58,7 @@ export function refusalOf(status: number | undefined, url: string): Refusal {
 
 export async function sendRefusal(deps: GatewayDeps, request: FastifyRequest, reply: FastifyReply, refusal: Refusal) {
   const r = await renderRefusal(deps, request.raw.url ?? request.url, refusal);
+  tagRequest(request, { errorCode: r.code });
   return reply.code(r.status).header('content-type', r.type).header('Request-ID', request.tradegateRequestId || undefined).send(r.body);
 }
 

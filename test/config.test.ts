@@ -9,6 +9,6 @@ test('database bounds: defaults, environment variables, flags winning; --wait-fo
   assert.equal(loadConfig({ waitForDatabase: '0', databaseQueryTimeoutMs: '700' }, env).database.waitForDatabaseMs, 0);
   assert.equal(loadConfig({ databaseQueryTimeoutMs: '700' }, env).database.queryTimeoutMs, 700);
   assert.equal(loadConfig({ waitForDatabase: 'forever' }, env).database.waitForDatabaseMs, Number.POSITIVE_INFINITY);
-  assert.throws(() => loadConfig({ waitForDatabase: '-1' }, {}), /invalid wait for database/);
-  assert.throws(() => loadConfig({ databaseQueryTimeoutMs: '0' }, {}), /invalid database query timeout/);
+  assert.throws(() => loadConfig({ waitForDatabase: '-1' }, {}), /invalid --wait-for-database: -1/);
+  assert.throws(() => loadConfig({ databaseQueryTimeoutMs: '0' }, {}), /invalid --database-query-timeout-ms: 0/);
 });

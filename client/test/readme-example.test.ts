@@ -1,6 +1,6 @@
 /**
  * The README's five-line usage example, verbatim: extracted from README.md, run by Node in a directory holding
- * `.tradegate/merchants/1900000001.json`, importing the built `@tradegate/client` through the npm workspace.
+ * `.tradegate/merchants/<mchid>.json` (1900000001 here), importing the built `@tradegate/client` through the npm workspace.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,10 +21,10 @@ before(async () => {
 });
 after(async () => { await world.close(); });
 
-test('the README example pays POS-0001 and prints paid', async () => {
+test('the README example pays POS-0100 and prints paid', async () => {
   const block = /<!-- client-example:start -->\n```js\n([\s\S]*?)```\n<!-- client-example:end -->/.exec(readFileSync(README, 'utf8'));
   assert.ok(block, 'README has the client example');
-  const code = block[1]!;
+  const code = block[1]!.replaceAll('<mchid>', '1900000001'); // the README's own placeholder, as its readers substitute it
   assert.equal(code.trim().split('\n').length, 5, 'five lines');
   const res = await world.gw.admin('POST', '/sandbox/merchants', { mchid: '1900000001' });
   assert.equal(res.status, 201);
@@ -37,7 +37,7 @@ test('the README example pays POS-0001 and prints paid', async () => {
     // Asynchronously: the gateway answering it runs in this process.
     const { stdout } = await promisify(execFile)(process.execPath, ['example.mjs'], { cwd: dir, encoding: 'utf8' });
     assert.equal(stdout, 'paid\n');
-    assert.equal((await sandboxView(world.gw, '1900000001', 'POS-0001')).state, 'SUCCESS');
+    assert.equal((await sandboxView(world.gw, '1900000001', 'POS-0100')).state, 'SUCCESS');
     assert.match(readFileSync(join(dir, 'pos.journal'), 'utf8'), /"type":"done"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { isCoreError } from '../core/errors.ts';
+import { FaultDefinitionError, parseFaultDefinition } from '../core/faults.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { answerPasswordPrompt, payOrder } from '../operations/payer-actions.ts';
 import { requestPage, type RequestQuery } from '../request-log/routes.ts';
@@ -20,6 +21,7 @@ import { orderTimeline } from './order-data.ts';
 import { loginPage } from './pages/login.ts';
 import { merchantPage } from './pages/merchant.ts';
 import { merchantsPage } from './pages/merchants.ts';
+import { faultInputOf, faultsPage, type FaultForm } from './pages/faults.ts';
 import { orderLive, orderPage } from './pages/order.ts';
 import { requestsPage } from './pages/requests.ts';
 import { csrfAccepted, sameSecret, sessionStore, type Session } from './session.ts';
@@ -47,8 +49,10 @@ class DashboardError extends Error {
 }
 
 type Mchid = { Params: { mchid: string } };
+type FaultRoute = { Params: { mchid: string; id: string } };
 type OrderRoute = { Params: { mchid: string; no: string } };
 const mchidParams = { type: 'object', properties: { mchid: { type: 'string', maxLength: 32 } } } as const;
+const faultParams = { type: 'object', properties: { mchid: { type: 'string', maxLength: 32 }, id: { type: 'string', maxLength: 20 } } } as const;
 const orderParams = { type: 'object', properties: { mchid: { type: 'string', maxLength: 32 }, no: { type: 'string', maxLength: 64 } } } as const;
 
 const isApi = (request: FastifyRequest) => request.url.startsWith('/dashboard/api/');
@@ -164,6 +168,36 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
       if (!Number.isFinite(seconds) || seconds < 0 || seconds > 10 * 366 * 86400) throw new DashboardError(400, 'Advance by a number of seconds ≥ 0 (the clock never goes back).');
       await deps.store.advanceClock(m.mchid, Math.round(seconds * 1000));
       return seeOther(reply, `/dashboard/merchants/${m.mchid}`);
+    });
+
+    // The fault plan (the fault lab): the sandbox API's FaultAdmin, the same check (parseFaultDefinition).
+    const faultsBase = (mchid: string) => `/dashboard/merchants/${mchid}/faults`;
+    app.get<Mchid>('/dashboard/merchants/:mchid/faults', { schema: { params: mchidParams } }, async (request, reply) => {
+      const m = await merchantOf(request.params.mchid);
+      return sendHtml(reply, 200, faultsPage(session(request).csrf, m.mchid, await options.faults.list(m.mchid)));
+    });
+    app.post<Mchid & { Body: FaultForm }>('/dashboard/merchants/:mchid/faults', { schema: { params: mchidParams } }, async (request, reply) => {
+      const m = await merchantOf(request.params.mchid);
+      const form = request.body ?? {};
+      try {
+        const stored = await options.faults.add(m.mchid, parseFaultDefinition(faultInputOf(form)), deps.clock.now());
+        if (!stored) throw new DashboardError(404, `Merchant ${m.mchid} does not exist.`);
+      } catch (error) {
+        if (!(error instanceof FaultDefinitionError)) throw error;
+        // Refused: the page again with what was typed and the field named; nothing stored.
+        return sendHtml(reply, 400, faultsPage(session(request).csrf, m.mchid, await options.faults.list(m.mchid), form, error));
+      }
+      return seeOther(reply, faultsBase(m.mchid));
+    });
+    app.post<FaultRoute>('/dashboard/merchants/:mchid/faults/:id/remove', { schema: { params: faultParams } }, async (request, reply) => {
+      const m = await merchantOf(request.params.mchid);
+      if (!(await options.faults.remove(m.mchid, request.params.id))) throw new DashboardError(404, `Fault ${request.params.id} does not exist (already removed?).`);
+      return seeOther(reply, faultsBase(m.mchid));
+    });
+    app.post<Mchid>('/dashboard/merchants/:mchid/faults/clear', { schema: { params: mchidParams } }, async (request, reply) => {
+      const m = await merchantOf(request.params.mchid);
+      await options.faults.clear(m.mchid);
+      return seeOther(reply, faultsBase(m.mchid));
     });
 
     const refOf = (request: FastifyRequest<OrderRoute>) => ({ mchid: request.params.mchid, outTradeNo: request.params.no });

@@ -7,7 +7,7 @@ import { businessNow } from '../core/merchant.ts';
 import type { Clock, IdGenerator, MerchantLookup, Store } from '../core/ports.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { lockCurrentOrder } from '../operations/locked-order.ts';
-import type { OutboxRow, OutboxStore } from '../store/outbox-store.ts';
+import type { NextStep, OutboxRow, OutboxStore } from '../store/outbox-store.ts';
 import { addressPolicy, type AddressPolicy } from './address-policy.ts';
 import { postNotification, type AttemptOutcome } from './delivery.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
@@ -32,6 +32,22 @@ export interface NotificationWorkerOptions {
   /** Which addresses notify_url may reach (default: the default policy, see address-policy.ts). */
   readonly policy?: AddressPolicy;
   readonly onError?: (err: unknown) => void;
+  /** After every recorded attempt (metrics, and the warn line of a failed delivery). */
+  readonly onAttempt?: (attempt: AttemptReport) => void;
+}
+
+/** One recorded attempt as operators see it: no body, no keys. */
+export interface AttemptReport {
+  readonly eventId: number;
+  readonly mchid: string;
+  readonly dialect: string;
+  readonly attempt: number;
+  /** delivered: acknowledged; rejected: the merchant answered otherwise; unreachable: no answer; undeliverable: no encoder. */
+  readonly result: 'delivered' | 'rejected' | 'unreachable' | 'undeliverable';
+  readonly statusCode: number | null;
+  readonly error: string | null;
+  /** The status the event is left in: retried later (pending), or given up (failed). */
+  readonly next: NextStep['status'];
 }
 
 const LEASE_MS = 60_000;
@@ -69,6 +85,10 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: Add
       attempt: attemptNo, at: businessAt(), wallAt: started, statusCode: null, response: null,
       error: `no notification encoder for ${subject.order.protocol}`, durationMs: 0, acknowledged: false,
     }, { status: 'failed' });
+    o.onAttempt?.({
+      eventId: row.id, mchid: row.mchid, dialect: subject.order.protocol, attempt: attemptNo, result: 'undeliverable',
+      statusCode: null, error: `no notification encoder for ${subject.order.protocol}`, next: 'failed',
+    });
     return;
   }
   let body = row.payload;
@@ -92,9 +112,14 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: Add
   const acknowledged = statusCode !== null && !redirected && encoder.acknowledged(statusCode, outcome.response ?? '');
   const at = businessAt();
   const delay = encoder.retryDelays[attemptNo - 1];
+  const next: NextStep = acknowledged ? { status: 'delivered', at } : delay === undefined ? { status: 'failed' } : { status: 'pending', dueAt: at + delay };
   await o.outbox.recordAttempt(row.id, {
     attempt: attemptNo, at, wallAt: started, statusCode, response, error, durationMs: o.clock.now() - started, acknowledged,
-  }, acknowledged ? { status: 'delivered', at } : delay === undefined ? { status: 'failed' } : { status: 'pending', dueAt: at + delay });
+  }, next);
+  o.onAttempt?.({
+    eventId: row.id, mchid: row.mchid, dialect: subject.order.protocol, attempt: attemptNo,
+    result: acknowledged ? 'delivered' : statusCode === null ? 'unreachable' : 'rejected', statusCode, error, next: next.status,
+  });
 }
 
 /**

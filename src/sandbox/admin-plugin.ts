@@ -22,6 +22,7 @@ import {
 } from './admin-schemas.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
+import { tagRequest } from '../observability/request-tags.ts';
 import { listRoutes } from './list-routes.ts';
 import { isDatabaseUnavailable } from '../store/unavailable.ts';
 
@@ -80,7 +81,10 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
   const ctx = (request: FastifyRequest): OperationContext => ({
     store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'sandbox', requestId: request.tradegateRequestId,
   });
-  const answer = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).send(body);
+  const answer = (reply: FastifyReply, status: number, body: unknown) => {
+    if (status >= 400) tagRequest(reply.request, { errorCode: (body as { error?: string }).error ?? String(status) });
+    return reply.code(status).send(body);
+  };
   const merchantOf = async (mchid: string) => {
     const merchant = await deps.store.getMerchant(mchid);
     if (!merchant) throw new AdminError(404, 'MERCHANT_NOT_FOUND', `merchant ${mchid} does not exist`);
@@ -96,6 +100,8 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
     app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
     // The admin token, before anything is read or parsed.
     app.addHook('onRequest', async (request) => {
+      const { mchid } = request.params as { mchid?: string };
+      if (mchid !== undefined) tagRequest(request, { mchid });
       if (!tokenMatches(bearer(request), options.adminToken)) throw new AdminError(401, 'UNAUTHORIZED', 'admin token required (Authorization: Bearer <token>)');
     });
     // A POST without a body is an empty object (`tradegate merchant create` with no option).

@@ -102,6 +102,7 @@ export function openPostgres(opts: PostgresOptions): Database {
         connection.release();
       }
     },
+    poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => pool.end(),
   };
 }
@@ -128,6 +129,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       const scope = pipelinedScope(sendOn(db), 'session');
       return scope.settleAfter(fn(scope.client));
     },
+    poolStats: () => null,
     close: () => db.close(),
   };
 }

@@ -253,3 +253,10 @@ export async function migrate(db: Database): Promise<number> {
     return run(client);
   });
 }
+
+/** Versions this build expects but the database lacks (readiness: a gateway is not ready while any is missing). */
+export async function missingMigrations(db: Database): Promise<number[]> {
+  const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
+  const applied = new Set(rows.map((r) => Number(r.version)));
+  return MIGRATIONS.map((m) => m.version).filter((v) => !applied.has(v));
+}

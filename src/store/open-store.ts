@@ -5,6 +5,7 @@ import { openPglite, openPostgres, type Database } from './database.ts';
 import { migrate } from './migrations.ts';
 import { sqlStore, type SqlStore } from './sql-store.ts';
 import { isDatabaseUnavailable } from './unavailable.ts';
+import { initPgliteDataDir } from './pglite-initdb.ts';
 
 export interface StoreOptions {
   /** A PostgreSQL server; when absent the embedded PGlite database in `dataDir` is used. */
@@ -40,6 +41,7 @@ export async function openStore(opts: StoreOptions): Promise<SqlStore> {
   } else {
     const dir = join(opts.dataDir, 'pgdata');
     ensurePrivateDir(dir);
+    await initPgliteDataDir(dir); // in a child process: see pglite-initdb.ts
     db = await openPglite(dir);
     tightenTree(dir); // PGlite sets the modes of the files it creates at first start itself (0666): see private-dir.ts
   }

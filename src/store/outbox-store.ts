@@ -64,6 +64,16 @@ const NO_FAIRNESS: ClaimFairness = { perMerchant: 2 ** 31 - 1, inFlight: new Map
 export function outboxStore(db: Database) {
   return {
     /**
+     * For /metrics: pending events and how long the oldest due one (on its merchant's clock) has waited, in ms.
+     * Pending rows only, through the partial index: delivered rows pile up forever and are never scanned.
+     */
+    async backlog(wallNow: number): Promise<{ pending: number; oldestDueAgeMs: number }> {
+      const { rows } = await db.query<{ pending: number; oldest: number | null }>(
+        `SELECT count(*)::int AS pending, max($1 + m.clock_offset_ms - o.due_at) FILTER (WHERE o.due_at <= $1 + m.clock_offset_ms) AS oldest
+           FROM outbox o JOIN merchants m ON m.mchid = o.mchid WHERE o.status = 'pending'`, [wallNow]);
+      return { pending: Number(rows[0]?.pending ?? 0), oldestDueAgeMs: Number(rows[0]?.oldest ?? 0) };
+    },
+    /**
      * Leases up to `limit` due events (due on their merchant's clock), fairly: at most `perMerchant` minus what the
      * caller already has in flight for a merchant, taken round-robin across merchants (each merchant's oldest
      * first), so one merchant's backlog cannot fill the batch. A crashed holder's lease simply expires.

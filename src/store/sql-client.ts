@@ -36,5 +36,7 @@ export interface Database extends SqlRunner {
    * once fn has settled, whatever it did; a failed one (or a failed check) wins over fn's error.
    */
   session<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /** Connection pool use (PostgreSQL server); null for PGlite, which is one in-process connection. */
+  poolStats(): { max: number; total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }

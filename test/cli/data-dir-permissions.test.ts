@@ -26,7 +26,8 @@ function startUnderUmask022(dataDir: string): Promise<{ child: ChildProcess; out
   child.stderr!.on('data', (d) => { out += d; });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner in 90 s: ${out}`)), 90_000);
-    child.stdout!.on('data', () => {
+    // The banner is on stderr (it shows the admin token); stdout has the JSON logs.
+    child.stderr!.on('data', () => {
       const base = /tradegate listening on (\S+)/.exec(out)?.[1];
       const token = /admin token: (\S+)/.exec(out)?.[1];
       if (base && token) {

@@ -23,14 +23,15 @@ function startCli(port: number): Promise<{ child: ChildProcess; banner: string }
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`no banner in 60 s: ${out} ${err}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('admin token')) {
-        setTimeout(() => { clearTimeout(timer); resolve({ child, banner: out }); }, 100);
+    const timer = setTimeout(() => reject(new Error(`no banner in 180 s: ${out} ${err}`)), 180_000);
+    child.stdout!.on('data', (d) => { out += d; });
+    // The banner is on stderr (it shows the admin token); stdout carries only JSON logs.
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (err.includes('admin token')) {
+        setTimeout(() => { clearTimeout(timer); resolve({ child, banner: err }); }, 100);
       }
     });
-    child.stderr!.on('data', (d) => { err += d; });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out} ${err}`)));
   });
 }
@@ -43,7 +44,7 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-test('first start provisions a demo merchant; a restart keeps its orders', { timeout: 120_000 }, async () => {
+test('first start provisions a demo merchant; a restart keeps its orders', { timeout: 400_000 }, async () => {
   const port = 18000 + Math.floor(Math.random() * 2000);
   const first = await startCli(port);
   const mchid = /mchid=(\d+)/.exec(first.banner)?.[1];

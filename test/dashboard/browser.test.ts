@@ -2,8 +2,9 @@
  * The dashboard in a real browser (Debian's chromium driven by puppeteer-core): sign in, create a merchant,
  * create an order with the real APIv3 SDK, find it, pay it from the payer simulator with its QR image shown,
  * refund it through the API and watch the timeline update live, confirm a code payment's password, advance the
- * clock, reverse through the API and watch REVOKED appear live, read a wrong signature's expected signing string
- * in the inspector, sign out and see pages and JSON refuse. Screenshots go to test-output/dashboard/ (ignored).
+ * clock, reverse through the API and watch REVOKED appear live, add a fault from the fault plan form (a refused one
+ * names its field), read a wrong signature's expected signing string in the inspector, sign out and see pages and
+ * JSON refuse. Screenshots go to test-output/dashboard/ (ignored).
  *
  * Mandatory when CI=true (.ci/run installs chromium); elsewhere it runs with TRADEGATE_BROWSER_TESTS=1 and is
  * skipped with a notice otherwise.
@@ -143,6 +144,27 @@ describe('dashboard in a browser', { skip }, () => {
     await shot('07-order-revoked');
   });
 
+  test('the fault plan: a refused definition names its field; a valid one is added from the form and listed', async () => {
+    await page.goto(url(`/dashboard/merchants/${c.mchid}`));
+    await clickAndWait(`a[href="/dashboard/merchants/${c.mchid}/faults"]`);
+    assert.equal(await text('h1'), `Faults of merchant ${c.mchid}`);
+    await page.select('#fault-operation', 'query');
+    await page.select('#fault-effect', 'system_error');
+    await page.select('#fault-commit', 'before');
+    await clickAndWait(`form[action="/dashboard/merchants/${c.mchid}/faults"] button[type=submit]`);
+    assert.match(await text('[role=alert]'), /commit: commit does not apply to query/);
+    assert.match(await text('#fault-plan'), /No faults/);
+    await page.select('#fault-commit', '');
+    await page.select('#fault-dialect', 'wechatpay-v3');
+    await page.type('#fault-out_trade_no', 'WEB-9');
+    await page.type('#fault-times', '2');
+    await clickAndWait(`form[action="/dashboard/merchants/${c.mchid}/faults"] button[type=submit]`);
+    assert.equal(await page.$('[role=alert]'), null);
+    const cells = await page.$$eval('#fault-plan tr td', (tds) => tds.slice(0, 9).map((td) => td.textContent?.trim()));
+    assert.deepEqual(cells, ['query', 'wechatpay-v3', 'WEB-9', 'system_error', '—', '0 ms', '2', '0', '2']);
+    await shot('08a-faults');
+  });
+
   test('a wrong signature: the inspector shows the exact string the gateway expected', async () => {
     const path = `/v3/pay/transactions/out-trade-no/WEB-1?mchid=${c.mchid}`;
     const timestamp = Math.floor(Date.now() / 1000);
@@ -158,7 +180,7 @@ describe('dashboard in a browser', { skip }, () => {
 
   test('readable on a phone width: the page itself does not scroll sideways (tables scroll in their own box)', async () => {
     await page.setViewport({ width: 390, height: 844 });
-    for (const path of [orderPath('WEB-1'), `/dashboard/merchants/${c.mchid}`, '/dashboard/requests']) {
+    for (const path of [orderPath('WEB-1'), `/dashboard/merchants/${c.mchid}`, `/dashboard/merchants/${c.mchid}/faults`, '/dashboard/requests']) {
       await page.goto(url(path));
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 1, `${path} overflows by ${overflow}px`);

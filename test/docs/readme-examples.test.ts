@@ -114,8 +114,8 @@ async function sandbox(path: string): Promise<any> {
 
 test('every fenced block of the README is a runnable example (sh, js) or a marked excerpt (text)', () => {
   assert.ok(blocks.length >= 5);
-  for (const b of blocks) assert.ok(['sh', 'js', 'text'].includes(b.lang), `README.md:${b.line}: a \`${b.lang}\` block is neither run nor marked as an excerpt`);
-  for (const b of blocks.filter((x) => x.lang !== 'text')) {
+  for (const b of blocks) assert.ok(['sh', 'js', 'text', 'mermaid'].includes(b.lang), `README.md:${b.line}: a \`${b.lang}\` block is neither run nor marked as an excerpt or a diagram`);
+  for (const b of blocks.filter((x) => x.lang === 'sh' || x.lang === 'js')) {
     assert.doesNotMatch(b.code.replaceAll('<mchid>', ''), /<[a-z_]+>/, `README.md:${b.line}: a placeholder the README does not explain`);
   }
 });
@@ -123,7 +123,7 @@ test('every fenced block of the README is a runnable example (sh, js) or a marke
 test('the README examples run verbatim, in order, and do what they say', { timeout: 600_000 }, async () => {
   const outputs: string[] = [];
   for (const [index, block] of blocks.entries()) {
-    if (block.lang === 'text') continue;
+    if (block.lang === 'text' || block.lang === 'mermaid') continue; // an excerpt, a diagram
     const where = `README.md:${block.line}`;
     let result: { code: number | null; out: string };
     if (block.lang === 'js') {

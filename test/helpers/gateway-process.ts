@@ -87,15 +87,15 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in time: ${out} ${err}`)), o.startTimeoutMs ?? 90_000);
     const onData = () => {
-      const m = /tradegate listening on (http:\/\/\S+)/.exec(out);
-      // The banner is written in one piece once everything (HTTPS listener, demo merchant) is up.
-      if (m && out.includes('admin token')) {
+      const m = /tradegate listening on (http:\/\/\S+)/.exec(err);
+      // The banner (on stderr: it shows the admin token) is written in one piece once everything is up.
+      if (m && err.includes('admin token')) {
         clearTimeout(timer);
-        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
         resolve(m[1]!);
       }
     };
-    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`gateway exited (${code ?? signal}) before listening: ${out} ${err}`));
@@ -116,7 +116,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     child,
     pid: child.pid!,
     baseUrl,
-    httpsBaseUrl: /https: +(https:\/\/\S+)/.exec(out)?.[1] ?? '',
+    httpsBaseUrl: /https: +(https:\/\/\S+)/.exec(err)?.[1] ?? '',
     port: Number(new URL(baseUrl).port),
     stderr: () => err,
     exited,

@@ -26,7 +26,8 @@ export function merchantPage(csrf: string, m: MerchantProfile, nowMs: number, q:
         ${m.parentMchid ? html`<dt>provider</dt><dd><a href="/dashboard/merchants/${m.parentMchid}">${m.parentMchid}</a></dd>` : ''}
         <dt>region</dt><dd>${m.region}</dd><dt>appid</dt><dd>${m.appid}</dd>
         <dt>credentials</dt><dd><a href="${base}/credentials.json" download>download JSON</a></dd>
-        <dt>requests</dt><dd><a href="/dashboard/requests?mchid=${m.mchid}">request log</a></dd></dl></section>
+        <dt>requests</dt><dd><a href="/dashboard/requests?mchid=${m.mchid}">request log</a></dd>
+        <dt>faults</dt><dd><a href="${base}/faults">fault plan</a>${m.faultCount ? html` (${m.faultCount} live)` : ''}</dd></dl></section>
       <section class="card" aria-labelledby="clock-h"><h2 id="clock-h">Clock</h2>
         <p>Business time: <strong id="business-time">${iso(nowMs)}</strong> <span class="muted">(${m.clockOffsetMs / 1000} s ahead of the wall clock)</span></p>
         <p>Advance by: ${CLOCK_PRESETS.map(([label, s]) => postButton(`${base}/clock`, label, csrf, { advance_seconds: String(s) }, 'secondary'))}</p>

@@ -21,6 +21,7 @@ import { ParamReader } from './params.ts';
 import { BAD_SIGNATURE_MSG, commonFields, decodeBody, MAX_BODY_BYTES, refuseAstralCharacters, timestampRefusal, verifyRequest } from './request.ts';
 import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import { publicKeyFromSpkiBase64 } from './sign.ts';
+import { tagRequest } from '../../observability/request-tags.ts';
 import { ConnectionDropFault } from '../../operations/fault-plan.ts';
 import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
@@ -59,7 +60,10 @@ function appPublicKey(spkiBase64: string): KeyObject {
 
 export function payCloudPlugin(deps: GatewayDeps) {
   const send = async (reply: FastifyReply, code: string, msg: string, data: Record<string, unknown>) => {
-    if (code !== '0') noteRequest(reply.request, { errorCode: code, message: msg });
+    if (code !== '0') {
+      tagRequest(reply.request, { errorCode: code });
+      noteRequest(reply.request, { errorCode: code, message: msg });
+    }
     const { privateKey } = await gatewayKeys(deps.store);
     const text = await buildResponse({ code, msg, psn: reply.request.payCloudPsn, data }, privateKey);
     return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(text);
@@ -70,11 +74,14 @@ export function payCloudPlugin(deps: GatewayDeps) {
     const common = commonFields(body.fields);
     const merchant = await deps.merchants.merchantByAppId(common.appId);
     const app = merchant ? payCloudAppOf(merchant) : null;
+    // The method names the operation only when it is one (metrics labels stay a bounded set).
+    tagRequest(request, { operation: METHODS.has(common.method) ? common.method : 'unknown' });
     noteRequest(request, { operation: common.method, mchid: merchant?.mchid });
     if (!merchant || !app) {
       noteRequest(request, { diagnostics: { reason: `app_id ${common.appId} is not an app of this gateway` } });
       throw new PayCloudError('1004', `Unknown app_id ${common.appId}`);
     }
+    tagRequest(request, { mchid: merchant.mchid });
     const verified = await verifyRequest(body, common.sign, appPublicKey(app.appPublicKeySpkiBase64));
     if (!verified.ok) {
       noteRequest(request, {

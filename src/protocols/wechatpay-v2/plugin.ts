@@ -21,6 +21,7 @@ import { maskedSigningStringV2, signV2, verifyV2, type SignTypeV2, type V2SignRe
 import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import type { V2Fields } from './views.ts';
 import { buildXml, MAX_XML_BODY_BYTES, parseXmlBody, XML_RETURN_MSG } from './xml.ts';
+import { tagRequest } from '../../observability/request-tags.ts';
 import { ConnectionDropFault } from '../../operations/fault-plan.ts';
 import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
@@ -39,12 +40,14 @@ function sendXml(reply: FastifyReply, xml: string): FastifyReply {
 
 /** Return-level FAIL: only `return_code` and `return_msg`, unsigned (§4). */
 function sendReturnFail(reply: FastifyReply, returnMsg: string): FastifyReply {
+  tagRequest(reply.request, { errorCode: 'FAIL' });
   noteRequest(reply.request, { errorCode: 'FAIL', message: returnMsg });
   return sendXml(reply, buildXml({ return_code: 'FAIL', return_msg: returnMsg }));
 }
 
 /** A `return_code=SUCCESS` answer: identity echoed, fresh nonce, signed with the request's algorithm (§4). */
 function sendSigned(reply: FastifyReply, echo: V2Fields, result: V2Fields, key: string, signType: SignTypeV2): FastifyReply {
+  if (result.result_code === 'FAIL') tagRequest(reply.request, { errorCode: String(result.err_code) });
   const fields: V2Fields = { return_code: 'SUCCESS', return_msg: 'OK', ...echo, nonce_str: randomAlnum(32), ...result };
   const strings = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v === undefined ? undefined : String(v)]));
   const { return_code, return_msg, ...rest } = fields;
@@ -99,6 +102,7 @@ async function authenticate(deps: GatewayDeps, options: V2PluginOptions, route: 
     noteRequest(request, { diagnostics: { reason: `mch_id ${params.mch_id ?? '(absent)'} is not a merchant of this gateway` } });
     throw new V2ReturnFail(UNKNOWN_MCHID_MSG);
   }
+  tagRequest(request, { mchid: signer.mchid });
   const issue = commonParamsIssue(params);
   if (issue) throw new V2ReturnFail(issue);
   const key = signer.secrets!.apiV2Key;

@@ -20,6 +20,7 @@ import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
 import { ConnectionDropFault } from '../../operations/fault-plan.ts';
 import { dropConnection, faultRequestOf } from '../fault-transport.ts';
+import { tagRequest } from '../../observability/request-tags.ts';
 
 function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', nonce = ''): V3Error {
   const target = request.raw.url ?? request.url;
@@ -53,6 +54,7 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
     noteRequest(request, { mchid: auth.mchid, diagnostics: { reason: `mchid ${auth.mchid} is not a merchant of this gateway` } });
     throw signError(request, 'mchid not found', auth.timestamp, auth.nonceStr);
   }
+  tagRequest(request, { mchid: merchant.mchid });
   const wallNow = deps.clock.now();
   const signed = { method: request.method, target: request.raw.url ?? request.url, body: rawBody(request) };
   const refusal = await verifyRequestSignature(auth, signed, merchant.secrets, wallNow, merchant.settings.lenientEmptyBodySignature);
@@ -119,6 +121,7 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
       } catch (err) {
         if (!(err instanceof NonceReplayedError)) throw err;
         const refusal = replayRefusal(request, caller);
+        tagRequest(request, { errorCode: refusal.body.code });
         reply.code(refusal.status).header('content-type', 'application/json; charset=utf-8');
         return JSON.stringify(refusal.body);
       }

@@ -25,6 +25,7 @@ export interface V3Caller {
 
 import { faultRequestOf } from '../fault-transport.ts';
 import { noteRequest } from '../../request-log/note.ts';
+import { tagRequest } from '../../observability/request-tags.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,6 +62,7 @@ export function storeFor(deps: GatewayDeps, request: FastifyRequest): Store {
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  if (status >= 400) tagRequest(reply.request, { errorCode: (body as { code?: string } | null)?.code ?? String(status) });
   // Refusals carry their code into the request log (successful bodies have none).
   const code = status >= 400 ? (body as { code?: unknown } | null)?.code : undefined;
   if (typeof code === 'string') noteRequest(reply.request, { errorCode: code, message: String((body as { message?: unknown }).message ?? '') });
