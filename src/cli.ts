@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { readAdminToken } from './admin-token.ts';
 import { clusterWorkerEnv, loadClientConfig, loadConfig, LOG_LEVELS, type ClientFlags, type GatewayConfig, type StartFlags } from './config.ts';
+import { databaseStoreOptions, installProcessGuards } from './process-guards.ts';
 import { FAULT_COMMITS, FAULT_DIALECTS, FAULT_EFFECTS, FAULT_OPERATIONS } from './core/faults.ts';
 
 // src/cli.ts and dist/cli.js both sit one folder below package.json.
@@ -32,7 +33,7 @@ async function startForeground(config: GatewayConfig): Promise<void> {
   const gateway = await startGateway({
     host: config.host,
     port: config.port,
-    store: { databaseUrl: config.databaseUrl, dataDir: config.dataDir },
+    store: databaseStoreOptions(config, config.dataDir),
     dataDir: config.dataDir,
     adminToken: config.adminToken,
     logLevel: config.logLevel,
@@ -81,6 +82,9 @@ program.command('start')
   .option('--notify-deny <cidrs>', 'comma-separated CIDRs notify_url may never reach; wins over everything (TRADEGATE_NOTIFY_DENY)')
   .option('--request-log-rows <n>', 'request log: rows kept (TRADEGATE_REQUEST_LOG_ROWS; default 100000)')
   .option('--request-log-days <n>', 'request log: days kept (TRADEGATE_REQUEST_LOG_DAYS; default 7)')
+  .option('--database-connect-timeout-ms <ms>', 'PostgreSQL: bound on getting a connection (TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS; default 5000)')
+  .option('--database-query-timeout-ms <ms>', 'PostgreSQL: bound on each statement\'s answer (TRADEGATE_DATABASE_QUERY_TIMEOUT_MS; default 5000)')
+  .option('--wait-for-database <seconds>', 'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (TRADEGATE_WAIT_FOR_DATABASE; default forever)')
   .option('--workers <n>', 'gateway processes sharing the port; needs --database-url (TRADEGATE_WORKERS; default 1)')
   .action(async (flags: StartFlags) => {
     let config: GatewayConfig;
@@ -89,6 +93,7 @@ program.command('start')
     } catch (err) {
       return fail((err as Error).message);
     }
+    installProcessGuards();
     const worker = clusterWorkerEnv();
     const { isClusterWorker, runClusterPrimary, runClusterWorker } = config.workers > 1 || worker.worker
       ? await import('./cluster.ts') : { isClusterWorker: () => false, runClusterPrimary: null, runClusterWorker: null };

@@ -14,6 +14,7 @@ import { bindListener } from './listeners.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { provisionMerchant } from './sandbox/provision.ts';
 import { openStore } from './store/open-store.ts';
+import { databaseStoreOptions } from './process-guards.ts';
 
 export interface WorkerReady {
   readonly kind: 'ready';
@@ -33,7 +34,7 @@ export async function runClusterWorker(config: GatewayConfig, adminToken: string
   const gateway = await startGateway({
     host: config.host,
     port: config.port,
-    store: { databaseUrl: config.databaseUrl },
+    store: databaseStoreOptions(config),
     adminToken,
     logLevel: config.logLevel,
     provisionDemo: false,
@@ -74,7 +75,7 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
   await checkPort(config.host, config.port, 'HTTP');
   await checkPort(config.host, config.tlsPort, 'HTTPS');
   const adminToken = loadOrCreateAdminToken(config.dataDir, config.adminToken);
-  const store = await openStore({ databaseUrl: config.databaseUrl });
+  const store = await openStore(databaseStoreOptions(config));
   let demo: string[] = [];
   try {
     if ((await store.listMerchants()).length === 0) {

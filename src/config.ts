@@ -1,4 +1,5 @@
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './store/database.ts';
 import { cidrBlockList } from './notify/address-policy.ts';
 
 /**
@@ -27,6 +28,15 @@ export interface GatewayConfig {
   readonly notifyDeny: readonly string[];
   /** Request log bounds: rows kept and days kept. */
   readonly requestLog: { readonly maxRows: number; readonly maxAgeMs: number };
+  /** PostgreSQL server: bounds on getting a connection and on each statement's answer; how long startup waits. */
+  readonly database: DatabaseBounds;
+}
+
+export interface DatabaseBounds {
+  readonly connectTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+  /** Infinity: wait without limit; 0: exit at once when the database is unreachable at startup. */
+  readonly waitForDatabaseMs: number;
 }
 
 export interface StartFlags {
@@ -47,6 +57,18 @@ export interface StartFlags {
   notifyDeny?: string;
   requestLogRows?: string | number;
   requestLogDays?: string | number;
+  databaseConnectTimeoutMs?: string | number;
+  databaseQueryTimeoutMs?: string | number;
+  waitForDatabase?: string | number;
+}
+
+/** `--wait-for-database`: seconds (0 = do not wait) or `forever` (the default). */
+function waitSeconds(source: { value: string | number | undefined; name: string }): number {
+  const { value, name } = source;
+  if (value === undefined || value === 'forever') return Number.POSITIVE_INFINITY;
+  const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid ${name}: ${value} (seconds ≥ 0, or forever)`);
+  return n * 1000;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -131,6 +153,11 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     requestLog: {
       maxRows: wholeNumber(sourced(flags.requestLogRows, '--request-log-rows', env, 'TRADEGATE_REQUEST_LOG_ROWS'), 100_000),
       maxAgeMs: positive(sourced(flags.requestLogDays, '--request-log-days', env, 'TRADEGATE_REQUEST_LOG_DAYS'), 7) * 86_400_000,
+    },
+    database: {
+      connectTimeoutMs: wholeNumber(sourced(flags.databaseConnectTimeoutMs, '--database-connect-timeout-ms', env, 'TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS'), DEFAULT_CONNECT_TIMEOUT_MS),
+      queryTimeoutMs: wholeNumber(sourced(flags.databaseQueryTimeoutMs, '--database-query-timeout-ms', env, 'TRADEGATE_DATABASE_QUERY_TIMEOUT_MS'), DEFAULT_QUERY_TIMEOUT_MS),
+      waitForDatabaseMs: waitSeconds(sourced(flags.waitForDatabase, '--wait-for-database', env, 'TRADEGATE_WAIT_FOR_DATABASE')),
     },
   };
 }

@@ -32,6 +32,7 @@ import { startNotificationWorker, type NotificationWorker } from './notify/worke
 import { globalNotificationEncoder, v3NotificationEncoder } from './protocols/wechatpay-v3/notification-encoder.ts';
 import { v2NotificationEncoder } from './protocols/wechatpay-v2/notification-encoder.ts';
 import { payCloudNotificationEncoder } from './protocols/paycloud/notification-encoder.ts';
+import { gatewayKeys } from './protocols/paycloud/gateway-key.ts';
 
 /** Which dialect's format a notification takes: the dialect that created the order. */
 const NOTIFICATION_ENCODERS: EncoderRegistry = {
@@ -149,6 +150,8 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
   undo.push(() => store.db.close());
 
   const clock = options.clock ?? systemClock;
+  // Loaded now, kept for the process's life: PayCloud answers (its system error too) stay signed through an outage.
+  await gatewayKeys(store);
   const deps: GatewayDeps = { store, merchants: store, nonces: store, sql: store.db, clock, ids: wechatIds, payer: sandboxPayer };
   const adminToken = loadOrCreateAdminToken(options.dataDir, options.adminToken);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;

@@ -12,6 +12,8 @@ import { addressPolicy, type AddressPolicy } from './address-policy.ts';
 import { postNotification, type AttemptOutcome } from './delivery.ts';
 import type { EncoderRegistry, NotificationSubject } from './encoder.ts';
 import { deliverThroughFaults } from './notify-faults.ts';
+import { isDatabaseUnavailable } from '../store/unavailable.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NotificationWorkerOptions {
   /** Orders, and the merchants whose keys sign the notifications. */
@@ -120,6 +122,23 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: Add
   });
 }
 
+/**
+ * A database outage mid-delivery (reading the order, or recording the attempt) would otherwise leave the row
+ * leased for LEASE_MS after the database is back. The attempt is repeated every second or so while the lease
+ * lasts, so the event goes out (again: deliveries are at least once) as soon as the database answers.
+ */
+async function deliverThroughOutage(o: NotificationWorkerOptions, row: OutboxRow, policy: AddressPolicy, signal: AbortSignal): Promise<void> {
+  const leaseEnds = o.clock.now() + LEASE_MS - 10_000;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 4_000)) {
+    try {
+      return await deliver(o, row, policy, signal);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || signal.aborted || o.clock.now() + wait > leaseEnds) throw err;
+      await sleep(wait, undefined, { signal }).catch(() => { throw new Stopping(); });
+    }
+  }
+}
+
 export interface NotificationWorker {
   /** Claims what is due now and waits for every delivery in flight. Returns how many events it claimed. */
   tick(): Promise<number>;
@@ -143,7 +162,7 @@ export function startNotificationWorker(o: NotificationWorkerOptions): Notificat
 
   const start = (row: OutboxRow) => {
     inFlight.set(row.mchid, (inFlight.get(row.mchid) ?? 0) + 1);
-    const delivery: Promise<void> = deliver(o, row, policy, stopping.signal)
+    const delivery: Promise<void> = deliverThroughOutage(o, row, policy, stopping.signal)
       .catch((err) => { if (!(err instanceof Stopping)) o.onError?.(err); })
       .finally(() => {
         const left = (inFlight.get(row.mchid) ?? 1) - 1;

@@ -24,6 +24,7 @@ import { OPENAPI_PATH } from './openapi.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
 import { tagRequest } from '../observability/request-tags.ts';
 import { listRoutes } from './list-routes.ts';
+import { isDatabaseUnavailable } from '../store/unavailable.ts';
 
 export interface SandboxOptions {
   readonly adminToken: string;
@@ -113,6 +114,7 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
       if (isCoreError(error)) return answer(reply, STATUS_OF[error.code] ?? 409, { error: error.code, message: error.message });
       if (error instanceof RangeError) return answer(reply, 400, { error: 'INVALID_REQUEST', message: error.message });
       if (error.statusCode && error.statusCode < 500) return answer(reply, error.statusCode, { error: 'INVALID_REQUEST', message: error.message });
+      if (isDatabaseUnavailable(error)) return answer(reply, 503, { error: 'DATABASE_UNAVAILABLE', message: 'the database is unreachable; retry later' });
       request.log.error({ err: error }, 'sandbox error');
       return answer(reply, 500, { error: 'INTERNAL', message: 'internal error' });
     });

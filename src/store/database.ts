@@ -20,7 +20,23 @@ export interface PostgresOptions {
   /** Schema to work in (tests use one per run; not through PgBouncer, which refuses the `options` parameter). */
   readonly schema?: string;
   readonly max?: number;
+  /**
+   * Bound on getting a connection: from the pool when all are busy, or a new one from the server (a paused
+   * server accepts the TCP connection but never answers the startup). Default DEFAULT_CONNECT_TIMEOUT_MS.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Bound on each statement's answer, judged by the client (a stalled server cannot cancel anything): when it
+   * passes, the connection is destroyed (pipelined statements behind it cannot be answered any more) and the
+   * pool opens a new one. Default DEFAULT_QUERY_TIMEOUT_MS.
+   */
+  readonly queryTimeoutMs?: number;
+  /** Told about connections the server dropped or that broke (the pool has already discarded them). */
+  readonly onConnectionError?: (err: Error) => void;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
 /**
  * The PostgreSQL server through node-postgres in pipeline mode: a client writes each query (Parse/Bind/Execute/
@@ -33,9 +49,22 @@ export function openPostgres(opts: PostgresOptions): Database {
     max: opts.max ?? 20,
     types: pgTypes,
     pipeline: true,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    query_timeout: opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    // A peer that vanished without a FIN/RST (host down, network cut) is noticed instead of waited on forever.
+    keepAlive: true,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
-  pool.on('error', () => undefined); // an idle client's connection dropped; the pool replaces it
+  const reported = opts.onConnectionError ?? (() => undefined);
+  // pg-pool listens for 'error' only on idle clients and removes its listener while a client is checked out: a
+  // server killed under a running transaction then emits 'error' on a client nobody listens to, which Node turns
+  // into an uncaught exception that ends the process. Every client gets a listener of its own for its whole life;
+  // the failed statements still reject (the caller answers a system error) and pg-pool discards the client on
+  // release because it is no longer queryable.
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error) => reported(err));
+  });
+  pool.on('error', () => undefined); // an idle client's connection dropped: reported above; the pool replaces it
   const sendOn = (connection: pg.PoolClient): Send => ({
     query: (sql, params) => connection.query(sql, params as unknown[]),
     exec: async (sql) => { await connection.query(sql); },

@@ -40,6 +40,8 @@ export interface GatewayProcessOptions {
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
   readonly startTimeoutMs?: number;
+  /** Sees stderr as it arrives (e.g. to act once the process logs that it waits for the database). */
+  readonly onStderr?: (chunk: string) => void;
 }
 
 export interface GatewayProcess {
@@ -75,7 +77,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
+  child.stderr!.on('data', (d) => { err += d; o.onStderr?.(String(d)); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       rmSync(dataDir, { recursive: true, force: true });

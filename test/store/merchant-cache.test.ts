@@ -16,3 +16,17 @@ test('found merchants are reused for 5 s; unknown ones are asked again every tim
   await get('1');
   assert.deepEqual(calls, ['1', '2', '2', '1']);
 });
+
+test('while the database is unreachable an expired merchant is still served; other errors are not hidden', async () => {
+  let t = 0;
+  let failure: Error | null = null;
+  const known = { mchid: '1' } as Merchant;
+  const get = cachedMerchants(async () => { if (failure) throw failure; return known; }, () => t);
+  assert.equal(await get('1'), known);
+  t = 60_000;
+  failure = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  assert.equal(await get('1'), known); // signed system errors stay possible
+  await assert.rejects(get('2'), /ECONNREFUSED/); // never seen: nothing to serve
+  failure = Object.assign(new Error('permission denied for table merchants'), { code: '42501' });
+  await assert.rejects(get('1'), /permission denied/);
+});
