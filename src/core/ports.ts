@@ -60,22 +60,6 @@ export interface StoreTx {
   listFaultFirings(mchid: string, outTradeNo: string): Promise<FaultFiring[]>;
 }
 
-/** A request's single-use nonce (APIv3 Authorization), recorded by the first store work the request does. */
-export interface RequestNonce {
-  readonly mchid: string;
-  readonly nonce: string;
-  readonly expiresAt: number;
-  readonly now: number;
-}
-
-/** The nonce was seen within its lifetime: the request is a replay, and nothing it asked for happened. */
-export class NonceReplayedError extends Error {
-  constructor() {
-    super('nonce replayed');
-    this.name = 'NonceReplayedError';
-  }
-}
-
 /** The order store: one transaction per state change. */
 export interface Store {
   /** Runs fn in one transaction. */
