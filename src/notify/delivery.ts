@@ -84,11 +84,13 @@ export function postNotification(url: string, body: string, headers: Record<stri
       res.on('end', done);
       res.on('error', (err) => finish({ statusCode: status, response: null, error: errorText(err) }));
     });
+    // Listened to first: destroying a request that has no answer yet emits 'socket hang up', and finish() destroys
+    // it on every path (an already aborted signal included), so an unheard error would end the process.
+    req.on('error', (err) => finish({ statusCode: null, response: null, error: errorText(err) }));
     const deadline = setTimeout(() => finish({ statusCode: null, response: null, error: `TimeoutError: no complete answer within ${o.timeoutMs} ms` }), o.timeoutMs);
     const onAbort = () => finish({ statusCode: null, response: null, error: 'AbortError: the gateway is stopping' });
     if (o.signal?.aborted) return onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (err) => finish({ statusCode: null, response: null, error: errorText(err) }));
     req.end(bytes);
   });
 }
