@@ -57,6 +57,13 @@ export async function benchMerchant(store: SqlStore): Promise<Merchant> {
  * native orders (close). Created an hour ago on the merchant's clock so that every window is open.
  */
 export async function bulkOrders(store: SqlStore, m: Merchant, prefix: string, count: number, kind: 'paid-code' | 'unpaid-native'): Promise<void> {
+  // In statements of at most 100k rows: each must finish within the store's statement timeout (5 s by default).
+  for (let from = 1; from <= count; from += BULK_CHUNK) await bulkChunk(store, m, prefix, from, Math.min(count, from + BULK_CHUNK - 1), kind);
+}
+
+const BULK_CHUNK = 100_000;
+
+async function bulkChunk(store: SqlStore, m: Merchant, prefix: string, from: number, to: number, kind: 'paid-code' | 'unpaid-native'): Promise<void> {
   const now = Date.now();
   const created = now - 3600_000;
   const paid = kind === 'paid-code';
@@ -68,7 +75,7 @@ export async function bulkOrders(store: SqlStore, m: Merchant, prefix: string, c
      SELECT $1::text || g, $2::text, $1::text || g, CASE WHEN $10::bool THEN '42' || $3::text || lpad(g::text, 23 - length($3::text), '0') END, $4::text,
        $5::text, 100, 'CNY', 'bench', 'bench', 'wechatpay-v3', $6::bigint, $7::bigint, CASE WHEN $10::bool THEN $6::bigint END,
        jsonb_build_object('appid', $8::text)
-     FROM generate_series(1, $9::int) g`,
-    [prefix, m.mchid, digit, paid ? 'MICROPAY' : 'NATIVE', paid ? 'SUCCESS' : 'NOTPAY', created, created + 7 * 86400_000, m.appid, count, paid],
+     FROM generate_series($11::int, $9::int) g`,
+    [prefix, m.mchid, digit, paid ? 'MICROPAY' : 'NATIVE', paid ? 'SUCCESS' : 'NOTPAY', created, created + 7 * 86400_000, m.appid, to, paid, from],
   );
 }

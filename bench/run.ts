@@ -52,10 +52,12 @@ function startProcess(args: string[]): Promise<{ child: ChildProcess; url: strin
 
 /** BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
 const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */
+const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean);
 
 function startGateway(flags: string[]) {
   return startProcess([...GATEWAY_NODE_FLAGS, 'bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--admin-token', 'bench',
-    '--log-level', 'error', '--allow-insecure-secapi', ...flags]);
+    '--log-level', 'error', '--allow-insecure-secapi', ...flags, ...GATEWAY_FLAGS]);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -262,11 +264,13 @@ function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<str
 
 const startedAt = new Date().toISOString();
 log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-const S = await opensslCeiling(QUICK ? 1 : 3);
+// A/B runs of the reverse row (BENCH_ROWS=reverse) read CPU per op, not the ratio: short ceiling measurements do.
+const SHORT = QUICK || ONLY_REVERSE;
+const S = await opensslCeiling(SHORT ? 1 : 3);
 log(`S = ${S.signsPerSecond.toFixed(0)} RSA-2048 signs/s, ${S.verifiesPerSecond.toFixed(0)} verifies/s (openssl speed, ${CORES} cores)`);
-const Dpg = await pgbenchCeiling(SERVER, QUICK ? 2 : 10);
+const Dpg = await pgbenchCeiling(SERVER, SHORT ? 3 : 10);
 log(`D = ${Dpg.tps.toFixed(0)} tx/s (pgbench -N on the PostgreSQL server), PostgreSQL CPU ${Dpg.cpuMsPerTx.toFixed(3)} ms/tx`);
-const Dlite = await pgliteLoopCeiling(QUICK ? 1 : 5);
+const Dlite = await pgliteLoopCeiling(SHORT ? 1 : 5);
 log(`D = ${Dlite.tps.toFixed(0)} tx/s (PGlite, in-process loop), CPU ${Dlite.cpuMsPerTx.toFixed(3)} ms/tx`);
 const pgC: Ceilings = { S, D: Dpg, L: 1 / (1 / S.signsPerSecond + 1 / Dpg.tps) };
 const liteC: Ceilings = { S, D: Dlite, L: 1 / (1 / S.signsPerSecond + 1 / Dlite.tps) };

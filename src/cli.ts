@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { readAdminToken } from './admin-token.ts';
 import { clusterWorkerEnv, loadClientConfig, loadConfig, LOG_LEVELS, type ClientFlags, type GatewayConfig, type StartFlags } from './config.ts';
-import { databaseStoreOptions, installProcessGuards } from './process-guards.ts';
+import { installProcessGuards } from './process-guards.ts';
 import { FAULT_COMMITS, FAULT_DIALECTS, FAULT_EFFECTS, FAULT_OPERATIONS } from './core/faults.ts';
 
 // src/cli.ts and dist/cli.js both sit one folder below package.json.
@@ -29,21 +29,12 @@ function exitWithParent(stop: () => void): void {
 async function startForeground(config: GatewayConfig): Promise<void> {
   // Loaded here, not at the top: `--help`, `--version` and the client commands need none of it.
   const { startGateway } = await import('./gateway.ts');
-  const { GatewayMetrics } = await import('./observability/metrics.ts');
+  const { gatewayOptionsOf } = await import('./start-options.ts');
   const gateway = await startGateway({
-    host: config.host,
-    port: config.port,
-    store: databaseStoreOptions(config, config.dataDir),
+    ...gatewayOptionsOf(config, config.dataDir),
     dataDir: config.dataDir,
     adminToken: config.adminToken,
-    logLevel: config.logLevel,
     provisionDemo: true,
-    tlsPort: config.tlsPort,
-    allowInsecureSecapi: config.allowInsecureSecapi,
-    limits: config.limits,
-    notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
-    requestLog: config.requestLog,
-    metrics: new GatewayMetrics({ processMetrics: true }),
   }).catch((err: Error) => fail(err.message));
   const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
   lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);
@@ -80,10 +71,11 @@ program.command('start')
   .option('--max-connections <n>', 'connections per listener beyond this are refused (TRADEGATE_MAX_CONNECTIONS; default 2048)')
   .option('--notify-allow <cidrs>', 'comma-separated CIDRs notify_url may reach despite the default denies (TRADEGATE_NOTIFY_ALLOW)')
   .option('--notify-deny <cidrs>', 'comma-separated CIDRs notify_url may never reach; wins over everything (TRADEGATE_NOTIFY_DENY)')
-  .option('--request-log-rows <n>', 'request log: rows kept (TRADEGATE_REQUEST_LOG_ROWS; default 100000)')
+  .option('--request-log-rows <n>', 'request log: rows kept (TRADEGATE_REQUEST_LOG_ROWS; default 100000; 0: off)')
   .option('--request-log-days <n>', 'request log: days kept (TRADEGATE_REQUEST_LOG_DAYS; default 7)')
   .option('--database-connect-timeout-ms <ms>', 'PostgreSQL: bound on getting a connection (TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS; default 5000)')
   .option('--database-query-timeout-ms <ms>', 'PostgreSQL: bound on each statement\'s answer (TRADEGATE_DATABASE_QUERY_TIMEOUT_MS; default 5000)')
+  .option('--database-prepared-statements <on|off>', 'PostgreSQL: prepare statements once per connection; off behind PgBouncer < 1.21 in transaction pooling (TRADEGATE_DATABASE_PREPARED_STATEMENTS; default on)')
   .option('--wait-for-database <seconds>', 'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (TRADEGATE_WAIT_FOR_DATABASE; default forever)')
   .option('--workers <n>', 'gateway processes sharing the port; needs --database-url (TRADEGATE_WORKERS; default 1)')
   .action(async (flags: StartFlags) => {

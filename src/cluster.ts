@@ -11,7 +11,7 @@ import type { GatewayConfig } from './config.ts';
 import { systemClock } from './core/ports.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import { bindListener } from './listeners.ts';
-import { GatewayMetrics } from './observability/metrics.ts';
+import { gatewayOptionsOf } from './start-options.ts';
 import { provisionMerchant } from './sandbox/provision.ts';
 import { openStore } from './store/open-store.ts';
 import { databaseStoreOptions } from './process-guards.ts';
@@ -32,18 +32,9 @@ const MAX_BACKOFF_MS = 10_000;
 /** In a worker: start one gateway and tell the primary where it listens. */
 export async function runClusterWorker(config: GatewayConfig, adminToken: string | undefined): Promise<Gateway> {
   const gateway = await startGateway({
-    host: config.host,
-    port: config.port,
-    store: databaseStoreOptions(config),
+    ...gatewayOptionsOf(config),
     adminToken,
-    logLevel: config.logLevel,
     provisionDemo: false,
-    tlsPort: config.tlsPort,
-    allowInsecureSecapi: config.allowInsecureSecapi,
-    limits: config.limits,
-    notifyPolicy: { allow: config.notifyAllow, deny: config.notifyDeny },
-    requestLog: config.requestLog,
-    metrics: new GatewayMetrics({ processMetrics: true }),
   }).catch((err: Error) => {
     process.stderr.write(`tradegate: worker ${process.pid}: ${err.message}\n`);
     process.exit(WORKER_START_FAILED);

@@ -37,6 +37,8 @@ export interface DatabaseBounds {
   readonly queryTimeoutMs: number;
   /** Infinity: wait without limit; 0: exit at once when the database is unreachable at startup. */
   readonly waitForDatabaseMs: number;
+  /** Prepare transactions' statements once per connection; off behind PgBouncer < 1.21 in transaction pooling. */
+  readonly preparedStatements: boolean;
 }
 
 export interface StartFlags {
@@ -60,6 +62,7 @@ export interface StartFlags {
   databaseConnectTimeoutMs?: string | number;
   databaseQueryTimeoutMs?: string | number;
   waitForDatabase?: string | number;
+  databasePreparedStatements?: string;
 }
 
 /** `--wait-for-database`: seconds (0 = do not wait) or `forever` (the default). */
@@ -92,12 +95,19 @@ function cidrList(source: { value: string | undefined; name: string }): string[]
   return list;
 }
 
-function wholeNumber(source: { value: string | number | undefined; name: string }, fallback: number): number {
+function wholeNumber(source: { value: string | number | undefined; name: string }, fallback: number, least = 1): number {
   const { value, name } = source;
   if (value === undefined) return fallback;
   const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`invalid ${name}: ${value} (a whole number ≥ 1)`);
+  if (!Number.isSafeInteger(n) || n < least) throw new Error(`invalid ${name}: ${value} (a whole number ≥ ${least})`);
   return n;
+}
+
+function onOff(source: { value: string | number | undefined; name: string }, fallback: boolean): boolean {
+  const { value, name } = source;
+  if (value === undefined) return fallback;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new Error(`invalid ${name}: ${value} (on or off)`);
 }
 
 function portOf(value: string | number, name: string): number {
@@ -151,13 +161,14 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     notifyAllow: cidrList(sourced(flags.notifyAllow, '--notify-allow', env, 'TRADEGATE_NOTIFY_ALLOW')),
     notifyDeny: cidrList(sourced(flags.notifyDeny, '--notify-deny', env, 'TRADEGATE_NOTIFY_DENY')),
     requestLog: {
-      maxRows: wholeNumber(sourced(flags.requestLogRows, '--request-log-rows', env, 'TRADEGATE_REQUEST_LOG_ROWS'), 100_000),
+      maxRows: wholeNumber(sourced(flags.requestLogRows, '--request-log-rows', env, 'TRADEGATE_REQUEST_LOG_ROWS'), 100_000, 0),
       maxAgeMs: positive(sourced(flags.requestLogDays, '--request-log-days', env, 'TRADEGATE_REQUEST_LOG_DAYS'), 7) * 86_400_000,
     },
     database: {
       connectTimeoutMs: wholeNumber(sourced(flags.databaseConnectTimeoutMs, '--database-connect-timeout-ms', env, 'TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS'), DEFAULT_CONNECT_TIMEOUT_MS),
       queryTimeoutMs: wholeNumber(sourced(flags.databaseQueryTimeoutMs, '--database-query-timeout-ms', env, 'TRADEGATE_DATABASE_QUERY_TIMEOUT_MS'), DEFAULT_QUERY_TIMEOUT_MS),
       waitForDatabaseMs: waitSeconds(sourced(flags.waitForDatabase, '--wait-for-database', env, 'TRADEGATE_WAIT_FOR_DATABASE')),
+      preparedStatements: onOff(sourced(flags.databasePreparedStatements, '--database-prepared-statements', env, 'TRADEGATE_DATABASE_PREPARED_STATEMENTS'), true),
     },
   };
 }

@@ -3,12 +3,20 @@ import { test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 
 test('database bounds: defaults, environment variables, flags winning; --wait-for-database 0 or forever', () => {
-  assert.deepEqual(loadConfig({}, {}).database, { connectTimeoutMs: 5000, queryTimeoutMs: 5000, waitForDatabaseMs: Number.POSITIVE_INFINITY });
+  assert.deepEqual(loadConfig({}, {}).database, { connectTimeoutMs: 5000, queryTimeoutMs: 5000, waitForDatabaseMs: Number.POSITIVE_INFINITY, preparedStatements: true });
   const env = { TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS: '1500', TRADEGATE_DATABASE_QUERY_TIMEOUT_MS: '2500', TRADEGATE_WAIT_FOR_DATABASE: '30' };
-  assert.deepEqual(loadConfig({}, env).database, { connectTimeoutMs: 1500, queryTimeoutMs: 2500, waitForDatabaseMs: 30_000 });
+  assert.deepEqual(loadConfig({}, env).database, { connectTimeoutMs: 1500, queryTimeoutMs: 2500, waitForDatabaseMs: 30_000, preparedStatements: true });
   assert.equal(loadConfig({ waitForDatabase: '0', databaseQueryTimeoutMs: '700' }, env).database.waitForDatabaseMs, 0);
   assert.equal(loadConfig({ databaseQueryTimeoutMs: '700' }, env).database.queryTimeoutMs, 700);
   assert.equal(loadConfig({ waitForDatabase: 'forever' }, env).database.waitForDatabaseMs, Number.POSITIVE_INFINITY);
   assert.throws(() => loadConfig({ waitForDatabase: '-1' }, {}), /invalid --wait-for-database: -1/);
   assert.throws(() => loadConfig({ databaseQueryTimeoutMs: '0' }, {}), /invalid --database-query-timeout-ms: 0/);
+  assert.equal(loadConfig({}, { TRADEGATE_DATABASE_PREPARED_STATEMENTS: 'off' }).database.preparedStatements, false);
+  assert.equal(loadConfig({ databasePreparedStatements: 'on' }, { TRADEGATE_DATABASE_PREPARED_STATEMENTS: 'off' }).database.preparedStatements, true);
+  assert.throws(() => loadConfig({ databasePreparedStatements: 'no' }, {}), /invalid --database-prepared-statements: no \(on or off\)/);
+});
+
+test('--request-log-rows 0 turns the request log off; below 0 is refused', () => {
+  assert.equal(loadConfig({ requestLogRows: '0' }, {}).requestLog.maxRows, 0);
+  assert.throws(() => loadConfig({ requestLogRows: '-1' }, {}), /invalid --request-log-rows: -1 \(a whole number ≥ 0\)/);
 });

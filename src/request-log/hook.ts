@@ -21,6 +21,9 @@ export function installRequestLog(app: FastifyInstance, deps: GatewayDeps, optio
   const writer = new RequestLogWriter(deps.sql, () => deps.clock.now(), options, (err) => app.log.warn({ err }, 'request log write failed'));
   app.decorate('requestLog', writer);
   app.decorateRequest('requestLogNote', null);
+  app.addHook('onClose', async () => writer.close());
+  // `--request-log-rows 0` keeps no rows: nothing is recorded (the request path then pays nothing for the log).
+  if (options.maxRows === 0) return writer;
   app.addHook('onResponse', (request, reply, done) => {
     const url = request.raw.url ?? request.url;
     const dialect = dialectOf(url);
@@ -44,6 +47,5 @@ export function installRequestLog(app: FastifyInstance, deps: GatewayDeps, optio
     }
     done();
   });
-  app.addHook('onClose', async () => writer.close());
   return writer;
 }

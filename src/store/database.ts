@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
@@ -6,6 +7,12 @@ import type { Database } from './sql-client.ts';
 export type { Database, RowCheck, SqlClient, SqlRunner, Statement } from './sql-client.ts';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+/**
+ * The server no longer has a statement the driver prepared on this connection (a `DEALLOCATE ALL` or `DISCARD ALL`
+ * behind its back, a pooler switching server connections): the connection is discarded and, in a transaction
+ * (which then failed as a whole), the work is run again on a fresh one.
+ */
+const LOST_PREPARED_STATEMENT = '26000';
 
 /** int8 and numeric columns come back as JS numbers: every amount and time is a safe integer by construction. */
 const pgTypes = {
@@ -33,6 +40,26 @@ export interface PostgresOptions {
   readonly queryTimeoutMs?: number;
   /** Told about connections the server dropped or that broke (the pool has already discarded them). */
   readonly onConnectionError?: (err: Error) => void;
+  /**
+   * Transactions' statements are prepared once per connection and then only bound and executed (default true):
+   * parsing and planning is most of PostgreSQL's work for these short statements. false: unnamed statements only,
+   * for PgBouncer before 1.21 in transaction pooling mode, which cannot keep a prepared statement for a client.
+   */
+  readonly preparedStatements?: boolean;
+}
+
+/** Distinct statement texts named at most; beyond, texts go unnamed (the texts are fixed, so this is a safety net). */
+const MAX_NAMED_STATEMENTS = 1000;
+const statementNames = new Map<string, string>();
+
+/** The server-side name of a statement: one per SQL text, the same in every process and on every connection. */
+function statementName(sql: string): string | undefined {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `tg_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -65,8 +92,13 @@ export function openPostgres(opts: PostgresOptions): Database {
     client.on('error', (err: Error) => reported(err));
   });
   pool.on('error', () => undefined); // an idle client's connection dropped: reported above; the pool replaces it
+  // Only the statements of transactions and sessions (the operations' fixed texts) are prepared; the pool's own
+  // queries (sandbox lists, the request log's batches) are rarer and vary in shape, and stay unnamed.
+  const prepared = opts.preparedStatements ?? true;
   const sendOn = (connection: pg.PoolClient): Send => ({
-    query: (sql, params) => connection.query(sql, params as unknown[]),
+    query: prepared
+      ? (sql, params) => connection.query({ text: sql, values: params as unknown[], name: statementName(sql) })
+      : (sql, params) => connection.query(sql, params as unknown[]),
     exec: async (sql) => { await connection.query(sql); },
   });
   return {
@@ -86,7 +118,8 @@ export function openPostgres(opts: PostgresOptions): Database {
           await scope.rollback().catch((e: Error) => { broken = e; });
           const err = scope.failure()?.error ?? thrown; // a failed write wins: it is why the rest failed
           const code = (err as { code?: string }).code;
-          if (!broken && code && RETRYABLE.has(code) && attempt < 5) continue;
+          if (code === LOST_PREPARED_STATEMENT) broken ??= err as Error;
+          if ((code === LOST_PREPARED_STATEMENT || (!broken && code && RETRYABLE.has(code))) && attempt < 5) continue;
           throw err;
         } finally {
           connection.release(broken);
@@ -96,10 +129,14 @@ export function openPostgres(opts: PostgresOptions): Database {
     async session(fn) {
       const connection = await pool.connect();
       const scope = pipelinedScope(sendOn(connection), 'session');
+      let broken: Error | undefined;
       try {
         return await scope.settleAfter(fn(scope.client));
+      } catch (err) {
+        if ((err as { code?: string }).code === LOST_PREPARED_STATEMENT) broken = err as Error;
+        throw err;
       } finally {
-        connection.release();
+        connection.release(broken);
       }
     },
     poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

@@ -17,6 +17,8 @@ export interface StoreOptions {
   /** PostgreSQL: bounds on getting a connection and on each statement's answer (database.ts defaults). */
   readonly connectTimeoutMs?: number;
   readonly queryTimeoutMs?: number;
+  /** PostgreSQL: prepare transactions' statements once per connection (database.ts; default true). */
+  readonly preparedStatements?: boolean;
   /**
    * PostgreSQL unreachable at startup: keep trying (back-off from 250 ms to 5 s) for this long; 0 fails at once.
    * Default: without limit.
@@ -56,7 +58,7 @@ async function openPostgresWaiting(opts: StoreOptions, connectionString: string)
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
     const db = openPostgres({
       connectionString, schema: opts.schema, connectTimeoutMs: opts.connectTimeoutMs, queryTimeoutMs: opts.queryTimeoutMs,
-      onConnectionError: opts.onConnectionError,
+      preparedStatements: opts.preparedStatements, onConnectionError: opts.onConnectionError,
     });
     try {
       await migrate(db);

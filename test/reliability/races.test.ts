@@ -56,6 +56,8 @@ type Op = keyof typeof NATIVE_OPS | keyof typeof CODE_OPS | 'tick';
 interface RaceTarget {
   readonly processUrl: string;
   readonly options: StoreOptions;
+  /** `tradegate start` flags the target needs (PgBouncer 1.18: unnamed statements only). */
+  readonly extraArgs?: readonly string[];
   cleanup(): Promise<void>;
 }
 
@@ -85,7 +87,8 @@ describe('races through PgBouncer (transaction pooling)', {
     const bouncer = await startPgBouncer(TEST_DATABASE_URL!);
     return {
       processUrl: bouncer.url,
-      options: { databaseUrl: bouncer.url },
+      options: { databaseUrl: bouncer.url, preparedStatements: false },
+      extraArgs: ['--database-prepared-statements', 'off'],
       cleanup: async () => {
         const log = bouncer.log();
         if (/\b(ERROR|FATAL)\b/.test(log)) console.log(`races: pgbouncer log:\n${log.slice(-4000)}`);
@@ -103,7 +106,7 @@ async function race(open: () => Promise<RaceTarget>): Promise<void> {
     const { options, processUrl: url } = target;
 
     const t0 = Date.now();
-    const processes: GatewayProcess[] = await Promise.all([0, 1].map(() => startGatewayProcess({ databaseUrl: url, adminToken: TOKEN })));
+    const processes: GatewayProcess[] = await Promise.all([0, 1].map(() => startGatewayProcess({ databaseUrl: url, adminToken: TOKEN, extraArgs: target.extraArgs })));
     for (const p of processes) cleanups.push(() => p.stop());
     const at: Endpoint[] = processes;
     const store: SqlStore = await openStore(options);

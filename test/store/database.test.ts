@@ -107,8 +107,10 @@ const server = postgresOnly();
 describe('pipelining on the PostgreSQL server', { skip: !server && 'PostgreSQL server only (TEST_DATABASE_URL)' }, () => {
   let db: Database;
   let counter: RoundTripCounter;
+  let target: { databaseUrl?: string; schema?: string };
   before(async () => {
-    const { databaseUrl, schema } = await server!.storeOptions();
+    target = await server!.storeOptions();
+    const { databaseUrl, schema } = target;
     counter = await startRoundTripCounter(databaseUrl!);
     db = openPostgres({ connectionString: counter.url, schema, max: 1 }); // one connection: every call reuses it
     await db.exec('CREATE TABLE pipeline_probe (k text PRIMARY KEY, n int NOT NULL)');
@@ -138,13 +140,42 @@ describe('pipelining on the PostgreSQL server', { skip: !server && 'PostgreSQL s
     assert.deepEqual((await db.query('SELECT k, n FROM pipeline_probe ORDER BY k')).rows, [{ k: 'a', n: 2 }, { k: 'b', n: 2 }]);
   });
 
-  test('unnamed statements only: nothing stays prepared on the connection (PgBouncer transaction pooling)', async () => {
+  test('a transaction\'s statements are prepared once per connection, then only bound and executed', async () => {
+    const prepared = async () => (await db.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY statement')).rows.map((r) => r.statement);
     await db.transaction(async (c) => { c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]); });
+    // A failed transaction leaves nothing half-prepared: the next one still runs.
     await assert.rejects(db.transaction(async (c) => {
       c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
       await c.query('SELECT 1 / $1::int', [0]);
     }), (err: { code?: string }) => err.code === '22012');
-    assert.deepEqual((await db.query('SELECT name FROM pg_prepared_statements')).rows, []);
-    assert.deepEqual((await db.query('SELECT n FROM pipeline_probe WHERE k = $1', ['a'])).rows, [{ n: 3 }]);
+    await db.transaction(async (c) => { c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]); });
+    const statements = await prepared();
+    assert.ok(statements.includes('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1'), statements.join('\n'));
+    assert.equal(statements.filter((s) => s === 'UPDATE pipeline_probe SET n = n + $2 WHERE k = $1').length, 1);
+    assert.ok(!statements.includes('SELECT k, n FROM pipeline_probe ORDER BY k'), 'the pool\'s own queries stay unnamed');
+    assert.deepEqual((await db.query('SELECT n FROM pipeline_probe WHERE k = $1', ['a'])).rows, [{ n: 4 }]);
+    // The server forgets them behind the driver's back: the transaction runs again on a fresh connection.
+    await db.query('DEALLOCATE ALL');
+    await db.transaction(async (c) => { c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]); });
+    assert.deepEqual((await db.query('SELECT n FROM pipeline_probe WHERE k = $1', ['a'])).rows, [{ n: 5 }]);
+    assert.equal((await prepared()).filter((s) => s === 'UPDATE pipeline_probe SET n = n + $2 WHERE k = $1').length, 1);
+  });
+
+  test('--database-prepared-statements off: nothing stays prepared on the connection (PgBouncer < 1.21, transaction pooling)', async () => {
+    const { databaseUrl, schema } = target;
+    const unnamed = openPostgres({ connectionString: databaseUrl!, schema, max: 1, preparedStatements: false });
+    try {
+      await unnamed.exec('CREATE TABLE unnamed_probe (k text PRIMARY KEY, n int NOT NULL)');
+      await unnamed.transaction(async (c) => { c.write('INSERT INTO unnamed_probe (k, n) VALUES ($1, $2)', ['a', 1]); });
+      await assert.rejects(unnamed.transaction(async (c) => {
+        c.write('UPDATE unnamed_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
+        await c.query('SELECT 1 / $1::int', [0]);
+      }), (err: { code?: string }) => err.code === '22012');
+      await unnamed.session(async (c) => { await c.query('SELECT n FROM unnamed_probe WHERE k = $1', ['a']); });
+      assert.deepEqual((await unnamed.query('SELECT name FROM pg_prepared_statements')).rows, []);
+      assert.deepEqual((await unnamed.query('SELECT n FROM unnamed_probe WHERE k = $1', ['a'])).rows, [{ n: 1 }]);
+    } finally {
+      await unnamed.close();
+    }
   });
 });
