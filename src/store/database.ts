@@ -95,12 +95,15 @@ export function openPostgres(opts: PostgresOptions): Database {
   // Only the statements of transactions and sessions (the operations' fixed texts) are prepared; the pool's own
   // queries (sandbox lists, the request log's batches) are rarer and vary in shape, and stay unnamed.
   const prepared = opts.preparedStatements ?? true;
-  const sendOn = (connection: pg.PoolClient): Send => ({
-    query: prepared
-      ? (sql, params) => connection.query({ text: sql, values: params as unknown[], name: statementName(sql) })
-      : (sql, params) => connection.query(sql, params as unknown[]),
-    exec: async (sql) => { await connection.query(sql); },
-  });
+  const sendOn = (connection: pg.PoolClient): Send => {
+    const corked = oneWritePerTick(connection);
+    return {
+      query: prepared
+        ? (sql, params) => { corked(); return connection.query({ text: sql, values: params as unknown[], name: statementName(sql) }); }
+        : (sql, params) => { corked(); return connection.query(sql, params as unknown[]); },
+      exec: async (sql) => { await connection.query(sql); },
+    };
+  };
   return {
     kind: 'postgres',
     query: (sql, params) => pool.query(sql, params as unknown[]) as never,
@@ -141,6 +144,23 @@ export function openPostgres(opts: PostgresOptions): Database {
     },
     poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => pool.end(),
+  };
+}
+
+/**
+ * Statements issued in one tick (BEGIN, nonce, order FOR UPDATE; the writes and COMMIT) leave in one socket write
+ * instead of one each: the socket is corked at the first and uncorked on the next tick. On loopback a write is
+ * also where the server's process is woken, so each one saved is a wake-up saved.
+ */
+function oneWritePerTick(connection: pg.PoolClient): () => void {
+  const stream = (connection as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
+  let corked = false;
+  const uncork = () => { corked = false; stream.uncork(); };
+  return () => {
+    if (corked) return;
+    corked = true;
+    stream.cork();
+    process.nextTick(uncork);
   };
 }
 

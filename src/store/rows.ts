@@ -121,6 +121,14 @@ export function merchantProfileFromRow(r: Row): MerchantProfile {
   return profile;
 }
 
+/** The merchant's profile from a row of orders joined with merchants (its columns prefixed `m_`, mchid shared). */
+export function merchantProfileFromJoinedRow(r: Row): MerchantProfile {
+  return merchantProfileFromRow({
+    mchid: r.mchid, appid: r.m_appid, kind: r.m_kind, parent_mchid: r.m_parent_mchid, region: r.m_region, settings: r.m_settings,
+    clock_offset_ms: r.m_clock_offset_ms, created_at: r.m_created_at, fault_count: r.m_fault_count,
+  });
+}
+
 export function merchantFromRow(r: Row): Merchant {
   return {
     mchid: String(r.mchid),
