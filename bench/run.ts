@@ -42,7 +42,14 @@ function startProcess(args: string[]): Promise<{ child: ChildProcess; url: strin
     const onData = (d: Buffer) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
+      if (!m) return;
+      // From here on the output (JSON logs at --log-level info) is drained unread: the gateway pays for writing its
+      // logs to a pipe, as it would to a log collector, and the bench adds no cost of its own.
+      child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
+      child.stdout!.resume();
+      child.stderr!.resume();
+      resolve({ child, url: m[1]! });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
