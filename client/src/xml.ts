@@ -34,8 +34,9 @@ export function parseFlatXml(text: string): Record<string, string> | null {
   return out;
 }
 
-const escape = (s: string) => s.replace(/]]>/g, ']]]]><![CDATA[>');
+/** `]]>` cannot stand inside CDATA: it is split across two sections. */
+const escapeCdata = (s: string) => s.replace(/]]>/g, ']]]]><![CDATA[>');
 
 export function flatXml(params: Record<string, string>): string {
-  return `<xml>${Object.entries(params).map(([k, v]) => `<${k}><![CDATA[${escape(v)}]]></${k}>`).join('')}</xml>`;
+  return `<xml>${Object.entries(params).map(([k, v]) => `<${k}><![CDATA[${escapeCdata(v)}]]></${k}>`).join('')}</xml>`;
 }
