@@ -65,7 +65,7 @@ export class TradegateClient {
     for (const [seq, records] of this.journal.bySequence()) {
       const s = foldSequence(records);
       if (!s || s.done || this.running.has(seq)) continue;
-      const dialect = String(records[0]!.dialect) as Dialect;
+      const dialect = String(records[0].dialect) as Dialect;
       const timing = this.timing(dialect);
       const deadlineAt = Math.max(s.deadlineAt, this.clock.now() + (o.deadlineMs ?? timing.overallDeadlineMs));
       work.push(this.drive(dialect, { ...s, deadlineAt }));

@@ -83,7 +83,7 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
     });
     // No page, asset with data, or call without a live session: pages redirect to sign-in, JSON answers 401.
     app.addHook('onRequest', async (request, reply) => {
-      if (PUBLIC.has(request.url.split('?')[0]!)) return;
+      if (PUBLIC.has(request.url.split('?')[0])) return;
       const found = await sessions.find(request);
       if (!found) {
         if (isApi(request) || request.method !== 'GET') {

@@ -81,7 +81,7 @@ export function randomAlnum(length: number): string {
   // 62 does not divide 256; the small bias does not matter for nonces, which only need to be unique.
   const bytes = randomBytes(length);
   let s = '';
-  for (let i = 0; i < length; i++) s += ALNUM[bytes[i]! % 62];
+  for (let i = 0; i < length; i++) s += ALNUM[bytes[i] % 62];
   return s;
 }
 

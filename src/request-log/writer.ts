@@ -60,11 +60,11 @@ function fieldOf(text: string, name: string): string | null {
   if (!text.includes(name)) return null;
   const [json, xml, form] = patternsOf(name);
   const found = json.exec(text) ?? xml.exec(text);
-  if (found) return found[1]!;
+  if (found) return found[1];
   const f = form.exec(text);
   if (!f) return null;
   try {
-    return decodeURIComponent(f[1]!.replace(/\+/g, ' '));
+    return decodeURIComponent(f[1].replace(/\+/g, ' '));
   } catch {
     return null;
   }

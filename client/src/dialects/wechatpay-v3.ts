@@ -42,7 +42,7 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
         headers: {
           authorization, accept: 'application/json', 'user-agent': '@tradegate/client',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(publicKeyMode ? { 'wechatpay-serial': c.platformPublicKeyId! } : {}),
+          ...(publicKeyMode ? { 'wechatpay-serial': c.platformPublicKeyId } : {}),
         },
         body: body === undefined ? undefined : text,
         tls: c.caCertificatePem ? { ca: c.caCertificatePem } : undefined,

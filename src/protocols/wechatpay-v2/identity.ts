@@ -54,7 +54,7 @@ export async function effectiveMerchant(deps: GatewayDeps, signer: Merchant, sub
 
 /** Step "appid/sub_* binding" of §4: after authentication, so the refusals are signed result-level answers. */
 export async function resolveCaller(deps: GatewayDeps, signer: Merchant, params: Readonly<Record<string, string>>): Promise<V2Caller> {
-  const appid = params.appid!;
+  const appid = params.appid;
   if (appid !== signer.appid) throw new V2ResultFail('APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
   const merchant = await effectiveMerchant(deps, signer, params.sub_mch_id);
   const subAppid = params.sub_appid ?? null;

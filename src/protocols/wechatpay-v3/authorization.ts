@@ -34,17 +34,17 @@ export function parseAuthorization(header: string | undefined): Parsed<Authoriza
   const malformed = { ok: false, issue: 'authorization malformed' } as const;
   if (!header || header.length > 4096) return malformed;
   const m = /^(\S+) +(.*)$/s.exec(header.trim());
-  if (!m || m[1]!.toUpperCase() !== AUTH_SCHEME) return malformed;
+  if (!m || m[1].toUpperCase() !== AUTH_SCHEME) return malformed;
   const params = new Map<string, string>();
   const re = /\s*([A-Za-z_]+)="([^"]*)"\s*(,|$)/y;
-  const text = m[2]!;
+  const text = m[2];
   let pos = 0;
   while (pos < text.length) {
     re.lastIndex = pos;
     const p = re.exec(text);
     if (!p) return malformed;
-    if (params.has(p[1]!)) return malformed;
-    params.set(p[1]!, p[2]!);
+    if (params.has(p[1])) return malformed;
+    params.set(p[1], p[2]);
     pos = re.lastIndex;
     if (p[3] === '') break;
   }
