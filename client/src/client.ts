@@ -8,7 +8,7 @@ import type { DialectClient } from './dialects/answers.ts';
 import { dialectClient } from './dialects/index.ts';
 import { Journal } from './journal.ts';
 import { drivePayByCode } from './pay-by-code.ts';
-import { foldSequence, Steps, type SequenceState } from './sequence.ts';
+import { foldFrom, foldSequence, Steps, type SequenceState } from './sequence.ts';
 import {
   defaultTiming, DIALECTS, systemClock,
   type CancelOrderRequest, type ClientEvent, type Clock, type Dialect, type MerchantCredentials, type Outcome, type PayByCodeRequest, type Timing,
@@ -114,7 +114,7 @@ export class TradegateClient {
       const record = { seq, type: 'begin', at: this.clock.now(), dialect, started_at: this.clock.now(), ...begin(seq, this.timing(dialect)) };
       this.journal.append(record);
       this.o.onEvent?.({ type: 'journal', record });
-      s = foldSequence([record])!;
+      s = foldFrom(record, [record]);
     }
     return this.drive(dialect, s);
   }

@@ -24,6 +24,7 @@ type Verified = { ok: true; code: string; data: any } | { ok: false; code: strin
 export function paycloud(o: DialectOptions): DialectClient {
   const app = o.credentials.paycloud;
   if (!app) throw new Error('PayCloud needs credentials.paycloud (appId, merchantNo, app private key, gateway public key)');
+  const { appId, merchantNo } = app;
   const appKey = createPrivateKey({ key: Buffer.from(app.appPrivateKeyPkcs8Base64, 'base64'), format: 'der', type: 'pkcs8' });
   const gatewayKey = createPublicKey({ key: Buffer.from(app.gatewayPublicKeySpkiBase64, 'base64'), format: 'der', type: 'spki' });
   const url = new URL('api/entry', o.credentials.baseUrl).toString();
@@ -31,8 +32,8 @@ export function paycloud(o: DialectOptions): DialectClient {
 
   async function call(method: string, business: Record<string, string>): Promise<Verified> {
     const params: Record<string, string> = {
-      app_id: app!.appId, method, format: 'JSON', charset: 'UTF-8', sign_type: 'RSA2', version: '1.0',
-      timestamp: String(o.wallNow()), merchant_no: app!.merchantNo, ...business,
+      app_id: appId, method, format: 'JSON', charset: 'UTF-8', sign_type: 'RSA2', version: '1.0',
+      timestamp: String(o.wallNow()), merchant_no: merchantNo, ...business,
     };
     params.sign = sign('sha256', Buffer.from(signingString(params), 'utf8'), appKey).toString('base64');
     const body = Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');

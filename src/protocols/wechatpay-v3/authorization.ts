@@ -49,17 +49,9 @@ export function parseAuthorization(header: string | undefined): Parsed<Authoriza
     if (p[3] === '') break;
   }
   if (pos < text.length) return malformed;
-  for (const name of REQUIRED) if (!params.get(name)) return malformed;
-  return {
-    ok: true,
-    value: {
-      mchid: params.get('mchid')!,
-      nonceStr: params.get('nonce_str')!,
-      timestamp: params.get('timestamp')!,
-      serialNo: params.get('serial_no')!,
-      signature: params.get('signature')!,
-    },
-  };
+  const [mchid, nonceStr, timestamp, serialNo, signature] = REQUIRED.map((name) => params.get(name));
+  if (!mchid || !nonceStr || !timestamp || !serialNo || !signature) return malformed;
+  return { ok: true, value: { mchid, nonceStr, timestamp, serialNo, signature } };
 }
 
 /** Certificate serials compare as hex numbers: case-insensitive, leading zeros ignored. */

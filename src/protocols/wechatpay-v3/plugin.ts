@@ -80,6 +80,7 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
   const requested = request.headers['wechatpay-serial'];
   request.v3Caller = {
     merchant,
+    secrets: merchant.secrets,
     platformKey: platformKeyFor(merchant.secrets, merchant.settings, typeof requested === 'string' ? requested : undefined),
     admission,
     timestamp: auth.timestamp,
