@@ -39,7 +39,7 @@ export class TradegateClient {
   /** Takes the payer's code; resolves `paid` or `cancelled` — `unknown` only past the caller's deadline. */
   payByCode(r: PayByCodeRequest): Promise<Outcome> {
     if (!Number.isSafeInteger(r.amount) || r.amount <= 0) throw new RangeError('amount must be a positive integer of minor units');
-    return this.start('pay', r.dialect, r.out_trade_no, (seq, timing) => ({
+    return this.start('pay', r.dialect, r.out_trade_no, (_seq, timing) => ({
       kind: 'pay', out_trade_no: r.out_trade_no,
       pay: { outTradeNo: r.out_trade_no, authCode: r.auth_code, amount: r.amount, currency: r.currency ?? 'CNY', description: r.description ?? 'POS sale' },
       pay_deadline_at: this.clock.now() + timing.payDeadlineMs,
@@ -49,7 +49,7 @@ export class TradegateClient {
 
   /** Cancels a QR/native/JSAPI order: close (WeChat) or void (PayCloud), waiting for the window, repeating per rules. */
   cancelOrder(r: CancelOrderRequest): Promise<Outcome> {
-    return this.start('cancel', r.dialect, r.out_trade_no, (seq, timing) => ({
+    return this.start('cancel', r.dialect, r.out_trade_no, (_seq, timing) => ({
       kind: 'cancel', out_trade_no: r.out_trade_no,
       ...(r.created_at !== undefined ? { created_at: r.created_at } : {}),
       deadline_at: this.clock.now() + (r.deadlineMs ?? timing.overallDeadlineMs),

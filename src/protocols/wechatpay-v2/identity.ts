@@ -46,7 +46,7 @@ export async function effectiveMerchant(deps: GatewayDeps, signer: Merchant, sub
     return signer;
   }
   const sub = subMchid.length <= 32 ? await deps.store.getMerchant(subMchid) : null;
-  if (!sub || sub.kind !== 'sub_merchant' || sub.parentMchid !== signer.mchid) {
+  if (sub?.kind !== 'sub_merchant' || sub.parentMchid !== signer.mchid) {
     throw new V2ResultFail('NOAUTH', '子商户号与服务商不存在受理关系');
   }
   return sub;

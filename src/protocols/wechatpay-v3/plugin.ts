@@ -19,7 +19,7 @@ import { globalRoutes } from './routes/global.ts';
 import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
 import { ConnectionDropFault } from '../../operations/fault-plan.ts';
-import { dropConnection, faultRequestOf } from '../fault-transport.ts';
+import { dropConnection } from '../fault-transport.ts';
 import { tagRequest } from '../../observability/request-tags.ts';
 
 function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', nonce = ''): V3Error {
