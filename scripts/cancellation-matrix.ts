@@ -156,10 +156,10 @@ function section(op: Operation): string[] {
   for (const state of STATES) {
     for (const kind of KINDS) {
       const cells = labels.map((_, i) => cell(op, state, kind.tradeType, i, true));
-      cells.forEach((c) => c.refusals.forEach((r) => refusals.add(r)));
+      for (const r of cells.flatMap((c) => c.refusals)) refusals.add(r);
       lines.push(`| ${state} | ${kind.label} | ${cells.map((c) => c.text).join(' | ')} |`);
       const relaxed = cell(op, state, kind.tradeType, 0, false);
-      relaxed.refusals.forEach((r) => refusals.add(r));
+      for (const r of relaxed.refusals) refusals.add(r);
       if (relaxed.text !== cells[0].text) lenient.push(`${state} ${kind.label}: ${relaxed.text}`);
     }
   }

@@ -140,9 +140,10 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
   ownPorts.push(http.port, ...(httpsListener ? [httpsListener.port] : []));
 
   // Owner-only whatever the umask (secrets live here); an existing directory that was not is tightened and logged.
-  const tightened = options.dataDir ? ensurePrivateDir(options.dataDir) : 0;
+  const dataDir = options.dataDir;
+  const tightened = dataDir ? ensurePrivateDir(dataDir) : 0;
   // Runs last on close (and after a failed start): files the database rewrote while running (see private-dir.ts).
-  if (options.dataDir) undo.push(() => tightenTree(options.dataDir!));
+  if (dataDir) undo.push(() => tightenTree(dataDir));
   const embeddedDir = !options.store.databaseUrl && !options.store.inMemory ? options.store.dataDir : undefined;
   const lock = embeddedDir ? lockDataDir(embeddedDir) : null;
   if (lock) undo.push(() => lock.release());

@@ -34,13 +34,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const credentials = JSON.parse(readFileSync(values.credentials, 'utf8')) as MerchantCredentials;
   const adminToken = values['admin-token'] ?? process.env.TRADEGATE_ADMIN_TOKEN;
-  if (values['sandbox-clock'] && !adminToken) {
+  const useSandboxClock = values['sandbox-clock'];
+  if (useSandboxClock && !adminToken) {
     process.stderr.write('--sandbox-clock needs --admin-token or TRADEGATE_ADMIN_TOKEN\n');
     return 2;
   }
-  const clock = values['sandbox-clock'] ? await sandboxClock({ baseUrl: credentials.baseUrl, adminToken: adminToken!, mchid: credentials.mchid }) : systemClock;
+  const clock = useSandboxClock && adminToken ? await sandboxClock({ baseUrl: credentials.baseUrl, adminToken, mchid: credentials.mchid }) : systemClock;
   const client = new TradegateClient({
-    credentials, journalPath: values.journal!, clock,
+    credentials, journalPath: values.journal, clock,
     ...(values['timeout-ms'] ? { requestTimeoutMs: Number(values['timeout-ms']) } : {}),
     onEvent: values.verbose ? (e) => process.stderr.write(`${JSON.stringify(e)}\n`) : undefined,
   });
@@ -74,7 +75,9 @@ export async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)) {
+// Run as a program, not imported: the file node started is this module (either path separator).
+const started = process.argv[1]?.split(/[\\/]/).pop();
+if (started && import.meta.url.endsWith(started)) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exitCode = 1;

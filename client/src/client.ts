@@ -8,7 +8,7 @@ import type { DialectClient } from './dialects/answers.ts';
 import { dialectClient } from './dialects/index.ts';
 import { Journal } from './journal.ts';
 import { drivePayByCode } from './pay-by-code.ts';
-import { foldSequence, Steps, type SequenceState } from './sequence.ts';
+import { foldFrom, foldSequence, Steps, type SequenceState } from './sequence.ts';
 import {
   defaultTiming, DIALECTS, systemClock,
   type CancelOrderRequest, type ClientEvent, type Clock, type Dialect, type MerchantCredentials, type Outcome, type PayByCodeRequest, type Timing,
@@ -39,7 +39,7 @@ export class TradegateClient {
   /** Takes the payer's code; resolves `paid` or `cancelled` — `unknown` only past the caller's deadline. */
   payByCode(r: PayByCodeRequest): Promise<Outcome> {
     if (!Number.isSafeInteger(r.amount) || r.amount <= 0) throw new RangeError('amount must be a positive integer of minor units');
-    return this.start('pay', r.dialect, r.out_trade_no, (seq, timing) => ({
+    return this.start('pay', r.dialect, r.out_trade_no, (_seq, timing) => ({
       kind: 'pay', out_trade_no: r.out_trade_no,
       pay: { outTradeNo: r.out_trade_no, authCode: r.auth_code, amount: r.amount, currency: r.currency ?? 'CNY', description: r.description ?? 'POS sale' },
       pay_deadline_at: this.clock.now() + timing.payDeadlineMs,
@@ -49,7 +49,7 @@ export class TradegateClient {
 
   /** Cancels a QR/native/JSAPI order: close (WeChat) or void (PayCloud), waiting for the window, repeating per rules. */
   cancelOrder(r: CancelOrderRequest): Promise<Outcome> {
-    return this.start('cancel', r.dialect, r.out_trade_no, (seq, timing) => ({
+    return this.start('cancel', r.dialect, r.out_trade_no, (_seq, timing) => ({
       kind: 'cancel', out_trade_no: r.out_trade_no,
       ...(r.created_at !== undefined ? { created_at: r.created_at } : {}),
       deadline_at: this.clock.now() + (r.deadlineMs ?? timing.overallDeadlineMs),
@@ -65,7 +65,7 @@ export class TradegateClient {
     for (const [seq, records] of this.journal.bySequence()) {
       const s = foldSequence(records);
       if (!s || s.done || this.running.has(seq)) continue;
-      const dialect = String(records[0]!.dialect) as Dialect;
+      const dialect = String(records[0].dialect) as Dialect;
       const timing = this.timing(dialect);
       const deadlineAt = Math.max(s.deadlineAt, this.clock.now() + (o.deadlineMs ?? timing.overallDeadlineMs));
       work.push(this.drive(dialect, { ...s, deadlineAt }));
@@ -114,7 +114,7 @@ export class TradegateClient {
       const record = { seq, type: 'begin', at: this.clock.now(), dialect, started_at: this.clock.now(), ...begin(seq, this.timing(dialect)) };
       this.journal.append(record);
       this.o.onEvent?.({ type: 'journal', record });
-      s = foldSequence([record])!;
+      s = foldFrom(record, [record]);
     }
     return this.drive(dialect, s);
   }

@@ -34,7 +34,11 @@ export interface SequenceState {
 
 export function foldSequence(records: readonly JournalRecord[]): SequenceState | null {
   const begin = records.find((r) => r.type === 'begin');
-  if (!begin) return null;
+  return begin ? foldFrom(begin, records) : null;
+}
+
+/** The state of a sequence from its begin record and every record after it (the begin among them or not). */
+export function foldFrom(begin: JournalRecord, records: readonly JournalRecord[]): SequenceState {
   const s: SequenceState = {
     seq: begin.seq, kind: begin.kind as 'pay' | 'cancel', outTradeNo: String(begin.out_trade_no),
     startedAt: Number(begin.started_at), deadlineAt: Number(begin.deadline_at),
@@ -73,7 +77,9 @@ export class Steps {
   async pay(): Promise<PayAnswer> {
     this.record('send', { op: 'pay' });
     this.s.paySent = true;
-    const a = await this.d.wire.pay(this.s.pay!);
+    // Only a pay sequence pays, and its begin record carries what to pay (client.ts pay()).
+    if (!this.s.pay) throw new Error(`sequence ${this.s.seq} (${this.s.kind}) has no payment to send`);
+    const a = await this.d.wire.pay(this.s.pay);
     this.answered('pay', a.kind, 'code' in a ? a.code : undefined, a.kind === 'paid' ? true : undefined);
     return a;
   }

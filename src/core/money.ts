@@ -13,7 +13,7 @@ const EXPONENTS: Readonly<Record<string, number>> = {
 };
 
 export function isKnownCurrency(code: string): boolean {
-  return Object.prototype.hasOwnProperty.call(EXPONENTS, code);
+  return Object.hasOwn(EXPONENTS, code);
 }
 
 export function currencyExponent(code: string): number {

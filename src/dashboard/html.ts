@@ -15,7 +15,7 @@ type Part = Html | string | number | boolean | null | undefined | readonly Part[
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
 function render(part: Part): string {
@@ -26,9 +26,9 @@ function render(part: Part): string {
 }
 
 export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
-  let out = strings[0]!;
+  let out = strings[0];
   values.forEach((v, i) => {
-    out += render(v) + strings[i + 1]!;
+    out += render(v) + strings[i + 1];
   });
   return new Html(out);
 }

@@ -66,7 +66,11 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
   const ctx = (request: FastifyRequest): OperationContext => ({
     store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'sandbox', requestId: request.tradegateRequestId,
   });
-  const session = (request: FastifyRequest): Session => request.dashboardSession!;
+  // onRequest answered every request without a live session (but the public pages, which do not ask for one).
+  const session = (request: FastifyRequest): Session => {
+    if (!request.dashboardSession) throw new Error(`dashboard: no session on ${request.method} ${request.url}`);
+    return request.dashboardSession;
+  };
   const merchantOf = async (mchid: string) => {
     const m = await deps.store.getMerchant(mchid);
     if (!m) throw new DashboardError(404, `Merchant ${mchid} does not exist.`);
@@ -83,7 +87,7 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
     });
     // No page, asset with data, or call without a live session: pages redirect to sign-in, JSON answers 401.
     app.addHook('onRequest', async (request, reply) => {
-      if (PUBLIC.has(request.url.split('?')[0]!)) return;
+      if (PUBLIC.has(request.url.split('?')[0])) return;
       const found = await sessions.find(request);
       if (!found) {
         if (isApi(request) || request.method !== 'GET') {

@@ -6,14 +6,20 @@ const publicKeys = new Map<string, KeyObject>();
 /** Parses a PEM private key once; later calls reuse the KeyObject (parsing costs more than signing). */
 export function privateKeyOf(pem: string): KeyObject {
   let key = privateKeys.get(pem);
-  if (!key) privateKeys.set(pem, (key = createPrivateKey(pem)));
+  if (!key) {
+    key = createPrivateKey(pem);
+    privateKeys.set(pem, key);
+  }
   return key;
 }
 
 /** Public key from a certificate, SPKI PEM or private key PEM, parsed once. */
 export function publicKeyOf(pem: string): KeyObject {
   let key = publicKeys.get(pem);
-  if (!key) publicKeys.set(pem, (key = createPublicKey(pem)));
+  if (!key) {
+    key = createPublicKey(pem);
+    publicKeys.set(pem, key);
+  }
   return key;
 }
 
@@ -75,7 +81,7 @@ export function randomAlnum(length: number): string {
   // 62 does not divide 256; the small bias does not matter for nonces, which only need to be unique.
   const bytes = randomBytes(length);
   let s = '';
-  for (let i = 0; i < length; i++) s += ALNUM[bytes[i]! % 62];
+  for (let i = 0; i < length; i++) s += ALNUM[bytes[i] % 62];
   return s;
 }
 

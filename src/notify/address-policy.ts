@@ -41,7 +41,7 @@ export function cidrBlockList(cidrs: readonly string[], what: string): BlockList
     if (!family || extra !== undefined || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32) || (prefix !== undefined && !/^\d+$/.test(prefix))) {
       throw new Error(`invalid CIDR in ${what}: ${entry}`);
     }
-    list.addSubnet(address!, bits, family === 6 ? 'ipv6' : 'ipv4');
+    list.addSubnet(address, bits, family === 6 ? 'ipv6' : 'ipv4');
   }
   return list;
 }
@@ -90,7 +90,7 @@ export function addressPolicy(options: NotifyPolicyOptions = {}, ownPorts: () =>
             return callback(new NotifyAddressRefused(`notify_url refused: ${why}`), '', 0);
           }
           if (opts.all) return callback(null, allowed);
-          return callback(null, allowed[0]!.address, allowed[0]!.family);
+          return callback(null, allowed[0].address, allowed[0].family);
         });
       }) as never;
     },

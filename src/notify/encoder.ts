@@ -17,6 +17,12 @@ export interface NotificationSubject {
   readonly merchant: Merchant;
 }
 
+/** The refund a refund notification reports: worker.ts found it by the outbox row's refund id. */
+export function refundOf(subject: NotificationSubject): Refund {
+  if (!subject.refund) throw new Error(`refund notification of order ${subject.order.outTradeNo} has no refund`);
+  return subject.refund;
+}
+
 export interface NotificationEncoder {
   /**
    * The body, built once at the first attempt and stored: every retry sends the same bytes (same event id,

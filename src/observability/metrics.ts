@@ -60,14 +60,15 @@ export class GatewayMetrics {
     const sources = () => this.sources;
     let outbox: Promise<OutboxFigures> | null = null;
     // Both outbox gauges come from one query per scrape.
-    const outboxOnce = () => (outbox ??= sources()!.outbox().finally(() => setImmediate(() => { outbox = null; })));
+    const outboxOnce = (s: ScrapeSources) => (outbox ??= s.outbox().finally(() => setImmediate(() => { outbox = null; })));
     new Gauge({
       name: 'tradegate_outbox_backlog',
       help: 'Notification events waiting for a delivery attempt (due now or retried later)',
       registers: [this.registry],
       async collect() {
-        if (!sources()) return;
-        this.set((await outboxOnce()).pending);
+        const s = sources();
+        if (!s) return;
+        this.set((await outboxOnce(s)).pending);
       },
     });
     new Gauge({
@@ -75,8 +76,9 @@ export class GatewayMetrics {
       help: 'How long the oldest due notification has waited past its due time (0 when none is due)',
       registers: [this.registry],
       async collect() {
-        if (!sources()) return;
-        this.set((await outboxOnce()).oldestDueAgeSeconds);
+        const s = sources();
+        if (!s) return;
+        this.set((await outboxOnce(s)).oldestDueAgeSeconds);
       },
     });
     new Gauge({

@@ -45,7 +45,9 @@ export async function requestPage(deps: GatewayDeps, app: FastifyInstance, q: Re
     beforeId: q.cursor ? Number(decodeCursor(q.cursor, ['number'])[0]) : undefined, limit: limit + 1,
   });
   const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null };
+  // One row past the page says there is a next page; it starts before the page's last row.
+  const last = rows.length > limit ? items.at(-1) : undefined;
+  return { items, next: last ? encodeCursor([last.id]) : null };
 }
 
 export function requestListRoute(deps: GatewayDeps) {

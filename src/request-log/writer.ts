@@ -60,27 +60,32 @@ function fieldOf(text: string, name: string): string | null {
   if (!text.includes(name)) return null;
   const [json, xml, form] = patternsOf(name);
   const found = json.exec(text) ?? xml.exec(text);
-  if (found) return found[1]!;
+  if (found) return found[1];
   const f = form.exec(text);
   if (!f) return null;
   try {
-    return decodeURIComponent(f[1]!.replace(/\+/g, ' '));
+    return decodeURIComponent(f[1].replace(/\+/g, ' '));
   } catch {
     return null;
   }
 }
 
-const SEGMENTS: Record<string, RegExp> = {};
+const SEGMENTS = new Map<string, RegExp>();
 
 /** A path segment after `marker` (APIv3 `…/out-trade-no/{no}`, `…/id/{transaction_id}`), decoded. */
 function segmentAfter(url: string, marker: string): string | null {
   if (!url.includes(marker)) return null;
-  const m = (SEGMENTS[marker] ??= new RegExp(`${marker}([^/?]{1,96})`)).exec(url);
+  let re = SEGMENTS.get(marker);
+  if (!re) {
+    re = new RegExp(`${marker}([^/?]{1,96})`);
+    SEGMENTS.set(marker, re);
+  }
+  const m = re.exec(url);
   if (!m) return null;
   try {
-    return decodeURIComponent(m[1]!);
+    return decodeURIComponent(m[1]);
   } catch {
-    return m[1]!;
+    return m[1];
   }
 }
 

@@ -57,7 +57,7 @@ export async function generateRsaKeyPair(): Promise<KeyPairPem> {
  */
 export function randomSerialHex(): string {
   const bytes = randomBytes(20);
-  bytes[0] = 0x10 + (bytes[0]! % 0x70);
+  bytes[0] = 0x10 + (bytes[0] % 0x70);
   return bytes.toString('hex').toUpperCase();
 }
 
@@ -116,7 +116,7 @@ export async function signCertificate(req: CertificateRequest): Promise<string> 
     { name: 'authorityKeyIdentifier', keyIdentifier: authorityKeyId },
   ]);
   // What forge's cert.sign does, except that the RSA operation runs natively and off the event loop.
-  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption;
   cert.tbsCertificate = getTBSCertificate(cert);
   const tbsDer = Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), 'binary');
   cert.signature = (await signAsync('sha256', tbsDer, createPrivateKey(signerPem))).toString('binary');

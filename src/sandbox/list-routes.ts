@@ -16,7 +16,6 @@ const nullable = (type: string) => ({ type: [type, 'null'] });
 export const limitSchema = { type: 'integer', minimum: 1, maximum: 200, default: 50 } as const;
 export const cursorSchema = { type: 'string', maxLength: 512 } as const;
 const mchidParams = { type: 'object', required: ['mchid'], properties: { mchid: { type: 'string', maxLength: 32 } } } as const;
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } } as const;
 const listOf = (item: object) => ({
   type: 'object', required: ['data', 'next_cursor'],
   properties: { data: { type: 'array', items: item }, next_cursor: nullable('string') },

@@ -90,7 +90,7 @@ export async function provisionMerchant(store: MerchantStore, clock: Clock, req:
   let parent: Merchant | null = null;
   if (kind === 'sub_merchant') {
     parent = req.spMchid ? await store.getMerchant(req.spMchid) : null;
-    if (!parent || parent.kind !== 'service_provider') throw new CoreError('MERCHANT_NOT_FOUND', 'sp_mchid must name a service provider');
+    if (parent?.kind !== 'service_provider') throw new CoreError('MERCHANT_NOT_FOUND', 'sp_mchid must name a service provider');
   }
   if (req.mchid !== undefined && !/^\d{6,12}$/.test(req.mchid)) throw new RangeError('mchid must be 6–12 digits');
   let mchid = req.mchid ?? newMchid();

@@ -2,7 +2,7 @@
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import { startGateway, type Gateway } from '../../src/gateway.ts';
 import type { TestDatabase } from './database.ts';
-import { ManualClock } from './context.ts';
+import type { ManualClock } from './context.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 

@@ -9,7 +9,10 @@ const privateKeys = new Map<string, KeyObject>();
 
 function privateKeyOf(pem: string): KeyObject {
   let key = privateKeys.get(pem);
-  if (!key) privateKeys.set(pem, (key = createPrivateKey(pem)));
+  if (!key) {
+    key = createPrivateKey(pem);
+    privateKeys.set(pem, key);
+  }
   return key;
 }
 

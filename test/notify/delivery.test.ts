@@ -11,7 +11,12 @@ import { addressPolicy, cidrBlockList } from '../../src/notify/address-policy.ts
 import { MAX_ANSWER_BYTES, postNotification } from '../../src/notify/delivery.ts';
 
 const servers: Server[] = [];
-after(() => { for (const s of servers) s.closeAllConnections(), s.close(); });
+after(() => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+});
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; port: number; hits: () => number }> {
   let hits = 0;

@@ -291,7 +291,7 @@ describe(`hostile input: ≥ 100,000 fuzzed requests (${database.name})`, () => 
     if (spec.pc) {
       const app = M1.paycloud as PayCloudAppKeys;
       const signed = await signPayCloud(app, spec.pc.params, spec.pc.signWith);
-      if (spec.pc.badSign) signed.sign = signed.sign.slice(0, -8) + 'AAAAAAA=';
+      if (spec.pc.badSign) signed.sign = `${signed.sign.slice(0, -8)}AAAAAAA=`;
       const raw = spec.pc.params;
       body = spec.pc.json
         ? `{${Object.keys(signed).map((k) => `${JSON.stringify(k)}:${k in raw && raw[k] instanceof Raw ? (raw[k] as Raw).text : JSON.stringify(signed[k])}`).join(',')}}`

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { primaryDatabase } from '../helpers/database.ts';
-import { merchantClient, refused, startTestGateway, type Credentials, type TestGateway } from '../helpers/gateway.ts';
+import { merchantClient, startTestGateway, type Credentials, type TestGateway } from '../helpers/gateway.ts';
 import { authorization } from '../helpers/v3-signer.ts';
 import { v2SignedXml, v2Xml } from '../helpers/wire.ts';
 import { PayCloudClient, signingString, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';

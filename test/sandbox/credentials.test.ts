@@ -146,7 +146,7 @@ async function handshake(ca: { certPem: string; keyPem: string }, client: tls.Co
       resolve({
         authorized: socket.authorized,
         authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
-        cn: peer && peer.subject ? String(peer.subject.CN) : null,
+        cn: peer?.subject ? String(peer.subject.CN) : null,
       });
       socket.end();
     });

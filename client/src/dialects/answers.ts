@@ -53,4 +53,10 @@ export interface DialectOptions {
   readonly wallNow: () => number;
 }
 
+/** A parsed JSON answer: its fields are what the gateway sent, so each is checked where it is read. */
+export type JsonFields = { readonly [field: string]: unknown };
+/** The object a parsed answer is; anything else (null, a number, a string) has no fields. */
+export const fieldsOf = (v: unknown): JsonFields => (typeof v === 'object' && v !== null ? (v as JsonFields) : {});
+export const stringOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 export const short = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).slice(0, 200);

@@ -5,17 +5,18 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { send, TransportError, type HttpAnswer } from '../transport.ts';
 import type { CancelAnswer, DialectClient, DialectOptions, PayAnswer, PayParams, QueryAnswer, TradeState } from './answers.ts';
-import { short } from './answers.ts';
+import { fieldsOf, short, stringOf, type JsonFields } from './answers.ts';
 
 /** Answers whose signature time is further than this from our wall clock are not trusted (the SDKs use 300 s). */
 const MAX_SKEW_S = 300;
-const TRADE_STATES = new Set<TradeState>(['SUCCESS', 'REFUND', 'NOTPAY', 'USERPAYING', 'PAYERROR', 'CLOSED', 'REVOKED']);
+const TRADE_STATES: ReadonlySet<unknown> = new Set<TradeState>(['SUCCESS', 'REFUND', 'NOTPAY', 'USERPAYING', 'PAYERROR', 'CLOSED', 'REVOKED']);
+const isTradeState = (v: unknown): v is TradeState => TRADE_STATES.has(v);
 /** Payer-side refusals of a code payment: the wallet said no, nothing was paid (v3 §7.2). */
 const DECLINED = new Set(['NOT_ENOUGH', 'AUTHCODEEXPIRE', 'AUTH_CODE_INVALID', 'AUTH_CODE_ERROR', 'NOTSUPORTCARD', 'BUYER_MISMATCH', 'TRADE_ERROR', 'USER_ACCOUNT_ABNORMAL']);
 /** Cancel answers that mean "the same call later": 202 USER_PAYING, 429 (too early), 5xx. */
 const RETRY_STATUS = (status: number) => status === 202 || status === 429 || status >= 500;
 
-type Verified = { ok: true; status: number; json: any } | { ok: false; code: string };
+type Verified = { ok: true; status: number; json: JsonFields } | { ok: false; code: string };
 
 export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): DialectClient {
   const c = o.credentials;
@@ -42,7 +43,7 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
         headers: {
           authorization, accept: 'application/json', 'user-agent': '@tradegate/client',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(publicKeyMode ? { 'wechatpay-serial': c.platformPublicKeyId! } : {}),
+          ...(publicKeyMode ? { 'wechatpay-serial': c.platformPublicKeyId } : {}),
         },
         body: body === undefined ? undefined : text,
         tls: c.caCertificatePem ? { ca: c.caCertificatePem } : undefined,
@@ -65,7 +66,7 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
     if (Math.abs(Number(ts) - o.wallNow() / 1000) > MAX_SKEW_S) return { ok: false, code: 'STALE_SIGNATURE' };
     if (!verify('sha256', Buffer.from(`${ts}\n${nonce}\n${a.body}\n`), key, Buffer.from(sig, 'base64'))) return { ok: false, code: 'BAD_SIGNATURE' };
     try {
-      return { ok: true, status: a.status, json: a.body === '' ? {} : JSON.parse(a.body) };
+      return { ok: true, status: a.status, json: a.body === '' ? {} : fieldsOf(JSON.parse(a.body)) };
     } catch (e) {
       return { ok: false, code: `UNPARSEABLE: ${short(e)}` };
     }
@@ -75,17 +76,17 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
   const ids = { appid: c.appid, mchid: c.mchid };
   const enc = encodeURIComponent;
 
-  function stateOf(json: any): QueryAnswer {
-    const state = json?.trade_state;
-    if (!TRADE_STATES.has(state)) return { kind: 'unknown', code: `TRADE_STATE_${state}` };
-    const had = typeof json.success_time === 'string' || json.amount?.payer_total !== undefined;
-    return { kind: 'state', state, paid: had, transactionId: json.transaction_id ?? json.id };
+  function stateOf(json: JsonFields): QueryAnswer {
+    const state = json.trade_state;
+    if (!isTradeState(state)) return { kind: 'unknown', code: `TRADE_STATE_${state}` };
+    const had = typeof json.success_time === 'string' || fieldsOf(json.amount).payer_total !== undefined;
+    return { kind: 'state', state, paid: had, transactionId: stringOf(json.transaction_id) ?? stringOf(json.id) };
   }
 
   function cancelAnswer(r: Verified, success: number): CancelAnswer {
     if (!r.ok) return { kind: 'retry', code: r.code };
     if (r.status === success) return { kind: 'done' };
-    const code = String(r.json?.code ?? r.status);
+    const code = String(r.json.code ?? r.status);
     if (RETRY_STATUS(r.status)) return { kind: 'retry', code };
     if (r.status === 404) return { kind: 'not_found' };
     // Mainland answers a repeated close of a REVOKED order ORDER_CLOSED, Global ORDERCLOSED: the order is cancelled.
@@ -102,9 +103,9 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
       };
       const r = await call('POST', global ? '/v3/global/micropay/transactions/pay' : '/v3/pay/transactions/codepay', body);
       if (!r.ok) return { kind: 'unknown', code: r.code };
-      if (r.status === 200 && r.json?.trade_state === 'SUCCESS') return { kind: 'paid', transactionId: r.json.transaction_id ?? r.json.id };
+      if (r.status === 200 && r.json.trade_state === 'SUCCESS') return { kind: 'paid', transactionId: stringOf(r.json.transaction_id) ?? stringOf(r.json.id) };
       if (r.status === 202) return { kind: 'paying' };
-      const code = String(r.json?.code ?? r.status);
+      const code = String(r.json.code ?? r.status);
       if (r.status === 403 && DECLINED.has(code)) return { kind: 'declined', code };
       // ORDER_PAID / ORDER_CLOSED on a repeat, 5xx, 429, anything else: only a query can tell.
       return { kind: 'unknown', code };
@@ -116,8 +117,8 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
       const r = await call('GET', path);
       if (!r.ok) return { kind: 'unknown', code: r.code };
       if (r.status === 200) return stateOf(r.json);
-      if (r.status === 404 && r.json?.code === 'ORDER_NOT_EXIST') return { kind: 'not_found' };
-      return { kind: 'unknown', code: String(r.json?.code ?? r.status) };
+      if (r.status === 404 && r.json.code === 'ORDER_NOT_EXIST') return { kind: 'not_found' };
+      return { kind: 'unknown', code: String(r.json.code ?? r.status) };
     },
     async reverse(no: string): Promise<CancelAnswer> {
       if (global) return cancelAnswer(await call('POST', `/v3/global/micropay/transactions/out-trade-no/${enc(no)}/reverse`, { mchid: c.mchid }), 204);

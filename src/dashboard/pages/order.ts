@@ -39,7 +39,7 @@ function requestRows(rows: readonly StoredRequest[]): Html {
   if (rows.length === 0) return html`<p class="muted">No API request recorded for this order yet.</p>`;
   return html`<div class="table-wrap"><table><thead><tr><th scope="col">time (wall)</th><th scope="col">method and path</th><th scope="col">dialect</th>
     <th scope="col">status</th><th scope="col">error code</th><th scope="col">latency</th><th scope="col">request id</th></tr></thead><tbody>
-    ${rows.map((r) => html`<tr><td>${iso(r.at)}</td><td>${r.method} ${r.path}${r.diagnostics ? diagnosticsBlock(r) : ''}</td><td>${r.dialect}</td>
+    ${rows.map((r) => html`<tr><td>${iso(r.at)}</td><td>${r.method} ${r.path}${r.diagnostics ? diagnosticsBlock(r.diagnostics) : ''}</td><td>${r.dialect}</td>
       <td>${r.status}</td><td class="${r.error_code ? 'error' : ''}">${r.error_code ?? ''}</td><td>${r.latency_ms.toFixed(1)} ms</td><td><code>${r.request_id}</code></td></tr>`)}
     </tbody></table></div>`;
 }

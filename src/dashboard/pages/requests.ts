@@ -1,10 +1,10 @@
 /** The request log and inspector: every API request, filterable; refused authentications explained. */
 import type { StoredRequest } from '../../request-log/store.ts';
+import type { AuthDiagnostics } from '../../request-log/note.ts';
 import type { RequestQuery } from '../../request-log/routes.ts';
 import { html, iso, page, type Html } from '../html.ts';
 
-export function diagnosticsBlock(r: StoredRequest): Html {
-  const d = r.diagnostics!;
+export function diagnosticsBlock(d: AuthDiagnostics): Html {
   return html`<details class="diagnostics"><summary>Why: ${d.reason}</summary><dl class="facts">
     ${d.key ? html`<dt>verified with</dt><dd>${d.key}</dd>` : ''}
     ${d.sign_type ? html`<dt>sign type</dt><dd>${d.sign_type}</dd>` : ''}
@@ -30,7 +30,7 @@ export function requestsPage(csrf: string, q: RequestQuery, rows: readonly Store
       <th scope="col">operation</th><th scope="col">status</th><th scope="col">error code</th><th scope="col">latency</th><th scope="col">request id</th></tr></thead><tbody>
       ${rows.length === 0 ? html`<tr><td colspan="8" class="muted">No requests match.</td></tr>` : rows.map((r) => html`<tr class="${r.diagnostics ? 'refused' : ''}">
         <td>${iso(r.at)}</td><td>${r.mchid ? html`<a href="/dashboard/merchants/${r.mchid}">${r.mchid}</a>` : '—'}</td><td>${r.dialect}</td>
-        <td>${r.operation ?? ''}<br><span class="muted">${r.method} ${r.path}</span>${r.diagnostics ? diagnosticsBlock(r) : ''}</td>
+        <td>${r.operation ?? ''}<br><span class="muted">${r.method} ${r.path}</span>${r.diagnostics ? diagnosticsBlock(r.diagnostics) : ''}</td>
         <td>${r.status}</td><td class="${r.error_code ? 'error' : ''}">${r.error_code ?? ''}${r.message ? html`<br><span class="muted">${r.message}</span>` : ''}</td>
         <td>${r.latency_ms.toFixed(1)} ms</td><td><code>${r.request_id}</code></td></tr>`)}</tbody></table></div>
     ${nextHref ? html`<p><a href="${nextHref}" rel="next">Older requests</a></p>` : ''}`);

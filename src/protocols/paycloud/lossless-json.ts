@@ -92,7 +92,7 @@ class Tokenizer {
     }
     parts.push(s.slice(runStart, this.i));
     this.i++; // closing quote
-    return parts.length === 1 ? parts[0]! : parts.join('');
+    return parts.length === 1 ? parts[0] : parts.join('');
   }
 
   /** Reads one escape (cursor on the backslash). A `\uD8xx` must be followed by a `\uDCxx` escape, and vice versa. */

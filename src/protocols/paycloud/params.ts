@@ -54,8 +54,9 @@ export class ParamReader {
   /** The amount in minor units of `currency`, converted from its decimal text exactly (never through a float). */
   amount(currency: string): number {
     const name = AMOUNT_FIELDS.find((n) => (this.fields.get(n) ?? '') !== '');
-    if (!name) throw invalidParameter('Missing required parameter trans_amount');
-    const minor = decimalToMinor(this.fields.get(name)!, currency);
+    const text = name ? this.fields.get(name) : undefined;
+    if (!name || !text) throw invalidParameter('Missing required parameter trans_amount');
+    const minor = decimalToMinor(text, currency);
     if (minor === null) throw invalidParameter(`${name} is not a decimal amount with at most the minor units of ${currency}`);
     if (!isValidMinorAmount(minor)) throw invalidParameter(`${name} must be greater than 0`);
     return minor;

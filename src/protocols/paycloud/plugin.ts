@@ -54,7 +54,10 @@ function psnOf(request: FastifyRequest): string {
 const appKeys = new Map<string, KeyObject>();
 function appPublicKey(spkiBase64: string): KeyObject {
   let key = appKeys.get(spkiBase64);
-  if (!key) appKeys.set(spkiBase64, (key = publicKeyFromSpkiBase64(spkiBase64)));
+  if (!key) {
+    key = publicKeyFromSpkiBase64(spkiBase64);
+    appKeys.set(spkiBase64, key);
+  }
   return key;
 }
 

@@ -23,7 +23,7 @@ const unsupported = (msg: string) => new PayCloudError('1007', msg);
 
 /** §1: JSON by content type, form by content type; with neither, a body starting with `{` is JSON. */
 function isJsonBody(contentType: string | undefined, text: string): boolean {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json' || type.endsWith('+json')) return true;
   if (type === 'application/x-www-form-urlencoded') return false;
   return /^[\t\n\r ]*\{/.test(text);

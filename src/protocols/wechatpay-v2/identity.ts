@@ -46,7 +46,7 @@ export async function effectiveMerchant(deps: GatewayDeps, signer: Merchant, sub
     return signer;
   }
   const sub = subMchid.length <= 32 ? await deps.store.getMerchant(subMchid) : null;
-  if (!sub || sub.kind !== 'sub_merchant' || sub.parentMchid !== signer.mchid) {
+  if (sub?.kind !== 'sub_merchant' || sub.parentMchid !== signer.mchid) {
     throw new V2ResultFail('NOAUTH', '子商户号与服务商不存在受理关系');
   }
   return sub;
@@ -54,7 +54,7 @@ export async function effectiveMerchant(deps: GatewayDeps, signer: Merchant, sub
 
 /** Step "appid/sub_* binding" of §4: after authentication, so the refusals are signed result-level answers. */
 export async function resolveCaller(deps: GatewayDeps, signer: Merchant, params: Readonly<Record<string, string>>): Promise<V2Caller> {
-  const appid = params.appid!;
+  const appid = params.appid;
   if (appid !== signer.appid) throw new V2ResultFail('APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配');
   const merchant = await effectiveMerchant(deps, signer, params.sub_mch_id);
   const subAppid = params.sub_appid ?? null;

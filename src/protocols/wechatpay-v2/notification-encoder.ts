@@ -5,7 +5,7 @@
  */
 import { randomAlnum } from '../../lib/crypto.ts';
 import { spacedCst } from '../../lib/time.ts';
-import { WECHAT_RETRY_DELAYS, type NotificationEncoder, type NotificationSubject } from '../../notify/encoder.ts';
+import { refundOf, WECHAT_RETRY_DELAYS, type NotificationEncoder, type NotificationSubject } from '../../notify/encoder.ts';
 import { encryptReqInfo } from './refund-notify-crypto.ts';
 import { signV2, type SignTypeV2 } from './sign.ts';
 import { micropayView, type V2Fields } from './views.ts';
@@ -42,7 +42,7 @@ function paymentNotification(subject: NotificationSubject, apiKey: string): stri
 
 function refundNotification(subject: NotificationSubject, apiKey: string): string {
   const { order } = subject;
-  const refund = subject.refund!;
+  const refund = refundOf(subject);
   const inner = buildXml({
     transaction_id: order.transactionId ?? undefined,
     out_trade_no: order.outTradeNo,

@@ -31,7 +31,7 @@ export class ParamReader {
   text(name: string, required: false, rule?: TextRule): string | null;
   text(name: string, required: boolean, rule?: TextRule): string | null;
   text(name: string, required: boolean, rule: TextRule = {}): string | null {
-    const v = Object.hasOwn(this.params, name) ? this.params[name]! : '';
+    const v = Object.hasOwn(this.params, name) ? this.params[name] : '';
     if (v === '') {
       if (required) throw paramError(`缺少参数${name}`, true, this.endpoint);
       return null;

@@ -98,14 +98,15 @@ async function authenticate(deps: GatewayDeps, options: V2PluginOptions, route: 
   const params = parsed.params;
   noteRequest(request, { mchid: params.mch_id, operation: route.endpoint });
   const signer = await signingMerchant(deps, params.mch_id);
-  if (!signer) {
+  // signingMerchant answers only merchants holding keys: the key is there whenever the signer is.
+  const key = signer?.secrets?.apiV2Key;
+  if (!signer || key === undefined) {
     noteRequest(request, { diagnostics: { reason: `mch_id ${params.mch_id ?? '(absent)'} is not a merchant of this gateway` } });
     throw new V2ReturnFail(UNKNOWN_MCHID_MSG);
   }
   tagRequest(request, { mchid: signer.mchid });
   const issue = commonParamsIssue(params);
   if (issue) throw new V2ReturnFail(issue);
-  const key = signer.secrets!.apiV2Key;
   const verified = verifyV2(params, key);
   if (!verified.ok) {
     noteRequest(request, { diagnostics: v2SignDiagnostics(params, signer.mchid, verified.reason) });

@@ -34,32 +34,24 @@ export function parseAuthorization(header: string | undefined): Parsed<Authoriza
   const malformed = { ok: false, issue: 'authorization malformed' } as const;
   if (!header || header.length > 4096) return malformed;
   const m = /^(\S+) +(.*)$/s.exec(header.trim());
-  if (!m || m[1]!.toUpperCase() !== AUTH_SCHEME) return malformed;
+  if (!m || m[1].toUpperCase() !== AUTH_SCHEME) return malformed;
   const params = new Map<string, string>();
   const re = /\s*([A-Za-z_]+)="([^"]*)"\s*(,|$)/y;
-  const text = m[2]!;
+  const text = m[2];
   let pos = 0;
   while (pos < text.length) {
     re.lastIndex = pos;
     const p = re.exec(text);
     if (!p) return malformed;
-    if (params.has(p[1]!)) return malformed;
-    params.set(p[1]!, p[2]!);
+    if (params.has(p[1])) return malformed;
+    params.set(p[1], p[2]);
     pos = re.lastIndex;
     if (p[3] === '') break;
   }
   if (pos < text.length) return malformed;
-  for (const name of REQUIRED) if (!params.get(name)) return malformed;
-  return {
-    ok: true,
-    value: {
-      mchid: params.get('mchid')!,
-      nonceStr: params.get('nonce_str')!,
-      timestamp: params.get('timestamp')!,
-      serialNo: params.get('serial_no')!,
-      signature: params.get('signature')!,
-    },
-  };
+  const [mchid, nonceStr, timestamp, serialNo, signature] = REQUIRED.map((name) => params.get(name));
+  if (!mchid || !nonceStr || !timestamp || !serialNo || !signature) return malformed;
+  return { ok: true, value: { mchid, nonceStr, timestamp, serialNo, signature } };
 }
 
 /** Certificate serials compare as hex numbers: case-insensitive, leading zeros ignored. */

@@ -41,7 +41,7 @@ const noAuth = (message: string) => new V3Error(403, { code: 'NO_AUTH', message 
 async function subMerchantOf(deps: GatewayDeps, provider: Merchant, subMchid: string): Promise<Merchant> {
   if (provider.kind !== 'service_provider') throw noAuth('商户号不是服务商');
   const sub = await deps.store.getMerchant(subMchid);
-  if (!sub || sub.kind !== 'sub_merchant' || sub.parentMchid !== provider.mchid) throw noAuth('子商户号与服务商不存在受理关系');
+  if (sub?.kind !== 'sub_merchant' || sub.parentMchid !== provider.mchid) throw noAuth('子商户号与服务商不存在受理关系');
   return sub;
 }
 

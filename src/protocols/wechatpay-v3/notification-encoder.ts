@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Refund } from '../../core/order.ts';
 import { aesGcmEncrypt, randomAlnum } from '../../lib/crypto.ts';
 import { rfc3339Cst } from '../../lib/time.ts';
-import { WECHAT_RETRY_DELAYS, type NotificationEncoder, type NotificationSubject } from '../../notify/encoder.ts';
+import { refundOf, WECHAT_RETRY_DELAYS, type NotificationEncoder, type NotificationSubject } from '../../notify/encoder.ts';
 import { scopeFields, scopeOfOrder } from './merchant-scope.ts';
 import { platformKeyFor, signatureHeaders } from './response-signing.ts';
 import { globalOrderView, orderView } from './views.ts';
@@ -20,13 +20,13 @@ const REFUND_EVENT: Record<Refund['status'], [string, string]> = {
 };
 
 function resourceOf(subject: NotificationSubject, global: boolean): { event: [string, string]; type: string; plaintext: unknown } {
-  const { order, refund, merchant, signer } = subject;
+  const { order, merchant, signer } = subject;
   const scope = scopeOfOrder(order, merchant, signer === merchant ? null : signer);
   if (subject.kind === 'payment') {
     const view = global ? globalOrderView(order, scope, merchant.settings.exchangeRate) : orderView(order, scope);
     return { event: ['TRANSACTION.SUCCESS', '支付成功'], type: 'transaction', plaintext: view };
   }
-  const r = refund!;
+  const r = refundOf(subject);
   const fields = scopeFields(scope);
   return {
     event: REFUND_EVENT[r.status],
@@ -70,7 +70,8 @@ function v3Encoder(global: boolean): NotificationEncoder {
     },
     async headers(body, subject, wallNow) {
       const signer = subject.signer;
-      const key = platformKeyFor(signer.secrets!, signer.settings, undefined);
+      if (!signer.secrets) throw new Error(`merchant ${signer.mchid} has no keys to notify with`);
+      const key = platformKeyFor(signer.secrets, signer.settings, undefined);
       return {
         'content-type': 'application/json',
         'wechatpay-signature-type': 'WECHATPAY2-SHA256-RSA2048',

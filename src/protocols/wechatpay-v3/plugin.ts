@@ -19,7 +19,7 @@ import { globalRoutes } from './routes/global.ts';
 import { refundRoutes } from './routes/refunds.ts';
 import { transactionRoutes } from './routes/transactions.ts';
 import { ConnectionDropFault } from '../../operations/fault-plan.ts';
-import { dropConnection, faultRequestOf } from '../fault-transport.ts';
+import { dropConnection } from '../fault-transport.ts';
 import { tagRequest } from '../../observability/request-tags.ts';
 
 function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', nonce = ''): V3Error {
@@ -80,6 +80,7 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
   const requested = request.headers['wechatpay-serial'];
   request.v3Caller = {
     merchant,
+    secrets: merchant.secrets,
     platformKey: platformKeyFor(merchant.secrets, merchant.settings, typeof requested === 'string' ? requested : undefined),
     admission,
     timestamp: auth.timestamp,

@@ -4,7 +4,7 @@
  * registers them.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Merchant } from '../../core/merchant.ts';
+import type { Merchant, MerchantSecrets } from '../../core/merchant.ts';
 import type { Store } from '../../core/ports.ts';
 import type { OperationContext } from '../../operations/context.ts';
 import type { GatewayDeps } from '../../server-deps.ts';
@@ -15,6 +15,8 @@ import type { PlatformKey } from './response-signing.ts';
 /** What authentication established about the caller, available to every route. */
 export interface V3Caller {
   readonly merchant: Merchant;
+  /** The merchant's keys (authentication refused a merchant without them). */
+  readonly secrets: MerchantSecrets;
   readonly platformKey: PlatformKey;
   /** The request's nonce, recorded with its first store work, or in onSend at the latest (nonce-admission.ts). */
   readonly admission: NonceAdmission;

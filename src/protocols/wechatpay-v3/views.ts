@@ -32,7 +32,7 @@ function orderFields(order: Order, scope: MerchantScope, idField: 'transaction_i
   if (paid) view.bank_type = 'OTHERS';
   if (order.attach) view.attach = order.attach;
   if (paid) {
-    view.success_time = rfc3339Cst(order.paidAt!);
+    view.success_time = rfc3339Cst(order.paidAt);
     view.payer = payerOf(order, scope);
   }
   return view;

@@ -73,7 +73,7 @@ describe('parseTopLevel keeps source text', () => {
   });
 
   test(`depth ${MAX_JSON_DEPTH} is accepted, ${MAX_JSON_DEPTH + 1} refused`, () => {
-    const nested = (levels: number) => '{"a":' + '['.repeat(levels - 1) + ']'.repeat(levels - 1) + '}';
+    const nested = (levels: number) => `{"a":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
     assert.equal(fields(nested(MAX_JSON_DEPTH)).get('a')?.kind, 'raw');
     assert.match(refused(nested(MAX_JSON_DEPTH + 1)), /nesting/);
   });
@@ -125,15 +125,15 @@ describe('parseTopLevel refuses', () => {
 
 describe('parseTopLevel is linear and never throws', () => {
   test('deep nesting attack is refused quickly', () => {
-    fast(() => refused('{"a":' + '['.repeat(1_000_000)));
+    fast(() => refused(`{"a":${'['.repeat(1_000_000)}`));
   });
 
   test('a quarter megabyte of members, escapes, and nested text', () => {
     const members = Array.from({ length: 5_000 }, (_, i) => `"k${i}":"v\\u00e9\\n${i}"`).join(',');
     assert.equal(fast(() => fields(`{${members}}`)).size, 5_000);
-    const long = '{"a":"' + '\\"'.repeat(125_000) + '"}';
+    const long = `{"a":"${'\\"'.repeat(125_000)}"}`;
     assert.equal((fast(() => fields(long)).get('a') as { value: string }).value.length, 125_000);
-    const wide = '{"a":[' + Array(50_000).fill(' 1.0 ').join(',') + ']}';
+    const wide = `{"a":[${Array(50_000).fill(' 1.0 ').join(',')}]}`;
     assert.equal(fast(() => fields(wide)).get('a')?.kind, 'raw');
   });
 

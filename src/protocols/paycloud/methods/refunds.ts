@@ -31,8 +31,9 @@ const query: MethodHandler = async (call) => {
   const p = call.params;
   const transNo = p.string('trans_no', false, { pattern: TRANS_NO });
   const no = transNo ? null : p.string('merchant_order_no', false, { pattern: MERCHANT_ORDER_NO });
-  if (!transNo && !no) throw invalidParameter('Missing required parameter merchant_order_no or trans_no');
-  const view = await queryRefund(call.ctx, call.merchant.mchid, transNo ? { refundId: transNo } : { outRefundNo: no! });
+  const ref = transNo ? { refundId: transNo } : no ? { outRefundNo: no } : null;
+  if (!ref) throw invalidParameter('Missing required parameter merchant_order_no or trans_no');
+  const view = await queryRefund(call.ctx, call.merchant.mchid, ref);
   return refundData(view.refund, view.order);
 };
 

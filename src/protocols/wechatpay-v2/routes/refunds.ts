@@ -43,8 +43,9 @@ async function refundsOf({ ctx, caller, reader }: V2Call): Promise<{ order: Orde
   const refundId = reader.text('refund_id', false, { pattern: REFUND_ID });
   const outRefundNo = reader.text('out_refund_no', false, { pattern: OUT_REFUND_NO });
   const offset = reader.count('offset');
-  if (refundId || outRefundNo) {
-    const view = await queryRefund(ctx, mchid, refundId ? { refundId } : { outRefundNo: outRefundNo! });
+  const refundRef = refundId ? { refundId } : outRefundNo ? { outRefundNo } : null;
+  if (refundRef) {
+    const view = await queryRefund(ctx, mchid, refundRef);
     return { order: view.order, refunds: [view.refund], total: null };
   }
   const hasOrderKey = reader.text('transaction_id', false, { pattern: TRANSACTION_ID }) ?? reader.text('out_trade_no', false, { pattern: OUT_TRADE_NO });

@@ -31,7 +31,8 @@ const TXN = '/v3/global/transactions';
 const MICROPAY = '/v3/global/micropay/transactions';
 const HK = '/hk/v3/transactions';
 
-type IdParams = { Params: { id?: string; no?: string } };
+/** Each route names the order (or refund) one way: `…/id/:id` or `…/out-trade-no/:no`. */
+type IdParams = { Params: { id: string } | { no: string } };
 
 function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
   return {
@@ -41,9 +42,9 @@ function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
 }
 
 /** `id/{transaction_id}` or `out-trade-no/{out_trade_no}`: either names the order. */
-function refOf(scope: MerchantScope, params: { id?: string; no?: string }): OrderRef {
+function refOf(scope: MerchantScope, params: IdParams['Params']): OrderRef {
   const mchid = effectiveMchid(scope);
-  return params.id !== undefined ? { mchid, transactionId: pathTransactionId(params.id) } : { mchid, outTradeNo: pathOutTradeNo(params.no!) };
+  return 'id' in params ? { mchid, transactionId: pathTransactionId(params.id) } : { mchid, outTradeNo: pathOutTradeNo(params.no) };
 }
 
 const byId = (prefix: string, suffix = '') => [`${prefix}/id/:id${suffix}`, `${prefix}/out-trade-no/:no${suffix}`];
@@ -118,10 +119,11 @@ export function globalRoutes(deps: GatewayDeps) {
         const scope = await scopeFromBody(deps, request, body, 'either', false);
         const transactionId = body.string('transaction_id', false, { max: 32 });
         const outTradeNo = body.string('out_trade_no', false, { pattern: OUT_TRADE_NO });
-        if (!transactionId && !outTradeNo) throw paramError('/out_trade_no', null, 'transaction_id和out_trade_no必须二选一', 'body');
+        const named = transactionId ? { id: transactionId } : outTradeNo ? { no: outTradeNo } : null;
+        if (!named) throw paramError('/out_trade_no', null, 'transaction_id和out_trade_no必须二选一', 'body');
         const amount = body.object('amount', true);
         const result = await refundOrder(context(deps, request), {
-          order: refOf(scope, transactionId ? { id: transactionId } : { no: outTradeNo! }),
+          order: refOf(scope, named),
           outRefundNo: body.string('out_refund_no', true, { pattern: OUT_REFUND_NO }),
           amount: amount.amount('refund'),
           statedTotal: amount.amount('total'),
@@ -137,7 +139,7 @@ export function globalRoutes(deps: GatewayDeps) {
     for (const url of ['/v3/global/refunds/id/:id', '/v3/global/refunds/out-refund-no/:no']) {
       app.get<IdParams>(url, family, async (request, reply) => {
         const scope = await scopeFromQuery(deps, request, 'either');
-        const ref = request.params.id !== undefined ? { refundId: request.params.id } : { outRefundNo: request.params.no! };
+        const ref = 'id' in request.params ? { refundId: request.params.id } : { outRefundNo: request.params.no };
         const view = await queryRefund(context(deps, request), effectiveMchid(scope), ref);
         return sendJson(reply, 200, globalRefundView(view.refund, view.order, scope, rateOf(request)));
       });

@@ -26,8 +26,8 @@ export function refundRoutes(deps: GatewayDeps) {
       const mchid = await refundScope(deps, request, body.string('sub_mchid', false, { max: 32 }));
       const transactionId = body.string('transaction_id', false, { max: 32 });
       const outTradeNo = body.string('out_trade_no', false, { pattern: OUT_TRADE_NO });
-      if (!transactionId && !outTradeNo) throw paramError('/out_trade_no', null, 'transaction_id和out_trade_no必须二选一', 'body');
-      const order: OrderRef = transactionId ? { mchid, transactionId } : { mchid, outTradeNo: outTradeNo! };
+      const order: OrderRef | null = transactionId ? { mchid, transactionId } : outTradeNo ? { mchid, outTradeNo } : null;
+      if (!order) throw paramError('/out_trade_no', null, 'transaction_id和out_trade_no必须二选一', 'body');
       const amount = body.object('amount', true);
       const command = {
         order,
