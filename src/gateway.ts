@@ -18,6 +18,7 @@ import { loadOrCreateAdminToken } from './admin-token.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { bindListener, setCertificate, type Listener } from './listeners.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
+import { bufferedStdout } from './observability/log-destination.ts';
 import { missingMigrations } from './store/migrations.ts';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
 import { addressPolicy, type NotifyPolicyOptions } from './notify/address-policy.ts';
@@ -176,8 +177,11 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
       return missing.length > 0 ? `migrations pending: ${missing.join(', ')}` : null;
     },
   };
+  const logLevel = options.logLevel;
+  const logs = logLevel === false ? null : bufferedStdout();
+  if (logs) undo.push(() => logs.close());
   const serverOptions: ServerOptions = {
-    logger: options.logLevel === false ? false : { level: options.logLevel ?? 'info', redact: REDACTED_HEADERS },
+    logger: logs && logLevel !== false ? { level: logLevel ?? 'info', redact: REDACTED_HEADERS, stream: logs.stream } : false,
     allowInsecureSecapi: options.allowInsecureSecapi ?? false,
     ops: { metrics, readiness },
     limits,

@@ -1,0 +1,33 @@
+/**
+ * Where the JSON logs go: stdout, in writes of at least 4 KB or every 250 ms, instead of one write per line. At
+ * `--log-level info` every request logs a line, and a write per line (a system call, and on a pipe a wake-up of
+ * the reader) cost the gateway ~10 % of an APIv3 reverse's CPU (bench/results/2026-12-01-notes.md). pino's own
+ * buffered destination does it (SonicBoom, asynchronous); what is buffered is written synchronously when the
+ * process exits, and within 250 ms otherwise, so a quiet gateway's lines still show at once.
+ */
+import pino from 'pino';
+
+const FLUSH_EVERY_MS = 250;
+
+export interface LogDestination {
+  readonly stream: pino.DestinationStream;
+  /** Writes what is buffered and stops the timer (stdout itself stays open). */
+  close(): void;
+}
+
+export function bufferedStdout(): LogDestination {
+  const stream = pino.destination({ dest: 1, minLength: 4096, sync: false });
+  const timer = setInterval(() => stream.flush(), FLUSH_EVERY_MS);
+  timer.unref();
+  return {
+    stream,
+    close() {
+      clearInterval(timer);
+      try {
+        stream.flushSync();
+      } catch {
+        stream.flush(); // not open yet, or a write in progress: it finishes on its own
+      }
+    },
+  };
+}
