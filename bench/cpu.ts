@@ -27,7 +27,7 @@ function childrenOf(pid: number): number[] {
 /** A process and its descendants (cluster workers). */
 export function processTree(pid: number): number[] {
   const out = [pid];
-  for (let i = 0; i < out.length; i++) out.push(...childrenOf(out[i]!));
+  for (let i = 0; i < out.length; i++) out.push(...childrenOf(out[i]));
   return out;
 }
 
@@ -45,7 +45,7 @@ export function postgresPids(databases: readonly string[]): number[] {
       const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       // Client backend title: "postgres: [cluster: ]user database host(port)|[local] state".
       const backend = /^postgres: (?:\S+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\))/.exec(title);
-      if (backend && !databases.includes(backend[1]!)) continue;
+      if (backend && !databases.includes(backend[1])) continue;
       pids.push(Number(entry));
     } catch { /* exited while scanning */ }
   }

@@ -10,7 +10,7 @@ interface Prebuilt { method: string; path: string; headers: Record<string, strin
 const [file, url, seconds, connections, expectBody] = process.argv.slice(2);
 // A dialect that answers refusals with HTTP 200 (APIv2) must show success in the body; anything else is an error.
 const expected = expectBody ? new RegExp(expectBody) : null;
-const requests = JSON.parse(readFileSync(file!, 'utf8')) as Prebuilt[];
+const requests = JSON.parse(readFileSync(file, 'utf8')) as Prebuilt[];
 let next = 0;
 
 // A fixed time, unless the pre-built requests run out first (each is good for one use). autocannon stops only on
@@ -18,14 +18,14 @@ let next = 0;
 // The generator's own CPU for the timed part (the request file is already parsed): its share of the machine.
 const cpu0 = process.cpuUsage();
 const instance = autocannon({
-  url: url!,
+  url,
   connections: Number(connections),
   amount: requests.length,
   sampleInt: 100,
   ...(expected ? { verifyBody: (body: string) => expected.test(body) } : {}),
   requests: [{
     setupRequest: (req: Record<string, unknown>) => {
-      const r = requests[next++ % requests.length]!;
+      const r = requests[next++ % requests.length];
       return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body };
     },
   }],
@@ -35,7 +35,7 @@ const result = await instance;
 clearTimeout(timer);
 
 const cpu = process.cpuUsage(cpu0);
-const r = result as any;
+const r = result as autocannon.Result;
 process.stdout.write(`${JSON.stringify({
   requests: r.requests.total,
   durationSeconds: r.duration,

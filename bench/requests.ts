@@ -1,6 +1,6 @@
 /** Pre-built requests: signed before the timed run so that the load generator spends no RSA time. */
 import { randomBytes } from 'node:crypto';
-import type { Merchant } from '../src/core/merchant.ts';
+import type { Merchant, MerchantSecrets } from '../src/core/merchant.ts';
 import { signV2 } from '../src/protocols/wechatpay-v2/sign.ts';
 import { buildXml } from '../src/protocols/wechatpay-v2/xml.ts';
 import { signAll } from './rsa-pool.ts';
@@ -9,9 +9,15 @@ export interface Prebuilt { method: string; path: string; headers: Record<string
 
 interface Unsigned { method: string; path: string; body: string }
 
+/** The merchant's key material (the bench's merchants are provisioned with keys). */
+export function secretsOf(m: Merchant): MerchantSecrets {
+  if (!m.secrets) throw new Error(`bench merchant ${m.mchid} has no secrets`);
+  return m.secrets;
+}
+
 /** APIv3 requests with fresh nonces, signed with the merchant key on every core. */
 export async function signV3(m: Merchant, unsigned: Unsigned[]): Promise<Prebuilt[]> {
-  const s = m.secrets!;
+  const s = secretsOf(m);
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonces = unsigned.map(() => randomBytes(16).toString('hex'));
   const messages = unsigned.map((u, i) => `${u.method}\n${u.path}\n${timestamp}\n${nonces[i]}\n${u.body}\n`);
@@ -51,7 +57,7 @@ export function v2Reverse(m: Merchant, prefix: string, count: number): Prebuilt[
     const params: Record<string, string> = {
       appid: m.appid, mch_id: m.mchid, nonce_str: randomBytes(16).toString('hex'), out_trade_no: `${prefix}${i + 1}`, sign_type: 'HMAC-SHA256',
     };
-    const body = buildXml({ ...params, sign: signV2(params, m.secrets!.apiV2Key, 'HMAC-SHA256') });
+    const body = buildXml({ ...params, sign: signV2(params, secretsOf(m).apiV2Key, 'HMAC-SHA256') });
     return { method: 'POST', path: '/secapi/pay/reverse', headers: { 'content-type': 'text/xml' }, body };
   });
 }

@@ -14,7 +14,7 @@ import { CpuMeter, peakRssMb, postgresPids, processTree, resetPeakRss } from './
 import { benchMerchant, bulkOrders, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling, type DatabaseCeiling, type SigningCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
-import { signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
+import { secretsOf, signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import type { Merchant } from '../src/core/merchant.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
 
@@ -45,14 +45,14 @@ function startProcess(args: string[]): Promise<{ child: ChildProcess; url: strin
       if (!m) return;
       // From here on the output (JSON logs at --log-level info) is drained unread: the gateway pays for writing its
       // logs to a pipe, as it would to a log collector, and the bench adds no cost of its own.
-      child.stdout!.off('data', onData);
-      child.stderr!.off('data', onData);
-      child.stdout!.resume();
-      child.stderr!.resume();
-      resolve({ child, url: m[1]! });
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      child.stdout.resume();
+      child.stderr.resume();
+      resolve({ child, url: m[1] });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)));
   });
 }
@@ -76,22 +76,26 @@ async function drive(url: string, requests: Prebuilt[], connections = CONNECTION
   writeFileSync(file, JSON.stringify(requests));
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', file, url, String(seconds), String(connections), expectBody], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => { out += d; });
   await new Promise((resolve) => child.once('exit', resolve));
   rmSync(file, { force: true });
-  return JSON.parse(out.trim().split('\n').pop()!) as Load;
+  const last = out.trim().split('\n').pop();
+  if (!last) throw new Error('the load generator printed no result');
+  return JSON.parse(last) as Load;
 }
 
 /** One row: load, CPU of server / PostgreSQL / loader per operation, this row's peak RSS of the server. */
 async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '') {
-  resetPeakRss(server.pid!);
-  const loadAverage = loadavg()[0]!;
-  const gateway = new CpuMeter(() => processTree(server.pid!));
+  const pid = server.pid;
+  if (pid === undefined) throw new Error('the server process has no pid (it did not start)');
+  resetPeakRss(pid);
+  const loadAverage = loadavg()[0];
+  const gateway = new CpuMeter(() => processTree(pid));
   const postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
   const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody);
   const ops = Math.max(load.requests, 1);
   const cpu: Cpu = { gateway: gateway.stop() / ops, postgres: postgres.stop() / ops, loader: load.cpuMs / ops };
-  return { load, cpu, peakRss: peakRssMb(server.pid!), loadAverage };
+  return { load, cpu, peakRss: peakRssMb(pid), loadAverage };
 }
 
 /** Bulk inserts set off autovacuum and a checkpoint; they would otherwise run during the first measurements. */
@@ -116,7 +120,7 @@ interface Ceilings { S: SigningCeiling; D: DatabaseCeiling; L: number }
 
 function dbNameOf(backend: Backend): string[] {
   const i = backend.startFlags.indexOf('--database-url');
-  return i < 0 ? [] : [new URL(backend.startFlags[i + 1]!).pathname.slice(1)];
+  return i < 0 ? [] : [new URL(backend.startFlags[i + 1]).pathname.slice(1)];
 }
 
 function row(name: string, backend: string, r: Awaited<ReturnType<typeof measureRow>>, ceiling: number, unit: string, target: string): Row {
@@ -132,9 +136,9 @@ function row(name: string, backend: string, r: Awaited<ReturnType<typeof measure
 
 /** The peer on the same database, replaying the very requests tradegate's reverse row was given. */
 async function peerRow(backend: Backend, m: Merchant, requests: Prebuilt[], L: number): Promise<Row> {
-  const databaseUrl = backend.startFlags[backend.startFlags.indexOf('--database-url') + 1]!;
+  const databaseUrl = backend.startFlags[backend.startFlags.indexOf('--database-url') + 1];
   await peerFixtures(databaseUrl, m.mchid, 'R', ORDERS.reverse);
-  const s = m.secrets!;
+  const s = secretsOf(m);
   const config: PeerConfig = { databaseUrl, appid: m.appid, merchantCertificatePem: s.merchantCertificatePem,
     platformPrivateKeyPem: s.platformPrivateKeyPem, platformSerialNo: s.platformSerialNo };
   const file = join(tmpdir(), `tradegate-bench-peer-${process.pid}.json`);
@@ -263,8 +267,8 @@ function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<str
     );
   }
   if (scale) {
-    lines.push(`Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio!)}×, target ≤ 1.2×); ` +
-      `query throughput ${Math.round(scale.oneProcess!)} req/s with 1 process vs ${Math.round(scale.twoProcesses!)} with 2 (${f(scale.processScaling!)}×); ${scale.errors} errors.`);
+    lines.push(`Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×); ` +
+      `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×); ${scale.errors} errors.`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -87,11 +87,10 @@ program.command('start')
     }
     installProcessGuards();
     const worker = clusterWorkerEnv();
-    const { isClusterWorker, runClusterPrimary, runClusterWorker } = config.workers > 1 || worker.worker
-      ? await import('./cluster.ts') : { isClusterWorker: () => false, runClusterPrimary: null, runClusterWorker: null };
-    if (isClusterWorker(worker.worker)) return void (await runClusterWorker!(config, worker.adminToken));
-    if (config.workers > 1) {
-      const primary = await runClusterPrimary!(config, { banner: (lines) => process.stderr.write(`${lines.join('\n')}\n`), fail })
+    const cluster = config.workers > 1 || worker.worker ? await import('./cluster.ts') : null;
+    if (cluster?.isClusterWorker(worker.worker)) return void (await cluster.runClusterWorker(config, worker.adminToken));
+    if (cluster && config.workers > 1) {
+      const primary = await cluster.runClusterPrimary(config, { banner: (lines) => process.stderr.write(`${lines.join('\n')}\n`), fail })
         .catch((err: Error) => fail(err.message));
       process.once('SIGINT', primary.stop);
       process.once('SIGTERM', primary.stop);

@@ -5,7 +5,7 @@
  * merchant once, and forks. A worker that cannot start ends the whole start (no respawn loop on a busy port); a
  * worker that dies later is forked again after a back-off, and the primary gives up when workers keep dying.
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { loadOrCreateAdminToken } from './admin-token.ts';
 import type { GatewayConfig } from './config.ts';
 import { systemClock } from './core/ports.ts';
@@ -94,9 +94,9 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
   const shutdown = (code: number) => {
     if (stopping) return;
     stopping = true;
-    const alive = () => Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+    const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
     if (alive().length === 0) process.exit(code);
-    for (const w of alive()) w!.process.kill('SIGTERM');
+    for (const w of alive()) w.process.kill('SIGTERM');
     cluster.on('exit', () => { if (alive().length === 0) process.exit(code); });
     setTimeout(() => process.exit(code), 5000).unref();
   };
@@ -110,7 +110,7 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
     if (code === WORKER_START_FAILED && !announced) return giveUp('a worker could not start (its reason is above); stopping');
     const now = Date.now();
     deaths.push(now);
-    while (deaths.length > 0 && deaths[0]! < now - DEATH_WINDOW_MS) deaths.shift();
+    while (deaths.length > 0 && deaths[0] < now - DEATH_WINDOW_MS) deaths.shift();
     if (deaths.length > MAX_DEATHS) {
       return giveUp(`workers keep dying (${deaths.length} in ${DEATH_WINDOW_MS / 1000} s, the last: ${code ?? signal}); stopping`);
     }

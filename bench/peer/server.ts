@@ -11,7 +11,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import type { PeerConfig } from './schema.ts';
 
-const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as PeerConfig;
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as PeerConfig;
 const merchantKey = createPublicKey(config.merchantCertificatePem);
 const platformKey = createPrivateKey(config.platformPrivateKeyPem);
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 20 });
@@ -29,7 +29,7 @@ async function reverse(outTradeNo: string, auth: string, body: string, path: str
   const now = Math.floor(Date.now() / 1000);
   if (Math.abs(now - Number(timestamp)) > 300) return error(401, 'SIGN_ERROR', 'timestamp');
   const message = `POST\n${path}\n${timestamp}\n${nonce}\n${body}\n`;
-  if (!verify('sha256', Buffer.from(message), merchantKey, Buffer.from(signature!, 'base64'))) return error(401, 'SIGN_ERROR', 'signature');
+  if (!verify('sha256', Buffer.from(message), merchantKey, Buffer.from(signature, 'base64'))) return error(401, 'SIGN_ERROR', 'signature');
   const parsed = JSON.parse(body) as { appid?: string; mchid?: string };
   if (parsed.mchid !== mchid || parsed.appid !== config.appid) return error(400, 'PARAM_ERROR', 'mchid/appid');
 
@@ -43,7 +43,7 @@ async function reverse(outTradeNo: string, auth: string, body: string, path: str
     const state = order.rows[0]?.state;
     if (state === undefined) { await client.query('ROLLBACK'); return error(404, 'ORDER_NOT_EXIST', 'no such order'); }
     if (state === 'SUCCESS') {
-      await client.query('INSERT INTO peer_refunds (mchid, out_trade_no, amount, created_at) VALUES ($1, $2, $3, $4)', [mchid, outTradeNo, order.rows[0]!.amount, Date.now()]);
+      await client.query('INSERT INTO peer_refunds (mchid, out_trade_no, amount, created_at) VALUES ($1, $2, $3, $4)', [mchid, outTradeNo, order.rows[0].amount, Date.now()]);
       await client.query("UPDATE peer_orders SET state = 'REVOKED', updated_at = $3 WHERE mchid = $1 AND out_trade_no = $2", [mchid, outTradeNo, Date.now()]);
     } else if (state !== 'REVOKED') {
       await client.query('ROLLBACK');

@@ -82,7 +82,8 @@ export async function insertOrReplay(tx: StoreTx, ctx: OperationContext, order: 
   const existing = await catchUpWithTime(tx, found, order.createdAt);
   const settled = existing.state;
   if (settled === 'SUCCESS' || settled === 'REFUND' || settled === 'CLOSED' || settled === 'REVOKED') {
-    throw new CoreError(paymentRefusal(settled)!);
+    const refusal = paymentRefusal(settled);
+    if (refusal) throw new CoreError(refusal);
   }
   if (existing.tradeType !== order.tradeType) throw new CoreError('TRADE_TYPE_CONFLICT');
   if (existing.fingerprint !== order.fingerprint) throw new CoreError('IDEMPOTENCY_CONFLICT');

@@ -20,7 +20,7 @@ export function queryRefund(
 ): Promise<RefundView> {
   return withFaults(ctx, 'refund_query', null, (ctx) => ctx.store.transaction(async (tx) => {
     const found = await tx.findRefund(mchid, ref);
-    if (!found || found.cause !== 'refund') throw new CoreError('REFUND_NOT_FOUND', 'refund does not exist');
+    if (found?.cause !== 'refund') throw new CoreError('REFUND_NOT_FOUND', 'refund does not exist');
     const orderId = found.orderId;
     const { order } = await lockCurrentOrder(tx, ctx, { mchid, orderId });
     const refund = (await tx.listRefunds(orderId)).find((r) => r.refundId === found.refundId) ?? found;

@@ -112,7 +112,7 @@ export function faultAdmin(db: Database): FaultAdmin {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
         [mchid, spec.operation, spec.dialect, spec.outTradeNo, spec.effect, spec.commit, spec.delayMs, spec.times, now],
       );
-      return faultFromRow(rows[0]!);
+      return faultFromRow(rows[0]);
     }),
     async list(mchid) {
       const { rows } = await db.query('SELECT * FROM faults WHERE mchid = $1 ORDER BY id', [mchid]);

@@ -13,6 +13,8 @@
 import type { RowCheck, SqlClient } from './sql-client.ts';
 
 type Rows = { rows: Record<string, unknown>[] };
+/** What a statement answers: rows from `query`, nothing from `exec`. */
+type Answer = Awaited<ReturnType<Send['query'] | Send['exec']>>;
 
 /** How statements reach the connection (the driver does the pipelining). */
 export interface Send {
@@ -34,13 +36,13 @@ export function pipelinedScope(send: Send, mode: 'transaction' | 'session') {
   const fail = (error: unknown) => { failure ??= { error }; };
   const throwIfFailed = () => { if (failure) throw failure.error; };
 
-  function track(answer: Promise<Rows | void>, check?: RowCheck) {
+  function track(answer: Promise<Answer>, check?: RowCheck) {
     const settled = answer.then((r) => check?.(r ? r.rows : [])).then(() => undefined, fail);
     writes.push(settled);
     if (check) checked.push(settled);
   }
 
-  function issue<T extends Rows | void>(run: () => Promise<T>): Promise<T> {
+  function issue<T extends Answer>(run: () => Promise<T>): Promise<T> {
     if (ended) throw new Error('statement issued after its transaction ended');
     if (!begun) {
       begun = true;
@@ -50,7 +52,7 @@ export function pipelinedScope(send: Send, mode: 'transaction' | 'session') {
   }
 
   /** Sends at once; resolves with the answer, or with an earlier write's failure when that came first. */
-  async function answered<T extends Rows | void>(run: () => Promise<T>): Promise<T> {
+  async function answered<T extends Answer>(run: () => Promise<T>): Promise<T> {
     throwIfFailed();
     const before = writes.length;
     const outcome = await issue(run).then((value) => ({ value }), (error: unknown) => ({ error }));

@@ -108,6 +108,7 @@ test('the lint refuses the splicing shapes it exists for', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tradegate-sql-lint-'));
   try {
     const file = join(dir, 'spliced.ts');
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: source text under test
     writeFileSync(file, [
       "import { createRequire } from 'node:module';",
       "const utils = createRequire(import.meta.url)('pg/lib/utils.js');",
@@ -133,6 +134,7 @@ test('the lint refuses the splicing shapes it exists for', () => {
       '11: SQL-level prepared statement',
       '12: hand-made literal (escapeLiteral)',
     ]);
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: end of it
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
