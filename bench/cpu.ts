@@ -14,14 +14,19 @@ export function processCpuMs(pid: number): number {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * TICK_MS;
-  } catch { return 0; } // exited
+  } catch {
+    return 0;
+  } // exited
 }
 
 function childrenOf(pid: number): number[] {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
-      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch { return []; }
+      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 /** A process and its descendants (cluster workers). */
@@ -47,7 +52,9 @@ export function postgresPids(databases: readonly string[]): number[] {
       const backend = /^postgres: (?:\S+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\))/.exec(title);
       if (backend && !databases.includes(backend[1])) continue;
       pids.push(Number(entry));
-    } catch { /* exited while scanning */ }
+    } catch {
+      /* exited while scanning */
+    }
   }
   return pids;
 }
@@ -59,7 +66,11 @@ export function postgresCpuMs(databases: readonly string[]): number {
 /** Resets the peak RSS of a process tree (clear_refs 5), so that the next reading is this row's peak. */
 export function resetPeakRss(pid: number): void {
   for (const p of processTree(pid)) {
-    try { writeFileSync(`/proc/${p}/clear_refs`, '5'); } catch { /* not ours or exited */ }
+    try {
+      writeFileSync(`/proc/${p}/clear_refs`, '5');
+    } catch {
+      /* not ours or exited */
+    }
   }
 }
 
@@ -67,7 +78,11 @@ export function resetPeakRss(pid: number): void {
 export function peakRssMb(pid: number): number {
   let kb = 0;
   for (const p of processTree(pid)) {
-    try { kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0); } catch { /* exited */ }
+    try {
+      kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      /* exited */
+    }
   }
   return Math.round(kb / 1024);
 }
@@ -89,7 +104,7 @@ export class CpuMeter {
   private sample(): void {
     for (const pid of this.list()) {
       const now = processCpuMs(pid);
-        if (now === 0) continue; // exited between listing and reading
+      if (now === 0) continue; // exited between listing and reading
       this.total += now - (this.last.get(pid) ?? 0);
       this.last.set(pid, now);
     }

@@ -5,7 +5,12 @@
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 
-interface Prebuilt { method: string; path: string; headers: Record<string, string>; body?: string }
+interface Prebuilt {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 
 const [file, url, seconds, connections, expectBody] = process.argv.slice(2);
 // A dialect that answers refusals with HTTP 200 (APIv2) must show success in the body; anything else is an error.
@@ -23,12 +28,14 @@ const instance = autocannon({
   amount: requests.length,
   sampleInt: 100,
   ...(expected ? { verifyBody: (body: string) => expected.test(body) } : {}),
-  requests: [{
-    setupRequest: (req: Record<string, unknown>) => {
-      const r = requests[next++ % requests.length];
-      return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body };
+  requests: [
+    {
+      setupRequest: (req: Record<string, unknown>) => {
+        const r = requests[next++ % requests.length];
+        return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body };
+      },
     },
-  }],
+  ],
 } as never) as unknown as Promise<unknown> & { stop(): void };
 const timer = setTimeout(() => instance.stop(), Number(seconds) * 1000);
 const result = await instance;
@@ -36,14 +43,16 @@ clearTimeout(timer);
 
 const cpu = process.cpuUsage(cpu0);
 const r = result as autocannon.Result;
-process.stdout.write(`${JSON.stringify({
-  requests: r.requests.total,
-  durationSeconds: r.duration,
-  throughput: r.requests.total / r.duration,
-  p50: r.latency.p50,
-  p99: r.latency.p99,
-  non2xx: r.non2xx,
-  errors: r.errors + r.timeouts + r.mismatches,
-  statusCodes: r.statusCodeStats,
-  cpuMs: (cpu.user + cpu.system) / 1000,
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    requests: r.requests.total,
+    durationSeconds: r.duration,
+    throughput: r.requests.total / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts + r.mismatches,
+    statusCodes: r.statusCodeStats,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  })}\n`,
+);

@@ -18,20 +18,32 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`))));
   });
 }
 
-export interface SigningCeiling { signsPerSecond: number; verifiesPerSecond: number; signCpuMs: number; verifyCpuMs: number }
+export interface SigningCeiling {
+  signsPerSecond: number;
+  verifiesPerSecond: number;
+  signCpuMs: number;
+  verifyCpuMs: number;
+}
 
 /** `openssl speed -multi <cores> rsa2048`: the summary line "rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>". */
 export async function opensslCeiling(seconds: number): Promise<SigningCeiling> {
   const cores = availableParallelism();
   const out = await run('openssl', ['speed', '-seconds', String(seconds), '-multi', String(cores), 'rsa2048']);
-  const line = out.split('\n').reverse().find((l) => /^rsa\s+2048 bits/.test(l));
+  const line = out
+    .split('\n')
+    .reverse()
+    .find((l) => /^rsa\s+2048 bits/.test(l));
   const nums = line?.trim().split(/\s+/).slice(-2).map(Number);
   if (!nums || nums.some((n) => !Number.isFinite(n))) throw new Error(`cannot read openssl speed output:\n${out}`);
   const [signs, verifies] = nums as [number, number];
@@ -56,7 +68,10 @@ function rsaCpuMs(): { signCpuMs: number; verifyCpuMs: number } {
   return { signCpuMs: time(300, () => sign('sha256', message, privateKey)), verifyCpuMs: time(3000, () => verify('sha256', message, publicKey, signature)) };
 }
 
-export interface DatabaseCeiling { tps: number; cpuMsPerTx: number }
+export interface DatabaseCeiling {
+  tps: number;
+  cpuMsPerTx: number;
+}
 
 /** `pgbench -N -c 16 -j 2 -T <seconds>` in a database of its own on `serverUrl`; PostgreSQL CPU read from /proc. */
 export async function pgbenchCeiling(serverUrl: string, seconds: number): Promise<DatabaseCeiling> {
@@ -65,8 +80,14 @@ export async function pgbenchCeiling(serverUrl: string, seconds: number): Promis
   await admin.connect();
   await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   const u = new URL(serverUrl);
-  const env = { ...process.env, PGHOST: u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username || 'postgres'),
-    ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}), PGDATABASE: name };
+  const env = {
+    ...process.env,
+    PGHOST: u.hostname,
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username || 'postgres'),
+    ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}),
+    PGDATABASE: name,
+  };
   try {
     await run('pgbench', ['-i', '-q', '-s', '1'], env);
     await admin.query('CHECKPOINT');

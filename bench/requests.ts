@@ -5,9 +5,18 @@ import { signV2 } from '../src/protocols/wechatpay-v2/sign.ts';
 import { buildXml } from '../src/protocols/wechatpay-v2/xml.ts';
 import { signAll } from './rsa-pool.ts';
 
-export interface Prebuilt { method: string; path: string; headers: Record<string, string>; body?: string }
+export interface Prebuilt {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 
-interface Unsigned { method: string; path: string; body: string }
+interface Unsigned {
+  method: string;
+  path: string;
+  body: string;
+}
 
 /** The merchant's key material (the bench's merchants are provisioned with keys). */
 export function secretsOf(m: Merchant): MerchantSecrets {
@@ -47,7 +56,9 @@ export function v3Close(m: Merchant, prefix: string, count: number): Unsigned[] 
 /** Queries spread over `orders` existing orders. */
 export function v3Query(m: Merchant, prefix: string, orders: number, count: number): Unsigned[] {
   return Array.from({ length: count }, (_, i) => ({
-    method: 'GET', path: `/v3/pay/transactions/out-trade-no/${prefix}${(i % orders) + 1}?mchid=${m.mchid}`, body: '',
+    method: 'GET',
+    path: `/v3/pay/transactions/out-trade-no/${prefix}${(i % orders) + 1}?mchid=${m.mchid}`,
+    body: '',
   }));
 }
 
@@ -55,7 +66,11 @@ export function v3Query(m: Merchant, prefix: string, orders: number, count: numb
 export function v2Reverse(m: Merchant, prefix: string, count: number): Prebuilt[] {
   return Array.from({ length: count }, (_, i) => {
     const params: Record<string, string> = {
-      appid: m.appid, mch_id: m.mchid, nonce_str: randomBytes(16).toString('hex'), out_trade_no: `${prefix}${i + 1}`, sign_type: 'HMAC-SHA256',
+      appid: m.appid,
+      mch_id: m.mchid,
+      nonce_str: randomBytes(16).toString('hex'),
+      out_trade_no: `${prefix}${i + 1}`,
+      sign_type: 'HMAC-SHA256',
     };
     const body = buildXml({ ...params, sign: signV2(params, secretsOf(m).apiV2Key, 'HMAC-SHA256') });
     return { method: 'POST', path: '/secapi/pay/reverse', headers: { 'content-type': 'text/xml' }, body };

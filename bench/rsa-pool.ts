@@ -3,12 +3,20 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 function run<T>(payloads: unknown[]): Promise<T[]> {
-  return Promise.all(payloads.map((payload) => new Promise<T>((resolve, reject) => {
-    const worker = new Worker(new URL('./rsa-worker.mjs', import.meta.url));
-    worker.once('message', (result: T) => { void worker.terminate(); resolve(result); });
-    worker.once('error', reject);
-    worker.postMessage(payload);
-  })));
+  return Promise.all(
+    payloads.map(
+      (payload) =>
+        new Promise<T>((resolve, reject) => {
+          const worker = new Worker(new URL('./rsa-worker.mjs', import.meta.url));
+          worker.once('message', (result: T) => {
+            void worker.terminate();
+            resolve(result);
+          });
+          worker.once('error', reject);
+          worker.postMessage(payload);
+        }),
+    ),
+  );
 }
 
 /** Signs every message (base64 SHA256withRSA), spread over all cores, order kept. */
@@ -18,4 +26,3 @@ export async function signAll(keyPem: string, messages: string[]): Promise<strin
   const chunks = Array.from({ length: cores }, (_, i) => messages.slice(i * size, (i + 1) * size));
   return (await run<string[]>(chunks.map((m) => ({ keyPem, messages: m })))).flat();
 }
-

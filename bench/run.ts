@@ -25,14 +25,38 @@ const CONNECTIONS = 64;
 const ROOT = join(import.meta.dirname, '..');
 const CORES = availableParallelism();
 
-interface Load { requests: number; durationSeconds: number; throughput: number; p50: number; p99: number; non2xx: number; errors: number; cpuMs: number }
-interface Cpu { gateway: number; postgres: number; loader: number }
+interface Load {
+  requests: number;
+  durationSeconds: number;
+  throughput: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  cpuMs: number;
+}
+interface Cpu {
+  gateway: number;
+  postgres: number;
+  loader: number;
+}
 interface Row {
-  row: string; backend: string; throughput: number; p50: number; p99: number; errors: number; peakRssMb: number;
-  ratio: string; target: string; cpuMsPerOp: Cpu; loadAverage: number;
+  row: string;
+  backend: string;
+  throughput: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  peakRssMb: number;
+  ratio: string;
+  target: string;
+  cpuMsPerOp: Cpu;
+  loadAverage: number;
 }
 
-function log(line: string) { process.stderr.write(`${line}\n`); }
+function log(line: string) {
+  process.stderr.write(`${line}\n`);
+}
 
 /** Starts a server process and waits for its "listening on" banner: the gateway prints it on stderr (stdout has the JSON logs), the peer on stdout. */
 function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
@@ -63,20 +87,43 @@ const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' 
 const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean);
 
 function startGateway(flags: string[]) {
-  return startProcess([...GATEWAY_NODE_FLAGS, 'bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--admin-token', 'bench',
-    '--log-level', 'error', '--allow-insecure-secapi', ...flags, ...GATEWAY_FLAGS]);
+  return startProcess([
+    ...GATEWAY_NODE_FLAGS,
+    'bin/tradegate.mjs',
+    'start',
+    '--port',
+    '0',
+    '--tls-port',
+    '0',
+    '--admin-token',
+    'bench',
+    '--log-level',
+    'error',
+    '--allow-insecure-secapi',
+    ...flags,
+    ...GATEWAY_FLAGS,
+  ]);
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve) => { child.removeAllListeners('exit'); child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+  await new Promise<void>((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 async function drive(url: string, requests: Prebuilt[], connections = CONNECTIONS, seconds = SECONDS, expectBody = ''): Promise<Load> {
   const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(requests));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', file, url, String(seconds), String(connections), expectBody], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', file, url, String(seconds), String(connections), expectBody], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
   await new Promise((resolve) => child.once('exit', resolve));
   rmSync(file, { force: true });
   const last = out.trim().split('\n').pop();
@@ -116,7 +163,11 @@ const ONLY_REVERSE = process.env.BENCH_ROWS === 'reverse';
 /** BENCH_SCALE=0 skips the 10k-vs-1M and 1-vs-2-process section (it inserts a million orders). */
 const SCALE = process.env.BENCH_SCALE !== '0';
 
-interface Ceilings { S: SigningCeiling; D: DatabaseCeiling; L: number }
+interface Ceilings {
+  S: SigningCeiling;
+  D: DatabaseCeiling;
+  L: number;
+}
 
 function dbNameOf(backend: Backend): string[] {
   const i = backend.startFlags.indexOf('--database-url');
@@ -126,11 +177,22 @@ function dbNameOf(backend: Backend): string[] {
 function row(name: string, backend: string, r: Awaited<ReturnType<typeof measureRow>>, ceiling: number, unit: string, target: string): Row {
   const { load } = r;
   const out: Row = {
-    row: name, backend, throughput: Math.round(load.throughput), p50: load.p50, p99: load.p99, errors: load.non2xx + load.errors,
-    peakRssMb: r.peakRss, ratio: `${(load.throughput / ceiling).toFixed(2)} ${unit}`, target, cpuMsPerOp: r.cpu, loadAverage: r.loadAverage,
+    row: name,
+    backend,
+    throughput: Math.round(load.throughput),
+    p50: load.p50,
+    p99: load.p99,
+    errors: load.non2xx + load.errors,
+    peakRssMb: r.peakRss,
+    ratio: `${(load.throughput / ceiling).toFixed(2)} ${unit}`,
+    target,
+    cpuMsPerOp: r.cpu,
+    loadAverage: r.loadAverage,
   };
-  log(`  ${name}: ${out.throughput} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${out.errors}, CPU ms/op gateway ${r.cpu.gateway.toFixed(3)} ` +
-    `PostgreSQL ${r.cpu.postgres.toFixed(3)} loader ${r.cpu.loader.toFixed(3)}, peak RSS ${r.peakRss} MB, load ${r.loadAverage.toFixed(2)}`);
+  log(
+    `  ${name}: ${out.throughput} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${out.errors}, CPU ms/op gateway ${r.cpu.gateway.toFixed(3)} ` +
+      `PostgreSQL ${r.cpu.postgres.toFixed(3)} loader ${r.cpu.loader.toFixed(3)}, peak RSS ${r.peakRss} MB, load ${r.loadAverage.toFixed(2)}`,
+  );
   return out;
 }
 
@@ -139,8 +201,13 @@ async function peerRow(backend: Backend, m: Merchant, requests: Prebuilt[], L: n
   const databaseUrl = backend.startFlags[backend.startFlags.indexOf('--database-url') + 1];
   await peerFixtures(databaseUrl, m.mchid, 'R', ORDERS.reverse);
   const s = secretsOf(m);
-  const config: PeerConfig = { databaseUrl, appid: m.appid, merchantCertificatePem: s.merchantCertificatePem,
-    platformPrivateKeyPem: s.platformPrivateKeyPem, platformSerialNo: s.platformSerialNo };
+  const config: PeerConfig = {
+    databaseUrl,
+    appid: m.appid,
+    merchantCertificatePem: s.merchantCertificatePem,
+    platformPrivateKeyPem: s.platformPrivateKeyPem,
+    platformSerialNo: s.platformSerialNo,
+  };
   const file = join(tmpdir(), `tradegate-bench-peer-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
   const peer = await startProcess(['--import', 'tsx', 'bench/peer/server.ts', file]);
@@ -224,8 +291,13 @@ async function benchScale(): Promise<Record<string, number>> {
     const double = await queries(gw.url, ORDERS.queries, CONNECTIONS, SECONDS);
     await stopProcess(gw.child);
     return {
-      queryP50At10k: small.p50, queryP50At1M: large.p50, queryP99At10k: small.p99, queryP99At1M: large.p99,
-      latencyRatio: large.p50 / Math.max(small.p50, 0.001), oneProcess: single.throughput, twoProcesses: double.throughput,
+      queryP50At10k: small.p50,
+      queryP50At1M: large.p50,
+      queryP99At10k: small.p99,
+      queryP99At1M: large.p99,
+      latencyRatio: large.p50 / Math.max(small.p50, 0.001),
+      oneProcess: single.throughput,
+      twoProcesses: double.throughput,
       processScaling: double.throughput / single.throughput,
       errors: [small, single, large, double].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
     };
@@ -250,8 +322,11 @@ function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<str
     '',
     '| row | database | req/s | p50 ms | p99 ms | errors | CPU ms/op gateway | PostgreSQL | loader | peak RSS MB | ratio | target | load avg |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.row} | ${r.backend} | ${r.throughput} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
-      `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.row} | ${r.backend} | ${r.throughput} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
+        `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`,
+    ),
     '',
     `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (node:crypto CPU time) + one database transaction ` +
       `${f(pgC.D.cpuMsPerTx, 3)} ms (PostgreSQL CPU per pgbench -N transaction, from /proc) = ${f(floor(pgC), 3)} ms; PGlite ${f(floor(liteC), 3)} ms.`,
@@ -267,14 +342,20 @@ function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<str
     );
   }
   if (scale) {
-    lines.push(`Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×); ` +
-      `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×); ${scale.errors} errors.`);
+    lines.push(
+      `Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×); ` +
+        `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×); ${scale.errors} errors.`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 const startedAt = new Date().toISOString();
-log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+log(
+  `load average at start: ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}`,
+);
 // A/B runs of the reverse row (BENCH_ROWS=reverse) read CPU per op, not the ratio: short ceiling measurements do.
 const SHORT = QUICK || ONLY_REVERSE;
 const S = await opensslCeiling(SHORT ? 1 : 3);
@@ -289,7 +370,11 @@ const liteC: Ceilings = { S, D: Dlite, L: 1 / (1 / S.signsPerSecond + 1 / Dlite.
 const rows: Row[] = [];
 const pgBackend = await postgresBackend(SERVER, 'main');
 let ownPg: Record<string, number> = {};
-try { ownPg = await benchBackend(pgBackend, pgC, rows); } finally { await pgBackend.drop(); }
+try {
+  ownPg = await benchBackend(pgBackend, pgC, rows);
+} finally {
+  await pgBackend.drop();
+}
 const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pgliteBackend(), liteC, rows);
 const scale = SCALE ? await benchScale() : null;
 const table = markdown(rows, pgC, liteC, scale, startedAt);
@@ -299,7 +384,7 @@ mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const date = startedAt.slice(0, 10);
 const jsonFile = join(ROOT, `bench/results/${date}.json`);
 // Several runs a day go into one file: these machines are noisy, and a figure is read across runs.
-const previous = existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as { runs?: unknown[] }).runs ?? [] : [];
+const previous = existsSync(jsonFile) ? ((JSON.parse(readFileSync(jsonFile, 'utf8')) as { runs?: unknown[] }).runs ?? []) : [];
 const run = { startedAt, machineCeilings: { postgres: pgC, pglite: liteC }, tradegateStore: { postgres: ownPg, pglite: ownLite }, rows, scale };
 writeFileSync(jsonFile, `${JSON.stringify({ date, runs: [...previous, run] }, null, 2)}\n`);
 appendFileSync(join(ROOT, `bench/results/${date}.md`), `${table}\n`);

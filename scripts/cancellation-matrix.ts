@@ -44,7 +44,8 @@ const v2 = (code: CoreErrorCode, endpoint: Parameters<typeof v2ErrorOf>[1]) => {
 const OPERATIONS: readonly Operation[] = [
   {
     title: 'Close',
-    endpoints: 'APIv3 `…/out-trade-no/{no}/close` (Mainland, partner), `/v3/global/transactions/…/close`, `/hk/v3/transactions/…/close`; APIv2 `/pay/closeorder`',
+    endpoints:
+      'APIv3 `…/out-trade-no/{no}/close` (Mainland, partner), `/v3/global/transactions/…/close`, `/hk/v3/transactions/…/close`; APIv2 `/pay/closeorder`',
     decide: decideClose,
     minAge: (r) => r.closeMinAge,
     maxAge: null,
@@ -56,7 +57,8 @@ const OPERATIONS: readonly Operation[] = [
   },
   {
     title: 'Reverse',
-    endpoints: 'APIv3 `…/out-trade-no/{no}/reverse` (Mainland, partner), `/v3/global/micropay/transactions/…/reverse`, `/hk/v3/transactions/…/reverse`; APIv2 `/secapi/pay/reverse`',
+    endpoints:
+      'APIv3 `…/out-trade-no/{no}/reverse` (Mainland, partner), `/v3/global/micropay/transactions/…/reverse`, `/hk/v3/transactions/…/reverse`; APIv2 `/secapi/pay/reverse`',
     decide: decideReverse,
     minAge: (r) => r.reverseMinAge,
     maxAge: (r) => r.reverseMaxAge,
@@ -86,29 +88,62 @@ const KINDS: readonly { label: string; tradeType: TradeType }[] = [
 function orderIn(state: OrderState, tradeType: TradeType): Order {
   const paid = state === 'SUCCESS' || state === 'REFUND';
   return {
-    id: 'matrix', mchid: '1900000001', outTradeNo: 'MATRIX', transactionId: paid ? '4200000000000000000000000000' : null, tradeType, state,
-    amount: 100, currency: 'CNY', description: 'matrix', attach: null, notifyUrl: null, payerOpenid: null, fingerprint: '',
-    protocol: 'sandbox', createdAt: 0, expiresAt: Number.MAX_SAFE_INTEGER, paidAt: paid ? 0 : null,
-    payerConfirmAt: null, payerDeadlineAt: null, failure: null, refundedAmount: state === 'REFUND' ? 10 : 0, refundCount: state === 'REFUND' ? 1 : 0, extra: {}, settlement: null,
+    id: 'matrix',
+    mchid: '1900000001',
+    outTradeNo: 'MATRIX',
+    transactionId: paid ? '4200000000000000000000000000' : null,
+    tradeType,
+    state,
+    amount: 100,
+    currency: 'CNY',
+    description: 'matrix',
+    attach: null,
+    notifyUrl: null,
+    payerOpenid: null,
+    fingerprint: '',
+    protocol: 'sandbox',
+    createdAt: 0,
+    expiresAt: Number.MAX_SAFE_INTEGER,
+    paidAt: paid ? 0 : null,
+    payerConfirmAt: null,
+    payerDeadlineAt: null,
+    failure: null,
+    refundedAmount: state === 'REFUND' ? 10 : 0,
+    refundCount: state === 'REFUND' ? 1 : 0,
+    extra: {},
+    settlement: null,
   };
 }
 
 /** 90 s, 5 min, 7 d: the shortest exact unit. */
 export function duration(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's'], [1, 'ms']];
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+    [1, 'ms'],
+  ];
   for (const [size, unit] of units) if (ms % size === 0) return `${ms / size} ${unit}`;
   return `${ms} ms`;
 }
 
 /** An order age window: sampled at both ends (a window whose ends disagree is a bug in the rules). */
-interface Window { readonly label: string; readonly ages: readonly number[] }
+interface Window {
+  readonly label: string;
+  readonly ages: readonly number[];
+}
 
 function windowsOf(op: Operation, rules: LifecycleRules): Window[] {
   const min = op.minAge(rules);
   const max = op.maxAge?.(rules) ?? null;
   const windows: Window[] = [{ label: `younger than ${duration(min)}`, ages: [0, min - 1] }];
   if (max === null) return [...windows, { label: `${duration(min)} or older`, ages: [min, min + 30 * 86_400_000] }];
-  return [...windows, { label: `${duration(min)} to ${duration(max)}`, ages: [min, max] }, { label: `older than ${duration(max)}`, ages: [max + 1, max + 86_400_000] }];
+  return [
+    ...windows,
+    { label: `${duration(min)} to ${duration(max)}`, ages: [min, max] },
+    { label: `older than ${duration(max)}`, ages: [max + 1, max + 86_400_000] },
+  ];
 }
 
 function describe(state: OrderState, decision: Decision): string {
@@ -129,12 +164,15 @@ function cell(op: Operation, state: OrderState, tradeType: TradeType, windowInde
   for (const dialect of op.dialects) {
     const rules = rulesFor(dialect.rules, { strictTiming: strict });
     const window = windowsOf(op, rules)[windowIndex];
-    const outcomes = new Set(window.ages.map((age) => {
-      const decision = op.decide(orderIn(state, tradeType), age, rules);
-      if (decision.kind === 'refuse') refusals.push(decision.error);
-      return describe(state, decision);
-    }));
-    if (outcomes.size !== 1) throw new Error(`${op.title} ${state} ${tradeType} ${dialect.name}: the window "${window.label}" answers ${[...outcomes].join(' and ')}`);
+    const outcomes = new Set(
+      window.ages.map((age) => {
+        const decision = op.decide(orderIn(state, tradeType), age, rules);
+        if (decision.kind === 'refuse') refusals.push(decision.error);
+        return describe(state, decision);
+      }),
+    );
+    if (outcomes.size !== 1)
+      throw new Error(`${op.title} ${state} ${tradeType} ${dialect.name}: the window "${window.label}" answers ${[...outcomes].join(' and ')}`);
     const [outcome] = outcomes;
     byOutcome.set(outcome, [...(byOutcome.get(outcome) ?? []), dialect.name]);
   }
@@ -143,14 +181,25 @@ function cell(op: Operation, state: OrderState, tradeType: TradeType, windowInde
 }
 
 function windowLabels(op: Operation): string[] {
-  const labels = op.dialects.map((d) => windowsOf(op, rulesFor(d.rules)).map((w) => w.label).join('|'));
+  const labels = op.dialects.map((d) =>
+    windowsOf(op, rulesFor(d.rules))
+      .map((w) => w.label)
+      .join('|'),
+  );
   if (new Set(labels).size !== 1) throw new Error(`${op.title}: dialects disagree on the timing windows`);
   return labels[0].split('|');
 }
 
 function section(op: Operation): string[] {
   const labels = windowLabels(op);
-  const lines = [`## ${op.title}`, '', `Endpoints: ${op.endpoints}.`, '', `| state | kind | ${labels.join(' | ')} |`, `|---|---|${labels.map(() => '---|').join('')}`];
+  const lines = [
+    `## ${op.title}`,
+    '',
+    `Endpoints: ${op.endpoints}.`,
+    '',
+    `| state | kind | ${labels.join(' | ')} |`,
+    `|---|---|${labels.map(() => '---|').join('')}`,
+  ];
   const refusals = new Set<CoreErrorCode>();
   const lenient: string[] = [];
   for (const state of STATES) {
@@ -167,7 +216,12 @@ function section(op: Operation): string[] {
   if (lenient.length > 0) {
     lines.push(`A merchant with \`strictTiming: false\` is not refused for being early; in the first column it gets: ${lenient.join('; ')}.`, '');
   }
-  lines.push(`Refusals on the wire (${op.title.toLowerCase()}):`, '', `| core refusal | ${op.dialects.map((d) => d.name).join(' | ')} |`, `|---|${op.dialects.map(() => '---|').join('')}`);
+  lines.push(
+    `Refusals on the wire (${op.title.toLowerCase()}):`,
+    '',
+    `| core refusal | ${op.dialects.map((d) => d.name).join(' | ')} |`,
+    `|---|${op.dialects.map(() => '---|').join('')}`,
+  );
   for (const code of [...refusals].sort()) lines.push(`| ${code} | ${op.dialects.map((d) => d.wire(code)).join(' | ')} |`);
   lines.push('');
   return lines;
@@ -176,10 +230,10 @@ function section(op: Operation): string[] {
 export function renderCancellationMatrix(): string {
   const lines = [
     '<!-- Generated by `npm run docs` (scripts/cancellation-matrix.ts) from src/core/policy.ts, src/core/rules.ts and the',
-    '     dialects\' error maps. Do not edit by hand: a test fails when this file differs from what the code produces. -->',
+    "     dialects' error maps. Do not edit by hand: a test fails when this file differs from what the code produces. -->",
     '# Cancellation matrix',
     '',
-    'What close, reverse and void answer for an order in each state, by the order\'s age on the merchant\'s business',
+    "What close, reverse and void answer for an order in each state, by the order's age on the merchant's business",
     'clock (for a code payment, age counts from the payment call). Each window was evaluated at both of its ends.',
     'Before deciding, the gateway applies what time alone has done: an unpaid order past its expiry is already',
     'CLOSED, and a payer who was asked for a password has confirmed (SUCCESS) or timed out (PAYERROR) by then.',

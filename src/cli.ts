@@ -23,7 +23,9 @@ const program = new Command('tradegate')
 /** Started by npm (`npm start`): npm does not pass SIGTERM on through `sh -c`, so notice the parent going away. */
 function exitWithParent(stop: () => void): void {
   const parent = process.ppid;
-  setInterval(() => { if (process.ppid !== parent) stop(); }, 500).unref();
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 500).unref();
 }
 
 async function startForeground(config: GatewayConfig): Promise<void> {
@@ -36,10 +38,15 @@ async function startForeground(config: GatewayConfig): Promise<void> {
     adminToken: config.adminToken,
     provisionDemo: true,
   }).catch((err: Error) => fail(err.message));
-  const lines = [`tradegate listening on ${gateway.baseUrl}`, `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`];
+  const lines = [
+    `tradegate listening on ${gateway.baseUrl}`,
+    `  database:    ${config.databaseUrl ? 'PostgreSQL server' : `embedded PGlite in ${config.dataDir}`}`,
+  ];
   lines.push(`  https:       ${gateway.httpsBaseUrl}  (APIv2 /secapi/* with the merchant's client certificate)`);
   if (config.allowInsecureSecapi) {
-    process.stderr.write('tradegate: warning: --allow-insecure-secapi serves /secapi/* over plain HTTP without a client certificate; the real gateway never does\n');
+    process.stderr.write(
+      'tradegate: warning: --allow-insecure-secapi serves /secapi/* over plain HTTP without a client certificate; the real gateway never does\n',
+    );
   }
   lines.push(`  admin token: ${gateway.adminToken}  (sandbox API: Authorization: Bearer <token>)`);
   if (gateway.demo) {
@@ -55,14 +62,15 @@ async function startForeground(config: GatewayConfig): Promise<void> {
   if (config.exitWithParent) exitWithParent(stop);
 }
 
-program.command('start')
+program
+  .command('start')
   .description('start the gateway (embedded PGlite in --data-dir unless --database-url is given)')
   .option('--host <host>', 'address to bind (TRADEGATE_HOST; default 127.0.0.1)')
   .option('--port <port>', 'HTTP port (TRADEGATE_PORT; default 8080)')
   .option('--tls-port <port>', 'HTTPS port, mutual TLS for APIv2 /secapi/* (TRADEGATE_TLS_PORT; default 8443)')
   .option('--data-dir <dir>', 'data directory: embedded database, admin token, credentials (TRADEGATE_DATA_DIR; default ./.tradegate)')
   .option('--database-url <url>', 'PostgreSQL server, e.g. postgres://user@host/db (DATABASE_URL)')
-  .option('--admin-token <token>', 'sandbox admin token (TRADEGATE_ADMIN_TOKEN; default: the data directory\'s, made on first start)')
+  .option('--admin-token <token>', "sandbox admin token (TRADEGATE_ADMIN_TOKEN; default: the data directory's, made on first start)")
   .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout (TRADEGATE_LOG_LEVEL; default info)').choices(LOG_LEVELS))
   .option('--allow-insecure-secapi', 'also serve APIv2 /secapi/* over plain HTTP, without a client certificate (TRADEGATE_ALLOW_INSECURE_SECAPI)')
   .option('--request-timeout-ms <ms>', 'a request (head and body) must arrive within this (TRADEGATE_REQUEST_TIMEOUT_MS; default 30000)')
@@ -74,9 +82,15 @@ program.command('start')
   .option('--request-log-rows <n>', 'request log: rows kept (TRADEGATE_REQUEST_LOG_ROWS; default 100000; 0: off)')
   .option('--request-log-days <n>', 'request log: days kept (TRADEGATE_REQUEST_LOG_DAYS; default 7)')
   .option('--database-connect-timeout-ms <ms>', 'PostgreSQL: bound on getting a connection (TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS; default 5000)')
-  .option('--database-query-timeout-ms <ms>', 'PostgreSQL: bound on each statement\'s answer (TRADEGATE_DATABASE_QUERY_TIMEOUT_MS; default 5000)')
-  .option('--database-prepared-statements <on|off>', 'PostgreSQL: prepare statements once per connection; off behind PgBouncer < 1.21 in transaction pooling (TRADEGATE_DATABASE_PREPARED_STATEMENTS; default on)')
-  .option('--wait-for-database <seconds>', 'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (TRADEGATE_WAIT_FOR_DATABASE; default forever)')
+  .option('--database-query-timeout-ms <ms>', "PostgreSQL: bound on each statement's answer (TRADEGATE_DATABASE_QUERY_TIMEOUT_MS; default 5000)")
+  .option(
+    '--database-prepared-statements <on|off>',
+    'PostgreSQL: prepare statements once per connection; off behind PgBouncer < 1.21 in transaction pooling (TRADEGATE_DATABASE_PREPARED_STATEMENTS; default on)',
+  )
+  .option(
+    '--wait-for-database <seconds>',
+    'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (TRADEGATE_WAIT_FOR_DATABASE; default forever)',
+  )
   .option('--workers <n>', 'gateway processes sharing the port; needs --database-url (TRADEGATE_WORKERS; default 1)')
   .action(async (flags: StartFlags) => {
     let config: GatewayConfig;
@@ -90,7 +104,8 @@ program.command('start')
     const cluster = config.workers > 1 || worker.worker ? await import('./cluster.ts') : null;
     if (cluster?.isClusterWorker(worker.worker)) return void (await cluster.runClusterWorker(config, worker.adminToken));
     if (cluster && config.workers > 1) {
-      const primary = await cluster.runClusterPrimary(config, { banner: (lines) => process.stderr.write(`${lines.join('\n')}\n`), fail })
+      const primary = await cluster
+        .runClusterPrimary(config, { banner: (lines) => process.stderr.write(`${lines.join('\n')}\n`), fail })
         .catch((err: Error) => fail(err.message));
       process.once('SIGINT', primary.stop);
       process.once('SIGTERM', primary.stop);
@@ -115,12 +130,15 @@ async function admin(flags: ClientFlags, method: string, path: string, body?: un
   return text === '' ? { status: res.status } : JSON.parse(text);
 }
 
-const withClient = (cmd: Command) => cmd
-  .option('--url <url>', 'gateway base URL (TRADEGATE_URL; default http://127.0.0.1:8080/)')
-  .option('--admin-token <token>', 'sandbox admin token (TRADEGATE_ADMIN_TOKEN; default: read from --data-dir)')
-  .option('--data-dir <dir>', 'the local gateway\'s data directory, for its admin token (TRADEGATE_DATA_DIR; default ./.tradegate)');
+const withClient = (cmd: Command) =>
+  cmd
+    .option('--url <url>', 'gateway base URL (TRADEGATE_URL; default http://127.0.0.1:8080/)')
+    .option('--admin-token <token>', 'sandbox admin token (TRADEGATE_ADMIN_TOKEN; default: read from --data-dir)')
+    .option('--data-dir <dir>', "the local gateway's data directory, for its admin token (TRADEGATE_DATA_DIR; default ./.tradegate)");
 
-const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
+const print = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+};
 
 const merchant = program.command('merchant').description('sandbox merchants');
 withClient(merchant.command('create').description('provision a merchant and print its credentials JSON'))
@@ -142,12 +160,13 @@ withClient(program.command('pay <mchid> <out_trade_no>').description('the payer 
   });
 
 const clock = program.command('clock').description("a merchant's sandbox clock");
-withClient(clock.command('advance <mchid> <seconds>').description("move a merchant's business clock forward"))
-  .action(async (mchid: string, seconds: string, flags: ClientFlags) => {
+withClient(clock.command('advance <mchid> <seconds>').description("move a merchant's business clock forward")).action(
+  async (mchid: string, seconds: string, flags: ClientFlags) => {
     const n = /^\d+(\.\d+)?$/.test(seconds) ? Number(seconds) : NaN;
     if (!Number.isFinite(n)) fail(`seconds must be a number ≥ 0, not ${seconds} (the sandbox clock only moves forward)`);
     print(await admin(flags, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/clock`, { advance_seconds: n }));
-  });
+  },
+);
 
 const fault = program.command('fault').description("a merchant's fault plan (the fault lab)");
 const whole = (name: string) => (v: string) => {
@@ -162,16 +181,31 @@ withClient(fault.command('add <mchid>').description('define a fault: the next ma
   .addOption(new Option('--commit <when>', 'whether the operation takes effect').choices(FAULT_COMMITS))
   .option('--delay-ms <ms>', 'hold for timeout / delay (0..120000)', whole('--delay-ms'))
   .option('--times <n>', 'how many matching calls it fires on (default 1)', whole('--times'))
-  .action(async (mchid: string, f: ClientFlags & { operation: string; effect: string; dialect?: string; outTradeNo?: string; commit?: string; delayMs?: number; times?: number }) =>
-    print(await admin(f, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`, {
-      operation: f.operation, effect: f.effect, dialect: f.dialect, out_trade_no: f.outTradeNo, commit: f.commit, delay_ms: f.delayMs, times: f.times,
-    })));
-withClient(fault.command('list <mchid>').description("list a merchant's faults and how often each has fired"))
-  .action(async (mchid: string, f: ClientFlags) => print(await admin(f, 'GET', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`)));
-withClient(fault.command('clear <mchid> [id]').description("delete one fault, or all of a merchant's faults"))
-  .action(async (mchid: string, id: string | undefined, f: ClientFlags) => {
+  .action(
+    async (
+      mchid: string,
+      f: ClientFlags & { operation: string; effect: string; dialect?: string; outTradeNo?: string; commit?: string; delayMs?: number; times?: number },
+    ) =>
+      print(
+        await admin(f, 'POST', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`, {
+          operation: f.operation,
+          effect: f.effect,
+          dialect: f.dialect,
+          out_trade_no: f.outTradeNo,
+          commit: f.commit,
+          delay_ms: f.delayMs,
+          times: f.times,
+        }),
+      ),
+  );
+withClient(fault.command('list <mchid>').description("list a merchant's faults and how often each has fired")).action(async (mchid: string, f: ClientFlags) =>
+  print(await admin(f, 'GET', `/sandbox/merchants/${encodeURIComponent(mchid)}/faults`)),
+);
+withClient(fault.command('clear <mchid> [id]').description("delete one fault, or all of a merchant's faults")).action(
+  async (mchid: string, id: string | undefined, f: ClientFlags) => {
     const path = `/sandbox/merchants/${encodeURIComponent(mchid)}/faults${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
     print(await admin(f, 'DELETE', path));
-  });
+  },
+);
 
 program.parseAsync(process.argv).catch((err: Error) => fail(err.message));

@@ -71,8 +71,7 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
   try {
     if ((await store.listMerchants()).length === 0) {
       const merchant = await provisionMerchant(store, systemClock, {});
-      demo = [`  demo merchant mchid=${merchant.mchid} appid=${merchant.appid}`,
-        `  credentials: GET /sandbox/merchants/${merchant.mchid} (admin token)`];
+      demo = [`  demo merchant mchid=${merchant.mchid} appid=${merchant.appid}`, `  credentials: GET /sandbox/merchants/${merchant.mchid} (admin token)`];
     }
   } finally {
     await store.db.close();
@@ -86,8 +85,13 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
     worker.on('message', (msg: WorkerReady) => {
       if (msg?.kind !== 'ready' || announced) return;
       announced = true;
-      hooks.banner([`tradegate listening on ${msg.baseUrl} with ${config.workers} worker processes`, '  database:    PostgreSQL server',
-        ...(msg.httpsBaseUrl ? [`  https:       ${msg.httpsBaseUrl}`] : []), `  admin token: ${adminToken}  (sandbox API: Authorization: Bearer <token>)`, ...demo]);
+      hooks.banner([
+        `tradegate listening on ${msg.baseUrl} with ${config.workers} worker processes`,
+        '  database:    PostgreSQL server',
+        ...(msg.httpsBaseUrl ? [`  https:       ${msg.httpsBaseUrl}`] : []),
+        `  admin token: ${adminToken}  (sandbox API: Authorization: Bearer <token>)`,
+        ...demo,
+      ]);
     });
   };
   /** Stops every worker (SIGTERM), then exits with `code` once they are gone (5 s at most). */
@@ -97,7 +101,9 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
     const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
     if (alive().length === 0) process.exit(code);
     for (const w of alive()) w.process.kill('SIGTERM');
-    cluster.on('exit', () => { if (alive().length === 0) process.exit(code); });
+    cluster.on('exit', () => {
+      if (alive().length === 0) process.exit(code);
+    });
     setTimeout(() => process.exit(code), 5000).unref();
   };
   const stop = () => shutdown(0);
@@ -116,7 +122,9 @@ export async function runClusterPrimary(config: GatewayConfig, hooks: PrimaryHoo
     }
     const delay = Math.min(250 * 2 ** (deaths.length - 1), MAX_BACKOFF_MS);
     process.stderr.write(`tradegate: worker ${worker.process.pid} exited (${code ?? signal}); a new one in ${delay} ms\n`);
-    setTimeout(() => { if (!stopping) fork(); }, delay);
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, delay);
   });
   for (let i = 0; i < config.workers; i++) fork();
   return { stop };

@@ -90,7 +90,10 @@ function sourced<T>(flag: T | undefined, flagName: string, env: NodeJS.ProcessEn
 
 /** A comma-separated CIDR list (flag or env var); empty entries ignored; a malformed entry is refused here. */
 function cidrList(source: { value: string | undefined; name: string }): string[] {
-  const list = (source.value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = (source.value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   cidrBlockList(list, source.name);
   return list;
 }
@@ -151,10 +154,9 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     dataDir: flags.dataDir ?? envOf(env, 'TRADEGATE_DATA_DIR') ?? './.tradegate',
     databaseUrl,
     adminToken: flags.adminToken ?? envOf(env, 'TRADEGATE_ADMIN_TOKEN'),
-    logLevel: flags.logLevel !== undefined ? logLevelOf(flags.logLevel)
-      : logLevelOf(envOf(env, 'TRADEGATE_LOG_LEVEL') ?? 'info', 'TRADEGATE_LOG_LEVEL'),
+    logLevel: flags.logLevel !== undefined ? logLevelOf(flags.logLevel) : logLevelOf(envOf(env, 'TRADEGATE_LOG_LEVEL') ?? 'info', 'TRADEGATE_LOG_LEVEL'),
     tlsPort: portOf(flags.tlsPort ?? envOf(env, 'TRADEGATE_TLS_PORT') ?? 8443, flags.tlsPort !== undefined ? '--tls-port' : 'TRADEGATE_TLS_PORT'),
-    allowInsecureSecapi: typeof insecure === 'string' ? flagOf(insecure, 'TRADEGATE_ALLOW_INSECURE_SECAPI') : insecure ?? false,
+    allowInsecureSecapi: typeof insecure === 'string' ? flagOf(insecure, 'TRADEGATE_ALLOW_INSECURE_SECAPI') : (insecure ?? false),
     workers: Number(workers),
     exitWithParent: envOf(env, 'npm_lifecycle_event') !== undefined,
     limits: listenerLimits(flags, env),
@@ -165,10 +167,19 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
       maxAgeMs: positive(sourced(flags.requestLogDays, '--request-log-days', env, 'TRADEGATE_REQUEST_LOG_DAYS'), 7) * 86_400_000,
     },
     database: {
-      connectTimeoutMs: wholeNumber(sourced(flags.databaseConnectTimeoutMs, '--database-connect-timeout-ms', env, 'TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS'), DEFAULT_CONNECT_TIMEOUT_MS),
-      queryTimeoutMs: wholeNumber(sourced(flags.databaseQueryTimeoutMs, '--database-query-timeout-ms', env, 'TRADEGATE_DATABASE_QUERY_TIMEOUT_MS'), DEFAULT_QUERY_TIMEOUT_MS),
+      connectTimeoutMs: wholeNumber(
+        sourced(flags.databaseConnectTimeoutMs, '--database-connect-timeout-ms', env, 'TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS'),
+        DEFAULT_CONNECT_TIMEOUT_MS,
+      ),
+      queryTimeoutMs: wholeNumber(
+        sourced(flags.databaseQueryTimeoutMs, '--database-query-timeout-ms', env, 'TRADEGATE_DATABASE_QUERY_TIMEOUT_MS'),
+        DEFAULT_QUERY_TIMEOUT_MS,
+      ),
       waitForDatabaseMs: waitSeconds(sourced(flags.waitForDatabase, '--wait-for-database', env, 'TRADEGATE_WAIT_FOR_DATABASE')),
-      preparedStatements: onOff(sourced(flags.databasePreparedStatements, '--database-prepared-statements', env, 'TRADEGATE_DATABASE_PREPARED_STATEMENTS'), true),
+      preparedStatements: onOff(
+        sourced(flags.databasePreparedStatements, '--database-prepared-statements', env, 'TRADEGATE_DATABASE_PREPARED_STATEMENTS'),
+        true,
+      ),
     },
   };
 }
@@ -180,7 +191,10 @@ function listenerLimits(flags: StartFlags, env: NodeJS.ProcessEnv): ListenerLimi
   const limits: ListenerLimits = {
     requestTimeoutMs: wholeNumber(requestTimeout, DEFAULT_LISTENER_LIMITS.requestTimeoutMs),
     headersTimeoutMs: wholeNumber(headersTimeout, DEFAULT_LISTENER_LIMITS.headersTimeoutMs),
-    keepAliveTimeoutMs: wholeNumber(sourced(flags.keepAliveTimeoutMs, '--keep-alive-timeout-ms', env, 'TRADEGATE_KEEP_ALIVE_TIMEOUT_MS'), DEFAULT_LISTENER_LIMITS.keepAliveTimeoutMs),
+    keepAliveTimeoutMs: wholeNumber(
+      sourced(flags.keepAliveTimeoutMs, '--keep-alive-timeout-ms', env, 'TRADEGATE_KEEP_ALIVE_TIMEOUT_MS'),
+      DEFAULT_LISTENER_LIMITS.keepAliveTimeoutMs,
+    ),
     maxConnections: wholeNumber(sourced(flags.maxConnections, '--max-connections', env, 'TRADEGATE_MAX_CONNECTIONS'), DEFAULT_LISTENER_LIMITS.maxConnections),
   };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {

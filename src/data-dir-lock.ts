@@ -8,8 +8,13 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export class DataDirLockedError extends Error {
-  constructor(readonly dataDir: string, readonly pid: number) {
-    super(`data directory ${resolve(dataDir)} is in use by process ${pid} (stop it first; if that process is not tradegate, delete ${join(resolve(dataDir), LOCK_FILE)})`);
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `data directory ${resolve(dataDir)} is in use by process ${pid} (stop it first; if that process is not tradegate, delete ${join(resolve(dataDir), LOCK_FILE)})`,
+    );
   }
 }
 
@@ -59,7 +64,11 @@ export function lockDataDir(dataDir: string): DataDirLock {
     const holder = holderOf(file);
     if (holder !== null && running(holder)) throw new DataDirLockedError(dataDir, holder);
     // Stale (its process is gone) or unreadable: remove it and try again; `wx` settles a race between two takers.
-    try { unlinkSync(file); } catch { /* another taker removed it first */ }
+    try {
+      unlinkSync(file);
+    } catch {
+      /* another taker removed it first */
+    }
   }
   throw new Error(`cannot take the lock ${file}`);
 }

@@ -108,9 +108,14 @@ async function installServerCertificate(store: SqlStore, listener: Listener, hos
 /** Releases what a start took so far, last first (a failed start leaves nothing bound, locked or open). */
 class Undo {
   private readonly steps: (() => unknown)[] = [];
-  push(step: () => unknown): void { this.steps.push(step); }
+  push(step: () => unknown): void {
+    this.steps.push(step);
+  }
   async run(): Promise<void> {
-    for (const step of this.steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    for (const step of this.steps.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
     this.steps.length = 0;
   }
 }
@@ -222,12 +227,17 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
     sweeping = true;
     Promise.all([sweepOrders(ctx, store), purgeNonces(store.db, clock.now())])
       .catch((err) => app.log.warn({ err }, 'sweep failed'))
-      .finally(() => { sweeping = false; });
+      .finally(() => {
+        sweeping = false;
+      });
   }, options.sweepIntervalMs ?? 1000);
   sweeper.unref();
 
   const notifier = startNotificationWorker({
-    store, outbox, clock, ids: wechatIds,
+    store,
+    outbox,
+    clock,
+    ids: wechatIds,
     encoders: { ...NOTIFICATION_ENCODERS, paycloud: payCloudNotificationEncoder(store) },
     intervalMs: options.notifyIntervalMs,
     // The gateway's own listeners are never a notify_url (unless explicitly allowed).
@@ -236,16 +246,32 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
     onAttempt: (a) => {
       metrics.attempt(a.dialect, a.result);
       if (a.result === 'delivered') return;
-      app.log.warn({
-        mchid: a.mchid, dialect: a.dialect, operation: 'notify', code: a.result, event: a.eventId, attempt: a.attempt,
-        statusCode: a.statusCode, error: a.error, next: a.next,
-      }, a.next === 'failed' ? 'notification delivery failed; no retry left' : 'notification delivery failed; will retry');
+      app.log.warn(
+        {
+          mchid: a.mchid,
+          dialect: a.dialect,
+          operation: 'notify',
+          code: a.result,
+          event: a.eventId,
+          attempt: a.attempt,
+          statusCode: a.statusCode,
+          error: a.error,
+          next: a.next,
+        },
+        a.next === 'failed' ? 'notification delivery failed; no retry left' : 'notification delivery failed; will retry',
+      );
     },
   });
   started = true;
 
   return {
-    app, store, deps, adminToken, demo, notifier, metrics,
+    app,
+    store,
+    deps,
+    adminToken,
+    demo,
+    notifier,
+    metrics,
     baseUrl: urls.baseUrl,
     httpsApp,
     httpsBaseUrl: urls.httpsBaseUrl ?? null,
@@ -262,7 +288,9 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 

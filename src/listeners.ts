@@ -18,7 +18,11 @@ import { DEFAULT_LISTENER_LIMITS, serverTimeoutOptions, type ListenerLimits } fr
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export class PortInUseError extends Error {
-  constructor(readonly host: string, readonly port: number, readonly what: string) {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly what: string,
+  ) {
     super(`${what} port ${port} on ${host} is already in use`);
   }
 }
@@ -52,9 +56,8 @@ export async function bindListener(host: string, port: number, kind: 'HTTP' | 'H
   const dispatch: Handler = (req, res) => handler(req, res);
   const timeouts = serverTimeoutOptions(limits);
   // The HTTPS listener asks for a client certificate without requiring one at the handshake: only /secapi/* needs it.
-  const server = kind === 'HTTPS'
-    ? createHttpsServer({ ...timeouts, requestCert: true, rejectUnauthorized: false }, dispatch)
-    : createHttpServer(timeouts, dispatch);
+  const server =
+    kind === 'HTTPS' ? createHttpsServer({ ...timeouts, requestCert: true, rejectUnauthorized: false }, dispatch) : createHttpServer(timeouts, dispatch);
   server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(host, port, kind) : err));
@@ -73,12 +76,13 @@ export async function bindListener(host: string, port: number, kind: 'HTTP' | 'H
       if (options.http?.headersTimeout !== undefined) server.headersTimeout = options.http.headersTimeout;
       return server as Server;
     },
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      // Requests in flight get a moment to finish; keep-alive connections that stay open are cut then.
-      setTimeout(() => server.closeAllConnections(), 2000).unref();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Requests in flight get a moment to finish; keep-alive connections that stay open are cut then.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
   };
 }
 

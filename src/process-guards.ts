@@ -6,7 +6,9 @@ import type { GatewayConfig } from './config.ts';
 import type { StoreOptions } from './store/open-store.ts';
 import { isDatabaseUnavailable } from './store/unavailable.ts';
 
-const say = (line: string) => { process.stderr.write(`tradegate: ${line}\n`); };
+const say = (line: string) => {
+  process.stderr.write(`tradegate: ${line}\n`);
+};
 
 /** A burst of broken connections (a server restart breaks all of them at once) is reported once a second. */
 function throttled(report: (err: Error) => void): (err: Error) => void {
@@ -40,7 +42,7 @@ export function databaseStoreOptions(config: GatewayConfig, dataDir?: string): S
  */
 export function installProcessGuards(): void {
   process.on('unhandledRejection', (reason) => {
-    say(`unhandled rejection (kept serving): ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+    say(`unhandled rejection (kept serving): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
   });
   process.on('uncaughtException', (err) => {
     if (isDatabaseUnavailable(err)) {

@@ -65,8 +65,11 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   // The HTTPS instance serves the same routes; only its raw server type differs, which no plugin depends on.
   // A listener bound earlier (gateway.ts) is handed over as the server; its TLS settings and its limits (timeouts
   // and connectionsCheckingInterval, which Node takes only at construction) were set when it was bound.
-  const app = (options.listener ? Fastify({ ...common, serverFactory: options.listener.serverFactory as never })
-    : options.https ? Fastify({ ...common, https: { ...timeouts, ...options.https } }) : Fastify(common)) as unknown as FastifyInstance;
+  const app = (options.listener
+    ? Fastify({ ...common, serverFactory: options.listener.serverFactory as never })
+    : options.https
+      ? Fastify({ ...common, https: { ...timeouts, ...options.https } })
+      : Fastify(common)) as unknown as FastifyInstance;
   app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('tradegateRequestId', '');
   app.decorateRequest('tags', null as never);
@@ -79,8 +82,15 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
     const outcome = outcomeOf(tags, reply.statusCode);
     ops.metrics.request(tags.dialect, tags.operation, outcome, tags.errorCode ?? '', reply.elapsedTime / 1000);
     const line = {
-      dialect: tags.dialect, operation: tags.operation, mchid: tags.mchid, code: tags.errorCode, outcome,
-      method: request.method, url: request.url, statusCode: reply.statusCode, responseTime: reply.elapsedTime,
+      dialect: tags.dialect,
+      operation: tags.operation,
+      mchid: tags.mchid,
+      code: tags.errorCode,
+      outcome,
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      responseTime: reply.elapsedTime,
     };
     if (outcome === 'error') request.log.warn(line, 'request failed');
     else request.log.info(line, 'request');
@@ -93,17 +103,23 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   app.setErrorHandler((error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode;
     if (status === undefined || status >= 500) request.log.error({ err: error }, 'unexpected error outside the dialect plugins');
-    return sendRefusal(deps, request, reply, status !== undefined && status < 500 ? refusalOf(status, request.url)
-      : { status: 500, code: 'SYSTEM_ERROR', message: 'system error' });
+    return sendRefusal(
+      deps,
+      request,
+      reply,
+      status !== undefined && status < 500 ? refusalOf(status, request.url) : { status: 500, code: 'SYSTEM_ERROR', message: 'system error' },
+    );
   });
 
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   await registerSandboxOpenApi(app);
   await app.register(wechatpayV3Plugin(deps));
   await app.register(payCloudPlugin(deps));
-  await app.register(wechatpayV2Plugin(deps, {
-    secapi: { allowInsecure: options.allowInsecureSecapi ?? false, httpsBaseUrl: () => options.sandbox.urls.httpsBaseUrl },
-  }));
+  await app.register(
+    wechatpayV2Plugin(deps, {
+      secapi: { allowInsecure: options.allowInsecureSecapi ?? false, httpsBaseUrl: () => options.sandbox.urls.httpsBaseUrl },
+    }),
+  );
   await app.register(sandboxPlugin(deps, options.sandbox));
   await app.register(dashboardPlugin(deps, options.sandbox));
   await app.register(opsPlugin(ops));

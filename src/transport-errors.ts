@@ -38,7 +38,12 @@ export async function renderRefusal(deps: GatewayDeps, url: string, refusal: Ref
     case 'v3':
       return { status: refusal.status, type: json, body: JSON.stringify({ code: refusal.code, message: refusal.message }), code: refusal.code };
     case 'v2':
-      return { status: 200, type: 'text/xml; charset=utf-8', body: buildXml({ return_code: 'FAIL', return_msg: refusal.status === 404 ? '接口不存在' : 'XML格式错误' }), code: 'FAIL' };
+      return {
+        status: 200,
+        type: 'text/xml; charset=utf-8',
+        body: buildXml({ return_code: 'FAIL', return_msg: refusal.status === 404 ? '接口不存在' : 'XML格式错误' }),
+        code: 'FAIL',
+      };
     case 'paycloud': {
       const { privateKey } = await gatewayKeys(deps.store);
       const code = refusal.status === 404 ? '1005' : '1007';
@@ -59,7 +64,11 @@ export function refusalOf(status: number | undefined, url: string): Refusal {
 export async function sendRefusal(deps: GatewayDeps, request: FastifyRequest, reply: FastifyReply, refusal: Refusal) {
   const r = await renderRefusal(deps, request.raw.url ?? request.url, refusal);
   tagRequest(request, { errorCode: r.code });
-  return reply.code(r.status).header('content-type', r.type).header('Request-ID', request.tradegateRequestId || undefined).send(r.body);
+  return reply
+    .code(r.status)
+    .header('content-type', r.type)
+    .header('Request-ID', request.tradegateRequestId || undefined)
+    .send(r.body);
 }
 
 /** For Fastify's `frameworkErrors` (malformed URLs are refused before any route or hook runs). */
@@ -69,4 +78,3 @@ export function answerFrameworkError(deps: GatewayDeps, error: { statusCode?: nu
     reply.code(r.status).header('content-type', r.type).send(r.body);
   });
 }
-

@@ -36,8 +36,11 @@ test('--workers: a busy port exits 1 at once, before anything is written', { ski
   const dataDir = join(work, 'busy');
   try {
     const started = Date.now();
-    const r = spawnSync(process.execPath, ['bin/tradegate.mjs', 'start', '--workers', '2', '--port', String(port), '--tls-port', '0',
-      '--database-url', await url(), '--data-dir', dataDir], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/tradegate.mjs', 'start', '--workers', '2', '--port', String(port), '--tls-port', '0', '--database-url', await url(), '--data-dir', dataDir],
+      { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 60_000 },
+    );
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`HTTP port ${port} on 127.0.0.1 is already in use`));
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -48,15 +51,38 @@ test('--workers: a busy port exits 1 at once, before anything is written', { ski
   }
 });
 
-test('--workers: the data directory\'s token; dead workers replaced, then the primary gives up', { skip: !database && 'needs TEST_DATABASE_URL', timeout: 240_000 }, async () => {
+test("--workers: the data directory's token; dead workers replaced, then the primary gives up", {
+  skip: !database && 'needs TEST_DATABASE_URL',
+  timeout: 240_000,
+}, async () => {
   const dataDir = join(work, 'token');
   mkdirSync(dataDir);
   writeFileSync(join(dataDir, 'admin-token'), 'token-from-the-data-dir\n');
   const port = await freePort();
-  const primary = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--workers', '2', '--port', String(port), '--tls-port', '0',
-    '--database-url', await url(), '--data-dir', dataDir, '--log-level', 'warn'], { cwd: ROOT, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  const primary = spawn(
+    process.execPath,
+    [
+      'bin/tradegate.mjs',
+      'start',
+      '--workers',
+      '2',
+      '--port',
+      String(port),
+      '--tls-port',
+      '0',
+      '--database-url',
+      await url(),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
+    { cwd: ROOT, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
-  primary.stderr.on('data', (d) => { err += d; });
+  primary.stderr.on('data', (d) => {
+    err += d;
+  });
   const exited = new Promise<number | null>((r) => primary.once('exit', (code) => r(code)));
   try {
     for (let i = 0; !err.includes('admin token') && i < 900; i++) await sleep(100);
@@ -74,9 +100,17 @@ test('--workers: the data directory\'s token; dead workers replaced, then the pr
 
     // Workers that keep dying: the primary exits 1 instead of forking forever.
     let code: number | null | undefined;
-    void exited.then((c) => { code = c; });
+    void exited.then((c) => {
+      code = c;
+    });
     for (let i = 0; code === undefined && i < 600; i++) {
-      for (const pid of workersOf(primary.pid!)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      for (const pid of workersOf(primary.pid!)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       await sleep(100);
     }
     assert.equal(await exited, 1);

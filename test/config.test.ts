@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 
 test('database bounds: defaults, environment variables, flags winning; --wait-for-database 0 or forever', () => {
-  assert.deepEqual(loadConfig({}, {}).database, { connectTimeoutMs: 5000, queryTimeoutMs: 5000, waitForDatabaseMs: Number.POSITIVE_INFINITY, preparedStatements: true });
+  assert.deepEqual(loadConfig({}, {}).database, {
+    connectTimeoutMs: 5000,
+    queryTimeoutMs: 5000,
+    waitForDatabaseMs: Number.POSITIVE_INFINITY,
+    preparedStatements: true,
+  });
   const env = { TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS: '1500', TRADEGATE_DATABASE_QUERY_TIMEOUT_MS: '2500', TRADEGATE_WAIT_FOR_DATABASE: '30' };
   assert.deepEqual(loadConfig({}, env).database, { connectTimeoutMs: 1500, queryTimeoutMs: 2500, waitForDatabaseMs: 30_000, preparedStatements: true });
   assert.equal(loadConfig({ waitForDatabase: '0', databaseQueryTimeoutMs: '700' }, env).database.waitForDatabaseMs, 0);

@@ -15,18 +15,29 @@ const database = primaryDatabase();
 const LIMITS = { requestTimeoutMs: 1500, headersTimeoutMs: 1000, keepAliveTimeoutMs: 1000, maxConnections: 6 };
 let gw: Gateway;
 before(async () => {
-  gw = await startGateway({ host: '127.0.0.1', port: 0, tlsPort: 0, store: await database.storeOptions(), adminToken: ADMIN_TOKEN, logLevel: false, limits: LIMITS });
+  gw = await startGateway({
+    host: '127.0.0.1',
+    port: 0,
+    tlsPort: 0,
+    store: await database.storeOptions(),
+    adminToken: ADMIN_TOKEN,
+    logLevel: false,
+    limits: LIMITS,
+  });
 });
-after(async () => { await gw.close(); });
+after(async () => {
+  await gw.close();
+});
 
 const SLOW_HEAD = 'POST /v3/pay/transactions/native HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"ap';
 
 function open(kind: 'http' | 'https'): Promise<Socket> {
   const url = new URL(kind === 'http' ? gw.baseUrl : gw.httpsBaseUrl!);
   return new Promise((resolve, reject) => {
-    const socket = kind === 'http'
-      ? netConnect(Number(url.port), url.hostname, () => resolve(socket))
-      : tlsConnect({ port: Number(url.port), host: url.hostname, rejectUnauthorized: false }, () => resolve(socket));
+    const socket =
+      kind === 'http'
+        ? netConnect(Number(url.port), url.hostname, () => resolve(socket))
+        : tlsConnect({ port: Number(url.port), host: url.hostname, rejectUnauthorized: false }, () => resolve(socket));
     socket.once('error', reject);
   });
 }

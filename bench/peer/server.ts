@@ -36,14 +36,31 @@ async function reverse(outTradeNo: string, auth: string, body: string, path: str
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const fresh = await client.query('INSERT INTO peer_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [mchid, nonce, now + 600]);
-    if (fresh.rowCount !== 1) { await client.query('ROLLBACK'); return error(401, 'SIGN_ERROR', 'replayed nonce'); }
+    const fresh = await client.query('INSERT INTO peer_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+      mchid,
+      nonce,
+      now + 600,
+    ]);
+    if (fresh.rowCount !== 1) {
+      await client.query('ROLLBACK');
+      return error(401, 'SIGN_ERROR', 'replayed nonce');
+    }
     const order = await client.query<{ state: string; amount: number }>(
-      'SELECT state, amount FROM peer_orders WHERE mchid = $1 AND out_trade_no = $2 FOR UPDATE', [mchid, outTradeNo]);
+      'SELECT state, amount FROM peer_orders WHERE mchid = $1 AND out_trade_no = $2 FOR UPDATE',
+      [mchid, outTradeNo],
+    );
     const state = order.rows[0]?.state;
-    if (state === undefined) { await client.query('ROLLBACK'); return error(404, 'ORDER_NOT_EXIST', 'no such order'); }
+    if (state === undefined) {
+      await client.query('ROLLBACK');
+      return error(404, 'ORDER_NOT_EXIST', 'no such order');
+    }
     if (state === 'SUCCESS') {
-      await client.query('INSERT INTO peer_refunds (mchid, out_trade_no, amount, created_at) VALUES ($1, $2, $3, $4)', [mchid, outTradeNo, order.rows[0].amount, Date.now()]);
+      await client.query('INSERT INTO peer_refunds (mchid, out_trade_no, amount, created_at) VALUES ($1, $2, $3, $4)', [
+        mchid,
+        outTradeNo,
+        order.rows[0].amount,
+        Date.now(),
+      ]);
       await client.query("UPDATE peer_orders SET state = 'REVOKED', updated_at = $3 WHERE mchid = $1 AND out_trade_no = $2", [mchid, outTradeNo, Date.now()]);
     } else if (state !== 'REVOKED') {
       await client.query('ROLLBACK');
@@ -65,13 +82,25 @@ app.post<{ Params: { no: string }; Body: string }>('/v3/pay/transactions/out-tra
   const ts = String(Math.floor(Date.now() / 1000));
   const nonce = randomBytes(16).toString('hex');
   const signature = await new Promise<Buffer>((resolve, reject) =>
-    sign('sha256', Buffer.from(`${ts}\n${nonce}\n${answer.body}\n`), platformKey, (e, s) => (e ? reject(e) : resolve(s))));
-  return reply.code(answer.status).headers({
-    'content-type': 'application/json', 'wechatpay-timestamp': ts, 'wechatpay-nonce': nonce,
-    'wechatpay-serial': config.platformSerialNo, 'wechatpay-signature': signature.toString('base64'),
-  }).send(answer.body);
+    sign('sha256', Buffer.from(`${ts}\n${nonce}\n${answer.body}\n`), platformKey, (e, s) => (e ? reject(e) : resolve(s))),
+  );
+  return reply
+    .code(answer.status)
+    .headers({
+      'content-type': 'application/json',
+      'wechatpay-timestamp': ts,
+      'wechatpay-nonce': nonce,
+      'wechatpay-serial': config.platformSerialNo,
+      'wechatpay-signature': signature.toString('base64'),
+    })
+    .send(answer.body);
 });
 
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`peer listening on ${address}\n`);
-process.on('SIGTERM', () => { void app.close().then(() => pool.end()).then(() => process.exit(0)); });
+process.on('SIGTERM', () => {
+  void app
+    .close()
+    .then(() => pool.end())
+    .then(() => process.exit(0));
+});

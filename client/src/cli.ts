@@ -19,11 +19,19 @@ options: --credentials <file.json> (required) --dialect ${DIALECTS.join('|')} (d
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: {
-      credentials: { type: 'string' }, dialect: { type: 'string', default: 'wechatpay-v3' }, journal: { type: 'string', default: 'tradegate-pos.journal' },
-      currency: { type: 'string' }, 'created-at': { type: 'string' }, deadline: { type: 'string' }, 'timeout-ms': { type: 'string' },
-      'sandbox-clock': { type: 'boolean', default: false }, 'admin-token': { type: 'string' }, verbose: { type: 'boolean', default: false },
+      credentials: { type: 'string' },
+      dialect: { type: 'string', default: 'wechatpay-v3' },
+      journal: { type: 'string', default: 'tradegate-pos.journal' },
+      currency: { type: 'string' },
+      'created-at': { type: 'string' },
+      deadline: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'sandbox-clock': { type: 'boolean', default: false },
+      'admin-token': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
     },
   });
   const [command, ...args] = positionals;
@@ -41,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const clock = useSandboxClock && adminToken ? await sandboxClock({ baseUrl: credentials.baseUrl, adminToken, mchid: credentials.mchid }) : systemClock;
   const client = new TradegateClient({
-    credentials, journalPath: values.journal, clock,
+    credentials,
+    journalPath: values.journal,
+    clock,
     ...(values['timeout-ms'] ? { requestTimeoutMs: Number(values['timeout-ms']) } : {}),
     onEvent: values.verbose ? (e) => process.stderr.write(`${JSON.stringify(e)}\n`) : undefined,
   });
@@ -78,8 +88,13 @@ class UsageError extends Error {}
 // Run as a program, not imported: the file node started is this module (either path separator).
 const started = process.argv[1]?.split(/[\\/]/).pop();
 if (started && import.meta.url.endsWith(started)) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exitCode = 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -10,8 +10,17 @@ import { Journal } from './journal.ts';
 import { drivePayByCode } from './pay-by-code.ts';
 import { foldFrom, foldSequence, Steps, type SequenceState } from './sequence.ts';
 import {
-  defaultTiming, DIALECTS, systemClock,
-  type CancelOrderRequest, type ClientEvent, type Clock, type Dialect, type MerchantCredentials, type Outcome, type PayByCodeRequest, type Timing,
+  defaultTiming,
+  DIALECTS,
+  systemClock,
+  type CancelOrderRequest,
+  type ClientEvent,
+  type Clock,
+  type Dialect,
+  type MerchantCredentials,
+  type Outcome,
+  type PayByCodeRequest,
+  type Timing,
 } from './types.ts';
 
 export interface ClientOptions {
@@ -40,7 +49,8 @@ export class TradegateClient {
   payByCode(r: PayByCodeRequest): Promise<Outcome> {
     if (!Number.isSafeInteger(r.amount) || r.amount <= 0) throw new RangeError('amount must be a positive integer of minor units');
     return this.start('pay', r.dialect, r.out_trade_no, (_seq, timing) => ({
-      kind: 'pay', out_trade_no: r.out_trade_no,
+      kind: 'pay',
+      out_trade_no: r.out_trade_no,
       pay: { outTradeNo: r.out_trade_no, authCode: r.auth_code, amount: r.amount, currency: r.currency ?? 'CNY', description: r.description ?? 'POS sale' },
       pay_deadline_at: this.clock.now() + timing.payDeadlineMs,
       deadline_at: this.clock.now() + (r.deadlineMs ?? timing.overallDeadlineMs),
@@ -50,7 +60,8 @@ export class TradegateClient {
   /** Cancels a QR/native/JSAPI order: close (WeChat) or void (PayCloud), waiting for the window, repeating per rules. */
   cancelOrder(r: CancelOrderRequest): Promise<Outcome> {
     return this.start('cancel', r.dialect, r.out_trade_no, (_seq, timing) => ({
-      kind: 'cancel', out_trade_no: r.out_trade_no,
+      kind: 'cancel',
+      out_trade_no: r.out_trade_no,
       ...(r.created_at !== undefined ? { created_at: r.created_at } : {}),
       deadline_at: this.clock.now() + (r.deadlineMs ?? timing.overallDeadlineMs),
     }));
@@ -75,7 +86,9 @@ export class TradegateClient {
 
   /** Unfinished sequences in the journal (what `recover()` would resume). */
   pending(): { seq: string; out_trade_no: string; phase: string }[] {
-    return [...this.journal.bySequence().values()].map(foldSequence).filter((s): s is SequenceState => !!s && !s.done)
+    return [...this.journal.bySequence().values()]
+      .map(foldSequence)
+      .filter((s): s is SequenceState => !!s && !s.done)
       .map((s) => ({ seq: s.seq, out_trade_no: s.outTradeNo, phase: s.phase }));
   }
 
@@ -103,7 +116,12 @@ export class TradegateClient {
     return `${kind}:${dialect}/${merchant}/${outTradeNo}`;
   }
 
-  private start(kind: 'pay' | 'cancel', dialect: Dialect, outTradeNo: string, begin: (seq: string, timing: Timing) => Record<string, unknown>): Promise<Outcome> {
+  private start(
+    kind: 'pay' | 'cancel',
+    dialect: Dialect,
+    outTradeNo: string,
+    begin: (seq: string, timing: Timing) => Record<string, unknown>,
+  ): Promise<Outcome> {
     const seq = this.seqOf(kind, dialect, outTradeNo);
     const live = this.running.get(seq);
     if (live) return live;
@@ -120,7 +138,10 @@ export class TradegateClient {
   }
 
   private drive(dialect: Dialect, s: SequenceState): Promise<Outcome> {
-    const steps = new Steps({ journal: this.journal, clock: this.clock, timing: this.timing(dialect), wire: this.wire(dialect), emit: (e) => this.o.onEvent?.(e) }, s);
+    const steps = new Steps(
+      { journal: this.journal, clock: this.clock, timing: this.timing(dialect), wire: this.wire(dialect), emit: (e) => this.o.onEvent?.(e) },
+      s,
+    );
     const run = (s.kind === 'pay' ? drivePayByCode(steps) : driveCancelOrder(steps)).finally(() => this.running.delete(s.seq));
     this.running.set(s.seq, run);
     return run;

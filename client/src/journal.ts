@@ -9,7 +9,20 @@
  * One journal belongs to one POS process at a time: `open` takes an exclusive lock file (stale locks of dead
  * processes are taken over).
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export type JournalRecord = { readonly seq: string; readonly type: string; readonly at: number } & Readonly<Record<string, unknown>>;
@@ -17,7 +30,11 @@ export type JournalRecord = { readonly seq: string; readonly type: string; reado
 function fsyncDir(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     // Some platforms (Windows) cannot fsync a directory; the file's own fsync still holds its records.
   }
@@ -33,7 +50,11 @@ function alive(pid: number): boolean {
 }
 
 export class Journal {
-  private constructor(readonly path: string, private readonly fd: number, private readonly records: JournalRecord[]) {}
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    private readonly records: JournalRecord[],
+  ) {}
 
   /** Opens (creating) the journal, cuts a torn last line, and reads every whole record. */
   static open(path: string): Journal {
@@ -90,7 +111,11 @@ export class Journal {
 
   close(): void {
     closeSync(this.fd);
-    try { unlinkSync(`${this.path}.lock`); } catch { /* already gone */ }
+    try {
+      unlinkSync(`${this.path}.lock`);
+    } catch {
+      /* already gone */
+    }
   }
 }
 

@@ -16,11 +16,16 @@ export class NotificationError extends Error {
  * `Wechatpay-Serial` (refusing `WECHATPAY/SIGNTEST/` probes), then decrypts `resource` (AEAD_AES_256_GCM, APIv3 key).
  */
 export function openV3Notification(
-  headers: Record<string, string | undefined>, body: string,
-  keys: { apiV3Key: string; platformKeys: Record<string, string | KeyObject> }, wallNow = Date.now(),
+  headers: Record<string, string | undefined>,
+  body: string,
+  keys: { apiV3Key: string; platformKeys: Record<string, string | KeyObject> },
+  wallNow = Date.now(),
 ): { event: Record<string, unknown>; resource: Record<string, unknown> } {
   const h = (n: string) => headers[n] ?? headers[n.toLowerCase()];
-  const ts = h('Wechatpay-Timestamp'); const nonce = h('Wechatpay-Nonce'); const serial = h('Wechatpay-Serial'); const sig = h('Wechatpay-Signature');
+  const ts = h('Wechatpay-Timestamp');
+  const nonce = h('Wechatpay-Nonce');
+  const serial = h('Wechatpay-Serial');
+  const sig = h('Wechatpay-Signature');
   if (!ts || !nonce || !serial || !sig) throw new NotificationError('missing Wechatpay-* headers');
   if (sig.startsWith('WECHATPAY/SIGNTEST/')) throw new NotificationError('signature probe');
   const pem = Object.entries(keys.platformKeys).find(([k]) => k.toUpperCase() === serial.toUpperCase())?.[1];

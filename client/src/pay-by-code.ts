@@ -17,11 +17,18 @@ function afterQuery(st: Steps, q: QueryAnswer, poll: number): Next {
   if (q.kind === 'not_found') return { op: 'pay', wait: 0 }; // our pay never landed: send the same pay again
   if (q.kind === 'unknown') return { op: 'query', wait: poll };
   switch (q.state) {
-    case 'SUCCESS': case 'REFUND': return { op: 'done', outcome: st.paid(q.transactionId) };
-    case 'PAYERROR': return { op: 'done', outcome: st.cancelled('declined', false, 'PAYERROR') };
-    case 'CLOSED': return { op: 'done', outcome: st.cancelled('closed', st.moneyMoved(q.paid)) };
-    case 'REVOKED': return { op: 'done', outcome: st.cancelled('cancelled', st.moneyMoved(q.paid)) };
-    case 'USERPAYING': case 'NOTPAY': return { op: 'query', wait: poll };
+    case 'SUCCESS':
+    case 'REFUND':
+      return { op: 'done', outcome: st.paid(q.transactionId) };
+    case 'PAYERROR':
+      return { op: 'done', outcome: st.cancelled('declined', false, 'PAYERROR') };
+    case 'CLOSED':
+      return { op: 'done', outcome: st.cancelled('closed', st.moneyMoved(q.paid)) };
+    case 'REVOKED':
+      return { op: 'done', outcome: st.cancelled('cancelled', st.moneyMoved(q.paid)) };
+    case 'USERPAYING':
+    case 'NOTPAY':
+      return { op: 'query', wait: poll };
   }
 }
 
@@ -42,10 +49,16 @@ export async function drivePayByCode(st: Steps): Promise<Outcome> {
       if (next.op === 'pay') {
         const a = await st.pay();
         switch (a.kind) {
-          case 'paid': return st.paid(a.transactionId);
-          case 'declined': return st.cancelled('declined', false, a.code);
-          case 'paying': next = { op: 'query', wait: t.pollIntervalMs }; break;
-          case 'unknown': next = { op: 'query', wait: t.queryAfterErrorMs }; break;
+          case 'paid':
+            return st.paid(a.transactionId);
+          case 'declined':
+            return st.cancelled('declined', false, a.code);
+          case 'paying':
+            next = { op: 'query', wait: t.pollIntervalMs };
+            break;
+          case 'unknown':
+            next = { op: 'query', wait: t.queryAfterErrorMs };
+            break;
         }
       } else {
         next = afterQuery(st, await st.query(), t.pollIntervalMs);
@@ -74,14 +87,20 @@ export async function cancelUntilTerminal(st: Steps, op: 'reverse' | 'close', ea
       if (q.kind === 'not_found' && a.kind === 'not_found') return st.cancelled('not_found', false);
       if (q.kind === 'state') {
         switch (q.state) {
-          case 'SUCCESS': case 'REFUND':
+          case 'SUCCESS':
+          case 'REFUND':
             if (a.kind === 'refused') return st.paid(q.transactionId);
             break; // "done" but still paid: not settled yet, cancel again
-          case 'REVOKED': return st.cancelled('cancelled', st.moneyMoved(q.paid));
-          case 'CLOSED': return st.cancelled(op === 'close' ? 'cancelled' : 'closed', st.moneyMoved(q.paid));
+          case 'REVOKED':
+            return st.cancelled('cancelled', st.moneyMoved(q.paid));
+          case 'CLOSED':
+            return st.cancelled(op === 'close' ? 'cancelled' : 'closed', st.moneyMoved(q.paid));
           // The payment failed and cannot succeed any more (PayCloud leaves a voided failed order at 1): terminal.
-          case 'PAYERROR': return st.cancelled('declined', false, 'PAYERROR');
-          case 'USERPAYING': case 'NOTPAY': break;
+          case 'PAYERROR':
+            return st.cancelled('declined', false, 'PAYERROR');
+          case 'USERPAYING':
+          case 'NOTPAY':
+            break;
         }
       }
     }

@@ -40,11 +40,17 @@ export function foldSequence(records: readonly JournalRecord[]): SequenceState |
 /** The state of a sequence from its begin record and every record after it (the begin among them or not). */
 export function foldFrom(begin: JournalRecord, records: readonly JournalRecord[]): SequenceState {
   const s: SequenceState = {
-    seq: begin.seq, kind: begin.kind as 'pay' | 'cancel', outTradeNo: String(begin.out_trade_no),
-    startedAt: Number(begin.started_at), deadlineAt: Number(begin.deadline_at),
+    seq: begin.seq,
+    kind: begin.kind as 'pay' | 'cancel',
+    outTradeNo: String(begin.out_trade_no),
+    startedAt: Number(begin.started_at),
+    deadlineAt: Number(begin.deadline_at),
     payDeadlineAt: begin.pay_deadline_at as number | undefined,
-    pay: begin.pay as PayParams | undefined, createdAt: begin.created_at as number | undefined,
-    phase: 'paying', paySent: false, sawPaid: false,
+    pay: begin.pay as PayParams | undefined,
+    createdAt: begin.created_at as number | undefined,
+    phase: 'paying',
+    paySent: false,
+    sawPaid: false,
   };
   for (const r of records) {
     if (r.type === 'phase') s.phase = r.phase as SequenceState['phase'];
@@ -56,7 +62,10 @@ export function foldFrom(begin: JournalRecord, records: readonly JournalRecord[]
 }
 
 export class Steps {
-  constructor(readonly d: SequenceDeps, readonly s: SequenceState) {}
+  constructor(
+    readonly d: SequenceDeps,
+    readonly s: SequenceState,
+  ) {}
 
   now(): number {
     return this.d.clock.now();
@@ -87,7 +96,8 @@ export class Steps {
   async query(): Promise<QueryAnswer> {
     this.record('send', { op: 'query' });
     const q = await this.d.wire.query(this.s.outTradeNo);
-    if (q.kind === 'state') this.answered('query', q.kind, undefined, q.state === 'SUCCESS' || q.state === 'REFUND' || q.paid === true ? true : undefined, q.state);
+    if (q.kind === 'state')
+      this.answered('query', q.kind, undefined, q.state === 'SUCCESS' || q.state === 'REFUND' || q.paid === true ? true : undefined, q.state);
     else this.answered('query', q.kind, 'code' in q ? q.code : undefined, undefined);
     return q;
   }
@@ -119,11 +129,16 @@ export class Steps {
   }
 
   paid(transactionId?: string): Outcome {
-    return this.finish({ status: 'paid', out_trade_no: this.s.outTradeNo, ...(this.s.pay ? { amount: this.s.pay.amount } : {}), ...(transactionId ? { transaction_id: transactionId } : {}) });
+    return this.finish({
+      status: 'paid',
+      out_trade_no: this.s.outTradeNo,
+      ...(this.s.pay ? { amount: this.s.pay.amount } : {}),
+      ...(transactionId ? { transaction_id: transactionId } : {}),
+    });
   }
 
   cancelled(how: 'declined' | 'cancelled' | 'closed' | 'not_found', moneyMoved: MoneyMoved, code?: string): Outcome {
-    const refunded = moneyMoved === true ? this.s.pay?.amount ?? 0 : 0;
+    const refunded = moneyMoved === true ? (this.s.pay?.amount ?? 0) : 0;
     return this.finish({ status: 'cancelled', out_trade_no: this.s.outTradeNo, how, money_moved: moneyMoved, refunded, ...(code ? { code } : {}) });
   }
 

@@ -31,7 +31,10 @@ export interface HttpAnswer {
 
 /** No answer: timed out, refused, reset, or closed before a full response. The outcome at the gateway is unknown. */
 export class TransportError extends Error {
-  constructor(readonly reason: 'timeout' | 'network', message: string) {
+  constructor(
+    readonly reason: 'timeout' | 'network',
+    message: string,
+  ) {
     super(message);
     this.name = 'TransportError';
   }
@@ -48,27 +51,31 @@ export function send(req: HttpRequest): Promise<HttpAnswer> {
       settled = true;
       reject(new TransportError(reason, message));
     };
-    const request = lib.request(target, {
-      method: req.method,
-      headers: { ...req.headers, ...(bytes ? { 'content-length': String(bytes.length) } : {}) },
-      // A fresh connection per call: a pooled socket the gateway already closed would look like a dropped answer.
-      agent: false,
-      ...(target.protocol === 'https:' ? { ...req.tls } : {}),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('error', (e) => fail('network', e.message));
-      res.on('aborted', () => fail('network', 'response aborted'));
-      res.on('end', () => {
-        if (settled) return;
-        if (!res.complete) return fail('network', 'response incomplete');
-        settled = true;
-        clearTimeout(timer);
-        const headers: Record<string, string | undefined> = {};
-        for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
+    const request = lib.request(
+      target,
+      {
+        method: req.method,
+        headers: { ...req.headers, ...(bytes ? { 'content-length': String(bytes.length) } : {}) },
+        // A fresh connection per call: a pooled socket the gateway already closed would look like a dropped answer.
+        agent: false,
+        ...(target.protocol === 'https:' ? { ...req.tls } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('error', (e) => fail('network', e.message));
+        res.on('aborted', () => fail('network', 'response aborted'));
+        res.on('end', () => {
+          if (settled) return;
+          if (!res.complete) return fail('network', 'response incomplete');
+          settled = true;
+          clearTimeout(timer);
+          const headers: Record<string, string | undefined> = {};
+          for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      },
+    );
     const timer = setTimeout(() => {
       fail('timeout', `no answer within ${req.timeoutMs} ms`);
       request.destroy();

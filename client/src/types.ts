@@ -107,7 +107,8 @@ export type MoneyMoved = true | false | 'unknown';
 export type Outcome =
   | { readonly status: 'paid'; readonly out_trade_no: string; readonly amount?: number; readonly transaction_id?: string }
   | {
-      readonly status: 'cancelled'; readonly out_trade_no: string;
+      readonly status: 'cancelled';
+      readonly out_trade_no: string;
       /** declined: the payer's wallet said no; cancelled: reverse/void/close done; closed: the gateway closed it. */
       readonly how: 'declined' | 'cancelled' | 'closed' | 'not_found';
       readonly money_moved: MoneyMoved;

@@ -7,7 +7,8 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 function decodeText(s: string): string {
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, e: string) =>
-    e.startsWith('#x') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ENTITIES[e]);
+    e.startsWith('#x') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ENTITIES[e],
+  );
 }
 
 /** The children of a flat `<xml>` document, or null if it is not one. */
@@ -25,8 +26,10 @@ export function parseFlatXml(text: string): Record<string, string> | null {
     if (!m) return null;
     const raw = m[2] ?? '';
     const hasCdata = raw.includes('<![CDATA[');
-    const value = raw.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/).map((part) =>
-      part.startsWith('<![CDATA[') ? part.slice(9, -3) : hasCdata && part.trim() === '' ? '' : decodeText(part)).join('');
+    const value = raw
+      .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+      .map((part) => (part.startsWith('<![CDATA[') ? part.slice(9, -3) : hasCdata && part.trim() === '' ? '' : decodeText(part)))
+      .join('');
     if (m[1] in out) return null;
     out[m[1]] = value;
     at = child.lastIndex;
@@ -38,5 +41,7 @@ export function parseFlatXml(text: string): Record<string, string> | null {
 const escapeCdata = (s: string) => s.replace(/]]>/g, ']]]]><![CDATA[>');
 
 export function flatXml(params: Record<string, string>): string {
-  return `<xml>${Object.entries(params).map(([k, v]) => `<${k}><![CDATA[${escapeCdata(v)}]]></${k}>`).join('')}</xml>`;
+  return `<xml>${Object.entries(params)
+    .map(([k, v]) => `<${k}><![CDATA[${escapeCdata(v)}]]></${k}>`)
+    .join('')}</xml>`;
 }

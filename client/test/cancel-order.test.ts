@@ -13,20 +13,43 @@ import { ADMIN_TOKEN, merchantFor, sandboxView, startWorld, tempJournal, type Wo
 
 describe('cancelOrder (QR / native orders)', () => {
   let world: World;
-  before(async () => { world = await startWorld(); });
-  after(async () => { await world.close(); });
+  before(async () => {
+    world = await startWorld();
+  });
+  after(async () => {
+    await world.close();
+  });
 
   const makers: Record<'wechatpay-v3' | 'wechatpay-v2' | 'paycloud', (c: any, no: string) => Promise<unknown>> = {
-    'wechatpay-v3': (c, no) => merchantClient(c).v3.pay.transactions.native.post({
-      appid: c.appid, mchid: c.mchid, description: 'qr', out_trade_no: no, notify_url: 'http://127.0.0.1:9/n', amount: { total: 500, currency: 'CNY' },
-    }),
-    'wechatpay-v2': (c, no) => v2Client(c).v2.pay.unifiedorder.post({
-      appid: c.appid, mch_id: c.mchid, body: 'qr', out_trade_no: no, total_fee: '500', spbill_create_ip: '10.0.0.1',
-      notify_url: 'http://127.0.0.1:9/n', trade_type: 'NATIVE', product_id: 'P1',
-    }),
+    'wechatpay-v3': (c, no) =>
+      merchantClient(c).v3.pay.transactions.native.post({
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'qr',
+        out_trade_no: no,
+        notify_url: 'http://127.0.0.1:9/n',
+        amount: { total: 500, currency: 'CNY' },
+      }),
+    'wechatpay-v2': (c, no) =>
+      v2Client(c).v2.pay.unifiedorder.post({
+        appid: c.appid,
+        mch_id: c.mchid,
+        body: 'qr',
+        out_trade_no: no,
+        total_fee: '500',
+        spbill_create_ip: '10.0.0.1',
+        notify_url: 'http://127.0.0.1:9/n',
+        trade_type: 'NATIVE',
+        product_id: 'P1',
+      }),
     paycloud: async (c, no) => {
       const a = await new PayCloudClient(c.baseUrl, c.paycloud as AppCredentials).call('cscanb.pay.getqrcode', {
-        merchant_order_no: no, price_currency: 'CNY', trans_amount: '5', description: 'qr', expires: '3600', pay_method_id: 'WeChatPay',
+        merchant_order_no: no,
+        price_currency: 'CNY',
+        trans_amount: '5',
+        description: 'qr',
+        expires: '3600',
+        pay_method_id: 'WeChatPay',
       });
       assert.equal(a.envelope.code, '0');
     },
@@ -60,7 +83,10 @@ describe('cancelOrder (QR / native orders)', () => {
       assert.equal(cut.status, 'unknown');
       client.close();
       const next = new TradegateClient({ credentials: c, journalPath, clock, requestTimeoutMs: 5000 });
-      assert.deepEqual(next.pending().map((p) => p.out_trade_no), ['Q3']);
+      assert.deepEqual(
+        next.pending().map((p) => p.out_trade_no),
+        ['Q3'],
+      );
       const [resumed] = await next.recover();
       assert.equal(resumed?.status, 'cancelled', JSON.stringify(resumed));
       assert.deepEqual(await next.recover(), []);

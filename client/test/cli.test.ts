@@ -21,8 +21,13 @@ const run = async (args: string[]) => {
 };
 
 let world: World;
-before(async () => { ensureBuilt(); world = await startWorld(); });
-after(async () => { await world.close(); });
+before(async () => {
+  ensureBuilt();
+  world = await startWorld();
+});
+after(async () => {
+  await world.close();
+});
 
 test('pay (payer never confirms → cancelled), pay (→ paid), cancel of a paid code payment, usage', async () => {
   const c = await world.gw.newMerchant();
@@ -32,7 +37,14 @@ test('pay (payer never confirms → cancelled), pay (→ paid), cancel of a paid
   const common = ['--credentials', file, '--dialect', 'wechatpay-v2', '--journal', join(dir, 'pos.journal'), '--sandbox-clock', '--admin-token', ADMIN_TOKEN];
   const abandoned = await run(['pay', 'C1', authCode('0002'), '1800', ...common]);
   assert.equal(abandoned.code, 0);
-  assert.deepEqual(JSON.parse(abandoned.stdout), { status: 'cancelled', out_trade_no: 'C1', how: 'declined', money_moved: false, refunded: 0, code: 'PAYERROR' });
+  assert.deepEqual(JSON.parse(abandoned.stdout), {
+    status: 'cancelled',
+    out_trade_no: 'C1',
+    how: 'declined',
+    money_moved: false,
+    refunded: 0,
+    code: 'PAYERROR',
+  });
   const paid = await run(['pay', 'C2', authCode('7777'), '1800', ...common]);
   assert.equal(JSON.parse(paid.stdout).status, 'paid');
   // `cancel` of a code payment: close is refused (use reverse), so the sale stands and the CLI says so.

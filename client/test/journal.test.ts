@@ -14,10 +14,19 @@ test('records survive a reopen; a torn last record is cut off and the next appen
   j.close();
   appendFileSync(path, '{"seq":"a","type":"ans'); // the crash hit mid-write
   const k = Journal.open(path);
-  assert.deepEqual(k.all().map((r) => r.type), ['begin', 'send']);
+  assert.deepEqual(
+    k.all().map((r) => r.type),
+    ['begin', 'send'],
+  );
   k.append({ seq: 'a', type: 'done', at: 3 });
   k.close();
-  assert.deepEqual(readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l).type), ['begin', 'send', 'done']);
+  assert.deepEqual(
+    readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).type),
+    ['begin', 'send', 'done'],
+  );
   assert.equal(Journal.open(path).bySequence().get('a')?.length, 3);
 });
 

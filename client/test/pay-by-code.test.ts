@@ -11,8 +11,12 @@ const DIALECT_LIST: Dialect[] = ['wechatpay-v3', 'wechatpay-global', 'wechatpay-
 
 describe('payByCode per dialect and payer', () => {
   let world: World;
-  before(async () => { world = await startWorld(); });
-  after(async () => { await world.close(); });
+  before(async () => {
+    world = await startWorld();
+  });
+  after(async () => {
+    await world.close();
+  });
 
   for (const dialect of DIALECT_LIST) {
     test(`${dialect}: every test auth code ends paid or cancelled, as the gateway shows`, async () => {
@@ -20,7 +24,8 @@ describe('payByCode per dialect and payer', () => {
       const mchid = c.mchid;
       const clock = await sandboxClock({ baseUrl: c.baseUrl, adminToken: ADMIN_TOKEN, mchid });
       const client = new TradegateClient({ credentials: c, journalPath: tempJournal(), clock, requestTimeoutMs: 5000 });
-      const pay = (no: string, ending: string) => client.payByCode({ dialect, out_trade_no: no, auth_code: authCode(ending), amount: 1800, currency: currencyFor(dialect) });
+      const pay = (no: string, ending: string) =>
+        client.payByCode({ dialect, out_trade_no: no, auth_code: authCode(ending), amount: 1800, currency: currencyFor(dialect) });
       const cases: [string, string, Outcome['status'], string | null, number][] = [
         // ending, expected status, order state, refunded
         ['P1', '9999', 'paid', 'SUCCESS', 0],

@@ -19,7 +19,9 @@ before(async () => {
   ensureBuilt();
   world = await startWorld();
 });
-after(async () => { await world.close(); });
+after(async () => {
+  await world.close();
+});
 
 test('the README example pays POS-0100 and prints paid', async () => {
   const block = /<!-- client-example:start -->\n```js\n([\s\S]*?)```\n<!-- client-example:end -->/.exec(readFileSync(README, 'utf8'));

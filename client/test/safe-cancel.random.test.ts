@@ -57,7 +57,9 @@ test(`safe cancel: ${REPLAY ? `replay ${REPLAY}` : `${RUNS} random runs per dial
   const record = (r: RunResult) => {
     results.push(r);
     if (r.violations.length) {
-      failures.push(`seed ${r.plan.seed} (${r.plan.dialect}; replay: SAFE_CANCEL_REPLAY=${r.plan.dialect}:${r.plan.seed}${options.faults ? '' : ' SAFE_CANCEL_FAULTS=0'}): ${r.violations.join('; ')}\n  plan ${JSON.stringify(r.plan)}\n  outcome ${JSON.stringify(r.outcome)}`);
+      failures.push(
+        `seed ${r.plan.seed} (${r.plan.dialect}; replay: SAFE_CANCEL_REPLAY=${r.plan.dialect}:${r.plan.seed}${options.faults ? '' : ' SAFE_CANCEL_FAULTS=0'}): ${r.violations.join('; ')}\n  plan ${JSON.stringify(r.plan)}\n  outcome ${JSON.stringify(r.outcome)}`,
+      );
     }
   };
   const worker = async (dialect: Dialect, seeds: number[]) => {
@@ -77,25 +79,41 @@ test(`safe cancel: ${REPLAY ? `replay ${REPLAY}` : `${RUNS} random runs per dial
     await worker(dialect, [Number(seed)]);
     console.log(JSON.stringify(results[0], null, 2));
   } else {
-    await Promise.all(DIALECTS.flatMap((dialect) => Array.from({ length: WORKERS }, (_, w) =>
-      worker(dialect, Array.from({ length: RUNS }, (_, i) => i).filter((i) => i % WORKERS === w).map((i) => seedOf(dialect, i))))));
+    await Promise.all(
+      DIALECTS.flatMap((dialect) =>
+        Array.from({ length: WORKERS }, (_, w) =>
+          worker(
+            dialect,
+            Array.from({ length: RUNS }, (_, i) => i)
+              .filter((i) => i % WORKERS === w)
+              .map((i) => seedOf(dialect, i)),
+          ),
+        ),
+      ),
+    );
   }
   const count = (f: (r: RunResult) => boolean) => results.filter(f).length;
-  console.log(`safe-cancel master seed ${MASTER} (SAFE_CANCEL_SEED=${MASTER}); faults ${options.faults ? 'on' : 'OFF (fault lab not available)'}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `safe-cancel master seed ${MASTER} (SAFE_CANCEL_SEED=${MASTER}); faults ${options.faults ? 'on' : 'OFF (fault lab not available)'}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   for (const dialect of DIALECTS) {
     const mine = results.filter((r) => r.plan.dialect === dialect);
     if (mine.length === 0) continue;
     const by = (f: (r: RunResult) => boolean) => mine.filter(f).length;
     const fired = mine.reduce((n, r) => n + Object.values(r.fired).reduce((a, b) => a + b, 0), 0);
-    console.log(`${dialect}: runs ${mine.length}, faults planned ${mine.reduce((n, r) => n + r.plan.faults.length, 0)}, fired ${fired}, crashes ${by((r) => r.crashed)}; ` +
-      `paid ${by((r) => r.outcome.status === 'paid')}, cancelled ${by((r) => r.outcome.status === 'cancelled')} ` +
-      `(refunded ${by((r) => r.outcome.status === 'cancelled' && r.moneyMoved)}, declined ${by((r) => r.outcome.status === 'cancelled' && r.outcome.how === 'declined')}, ` +
-      `money-moved unknown to the client ${by((r) => r.outcome.status === 'cancelled' && r.outcome.money_moved === 'unknown')}), unknown ${by((r) => r.outcome.status === 'unknown')}`);
+    console.log(
+      `${dialect}: runs ${mine.length}, faults planned ${mine.reduce((n, r) => n + r.plan.faults.length, 0)}, fired ${fired}, crashes ${by((r) => r.crashed)}; ` +
+        `paid ${by((r) => r.outcome.status === 'paid')}, cancelled ${by((r) => r.outcome.status === 'cancelled')} ` +
+        `(refunded ${by((r) => r.outcome.status === 'cancelled' && r.moneyMoved)}, declined ${by((r) => r.outcome.status === 'cancelled' && r.outcome.how === 'declined')}, ` +
+        `money-moved unknown to the client ${by((r) => r.outcome.status === 'cancelled' && r.outcome.money_moved === 'unknown')}), unknown ${by((r) => r.outcome.status === 'unknown')}`,
+    );
   }
   const firedBy: Record<string, number> = {};
   for (const r of results) for (const [k, n] of Object.entries(r.fired)) firedBy[k] = (firedBy[k] ?? 0) + n;
   console.log(`faults fired by operation:effect ${JSON.stringify(firedBy)}`);
-  console.log(`total: runs ${results.length}, faults fired ${Object.values(firedBy).reduce((a, b) => a + b, 0)}, crashes ${count((r) => r.crashed)}, violations ${failures.length}`);
+  console.log(
+    `total: runs ${results.length}, faults fired ${Object.values(firedBy).reduce((a, b) => a + b, 0)}, crashes ${count((r) => r.crashed)}, violations ${failures.length}`,
+  );
   assert.deepEqual(failures, [], failures.join('\n'));
   if (!REPLAY) assert.equal(results.length, RUNS * DIALECTS.length);
 });

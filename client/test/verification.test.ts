@@ -13,13 +13,20 @@ const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const wrongKeys: Record<string, (c: MerchantCredentials) => MerchantCredentials> = {
   'wechatpay-v3': (c) => ({ ...c, platformCertificatePem: undefined, platformPublicKeyPem: other.publicKey.export({ type: 'spki', format: 'pem' }) as string }),
   'wechatpay-v2': (c) => ({ ...c, apiV2Key: 'x'.repeat(32) }),
-  paycloud: (c) => ({ ...c, paycloud: { ...c.paycloud!, gatewayPublicKeySpkiBase64: other.publicKey.export({ type: 'spki', format: 'der' }).toString('base64') } }),
+  paycloud: (c) => ({
+    ...c,
+    paycloud: { ...c.paycloud!, gatewayPublicKeySpkiBase64: other.publicKey.export({ type: 'spki', format: 'der' }).toString('base64') },
+  }),
 };
 
 describe('unverifiable answers', () => {
   let world: World;
-  before(async () => { world = await startWorld(); });
-  after(async () => { await world.close(); });
+  before(async () => {
+    world = await startWorld();
+  });
+  after(async () => {
+    await world.close();
+  });
 
   for (const [dialect, wrong] of Object.entries(wrongKeys)) {
     test(`${dialect}: unknown while nothing verifies, then recovered to the gateway's truth`, async () => {

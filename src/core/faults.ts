@@ -56,7 +56,10 @@ export interface FaultFiring {
 
 /** A definition that cannot be stored: `field` names the offending input field. */
 export class FaultDefinitionError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'FaultDefinitionError';
   }
@@ -110,7 +113,12 @@ export function parseFaultDefinition(input: Record<string, unknown>, operationRe
     if (effect === 'delay' || effect === 'duplicate') throw new FaultDefinitionError('commit', `commit does not apply to ${effect}`);
     if (READS.includes(operation)) throw new FaultDefinitionError('commit', `commit does not apply to ${operation} (it writes nothing)`);
     if (operation === 'notify') throw new FaultDefinitionError('commit', 'commit does not apply to notify');
-  } else if ((effect === 'system_error' || effect === 'timeout' || effect === 'drop') && operation !== 'notify' && operation !== '*' && !READS.includes(operation)) {
+  } else if (
+    (effect === 'system_error' || effect === 'timeout' || effect === 'drop') &&
+    operation !== 'notify' &&
+    operation !== '*' &&
+    !READS.includes(operation)
+  ) {
     // `*` leaves it to the call (effectiveCommit): after on writes, nothing on reads.
     commit = 'after';
   }
@@ -145,10 +153,12 @@ export interface FaultCall {
 }
 
 export function faultMatches(f: FaultSpec, call: FaultCall): boolean {
-  return (f.operation === '*' || f.operation === call.operation)
-    && (f.dialect === null || f.dialect === call.dialect)
-    && (f.outTradeNo === null || f.outTradeNo === call.outTradeNo)
-    && (call.operation === 'notify' ? NOTIFY_EFFECTS.includes(f.effect) : API_EFFECTS.includes(f.effect));
+  return (
+    (f.operation === '*' || f.operation === call.operation) &&
+    (f.dialect === null || f.dialect === call.dialect) &&
+    (f.outTradeNo === null || f.outTradeNo === call.outTradeNo) &&
+    (call.operation === 'notify' ? NOTIFY_EFFECTS.includes(f.effect) : API_EFFECTS.includes(f.effect))
+  );
 }
 
 /** The fault that fires for a call: the oldest live matching definition (plans are listed oldest first). */

@@ -80,6 +80,9 @@ export function legacySettlement(amount: number, currency: string, extra: Readon
 }
 
 /** The order's fixed settlement; for an order that never had one, what it would be at the merchant's market rate now. */
-export function orderSettlement(order: { readonly amount: number; readonly currency: string; readonly settlement: Settlement | null }, merchantRate: number): Settlement {
+export function orderSettlement(
+  order: { readonly amount: number; readonly currency: string; readonly settlement: Settlement | null },
+  merchantRate: number,
+): Settlement {
   return order.settlement ?? settle(order.amount, order.currency, merchantRate);
 }

@@ -28,15 +28,17 @@ export function nextState(state: OrderState, event: OrderEvent): OrderState | nu
 
 /** A transition the table does not allow: a policy bug, never a business answer. Nothing is written. */
 export class IllegalTransitionError extends Error {
-  constructor(readonly from: OrderState, readonly event: OrderEvent) {
+  constructor(
+    readonly from: OrderState,
+    readonly event: OrderEvent,
+  ) {
     super(`no transition from ${from} on ${event}`);
     this.name = 'IllegalTransitionError';
   }
 }
 
 /** Order facts an event may set besides the state (payment facts, failure, the payer's timers, refund totals). */
-export type OrderPatch = Partial<Pick<Order,
-  'transactionId' | 'failure' | 'payerConfirmAt' | 'payerDeadlineAt' | 'refundedAmount' | 'refundCount'>>;
+export type OrderPatch = Partial<Pick<Order, 'transactionId' | 'failure' | 'payerConfirmAt' | 'payerDeadlineAt' | 'refundedAmount' | 'refundCount'>>;
 
 /**
  * The order after `event` at business time `at`; throws IllegalTransitionError for a pair not in the table.

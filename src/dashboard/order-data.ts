@@ -29,7 +29,8 @@ async function firedFaults(deps: GatewayDeps, order: Order): Promise<Record<stri
     const found = await db.query<{ f: unknown }>(
       `SELECT to_jsonb(f) AS f FROM fired_faults f
         WHERE to_jsonb(f)->>'order_id' = $1 OR (to_jsonb(f)->>'mchid' = $2 AND to_jsonb(f)->>'out_trade_no' = $3) LIMIT 200`,
-      [order.id, order.mchid, order.outTradeNo]);
+      [order.id, order.mchid, order.outTradeNo],
+    );
     return found.rows.map((r) => (typeof r.f === 'string' ? JSON.parse(r.f) : r.f) as Record<string, unknown>);
   } catch {
     return [];
@@ -37,12 +38,17 @@ async function firedFaults(deps: GatewayDeps, order: Order): Promise<Record<stri
 }
 
 export async function orderTimeline(
-  deps: GatewayDeps, ctx: OperationContext, ref: OrderRef, outbox: OutboxStore, requestLog: RequestLogWriter,
+  deps: GatewayDeps,
+  ctx: OperationContext,
+  ref: OrderRef,
+  outbox: OutboxStore,
+  requestLog: RequestLogWriter,
 ): Promise<OrderTimeline> {
   // Locked like every read of the sandbox: the order is caught up with its merchant's clock first.
   const { order } = await deps.store.transaction((tx) => lockCurrentOrder(tx, ctx, ref));
   const { refunds, history } = await deps.store.read(async (tx) => ({
-    refunds: await tx.listRefunds(order.id), history: await tx.listHistory(order.id),
+    refunds: await tx.listRefunds(order.id),
+    history: await tx.listHistory(order.id),
   }));
   const merchant = await deps.store.getMerchant(order.mchid);
   await requestLog.flush();
@@ -50,7 +56,9 @@ export async function orderTimeline(
     outbox.listForMerchant(order.mchid, 500).then((all) => all.filter((n) => n.orderId === order.id)),
     requestsForOrder(deps.sql, {
       mchids: [order.mchid, ...(merchant?.parentMchid ? [merchant.parentMchid] : [])],
-      outTradeNo: order.outTradeNo, transactionId: order.transactionId, orderId: order.id,
+      outTradeNo: order.outTradeNo,
+      transactionId: order.transactionId,
+      orderId: order.id,
     }),
     firedFaults(deps, order),
   ]);

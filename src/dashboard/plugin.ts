@@ -35,7 +35,8 @@ declare module 'fastify' {
 const PUBLIC = new Set(['/dashboard/login', '/dashboard/assets/app.js', '/dashboard/assets/app.css']);
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on their own form posts.
   'referrer-policy': 'same-origin',
@@ -43,7 +44,10 @@ const SECURITY_HEADERS = {
 };
 
 class DashboardError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -64,7 +68,11 @@ const utc = (v: string | undefined) => (v && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?
 export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
   const sessions = sessionStore(deps.sql, () => deps.clock.now());
   const ctx = (request: FastifyRequest): OperationContext => ({
-    store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'sandbox', requestId: request.tradegateRequestId,
+    store: deps.store,
+    clock: deps.clock,
+    ids: deps.ids,
+    protocol: 'sandbox',
+    requestId: request.tradegateRequestId,
   });
   // onRequest answered every request without a live session (but the public pages, which do not ask for one).
   const session = (request: FastifyRequest): Session => {
@@ -78,8 +86,9 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
   };
 
   return async function plugin(app: FastifyInstance): Promise<void> {
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 },
-      (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) =>
+      done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
     app.decorateRequest('dashboardSession', null);
     app.addHook('onSend', async (_request, reply, payload) => {
       reply.headers(SECURITY_HEADERS);
@@ -91,7 +100,10 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
       const found = await sessions.find(request);
       if (!found) {
         if (isApi(request) || request.method !== 'GET') {
-          return reply.code(401).type('application/json; charset=utf-8').send(JSON.stringify({ error: 'UNAUTHORIZED', message: 'sign in to the dashboard first' }));
+          return reply
+            .code(401)
+            .type('application/json; charset=utf-8')
+            .send(JSON.stringify({ error: 'UNAUTHORIZED', message: 'sign in to the dashboard first' }));
         }
         return seeOther(reply, '/dashboard/login');
       }
@@ -100,18 +112,43 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
     app.addHook('preHandler', async (request, reply) => {
       const s = request.dashboardSession;
       if (s && request.method !== 'GET' && request.method !== 'HEAD' && !csrfAccepted(request, s)) {
-        return sendHtml(reply, 403, page({ title: 'Refused' }, html`<h1>Refused</h1><p class="alert" role="alert">This form is stale or did not come from the dashboard (CSRF check failed). Go back, reload and try again.</p>`));
+        return sendHtml(
+          reply,
+          403,
+          page(
+            { title: 'Refused' },
+            html`<h1>Refused</h1><p class="alert" role="alert">This form is stale or did not come from the dashboard (CSRF check failed). Go back, reload and try again.</p>`,
+          ),
+        );
       }
     });
     app.setErrorHandler((error, request, reply) => {
-      const status = error instanceof DashboardError ? error.status
-        : isCoreError(error) ? (error.code.endsWith('NOT_FOUND') ? 404 : 409)
-          : error instanceof RangeError ? 400 : ((error as { statusCode?: number }).statusCode ?? 500);
+      const status =
+        error instanceof DashboardError
+          ? error.status
+          : isCoreError(error)
+            ? error.code.endsWith('NOT_FOUND')
+              ? 404
+              : 409
+            : error instanceof RangeError
+              ? 400
+              : ((error as { statusCode?: number }).statusCode ?? 500);
       if (status >= 500) request.log.error({ err: error }, 'dashboard error');
       const message = status >= 500 ? 'Internal error.' : isCoreError(error) ? `${error.code}: ${error.message}` : (error as Error).message;
-      if (isApi(request)) return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify({ error: 'REFUSED', message }));
-      return sendHtml(reply, status, page({ title: 'Error', csrf: request.dashboardSession?.csrf }, html`<h1>Could not do that</h1>
-        <p class="alert" role="alert">${message}</p><p><a href="javascript:history.back()">Back</a> · <a href="/dashboard">Merchants</a></p>`));
+      if (isApi(request))
+        return reply
+          .code(status)
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify({ error: 'REFUSED', message }));
+      return sendHtml(
+        reply,
+        status,
+        page(
+          { title: 'Error', csrf: request.dashboardSession?.csrf },
+          html`<h1>Could not do that</h1>
+        <p class="alert" role="alert">${message}</p><p><a href="javascript:history.back()">Back</a> · <a href="/dashboard">Merchants</a></p>`,
+        ),
+      );
     });
 
     app.get('/dashboard/assets/app.js', async (_r, reply) => reply.type('text/javascript; charset=utf-8').send(APP_JS));
@@ -129,21 +166,27 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
       return seeOther(reply, '/dashboard/login');
     });
 
-    app.get<{ Querystring: { cursor?: string } }>('/dashboard', {
-      schema: { querystring: { type: 'object', properties: { cursor: { type: 'string', maxLength: 512 } } } },
-    }, async (request, reply) => {
-      const list = await listMerchantsPage(deps.sql, request.query.cursor, 100);
-      const providers = (await deps.store.listMerchants()).filter((m) => m.kind === 'service_provider');
-      return sendHtml(reply, 200, merchantsPage(session(request).csrf, list.items, list.next, providers));
-    });
+    app.get<{ Querystring: { cursor?: string } }>(
+      '/dashboard',
+      {
+        schema: { querystring: { type: 'object', properties: { cursor: { type: 'string', maxLength: 512 } } } },
+      },
+      async (request, reply) => {
+        const list = await listMerchantsPage(deps.sql, request.query.cursor, 100);
+        const providers = (await deps.store.listMerchants()).filter((m) => m.kind === 'service_provider');
+        return sendHtml(reply, 200, merchantsPage(session(request).csrf, list.items, list.next, providers));
+      },
+    );
 
     app.post<{ Body: Record<string, string> }>('/dashboard/merchants', async (request, reply) => {
       const body = request.body ?? {};
       const mode = body.mode === 'global' ? 'direct' : body.mode;
       if (mode !== 'direct' && mode !== 'service_provider' && mode !== 'sub_merchant') throw new DashboardError(400, 'Choose a mode.');
       const req: ProvisionRequest = {
-        mode, region: body.mode === 'global' ? 'global' : 'mainland',
-        spMchid: mode === 'sub_merchant' ? body.sp_mchid || undefined : undefined, mchid: body.mchid || undefined,
+        mode,
+        region: body.mode === 'global' ? 'global' : 'mainland',
+        spMchid: mode === 'sub_merchant' ? body.sp_mchid || undefined : undefined,
+        mchid: body.mchid || undefined,
       };
       if (req.mchid && (await deps.store.getMerchant(req.mchid))) throw new DashboardError(409, `Merchant ${req.mchid} exists.`);
       const merchant = await provisionMerchant(deps.store, deps.clock, req);
@@ -151,28 +194,39 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
       return seeOther(reply, `/dashboard/merchants/${merchant.mchid}`);
     });
 
-    app.get<Mchid & { Querystring: OrderQuery }>('/dashboard/merchants/:mchid', {
-      schema: { params: mchidParams },
-    }, async (request, reply) => {
-      const m = await merchantOf(request.params.mchid);
-      const q = { ...request.query, created_from: utc(request.query.created_from), created_to: utc(request.query.created_to) };
-      const list = await listOrdersPage(deps.sql, m.mchid, orderFilterOf(q), q.cursor || undefined, 50);
-      return sendHtml(reply, 200, merchantPage(session(request).csrf, m, deps.clock.now() + m.clockOffsetMs, request.query, list.items, list.next));
-    });
+    app.get<Mchid & { Querystring: OrderQuery }>(
+      '/dashboard/merchants/:mchid',
+      {
+        schema: { params: mchidParams },
+      },
+      async (request, reply) => {
+        const m = await merchantOf(request.params.mchid);
+        const q = { ...request.query, created_from: utc(request.query.created_from), created_to: utc(request.query.created_to) };
+        const list = await listOrdersPage(deps.sql, m.mchid, orderFilterOf(q), q.cursor || undefined, 50);
+        return sendHtml(reply, 200, merchantPage(session(request).csrf, m, deps.clock.now() + m.clockOffsetMs, request.query, list.items, list.next));
+      },
+    );
 
     app.get<Mchid>('/dashboard/merchants/:mchid/credentials.json', { schema: { params: mchidParams } }, async (request, reply) => {
       const m = await merchantOf(request.params.mchid);
-      return reply.type('application/json; charset=utf-8').header('content-disposition', `attachment; filename="${m.mchid}.json"`)
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${m.mchid}.json"`)
         .send(`${JSON.stringify(credentialsJson(m, options.urls), null, 2)}\n`);
     });
 
-    app.post<Mchid & { Body: { advance_seconds?: string } }>('/dashboard/merchants/:mchid/clock', { schema: { params: mchidParams } }, async (request, reply) => {
-      const m = await merchantOf(request.params.mchid);
-      const seconds = Number(request.body?.advance_seconds);
-      if (!Number.isFinite(seconds) || seconds < 0 || seconds > 10 * 366 * 86400) throw new DashboardError(400, 'Advance by a number of seconds ≥ 0 (the clock never goes back).');
-      await deps.store.advanceClock(m.mchid, Math.round(seconds * 1000));
-      return seeOther(reply, `/dashboard/merchants/${m.mchid}`);
-    });
+    app.post<Mchid & { Body: { advance_seconds?: string } }>(
+      '/dashboard/merchants/:mchid/clock',
+      { schema: { params: mchidParams } },
+      async (request, reply) => {
+        const m = await merchantOf(request.params.mchid);
+        const seconds = Number(request.body?.advance_seconds);
+        if (!Number.isFinite(seconds) || seconds < 0 || seconds > 10 * 366 * 86400)
+          throw new DashboardError(400, 'Advance by a number of seconds ≥ 0 (the clock never goes back).');
+        await deps.store.advanceClock(m.mchid, Math.round(seconds * 1000));
+        return seeOther(reply, `/dashboard/merchants/${m.mchid}`);
+      },
+    );
 
     // The fault plan (the fault lab): the sandbox API's FaultAdmin, the same check (parseFaultDefinition).
     const faultsBase = (mchid: string) => `/dashboard/merchants/${mchid}/faults`;
@@ -195,7 +249,8 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
     });
     app.post<FaultRoute>('/dashboard/merchants/:mchid/faults/:id/remove', { schema: { params: faultParams } }, async (request, reply) => {
       const m = await merchantOf(request.params.mchid);
-      if (!(await options.faults.remove(m.mchid, request.params.id))) throw new DashboardError(404, `Fault ${request.params.id} does not exist (already removed?).`);
+      if (!(await options.faults.remove(m.mchid, request.params.id)))
+        throw new DashboardError(404, `Fault ${request.params.id} does not exist (already removed?).`);
       return seeOther(reply, faultsBase(m.mchid));
     });
     app.post<Mchid>('/dashboard/merchants/:mchid/faults/clear', { schema: { params: mchidParams } }, async (request, reply) => {
@@ -234,7 +289,8 @@ export function dashboardPlugin(deps: GatewayDeps, options: SandboxOptions) {
     app.get<{ Querystring: Record<string, string> }>('/dashboard/requests', async (request, reply) => {
       const raw = request.query;
       const status = raw.status ? Number(raw.status) : undefined;
-      if (status !== undefined && !(Number.isInteger(status) && status >= 100 && status <= 599)) throw new DashboardError(400, 'HTTP status is a number from 100 to 599.');
+      if (status !== undefined && !(Number.isInteger(status) && status >= 100 && status <= 599))
+        throw new DashboardError(400, 'HTTP status is a number from 100 to 599.');
       const q: RequestQuery = { mchid: raw.mchid || undefined, status, error_code: raw.error_code || undefined, cursor: raw.cursor || undefined, limit: 100 };
       const found = await requestPage(deps, app, q);
       return sendHtml(reply, 200, requestsPage(session(request).csrf, q, found.items, found.next));

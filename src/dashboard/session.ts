@@ -54,8 +54,12 @@ export function sessionStore(db: SqlRunner, now: () => number) {
       const session = { idHash: hash(id), csrf: randomBytes(24).toString('base64url'), expiresAt: now() + SESSION_TTL_MS };
       // Expired sessions of anyone are dropped on the way: sign-ins are rare, so this keeps the table small.
       await db.query('DELETE FROM dashboard_sessions WHERE expires_at <= $1', [now()]);
-      await db.query('INSERT INTO dashboard_sessions (id_hash, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4)',
-        [session.idHash, session.csrf, now(), session.expiresAt]);
+      await db.query('INSERT INTO dashboard_sessions (id_hash, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4)', [
+        session.idHash,
+        session.csrf,
+        now(),
+        session.expiresAt,
+      ]);
       reply.header('set-cookie', cookie(request, id, SESSION_TTL_MS / 1000));
       return session;
     },
@@ -65,7 +69,9 @@ export function sessionStore(db: SqlRunner, now: () => number) {
       const id = cookieValue(request.headers.cookie, SESSION_COOKIE);
       if (!id || id.length > 128) return null;
       const { rows } = await db.query<{ id_hash: string; csrf: string; expires_at: number }>(
-        'SELECT id_hash, csrf, expires_at FROM dashboard_sessions WHERE id_hash = $1', [hash(id)]);
+        'SELECT id_hash, csrf, expires_at FROM dashboard_sessions WHERE id_hash = $1',
+        [hash(id)],
+      );
       const row = rows[0];
       if (!row || Number(row.expires_at) <= now()) return null;
       return { idHash: row.id_hash, csrf: row.csrf, expiresAt: Number(row.expires_at) };

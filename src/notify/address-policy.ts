@@ -21,8 +21,15 @@ export interface NotifyPolicyOptions {
 
 /** Refused by default: link-local (incl. the 169.254.169.254 metadata service), cloud metadata, unspecified, multicast, reserved. */
 export const DEFAULT_DENIED_CIDRS: readonly string[] = [
-  '0.0.0.0/8', '169.254.0.0/16', '100.100.100.200/32', '224.0.0.0/4', '240.0.0.0/4',
-  '::/128', 'fe80::/10', 'fd00:ec2::254/128', 'ff00::/8',
+  '0.0.0.0/8',
+  '169.254.0.0/16',
+  '100.100.100.200/32',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+  '::/128',
+  'fe80::/10',
+  'fd00:ec2::254/128',
+  'ff00::/8',
 ];
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -38,7 +45,14 @@ export function cidrBlockList(cidrs: readonly string[], what: string): BlockList
     const [address, prefix, extra] = entry.split('/');
     const family = isIP(address ?? '');
     const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
-    if (!family || extra !== undefined || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32) || (prefix !== undefined && !/^\d+$/.test(prefix))) {
+    if (
+      !family ||
+      extra !== undefined ||
+      !Number.isInteger(bits) ||
+      bits < 0 ||
+      bits > (family === 6 ? 128 : 32) ||
+      (prefix !== undefined && !/^\d+$/.test(prefix))
+    ) {
       throw new Error(`invalid CIDR in ${what}: ${entry}`);
     }
     list.addSubnet(address, bits, family === 6 ? 'ipv6' : 'ipv4');

@@ -62,32 +62,39 @@ export function postNotification(url: string, body: string, headers: Record<stri
       resolve(outcome);
     };
     const lib = target.protocol === 'https:' ? https : http;
-    const req = lib.request(target, {
-      method: 'POST',
-      headers: { ...headers, 'content-length': String(bytes.length) },
-      agent: false,
-      lookup: o.policy.lookupFor(port),
-    }, (res) => {
-      const status = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const done = () => {
-        const response = Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
-        const redirect = status >= 300 && status < 400;
-        finish({ statusCode: status, response, error: redirect ? `redirect not followed (${res.headers.location ?? 'no location'})` : null });
-      };
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size >= MAX_ANSWER_BYTES) done(); // stop reading: the connection is destroyed, nothing more is buffered
-      });
-      res.on('end', done);
-      res.on('error', (err) => finish({ statusCode: status, response: null, error: errorText(err) }));
-    });
+    const req = lib.request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(bytes.length) },
+        agent: false,
+        lookup: o.policy.lookupFor(port),
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const done = () => {
+          const response = Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
+          const redirect = status >= 300 && status < 400;
+          finish({ statusCode: status, response, error: redirect ? `redirect not followed (${res.headers.location ?? 'no location'})` : null });
+        };
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= MAX_ANSWER_BYTES) done(); // stop reading: the connection is destroyed, nothing more is buffered
+        });
+        res.on('end', done);
+        res.on('error', (err) => finish({ statusCode: status, response: null, error: errorText(err) }));
+      },
+    );
     // Listened to first: destroying a request that has no answer yet emits 'socket hang up', and finish() destroys
     // it on every path (an already aborted signal included), so an unheard error would end the process.
     req.on('error', (err) => finish({ statusCode: null, response: null, error: errorText(err) }));
-    const deadline = setTimeout(() => finish({ statusCode: null, response: null, error: `TimeoutError: no complete answer within ${o.timeoutMs} ms` }), o.timeoutMs);
+    const deadline = setTimeout(
+      () => finish({ statusCode: null, response: null, error: `TimeoutError: no complete answer within ${o.timeoutMs} ms` }),
+      o.timeoutMs,
+    );
     const onAbort = () => finish({ statusCode: null, response: null, error: 'AbortError: the gateway is stopping' });
     if (o.signal?.aborted) return onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });

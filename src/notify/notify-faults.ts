@@ -23,8 +23,15 @@ async function notifyFault(store: Store, subject: NotificationSubject, businessN
     const fault = pickFault(await tx.faultPlan(merchant.mchid), { operation: 'notify', dialect: order.protocol, outTradeNo: order.outTradeNo });
     if (!fault) return null;
     const firing: FaultFiring = {
-      mchid: merchant.mchid, faultId: fault.id, effect: fault.effect, commit: null, operation: 'notify', dialect: order.protocol,
-      outTradeNo: order.outTradeNo, requestId: null, at: businessNow,
+      mchid: merchant.mchid,
+      faultId: fault.id,
+      effect: fault.effect,
+      commit: null,
+      operation: 'notify',
+      dialect: order.protocol,
+      outTradeNo: order.outTradeNo,
+      requestId: null,
+      at: businessNow,
     };
     await tx.recordFaultFiring(firing);
     return fault;

@@ -60,13 +60,13 @@ async function subjectOf(o: NotificationWorkerOptions, row: OutboxRow): Promise<
   // Under the order's lock, so that a refund due now is settled before it is reported.
   const current = await o.store.transaction(async (tx) => {
     const { order } = await lockCurrentOrder(tx, ctx, { mchid: row.mchid, orderId: row.orderId });
-    const refund = row.refundId ? (await tx.listRefunds(order.id)).find((r) => r.refundId === row.refundId) ?? null : null;
+    const refund = row.refundId ? ((await tx.listRefunds(order.id)).find((r) => r.refundId === row.refundId) ?? null) : null;
     return { order, refund };
   });
   // The keys that sign the notification (the provider's, for a sub-merchant): read apart from the order's lock.
   const merchant = await o.store.getMerchant(row.mchid);
   if (!merchant) throw new Error(`merchant ${row.mchid} of outbox row ${row.id} does not exist`);
-  const signer = merchant.kind === 'sub_merchant' && merchant.parentMchid ? (await o.store.getMerchant(merchant.parentMchid)) ?? merchant : merchant;
+  const signer = merchant.kind === 'sub_merchant' && merchant.parentMchid ? ((await o.store.getMerchant(merchant.parentMchid)) ?? merchant) : merchant;
   return { kind: row.kind, ...current, merchant, signer };
 }
 
@@ -81,13 +81,29 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: Add
   const started = o.clock.now();
   const businessAt = () => businessNow(subject.merchant, o.clock.now());
   if (!encoder) {
-    await o.outbox.recordAttempt(row.id, {
-      attempt: attemptNo, at: businessAt(), wallAt: started, statusCode: null, response: null,
-      error: `no notification encoder for ${subject.order.protocol}`, durationMs: 0, acknowledged: false,
-    }, { status: 'failed' });
+    await o.outbox.recordAttempt(
+      row.id,
+      {
+        attempt: attemptNo,
+        at: businessAt(),
+        wallAt: started,
+        statusCode: null,
+        response: null,
+        error: `no notification encoder for ${subject.order.protocol}`,
+        durationMs: 0,
+        acknowledged: false,
+      },
+      { status: 'failed' },
+    );
     o.onAttempt?.({
-      eventId: row.id, mchid: row.mchid, dialect: subject.order.protocol, attempt: attemptNo, result: 'undeliverable',
-      statusCode: null, error: `no notification encoder for ${subject.order.protocol}`, next: 'failed',
+      eventId: row.id,
+      mchid: row.mchid,
+      dialect: subject.order.protocol,
+      attempt: attemptNo,
+      result: 'undeliverable',
+      statusCode: null,
+      error: `no notification encoder for ${subject.order.protocol}`,
+      next: 'failed',
     });
     return;
   }
@@ -100,7 +116,8 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: Add
   try {
     const headers = await encoder.headers(body, subject, o.clock.now());
     outcome = await deliverThroughFaults(o.store, subject, businessAt(), () =>
-      postNotification(row.url, body, headers, { policy, timeoutMs: o.timeoutMs ?? 5000, signal }));
+      postNotification(row.url, body, headers, { policy, timeoutMs: o.timeoutMs ?? 5000, signal }),
+    );
   } catch (err) {
     outcome = { statusCode: null, response: null, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   }
@@ -113,12 +130,29 @@ async function deliver(o: NotificationWorkerOptions, row: OutboxRow, policy: Add
   const at = businessAt();
   const delay = encoder.retryDelays[attemptNo - 1];
   const next: NextStep = acknowledged ? { status: 'delivered', at } : delay === undefined ? { status: 'failed' } : { status: 'pending', dueAt: at + delay };
-  await o.outbox.recordAttempt(row.id, {
-    attempt: attemptNo, at, wallAt: started, statusCode, response, error, durationMs: o.clock.now() - started, acknowledged,
-  }, next);
+  await o.outbox.recordAttempt(
+    row.id,
+    {
+      attempt: attemptNo,
+      at,
+      wallAt: started,
+      statusCode,
+      response,
+      error,
+      durationMs: o.clock.now() - started,
+      acknowledged,
+    },
+    next,
+  );
   o.onAttempt?.({
-    eventId: row.id, mchid: row.mchid, dialect: subject.order.protocol, attempt: attemptNo,
-    result: acknowledged ? 'delivered' : statusCode === null ? 'unreachable' : 'rejected', statusCode, error, next: next.status,
+    eventId: row.id,
+    mchid: row.mchid,
+    dialect: subject.order.protocol,
+    attempt: attemptNo,
+    result: acknowledged ? 'delivered' : statusCode === null ? 'unreachable' : 'rejected',
+    statusCode,
+    error,
+    next: next.status,
   });
 }
 
@@ -134,7 +168,9 @@ async function deliverThroughOutage(o: NotificationWorkerOptions, row: OutboxRow
       return await deliver(o, row, policy, signal);
     } catch (err) {
       if (!isDatabaseUnavailable(err) || signal.aborted || o.clock.now() + wait > leaseEnds) throw err;
-      await sleep(wait, undefined, { signal }).catch(() => { throw new Stopping(); });
+      await sleep(wait, undefined, { signal }).catch(() => {
+        throw new Stopping();
+      });
     }
   }
 }
@@ -163,7 +199,9 @@ export function startNotificationWorker(o: NotificationWorkerOptions): Notificat
   const start = (row: OutboxRow) => {
     inFlight.set(row.mchid, (inFlight.get(row.mchid) ?? 0) + 1);
     const delivery: Promise<void> = deliverThroughOutage(o, row, policy, stopping.signal)
-      .catch((err) => { if (!(err instanceof Stopping)) o.onError?.(err); })
+      .catch((err) => {
+        if (!(err instanceof Stopping)) o.onError?.(err);
+      })
       .finally(() => {
         const left = (inFlight.get(row.mchid) ?? 1) - 1;
         if (left === 0) inFlight.delete(row.mchid);
@@ -189,7 +227,9 @@ export function startNotificationWorker(o: NotificationWorkerOptions): Notificat
   /** One claim at a time in this process. */
   const fill = async (): Promise<number> => {
     while (filling) await filling.catch(() => 0);
-    filling = claim().finally(() => { filling = null; });
+    filling = claim().finally(() => {
+      filling = null;
+    });
     return filling;
   };
 

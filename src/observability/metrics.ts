@@ -60,7 +60,12 @@ export class GatewayMetrics {
     const sources = () => this.sources;
     let outbox: Promise<OutboxFigures> | null = null;
     // Both outbox gauges come from one query per scrape.
-    const outboxOnce = (s: ScrapeSources) => (outbox ??= s.outbox().finally(() => setImmediate(() => { outbox = null; })));
+    const outboxOnce = (s: ScrapeSources) =>
+      (outbox ??= s.outbox().finally(() =>
+        setImmediate(() => {
+          outbox = null;
+        }),
+      ));
     new Gauge({
       name: 'tradegate_outbox_backlog',
       help: 'Notification events waiting for a delivery attempt (due now or retried later)',

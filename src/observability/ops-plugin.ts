@@ -20,12 +20,30 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function opsPlugin(options: OpsOptions) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    app.get('/healthz', async (_request, reply) => reply.code(200).type(JSON_TYPE).send(JSON.stringify({ status: 'ok' })));
+    app.get('/healthz', async (_request, reply) =>
+      reply
+        .code(200)
+        .type(JSON_TYPE)
+        .send(JSON.stringify({ status: 'ok' })),
+    );
     app.get('/readyz', async (_request, reply) => {
       const reason = await options.readiness.notReadyBecause();
-      if (reason === null) return reply.code(200).type(JSON_TYPE).send(JSON.stringify({ status: 'ready' }));
-      return reply.code(503).header('retry-after', '1').type(JSON_TYPE).send(JSON.stringify({ status: 'not ready', reason }));
+      if (reason === null)
+        return reply
+          .code(200)
+          .type(JSON_TYPE)
+          .send(JSON.stringify({ status: 'ready' }));
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .type(JSON_TYPE)
+        .send(JSON.stringify({ status: 'not ready', reason }));
     });
-    app.get('/metrics', async (_request, reply) => reply.code(200).type(options.metrics.contentType).send(await options.metrics.text()));
+    app.get('/metrics', async (_request, reply) =>
+      reply
+        .code(200)
+        .type(options.metrics.contentType)
+        .send(await options.metrics.text()),
+    );
   };
 }

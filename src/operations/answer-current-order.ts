@@ -4,9 +4,7 @@ import type { OperationContext } from './context.ts';
 import { queryOrder } from './query-order.ts';
 
 /** What a create that may be a replay produced: its own result, or the order an identical earlier request made. */
-export type CreateOrCurrent<T> =
-  | { readonly kind: 'created'; readonly value: T }
-  | { readonly kind: 'current'; readonly order: Order };
+export type CreateOrCurrent<T> = { readonly kind: 'created'; readonly value: T } | { readonly kind: 'current'; readonly order: Order };
 
 /** The refusals the shared create path gives when the same number names an order that can no longer be paid. */
 const SETTLED: ReadonlySet<CoreErrorCode> = new Set(['ORDER_PAID', 'ORDER_CLOSED', 'ORDER_REVOKED', 'PAYMENT_FAILED']);

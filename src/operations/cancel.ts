@@ -23,15 +23,17 @@ type Decide = (order: Order, now: number, locked: LockedOrder) => Decision;
  */
 export function cancelOrder(ctx: OperationContext, ref: OrderRef, cause: RefundCause | 'close', decide: Decide) {
   const outTradeNo = 'outTradeNo' in ref ? ref.outTradeNo : null;
-  return withFaults(ctx, cause, outTradeNo, (ctx) => withCurrentOrder(ctx, ref, async (tx, locked): Promise<CancellationResult> => {
-    const { order, now } = locked;
-    const decision = decide(order, now, locked);
-    if (decision.kind === 'refuse') throw new CoreError(decision.error);
-    if (decision.kind === 'unchanged') return { order, changed: false, refund: null };
-    const refund = decision.refundAll && cause !== 'close' ? refundInFull(ctx, order, now, cause) : null;
-    const next = await commit(tx, ctx, { order, event: decision.event, cause, at: now, refund });
-    return { order: next, changed: true, refund };
-  }));
+  return withFaults(ctx, cause, outTradeNo, (ctx) =>
+    withCurrentOrder(ctx, ref, async (tx, locked): Promise<CancellationResult> => {
+      const { order, now } = locked;
+      const decision = decide(order, now, locked);
+      if (decision.kind === 'refuse') throw new CoreError(decision.error);
+      if (decision.kind === 'unchanged') return { order, changed: false, refund: null };
+      const refund = decision.refundAll && cause !== 'close' ? refundInFull(ctx, order, now, cause) : null;
+      const next = await commit(tx, ctx, { order, event: decision.event, cause, at: now, refund });
+      return { order: next, changed: true, refund };
+    }),
+  );
 }
 
 /** The refund a reverse or void performs: the whole unrefunded amount, settled at once, invisible to refund queries. */

@@ -39,9 +39,14 @@ export async function commit(tx: StoreTx, actor: Actor, change: Change): Promise
     throw new CoreError('IDEMPOTENCY_CONFLICT', 'out_refund_no was used with other parameters');
   }
   await tx.updateOrder(next);
-  await tx.appendHistory(historyEntry(next, order.state, change.event, change.cause, {
-    protocol: actor.protocol, requestId: actor.requestId, at: change.at, refundId: refund?.refundId ?? null,
-  }));
+  await tx.appendHistory(
+    historyEntry(next, order.state, change.event, change.cause, {
+      protocol: actor.protocol,
+      requestId: actor.requestId,
+      at: change.at,
+      refundId: refund?.refundId ?? null,
+    }),
+  );
   if (next.state === 'SUCCESS') await queuePaymentNotification(tx, next, change.at);
   if (refund) await queueRefundNotification(tx, next, refund);
   return next;

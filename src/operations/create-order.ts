@@ -92,10 +92,12 @@ export async function insertOrReplay(tx: StoreTx, ctx: OperationContext, order: 
 
 /** Create an unpaid order (JSAPI, NATIVE, APP, MWEB). The same request again returns the same order. */
 export function createOrder(ctx: OperationContext, input: NewOrder, ruleSet: RuleSetName): Promise<CreatedOrder> {
-  return withFaults(ctx, 'create', input.outTradeNo, (ctx) => ctx.store.transaction(async (tx) => {
-    const merchant = await merchantOrThrow(tx, input.mchid);
-    const order = buildOrder(ctx, input, businessNow(merchant, ctx.clock.now()), resolveRules(ruleSet, merchant), merchant);
-    const existing = await insertOrReplay(tx, ctx, order);
-    return existing ? { order: existing, replayed: true } : { order, replayed: false };
-  }));
+  return withFaults(ctx, 'create', input.outTradeNo, (ctx) =>
+    ctx.store.transaction(async (tx) => {
+      const merchant = await merchantOrThrow(tx, input.mchid);
+      const order = buildOrder(ctx, input, businessNow(merchant, ctx.clock.now()), resolveRules(ruleSet, merchant), merchant);
+      const existing = await insertOrReplay(tx, ctx, order);
+      return existing ? { order: existing, replayed: true } : { order, replayed: false };
+    }),
+  );
 }

@@ -11,9 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreError } from '../core/errors.ts';
-import {
-  effectiveCommit, faultMatches, pickFault, type FaultedOperation, type FaultFiring, type FaultSpec, type StoredFault,
-} from '../core/faults.ts';
+import { effectiveCommit, faultMatches, pickFault, type FaultedOperation, type FaultFiring, type FaultSpec, type StoredFault } from '../core/faults.ts';
 import { businessNow, type MerchantProfile } from '../core/merchant.ts';
 import type { Store, StoreTx } from '../core/ports.ts';
 import type { FaultRequest, OperationContext } from './context.ts';
@@ -28,7 +26,10 @@ export class ConnectionDropFault extends Error {
 
 /** A commit=before fault fired: the operation's transaction must roll back. */
 class FiredBeforeCommit extends Error {
-  constructor(readonly fault: FaultSpec, readonly firing: FaultFiring) {
+  constructor(
+    readonly fault: FaultSpec,
+    readonly firing: FaultFiring,
+  ) {
     super('fault fired before commit');
   }
 }
@@ -92,8 +93,15 @@ class FaultedCall {
     if (!fault) return;
     const commit = effectiveCommit(fault, this.operation);
     const firing: FaultFiring = {
-      mchid: merchant.mchid, faultId: 'id' in fault ? fault.id : null, effect: fault.effect, commit,
-      operation: this.operation, dialect: this.ctx.protocol, outTradeNo, requestId: this.ctx.requestId, at: businessNow(merchant, this.ctx.clock.now()),
+      mchid: merchant.mchid,
+      faultId: 'id' in fault ? fault.id : null,
+      effect: fault.effect,
+      commit,
+      operation: this.operation,
+      dialect: this.ctx.protocol,
+      outTradeNo,
+      requestId: this.ctx.requestId,
+      at: businessNow(merchant, this.ctx.clock.now()),
     };
     if (commit === 'before') throw new FiredBeforeCommit(fault, firing);
     if (inTransaction) await tx.recordFaultFiring(firing);
@@ -147,7 +155,9 @@ export async function withFaults<T>(
     } catch (err) {
       if (!(err instanceof FiredBeforeCommit)) throw err;
       if (!(await call.countApart(err.firing)) && race < MAX_RACES) continue;
-      return answerWith(request, err.fault, () => { throw new CoreError('SYSTEM_ERROR'); });
+      return answerWith(request, err.fault, () => {
+        throw new CoreError('SYSTEM_ERROR');
+      });
     }
     const fired = call.fired;
     if (!fired) return result;

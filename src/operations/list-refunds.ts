@@ -12,8 +12,10 @@ export interface OrderRefunds {
 
 /** The merchant refunds of one order (APIv2 refundquery by order, PayCloud refund lists). */
 export function listOrderRefunds(ctx: OperationContext, ref: OrderRef): Promise<OrderRefunds> {
-  return withFaults(ctx, 'refund_query', 'outTradeNo' in ref ? ref.outTradeNo : null, (ctx) => withCurrentOrder(ctx, ref, async (tx, { order }) => ({
-    order,
-    refunds: (await tx.listRefunds(order.id)).filter((r) => r.cause === 'refund'),
-  })));
+  return withFaults(ctx, 'refund_query', 'outTradeNo' in ref ? ref.outTradeNo : null, (ctx) =>
+    withCurrentOrder(ctx, ref, async (tx, { order }) => ({
+      order,
+      refunds: (await tx.listRefunds(order.id)).filter((r) => r.cause === 'refund'),
+    })),
+  );
 }

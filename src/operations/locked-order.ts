@@ -58,10 +58,6 @@ export async function catchUpWithTime(tx: StoreTx, order: Order, now: number): P
 }
 
 /** Runs `decide` on the locked, current order inside one transaction. */
-export function withCurrentOrder<T>(
-  ctx: OperationContext,
-  ref: OrderRef,
-  decide: (tx: StoreTx, locked: LockedOrder) => Promise<T>,
-): Promise<T> {
+export function withCurrentOrder<T>(ctx: OperationContext, ref: OrderRef, decide: (tx: StoreTx, locked: LockedOrder) => Promise<T>): Promise<T> {
   return ctx.store.transaction(async (tx) => decide(tx, await lockCurrentOrder(tx, ctx, ref)));
 }

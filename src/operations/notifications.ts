@@ -8,7 +8,13 @@ import type { StoreTx } from '../core/ports.ts';
 export async function queuePaymentNotification(tx: StoreTx, paid: Order, at: number): Promise<void> {
   if (!paid.notifyUrl) return;
   await tx.enqueueNotification({
-    mchid: paid.mchid, orderId: paid.id, refundId: null, kind: 'payment', protocol: paid.protocol, url: paid.notifyUrl, dueAt: at,
+    mchid: paid.mchid,
+    orderId: paid.id,
+    refundId: null,
+    kind: 'payment',
+    protocol: paid.protocol,
+    url: paid.notifyUrl,
+    dueAt: at,
   });
 }
 
@@ -20,6 +26,12 @@ export async function queueRefundNotification(tx: StoreTx, order: Order, refund:
   const url = refund.notifyUrl ?? order.notifyUrl;
   if (!url || refund.cause !== 'refund') return;
   await tx.enqueueNotification({
-    mchid: order.mchid, orderId: order.id, refundId: refund.refundId, kind: 'refund', protocol: order.protocol, url, dueAt: refund.settleAt,
+    mchid: order.mchid,
+    orderId: order.id,
+    refundId: refund.refundId,
+    kind: 'refund',
+    protocol: order.protocol,
+    url,
+    dueAt: refund.settleAt,
   });
 }

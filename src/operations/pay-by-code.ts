@@ -39,26 +39,23 @@ function answerFor(order: Order): CodePaymentAnswer {
  * Code payment (micropay / codepay / bscanc): create the order and present the payer's code in one transaction.
  * A replay of the same request answers the order's current outcome; a paid or cancelled order refuses.
  */
-export function payByCode(
-  ctx: OperationContext,
-  input: NewOrder,
-  scenario: PayerScenario,
-  ruleSet: RuleSetName,
-): Promise<CodePayment> {
-  return withFaults(ctx, 'pay', input.outTradeNo, (ctx) => ctx.store.transaction(async (tx) => {
-    const merchant = await merchantOrThrow(tx, input.mchid);
-    const now = businessNow(merchant, ctx.clock.now());
-    const rules = resolveRules(ruleSet, merchant);
-    const created = { ...buildOrder(ctx, input, now, rules, merchant), transactionId: input.transactionId ?? ctx.ids.transactionId(now) };
-    const existing = await insertOrReplay(tx, ctx, created);
-    if (existing) {
-      if (existing.state === 'NOTPAY') throw new CoreError('PAYMENT_FAILED', 'order is waiting for a payer');
-      return { order: existing, answer: answerFor(existing), replayed: true };
-    }
-    const outcome = outcomeOf(scenario, now, rules.userPayingTimeout);
-    const order = await commit(tx, ctx, { order: created, event: outcome.event, cause: outcome.cause, at: now, patch: outcome.patch });
-    return { order, answer: outcome.answer, replayed: false };
-  }));
+export function payByCode(ctx: OperationContext, input: NewOrder, scenario: PayerScenario, ruleSet: RuleSetName): Promise<CodePayment> {
+  return withFaults(ctx, 'pay', input.outTradeNo, (ctx) =>
+    ctx.store.transaction(async (tx) => {
+      const merchant = await merchantOrThrow(tx, input.mchid);
+      const now = businessNow(merchant, ctx.clock.now());
+      const rules = resolveRules(ruleSet, merchant);
+      const created = { ...buildOrder(ctx, input, now, rules, merchant), transactionId: input.transactionId ?? ctx.ids.transactionId(now) };
+      const existing = await insertOrReplay(tx, ctx, created);
+      if (existing) {
+        if (existing.state === 'NOTPAY') throw new CoreError('PAYMENT_FAILED', 'order is waiting for a payer');
+        return { order: existing, answer: answerFor(existing), replayed: true };
+      }
+      const outcome = outcomeOf(scenario, now, rules.userPayingTimeout);
+      const order = await commit(tx, ctx, { order: created, event: outcome.event, cause: outcome.cause, at: now, patch: outcome.patch });
+      return { order, answer: outcome.answer, replayed: false };
+    }),
+  );
 }
 
 interface Outcome {
@@ -75,11 +72,19 @@ function outcomeOf(scenario: PayerScenario, now: number, timeout: number): Outco
     case 'password': {
       const confirmAt = scenario.confirmAfterMs === null ? null : now + scenario.confirmAfterMs;
       return {
-        event: 'await_payer', cause: 'password_required', patch: { payerConfirmAt: confirmAt, payerDeadlineAt: now + timeout }, answer: { kind: 'user_paying' },
+        event: 'await_payer',
+        cause: 'password_required',
+        patch: { payerConfirmAt: confirmAt, payerDeadlineAt: now + timeout },
+        answer: { kind: 'user_paying' },
       };
     }
     case 'fail':
-      return { event: 'fail', cause: `payment_failed:${scenario.failure}`, patch: { failure: scenario.failure }, answer: { kind: 'failed', failure: scenario.failure } };
+      return {
+        event: 'fail',
+        cause: `payment_failed:${scenario.failure}`,
+        patch: { failure: scenario.failure },
+        answer: { kind: 'failed', failure: scenario.failure },
+      };
     case 'unknown':
       return scenario.paid
         ? { event: 'pay', cause: 'paid_by_code', patch: {}, answer: { kind: 'unknown' } }

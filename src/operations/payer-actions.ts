@@ -15,7 +15,11 @@ export function payOrder(ctx: OperationContext, ref: OrderRef): Promise<Order> {
     const decision = decidePayment(order);
     if (decision.kind !== 'transition') throw new CoreError(decision.kind === 'refuse' ? decision.error : 'ORDER_PAID');
     return commit(tx, ctx, {
-      order, event: decision.event, cause: 'payer_paid', at: now, patch: { transactionId: order.transactionId ?? ctx.ids.transactionId(now) },
+      order,
+      event: decision.event,
+      cause: 'payer_paid',
+      at: now,
+      patch: { transactionId: order.transactionId ?? ctx.ids.transactionId(now) },
     });
   });
 }
@@ -26,7 +30,9 @@ export function answerPasswordPrompt(ctx: OperationContext, ref: OrderRef, answe
     const decision = decidePayerAnswer(order, answer);
     if (decision.kind !== 'transition') throw new CoreError(decision.kind === 'refuse' ? decision.error : 'ORDER_PAID');
     return commit(tx, ctx, {
-      order, event: decision.event, at: now,
+      order,
+      event: decision.event,
+      at: now,
       cause: answer === 'confirm' ? 'payer_confirmed' : 'payer_abandoned',
       patch: answer === 'abandon' ? { failure: 'PAYER_ABANDONED' } : {},
     });

@@ -13,17 +13,15 @@ export interface RefundView {
  * A merchant refund by its out_refund_no or refund id, settled if its time has come. Refunds performed by a
  * reverse or void are not merchant refunds and are never found here.
  */
-export function queryRefund(
-  ctx: OperationContext,
-  mchid: string,
-  ref: { outRefundNo: string } | { refundId: string },
-): Promise<RefundView> {
-  return withFaults(ctx, 'refund_query', null, (ctx) => ctx.store.transaction(async (tx) => {
-    const found = await tx.findRefund(mchid, ref);
-    if (found?.cause !== 'refund') throw new CoreError('REFUND_NOT_FOUND', 'refund does not exist');
-    const orderId = found.orderId;
-    const { order } = await lockCurrentOrder(tx, ctx, { mchid, orderId });
-    const refund = (await tx.listRefunds(orderId)).find((r) => r.refundId === found.refundId) ?? found;
-    return { refund, order };
-  }));
+export function queryRefund(ctx: OperationContext, mchid: string, ref: { outRefundNo: string } | { refundId: string }): Promise<RefundView> {
+  return withFaults(ctx, 'refund_query', null, (ctx) =>
+    ctx.store.transaction(async (tx) => {
+      const found = await tx.findRefund(mchid, ref);
+      if (found?.cause !== 'refund') throw new CoreError('REFUND_NOT_FOUND', 'refund does not exist');
+      const orderId = found.orderId;
+      const { order } = await lockCurrentOrder(tx, ctx, { mchid, orderId });
+      const refund = (await tx.listRefunds(orderId)).find((r) => r.refundId === found.refundId) ?? found;
+      return { refund, order };
+    }),
+  );
 }

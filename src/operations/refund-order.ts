@@ -35,35 +35,37 @@ export interface RefundResult {
  */
 export function refundOrder(ctx: OperationContext, cmd: RefundCommand, ruleSet: RuleSetName): Promise<RefundResult> {
   const outTradeNo = 'outTradeNo' in cmd.order ? cmd.order.outTradeNo : null;
-  return withFaults(ctx, 'refund', outTradeNo, (ctx) => withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
-    const earlier = await tx.findRefund(order.mchid, { outRefundNo: cmd.outRefundNo });
-    if (earlier) {
-      if (earlier.orderId !== order.id || earlier.fingerprint !== cmd.fingerprint) {
-        throw new CoreError('IDEMPOTENCY_CONFLICT', 'out_refund_no was used with other parameters');
+  return withFaults(ctx, 'refund', outTradeNo, (ctx) =>
+    withCurrentOrder(ctx, cmd.order, async (tx, { merchant, order, now }) => {
+      const earlier = await tx.findRefund(order.mchid, { outRefundNo: cmd.outRefundNo });
+      if (earlier) {
+        if (earlier.orderId !== order.id || earlier.fingerprint !== cmd.fingerprint) {
+          throw new CoreError('IDEMPOTENCY_CONFLICT', 'out_refund_no was used with other parameters');
+        }
+        return { order, refund: settledRefund(earlier, now) ?? earlier, replayed: true };
       }
-      return { order, refund: settledRefund(earlier, now) ?? earlier, replayed: true };
-    }
-    const rules = resolveRules(ruleSet, merchant);
-    const decision = decideRefund(order, { amount: cmd.amount, currency: cmd.currency, statedTotal: cmd.statedTotal }, now, rules);
-    if (decision.kind !== 'transition') throw new CoreError(decision.kind === 'refuse' ? decision.error : 'SYSTEM_ERROR');
-    const refund: Refund = {
-      refundId: ctx.ids.refundId(now),
-      orderId: order.id,
-      mchid: order.mchid,
-      outRefundNo: cmd.outRefundNo,
-      amount: cmd.amount,
-      currency: cmd.currency,
-      status: 'PROCESSING',
-      cause: 'refund',
-      reason: cmd.reason,
-      notifyUrl: cmd.notifyUrl,
-      fingerprint: cmd.fingerprint,
-      protocol: ctx.protocol,
-      createdAt: now,
-      settleAt: now + rules.refundSettleDelay,
-      successAt: null,
-    };
-    const next = await commit(tx, ctx, { order, event: decision.event, cause: 'refund', at: now, refund });
-    return { order: next, refund, replayed: false };
-  }));
+      const rules = resolveRules(ruleSet, merchant);
+      const decision = decideRefund(order, { amount: cmd.amount, currency: cmd.currency, statedTotal: cmd.statedTotal }, now, rules);
+      if (decision.kind !== 'transition') throw new CoreError(decision.kind === 'refuse' ? decision.error : 'SYSTEM_ERROR');
+      const refund: Refund = {
+        refundId: ctx.ids.refundId(now),
+        orderId: order.id,
+        mchid: order.mchid,
+        outRefundNo: cmd.outRefundNo,
+        amount: cmd.amount,
+        currency: cmd.currency,
+        status: 'PROCESSING',
+        cause: 'refund',
+        reason: cmd.reason,
+        notifyUrl: cmd.notifyUrl,
+        fingerprint: cmd.fingerprint,
+        protocol: ctx.protocol,
+        createdAt: now,
+        settleAt: now + rules.refundSettleDelay,
+        successAt: null,
+      };
+      const next = await commit(tx, ctx, { order, event: decision.event, cause: 'refund', at: now, refund });
+      return { order: next, refund, replayed: false };
+    }),
+  );
 }

@@ -17,7 +17,9 @@ export function paymentHandles(tradeType: TradeType): PaymentHandles {
   return {
     prepayId,
     ...(tradeType === 'NATIVE' ? { codeUrl: `weixin://wxpay/bizpayurl?pr=${randomBytes(5).toString('hex')}` } : {}),
-    ...(tradeType === 'MWEB' ? { h5Url: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepayId}&package=${randomBytes(4).readUInt32BE(0)}` } : {}),
+    ...(tradeType === 'MWEB'
+      ? { h5Url: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepayId}&package=${randomBytes(4).readUInt32BE(0)}` }
+      : {}),
   };
 }
 

@@ -18,7 +18,12 @@ const DIALECT_NAMES = { v3: 'wechatpay-v3', v2: 'wechatpay-v2', paycloud: 'paycl
  * The writer is closed (flushed) with the instance.
  */
 export function installRequestLog(app: FastifyInstance, deps: GatewayDeps, options: RequestLogOptions = DEFAULT_REQUEST_LOG_OPTIONS): RequestLogWriter {
-  const writer = new RequestLogWriter(deps.sql, () => deps.clock.now(), options, (err) => app.log.warn({ err }, 'request log write failed'));
+  const writer = new RequestLogWriter(
+    deps.sql,
+    () => deps.clock.now(),
+    options,
+    (err) => app.log.warn({ err }, 'request log write failed'),
+  );
   app.decorate('requestLog', writer);
   app.decorateRequest('requestLogNote', null);
   app.addHook('onClose', async () => writer.close());

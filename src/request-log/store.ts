@@ -23,8 +23,11 @@ export interface StoredRequest extends RequestLogRow {
   readonly id: number;
 }
 
-const COLUMNS = 'at bigint, mchid text, dialect text, operation text, method text, path text, status integer, error_code text, message text, latency_ms real, request_id text, out_trade_no text, transaction_id text, diagnostics jsonb';
-const NAMES = COLUMNS.split(', ').map((c) => c.split(' ')[0]).join(', ');
+const COLUMNS =
+  'at bigint, mchid text, dialect text, operation text, method text, path text, status integer, error_code text, message text, latency_ms real, request_id text, out_trade_no text, transaction_id text, diagnostics jsonb';
+const NAMES = COLUMNS.split(', ')
+  .map((c) => c.split(' ')[0])
+  .join(', ');
 
 /** One statement for the whole batch: the rows travel as one JSON parameter (same on node-postgres and PGlite). */
 export async function insertRequests(db: SqlRunner, rows: readonly RequestLogRow[]): Promise<void> {
@@ -36,7 +39,9 @@ export async function insertRequests(db: SqlRunner, rows: readonly RequestLogRow
 export async function pruneRequests(db: SqlRunner, maxRows: number, oldestAt: number): Promise<void> {
   await db.query(
     `DELETE FROM request_log WHERE at < $2
-       OR id <= (SELECT id FROM request_log ORDER BY id DESC OFFSET $1 LIMIT 1)`, [maxRows, oldestAt]);
+       OR id <= (SELECT id FROM request_log ORDER BY id DESC OFFSET $1 LIMIT 1)`,
+    [maxRows, oldestAt],
+  );
 }
 
 export interface RequestFilter {
@@ -71,7 +76,8 @@ const LIST_REQUESTS = `SELECT * FROM request_log
 
 /** The requests that touched one order: by its numbers, or by the request ids its history recorded. */
 export async function requestsForOrder(
-  db: SqlRunner, order: { mchids: readonly string[]; outTradeNo: string; transactionId: string | null; orderId: string },
+  db: SqlRunner,
+  order: { mchids: readonly string[]; outTradeNo: string; transactionId: string | null; orderId: string },
 ): Promise<StoredRequest[]> {
   const { rows } = await db.query(
     `SELECT * FROM request_log
@@ -79,6 +85,7 @@ export async function requestsForOrder(
          OR ($3::text IS NOT NULL AND transaction_id = $3)
          OR request_id IN (SELECT request_id FROM order_history WHERE order_id = $4 AND request_id IS NOT NULL)
       ORDER BY id LIMIT 500`,
-    [order.outTradeNo, [...order.mchids], order.transactionId, order.orderId]);
+    [order.outTradeNo, [...order.mchids], order.transactionId, order.orderId],
+  );
   return rows.map(fromRow);
 }

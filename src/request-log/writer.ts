@@ -18,7 +18,10 @@ export interface RequestLogOptions {
 }
 
 export const DEFAULT_REQUEST_LOG_OPTIONS: RequestLogOptions = {
-  maxRows: 100_000, maxAgeMs: 7 * 86_400_000, flushIntervalMs: 1000, maxBuffered: 20_000,
+  maxRows: 100_000,
+  maxAgeMs: 7 * 86_400_000,
+  flushIntervalMs: 1000,
+  maxBuffered: 20_000,
 };
 
 /** What the request path records: references only, nothing derived yet. */
@@ -49,7 +52,11 @@ const FIELD_PATTERNS = new Map<string, readonly [RegExp, RegExp, RegExp]>();
 function patternsOf(name: string): readonly [RegExp, RegExp, RegExp] {
   let p = FIELD_PATTERNS.get(name);
   if (!p) {
-    p = [new RegExp(`"${name}"\\s*:\\s*"([^"\\\\]{1,64})"`), new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]{1,64})`), new RegExp(`(?:^|&)${name}=([^&]{1,64})`)];
+    p = [
+      new RegExp(`"${name}"\\s*:\\s*"([^"\\\\]{1,64})"`),
+      new RegExp(`<${name}>(?:<!\\[CDATA\\[)?([^<\\]]{1,64})`),
+      new RegExp(`(?:^|&)${name}=([^&]{1,64})`),
+    ];
     FIELD_PATTERNS.set(name, p);
   }
   return p;
@@ -92,8 +99,10 @@ function segmentAfter(url: string, marker: string): string | null {
 /** The order a request addressed: the path first, then the body (PayCloud calls it merchant_order_no). */
 function orderNumbers(p: PendingRequest): { outTradeNo: string | null; transactionId: string | null } {
   const text = Buffer.isBuffer(p.body) ? p.body.subarray(0, 64 * 1024).toString('utf8') : '';
-  const outTradeNo = segmentAfter(p.url, '/out-trade-no/') ?? fieldOf(text, 'out_trade_no')
-    ?? (p.dialect === 'paycloud' && !/"?method"?\s*[:=]\s*"?order\.refund/.test(text) ? fieldOf(text, 'merchant_order_no') : null);
+  const outTradeNo =
+    segmentAfter(p.url, '/out-trade-no/') ??
+    fieldOf(text, 'out_trade_no') ??
+    (p.dialect === 'paycloud' && !/"?method"?\s*[:=]\s*"?order\.refund/.test(text) ? fieldOf(text, 'merchant_order_no') : null);
   const transactionId = segmentAfter(p.url, '/transactions/id/') ?? fieldOf(text, 'transaction_id') ?? fieldOf(text, 'trans_no');
   return { outTradeNo, transactionId };
 }

@@ -18,7 +18,16 @@ import { faultRoutes } from './fault-routes.ts';
 import type { FaultAdmin } from '../store/fault-store.ts';
 import { notificationView, sandboxOrderView } from './views.ts';
 import {
-  clockBody, clockSchema, credentialsSchema, mchidParams, notificationParams, notificationsSchema, orderParams, orderViewSchema, provisionBody, routeSchema,
+  clockBody,
+  clockSchema,
+  credentialsSchema,
+  mchidParams,
+  notificationParams,
+  notificationsSchema,
+  orderParams,
+  orderViewSchema,
+  provisionBody,
+  routeSchema,
 } from './admin-schemas.ts';
 import { OPENAPI_PATH } from './openapi.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
@@ -37,7 +46,11 @@ export interface SandboxOptions {
 }
 
 class AdminError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -66,11 +79,13 @@ function validationAnswer(error: FastifyError): { error: string; message: string
   const path = (first?.instancePath ?? '').split('/').filter(Boolean).join('.');
   const field = params.missingProperty ?? params.additionalProperty ?? (path || where);
   const code = params.additionalProperty ? 'UNKNOWN_FIELD' : params.missingProperty ? 'MISSING_FIELD' : 'INVALID_FIELD';
-  const words = params.additionalProperty ? 'is not a known field' : params.missingProperty ? 'is required' : first?.message ?? 'is invalid';
+  const words = params.additionalProperty ? 'is not a known field' : params.missingProperty ? 'is required' : (first?.message ?? 'is invalid');
   return { error: code, message: field === where ? `${where} ${words}` : `${where} ${field} ${words}`, field };
 }
 
-type ProvisionBody = { mode?: ProvisionRequest['mode']; region?: ProvisionRequest['region']; sp_mchid?: string; mchid?: string } & NonNullable<ProvisionRequest['settings']>;
+type ProvisionBody = { mode?: ProvisionRequest['mode']; region?: ProvisionRequest['region']; sp_mchid?: string; mchid?: string } & NonNullable<
+  ProvisionRequest['settings']
+>;
 
 function provisionRequestOf(body: ProvisionBody): ProvisionRequest {
   const { mode, region, sp_mchid: spMchid, mchid, ...settings } = body;
@@ -79,7 +94,11 @@ function provisionRequestOf(body: ProvisionBody): ProvisionRequest {
 
 export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
   const ctx = (request: FastifyRequest): OperationContext => ({
-    store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'sandbox', requestId: request.tradegateRequestId,
+    store: deps.store,
+    clock: deps.clock,
+    ids: deps.ids,
+    protocol: 'sandbox',
+    requestId: request.tradegateRequestId,
   });
   const answer = (reply: FastifyReply, status: number, body: unknown) => {
     if (status >= 400) tagRequest(reply.request, { errorCode: (body as { error?: string }).error ?? String(status) });
@@ -96,7 +115,8 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
     // only: any other non-empty body is refused before the handler.
     app.removeContentTypeParser('*');
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body: Buffer, done) =>
-      body.length === 0 ? done(null, undefined) : done(new AdminError(415, 'UNSUPPORTED_MEDIA_TYPE', 'body must be JSON (Content-Type: application/json)')));
+      body.length === 0 ? done(null, undefined) : done(new AdminError(415, 'UNSUPPORTED_MEDIA_TYPE', 'body must be JSON (Content-Type: application/json)')),
+    );
     app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
     // The admin token, before anything is read or parsed.
     app.addHook('onRequest', async (request) => {
@@ -122,80 +142,122 @@ export function sandboxPlugin(deps: GatewayDeps, options: SandboxOptions) {
     await app.register(listRoutes(deps));
     await app.register(faultRoutes(deps, options.faults));
 
-    app.get(OPENAPI_PATH, {
-      schema: routeSchema('This document: the sandbox API in OpenAPI 3', { ok: { 200: { type: 'object', additionalProperties: true } } }),
-    }, async (_request, reply) => answer(reply, 200, app.swagger()));
+    app.get(
+      OPENAPI_PATH,
+      {
+        schema: routeSchema('This document: the sandbox API in OpenAPI 3', { ok: { 200: { type: 'object', additionalProperties: true } } }),
+      },
+      async (_request, reply) => answer(reply, 200, app.swagger()),
+    );
 
-    app.post<{ Body: ProvisionBody }>('/sandbox/merchants', {
-      schema: routeSchema('Provision a merchant; answers its credentials JSON', { body: provisionBody, ok: { 201: credentialsSchema } }),
-    }, async (request, reply) => {
-      const req = provisionRequestOf(request.body);
-      if (req.mchid && (await deps.store.getMerchant(req.mchid))) throw new AdminError(409, 'MERCHANT_EXISTS', `merchant ${req.mchid} exists`);
-      const merchant = await provisionMerchant(deps.store, deps.clock, req);
-      const credentials = credentialsJson(merchant, options.urls);
-      await options.onMerchantCreated?.(merchant, credentials);
-      return answer(reply, 201, credentials);
-    });
+    app.post<{ Body: ProvisionBody }>(
+      '/sandbox/merchants',
+      {
+        schema: routeSchema('Provision a merchant; answers its credentials JSON', { body: provisionBody, ok: { 201: credentialsSchema } }),
+      },
+      async (request, reply) => {
+        const req = provisionRequestOf(request.body);
+        if (req.mchid && (await deps.store.getMerchant(req.mchid))) throw new AdminError(409, 'MERCHANT_EXISTS', `merchant ${req.mchid} exists`);
+        const merchant = await provisionMerchant(deps.store, deps.clock, req);
+        const credentials = credentialsJson(merchant, options.urls);
+        await options.onMerchantCreated?.(merchant, credentials);
+        return answer(reply, 201, credentials);
+      },
+    );
 
     type MerchantParams = { Params: { mchid: string } };
-    app.get<MerchantParams>('/sandbox/merchants/:mchid', {
-      schema: routeSchema('A merchant\'s credentials JSON', { params: mchidParams, ok: { 200: credentialsSchema } }),
-    }, async (request, reply) => answer(reply, 200, credentialsJson(await merchantOf(request.params.mchid), options.urls)));
+    app.get<MerchantParams>(
+      '/sandbox/merchants/:mchid',
+      {
+        schema: routeSchema("A merchant's credentials JSON", { params: mchidParams, ok: { 200: credentialsSchema } }),
+      },
+      async (request, reply) => answer(reply, 200, credentialsJson(await merchantOf(request.params.mchid), options.urls)),
+    );
 
     type OrderParams = { Params: { mchid: string; no: string } };
     const refOf = (request: FastifyRequest<OrderParams>): OrderRef => ({ mchid: request.params.mchid, outTradeNo: request.params.no });
     const payerRoute = (summary: string) => ({ schema: routeSchema(summary, { params: orderParams, ok: { 200: orderViewSchema } }) });
 
     app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/pay', payerRoute('The payer pays an unpaid order'), async (request, reply) =>
-      answer(reply, 200, await sandboxOrderView(deps, await payOrder(ctx(request), refOf(request)))));
-    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/confirm', payerRoute('The payer confirms a password prompt (USERPAYING → SUCCESS)'),
-      async (request, reply) => answer(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'confirm'))));
-    app.post<OrderParams>('/sandbox/merchants/:mchid/orders/:no/abandon', payerRoute('The payer abandons a password prompt (USERPAYING → PAYERROR)'),
-      async (request, reply) => answer(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'abandon'))));
+      answer(reply, 200, await sandboxOrderView(deps, await payOrder(ctx(request), refOf(request)))),
+    );
+    app.post<OrderParams>(
+      '/sandbox/merchants/:mchid/orders/:no/confirm',
+      payerRoute('The payer confirms a password prompt (USERPAYING → SUCCESS)'),
+      async (request, reply) => answer(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'confirm'))),
+    );
+    app.post<OrderParams>(
+      '/sandbox/merchants/:mchid/orders/:no/abandon',
+      payerRoute('The payer abandons a password prompt (USERPAYING → PAYERROR)'),
+      async (request, reply) => answer(reply, 200, await sandboxOrderView(deps, await answerPasswordPrompt(ctx(request), refOf(request), 'abandon'))),
+    );
 
-    app.get<OrderParams>('/sandbox/merchants/:mchid/orders/:no', payerRoute('An order with its refunds and history (time caught up first)'), async (request, reply) => {
-      const order = await deps.store.transaction(async (tx) => (await lockCurrentOrder(tx, ctx(request), refOf(request))).order);
-      return answer(reply, 200, await sandboxOrderView(deps, order));
-    });
+    app.get<OrderParams>(
+      '/sandbox/merchants/:mchid/orders/:no',
+      payerRoute('An order with its refunds and history (time caught up first)'),
+      async (request, reply) => {
+        const order = await deps.store.transaction(async (tx) => (await lockCurrentOrder(tx, ctx(request), refOf(request))).order);
+        return answer(reply, 200, await sandboxOrderView(deps, order));
+      },
+    );
 
-    app.get<MerchantParams>('/sandbox/merchants/:mchid/notifications', {
-      schema: routeSchema('The merchant\'s notification events (newest first, 200 at most) with every attempt', { params: mchidParams, ok: { 200: notificationsSchema } }),
-    }, async (request, reply) => {
-      await merchantOf(request.params.mchid);
-      const events = await options.outbox.listForMerchant(request.params.mchid);
-      return answer(reply, 200, { data: events.map(notificationView) });
-    });
-    app.post<{ Params: { mchid: string; id: number } }>('/sandbox/merchants/:mchid/notifications/:id/redeliver', {
-      schema: routeSchema('Send a notification event again now', {
-        params: notificationParams,
-        ok: { 202: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string', enum: ['pending'] } } } },
-      }),
-    }, async (request, reply) => {
-      const merchant = await merchantOf(request.params.mchid);
-      const { id } = request.params;
-      if (!(await options.outbox.redeliver(merchant.mchid, id, deps.clock.now() + merchant.clockOffsetMs))) {
-        throw new AdminError(404, 'NOTIFICATION_NOT_FOUND', `notification ${id} does not exist`);
-      }
-      return answer(reply, 202, { id, status: 'pending' });
-    });
+    app.get<MerchantParams>(
+      '/sandbox/merchants/:mchid/notifications',
+      {
+        schema: routeSchema("The merchant's notification events (newest first, 200 at most) with every attempt", {
+          params: mchidParams,
+          ok: { 200: notificationsSchema },
+        }),
+      },
+      async (request, reply) => {
+        await merchantOf(request.params.mchid);
+        const events = await options.outbox.listForMerchant(request.params.mchid);
+        return answer(reply, 200, { data: events.map(notificationView) });
+      },
+    );
+    app.post<{ Params: { mchid: string; id: number } }>(
+      '/sandbox/merchants/:mchid/notifications/:id/redeliver',
+      {
+        schema: routeSchema('Send a notification event again now', {
+          params: notificationParams,
+          ok: { 202: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string', enum: ['pending'] } } } },
+        }),
+      },
+      async (request, reply) => {
+        const merchant = await merchantOf(request.params.mchid);
+        const { id } = request.params;
+        if (!(await options.outbox.redeliver(merchant.mchid, id, deps.clock.now() + merchant.clockOffsetMs))) {
+          throw new AdminError(404, 'NOTIFICATION_NOT_FOUND', `notification ${id} does not exist`);
+        }
+        return answer(reply, 202, { id, status: 'pending' });
+      },
+    );
 
     const clockView = (merchant: Merchant, offset: number) => {
       const now = deps.clock.now() + offset;
       return { mchid: merchant.mchid, offset_seconds: offset / 1000, now: new Date(now).toISOString(), now_ms: now };
     };
-    app.get<MerchantParams>('/sandbox/merchants/:mchid/clock', {
-      schema: routeSchema('The merchant\'s business clock', { params: mchidParams, ok: { 200: clockSchema } }),
-    }, async (request, reply) => {
-      const merchant = await merchantOf(request.params.mchid);
-      return answer(reply, 200, clockView(merchant, merchant.clockOffsetMs));
-    });
-    app.post<MerchantParams & { Body: { advance_seconds: number } }>('/sandbox/merchants/:mchid/clock', {
-      schema: routeSchema('Move the merchant\'s business clock forward', { params: mchidParams, body: clockBody, ok: { 200: clockSchema } }),
-    }, async (request, reply) => {
-      const merchant = await merchantOf(request.params.mchid);
-      const offset = await deps.store.advanceClock(merchant.mchid, Math.round(request.body.advance_seconds * 1000));
-      if (offset === null) throw new CoreError('MERCHANT_NOT_FOUND');
-      return answer(reply, 200, clockView(merchant, offset));
-    });
+    app.get<MerchantParams>(
+      '/sandbox/merchants/:mchid/clock',
+      {
+        schema: routeSchema("The merchant's business clock", { params: mchidParams, ok: { 200: clockSchema } }),
+      },
+      async (request, reply) => {
+        const merchant = await merchantOf(request.params.mchid);
+        return answer(reply, 200, clockView(merchant, merchant.clockOffsetMs));
+      },
+    );
+    app.post<MerchantParams & { Body: { advance_seconds: number } }>(
+      '/sandbox/merchants/:mchid/clock',
+      {
+        schema: routeSchema("Move the merchant's business clock forward", { params: mchidParams, body: clockBody, ok: { 200: clockSchema } }),
+      },
+      async (request, reply) => {
+        const merchant = await merchantOf(request.params.mchid);
+        const offset = await deps.store.advanceClock(merchant.mchid, Math.round(request.body.advance_seconds * 1000));
+        if (offset === null) throw new CoreError('MERCHANT_NOT_FOUND');
+        return answer(reply, 200, clockView(merchant, offset));
+      },
+    );
   };
 }

@@ -89,8 +89,7 @@ export interface CertificateRequest {
 }
 
 /** forge exports this, its typings do not. */
-const getTBSCertificate = (forge.pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1 })
-  .getTBSCertificate;
+const getTBSCertificate = (forge.pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate;
 
 /** Builds and signs one certificate (SHA256withRSA); AKI/SKI let chain building match keys, not just names. */
 export async function signCertificate(req: CertificateRequest): Promise<string> {
@@ -110,11 +109,7 @@ export async function signCertificate(req: CertificateRequest): Promise<string> 
   // The CA's own parsed name, so issuer and CA subject encode identically.
   cert.setIssuer(issuerCert ? issuerCert.subject.attributes : subject);
   const authorityKeyId = issuerCert ? issuerCert.generateSubjectKeyIdentifier().getBytes() : true;
-  cert.setExtensions([
-    ...req.extensions,
-    { name: 'subjectKeyIdentifier' },
-    { name: 'authorityKeyIdentifier', keyIdentifier: authorityKeyId },
-  ]);
+  cert.setExtensions([...req.extensions, { name: 'subjectKeyIdentifier' }, { name: 'authorityKeyIdentifier', keyIdentifier: authorityKeyId }]);
   // What forge's cert.sign does, except that the RSA operation runs natively and off the event loop.
   cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption;
   cert.tbsCertificate = getTBSCertificate(cert);
@@ -127,7 +122,10 @@ export async function signCertificate(req: CertificateRequest): Promise<string> 
 export async function createCertificateAuthority(): Promise<CertificateAuthority> {
   const keys = await generateRsaKeyPair();
   const certPem = await signCertificate({
-    subject: [['CN', 'tradegate sandbox CA'], ['O', 'tradegate sandbox']],
+    subject: [
+      ['CN', 'tradegate sandbox CA'],
+      ['O', 'tradegate sandbox'],
+    ],
     publicKeyPem: keys.publicKeyPem,
     years: 10,
     selfKeyPem: keys.privateKeyPem,
@@ -151,7 +149,10 @@ export async function issueServerCertificate(ca: CertificateAuthority, hostnames
   const given = hostnames.map((h) => h.trim()).filter(Boolean);
   const names = [...new Set(['localhost', '127.0.0.1', ...given])];
   const certPem = await signCertificate({
-    subject: [['CN', given[0] ?? 'localhost'], ['O', 'tradegate sandbox']],
+    subject: [
+      ['CN', given[0] ?? 'localhost'],
+      ['O', 'tradegate sandbox'],
+    ],
     publicKeyPem: keys.publicKeyPem,
     years: 5,
     issuer: ca,
@@ -169,7 +170,11 @@ export async function issueServerCertificate(ca: CertificateAuthority, hostnames
 export async function issueClientCertificate(ca: CertificateAuthority, mchid: string): Promise<ClientCertificate> {
   const keys = await generateRsaKeyPair();
   const certPem = await signCertificate({
-    subject: [['CN', mchid], ['O', 'tradegate sandbox'], ['OU', 'tradegate sandbox merchant']],
+    subject: [
+      ['CN', mchid],
+      ['O', 'tradegate sandbox'],
+      ['OU', 'tradegate sandbox merchant'],
+    ],
     publicKeyPem: keys.publicKeyPem,
     years: 5,
     issuer: ca,

@@ -69,13 +69,21 @@ export async function generateMerchantKeys(input: { mchid: string; appid: string
   const [merchantCertificatePem, platformCertificatePem] = await Promise.all([
     selfSignedCertificate(
       merchantKeys,
-      [['CN', input.mchid], ['O', 'tradegate sandbox'], ['OU', `tradegate sandbox merchant ${input.appid}`]],
+      [
+        ['CN', input.mchid],
+        ['O', 'tradegate sandbox'],
+        ['OU', `tradegate sandbox merchant ${input.appid}`],
+      ],
       { digitalSignature: true, nonRepudiation: true, keyEncipherment: true },
     ),
     // dataEncipherment: merchants encrypt sensitive request fields to the platform certificate (RSA-OAEP).
     selfSignedCertificate(
       platformKeys,
-      [['CN', 'tradegate sandbox platform'], ['O', 'tradegate sandbox'], ['OU', input.mchid]],
+      [
+        ['CN', 'tradegate sandbox platform'],
+        ['O', 'tradegate sandbox'],
+        ['OU', input.mchid],
+      ],
       { digitalSignature: true, nonRepudiation: true, keyEncipherment: true, dataEncipherment: true },
     ),
   ]);
@@ -142,7 +150,12 @@ export async function generateApiV2ClientCertificate(ca: CertificateAuthority, m
 /** The client certificate fields of a merchant's secrets (absent for merchants provisioned before APIv2 existed). */
 export function apiV2ClientCertificateOf(secrets: MerchantSecrets): ApiV2ClientCertificate | null {
   const { apiV2ClientCertificatePem, apiV2ClientKeyPem, apiV2ClientP12Base64, caCertificatePem } = secrets;
-  if (typeof apiV2ClientCertificatePem !== 'string' || typeof apiV2ClientKeyPem !== 'string'
-    || typeof apiV2ClientP12Base64 !== 'string' || typeof caCertificatePem !== 'string') return null;
+  if (
+    typeof apiV2ClientCertificatePem !== 'string' ||
+    typeof apiV2ClientKeyPem !== 'string' ||
+    typeof apiV2ClientP12Base64 !== 'string' ||
+    typeof caCertificatePem !== 'string'
+  )
+    return null;
   return { apiV2ClientCertificatePem, apiV2ClientKeyPem, apiV2ClientP12Base64, caCertificatePem };
 }

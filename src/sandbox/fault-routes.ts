@@ -6,7 +6,13 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import {
-  FAULT_COMMITS, FAULT_DIALECTS, FAULT_EFFECTS, FAULT_OPERATIONS, FaultDefinitionError, MAX_FAULT_DELAY_MS, parseFaultDefinition,
+  FAULT_COMMITS,
+  FAULT_DIALECTS,
+  FAULT_EFFECTS,
+  FAULT_OPERATIONS,
+  FaultDefinitionError,
+  MAX_FAULT_DELAY_MS,
+  parseFaultDefinition,
   type StoredFault,
 } from '../core/faults.ts';
 import type { GatewayDeps } from '../server-deps.ts';
@@ -17,8 +23,17 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function faultView(f: StoredFault): Record<string, unknown> {
   return {
-    id: f.id, operation: f.operation, dialect: f.dialect, out_trade_no: f.outTradeNo, effect: f.effect, commit: f.commit,
-    delay_ms: f.delayMs, times: f.times, fired: f.fired, remaining: Math.max(0, f.times - f.fired), created_at: iso(f.createdAt),
+    id: f.id,
+    operation: f.operation,
+    dialect: f.dialect,
+    out_trade_no: f.outTradeNo,
+    effect: f.effect,
+    commit: f.commit,
+    delay_ms: f.delayMs,
+    times: f.times,
+    fired: f.fired,
+    remaining: Math.max(0, f.times - f.fired),
+    created_at: iso(f.createdAt),
   };
 }
 
@@ -42,9 +57,17 @@ const FAULT_BODY = {
 const FAULT_VIEW = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, operation: { type: 'string' }, dialect: { type: ['string', 'null'] }, out_trade_no: { type: ['string', 'null'] },
-    effect: { type: 'string' }, commit: { type: ['string', 'null'] }, delay_ms: { type: 'integer' }, times: { type: 'integer' },
-    fired: { type: 'integer' }, remaining: { type: 'integer' }, created_at: { type: 'string' },
+    id: { type: 'string' },
+    operation: { type: 'string' },
+    dialect: { type: ['string', 'null'] },
+    out_trade_no: { type: ['string', 'null'] },
+    effect: { type: 'string' },
+    commit: { type: ['string', 'null'] },
+    delay_ms: { type: 'integer' },
+    times: { type: 'integer' },
+    fired: { type: 'integer' },
+    remaining: { type: 'integer' },
+    created_at: { type: 'string' },
   },
 } as const;
 
@@ -52,7 +75,12 @@ const FAULT_LIST = { type: 'object', properties: { data: { type: 'array', items:
 const CLEARED = { type: 'object', properties: { deleted: { type: 'integer' } } } as const;
 
 class FaultRouteError extends Error {
-  constructor(readonly status: number, readonly code: string, readonly field: string | null, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly field: string | null,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -81,39 +109,55 @@ export function faultRoutes(deps: GatewayDeps, admin: FaultAdmin) {
     });
 
     type Mchid = { Params: { mchid: string } };
-    app.post<Mchid>('/sandbox/merchants/:mchid/faults', {
-      schema: routeSchema('Add a fault to the merchant\'s fault plan', { params: MCHID_PARAMS, body: FAULT_BODY, ok: { 201: FAULT_VIEW } }),
-    }, async (request, reply) => {
-      const body = request.body;
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FaultDefinitionError('body', 'body must be a JSON object');
-      const spec = parseFaultDefinition(body as Record<string, unknown>);
-      const stored = await admin.add(request.params.mchid, spec, deps.clock.now());
-      if (!stored) throw new FaultRouteError(404, 'MERCHANT_NOT_FOUND', 'mchid', `merchant ${request.params.mchid} does not exist`);
-      return send(reply, 201, faultView(stored));
-    });
+    app.post<Mchid>(
+      '/sandbox/merchants/:mchid/faults',
+      {
+        schema: routeSchema("Add a fault to the merchant's fault plan", { params: MCHID_PARAMS, body: FAULT_BODY, ok: { 201: FAULT_VIEW } }),
+      },
+      async (request, reply) => {
+        const body = request.body;
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FaultDefinitionError('body', 'body must be a JSON object');
+        const spec = parseFaultDefinition(body as Record<string, unknown>);
+        const stored = await admin.add(request.params.mchid, spec, deps.clock.now());
+        if (!stored) throw new FaultRouteError(404, 'MERCHANT_NOT_FOUND', 'mchid', `merchant ${request.params.mchid} does not exist`);
+        return send(reply, 201, faultView(stored));
+      },
+    );
 
-    app.get<Mchid>('/sandbox/merchants/:mchid/faults', {
-      schema: routeSchema('The merchant\'s fault plan, with how many times each fault has fired', { params: MCHID_PARAMS, ok: { 200: FAULT_LIST } }),
-    }, async (request, reply) => {
-      await merchantOrThrow(request.params.mchid);
-      return send(reply, 200, { data: (await admin.list(request.params.mchid)).map(faultView) });
-    });
+    app.get<Mchid>(
+      '/sandbox/merchants/:mchid/faults',
+      {
+        schema: routeSchema("The merchant's fault plan, with how many times each fault has fired", { params: MCHID_PARAMS, ok: { 200: FAULT_LIST } }),
+      },
+      async (request, reply) => {
+        await merchantOrThrow(request.params.mchid);
+        return send(reply, 200, { data: (await admin.list(request.params.mchid)).map(faultView) });
+      },
+    );
 
-    app.delete<Mchid>('/sandbox/merchants/:mchid/faults', {
-      schema: routeSchema('Remove every fault of the merchant', { params: MCHID_PARAMS, ok: { 200: CLEARED } }),
-    }, async (request, reply) => {
-      await merchantOrThrow(request.params.mchid);
-      return send(reply, 200, { deleted: await admin.clear(request.params.mchid) });
-    });
+    app.delete<Mchid>(
+      '/sandbox/merchants/:mchid/faults',
+      {
+        schema: routeSchema('Remove every fault of the merchant', { params: MCHID_PARAMS, ok: { 200: CLEARED } }),
+      },
+      async (request, reply) => {
+        await merchantOrThrow(request.params.mchid);
+        return send(reply, 200, { deleted: await admin.clear(request.params.mchid) });
+      },
+    );
 
-    app.delete<{ Params: { mchid: string; id: string } }>('/sandbox/merchants/:mchid/faults/:id', {
-      schema: routeSchema('Remove one fault', { params: FAULT_PARAMS, ok: { 204: { type: 'null', description: 'removed' } } }),
-    }, async (request, reply) => {
-      await merchantOrThrow(request.params.mchid);
-      if (!(await admin.remove(request.params.mchid, request.params.id))) {
-        throw new FaultRouteError(404, 'FAULT_NOT_FOUND', 'id', `fault ${request.params.id} does not exist`);
-      }
-      return reply.code(204).send();
-    });
+    app.delete<{ Params: { mchid: string; id: string } }>(
+      '/sandbox/merchants/:mchid/faults/:id',
+      {
+        schema: routeSchema('Remove one fault', { params: FAULT_PARAMS, ok: { 204: { type: 'null', description: 'removed' } } }),
+      },
+      async (request, reply) => {
+        await merchantOrThrow(request.params.mchid);
+        if (!(await admin.remove(request.params.mchid, request.params.id))) {
+          throw new FaultRouteError(404, 'FAULT_NOT_FOUND', 'id', `fault ${request.params.id} does not exist`);
+        }
+        return reply.code(204).send();
+      },
+    );
   };
 }

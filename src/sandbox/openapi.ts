@@ -31,8 +31,9 @@ export async function registerSandboxOpenApi(app: FastifyInstance): Promise<void
       info: {
         title: 'tradegate sandbox API',
         version: VERSION,
-        description: 'Provision merchants, act as the payer, move a merchant\'s business clock, inspect orders and notifications. '
-          + 'Every call needs the admin token (Authorization: Bearer <token>).',
+        description:
+          "Provision merchants, act as the payer, move a merchant's business clock, inspect orders and notifications. " +
+          'Every call needs the admin token (Authorization: Bearer <token>).',
       },
       components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
       security: [{ adminToken: [] }],

@@ -76,11 +76,7 @@ function checkSettings(settings: Partial<MerchantSettings>): MerchantSettings {
 async function merchantSecrets(store: MerchantStore, kind: MerchantKind, mchid: string, appid: string): Promise<MerchantSecrets> {
   const payCloudApp = async () => generatePayCloudApp(mchid, (await payCloudGatewayKeyPair(store)).publicKeySpkiBase64);
   const clientCertificate = async () => generateApiV2ClientCertificate(await sandboxCertificateAuthority(store), mchid);
-  const [keys, paycloud, client] = await Promise.all([
-    generateMerchantKeys({ mchid, appid }),
-    kind === 'direct' ? payCloudApp() : null,
-    clientCertificate(),
-  ]);
+  const [keys, paycloud, client] = await Promise.all([generateMerchantKeys({ mchid, appid }), kind === 'direct' ? payCloudApp() : null, clientCertificate()]);
   return { ...keys, ...client, ...(paycloud ? { paycloud } : {}) };
 }
 

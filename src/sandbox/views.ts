@@ -36,11 +36,23 @@ export async function sandboxOrderView(deps: GatewayDeps, order: Order): Promise
       success_at: iso(r.successAt),
     })),
     history: history.map((h) => ({
-      from: h.from, to: h.to, cause: h.cause, protocol: h.protocol, request_id: h.requestId, at: iso(h.at), refund_id: h.refundId,
+      from: h.from,
+      to: h.to,
+      cause: h.cause,
+      protocol: h.protocol,
+      request_id: h.requestId,
+      at: iso(h.at),
+      refund_id: h.refundId,
     })),
     // The fault lab's fired-faults log for this order number (a faulted create may have left no order at all).
     faults_fired: firings.map((f) => ({
-      fault_id: f.faultId, effect: f.effect, commit: f.commit, operation: f.operation, dialect: f.dialect, request_id: f.requestId, at: iso(f.at),
+      fault_id: f.faultId,
+      effect: f.effect,
+      commit: f.commit,
+      operation: f.operation,
+      dialect: f.dialect,
+      request_id: f.requestId,
+      at: iso(f.at),
     })),
   };
 }
@@ -58,8 +70,14 @@ export function notificationView(e: OutboxRow & { attemptLog: AttemptRecord[] })
     delivered_at: iso(e.deliveredAt),
     payload: e.payload,
     attempt_log: e.attemptLog.map((a) => ({
-      attempt: a.attempt, at: iso(a.at), wall_at: iso(a.wallAt), status_code: a.statusCode, response: a.response,
-      error: a.error, duration_ms: a.durationMs, acknowledged: a.acknowledged,
+      attempt: a.attempt,
+      at: iso(a.at),
+      wall_at: iso(a.wallAt),
+      status_code: a.statusCode,
+      response: a.response,
+      error: a.error,
+      duration_ms: a.durationMs,
+      acknowledged: a.acknowledged,
     })),
   };
 }

@@ -99,15 +99,25 @@ export function openPostgres(opts: PostgresOptions): Database {
     const corked = oneWritePerTick(connection);
     return {
       query: prepared
-        ? (sql, params) => { corked(); return connection.query({ text: sql, values: params as unknown[], name: statementName(sql) }); }
-        : (sql, params) => { corked(); return connection.query(sql, params as unknown[]); },
-      exec: async (sql) => { await connection.query(sql); },
+        ? (sql, params) => {
+            corked();
+            return connection.query({ text: sql, values: params as unknown[], name: statementName(sql) });
+          }
+        : (sql, params) => {
+            corked();
+            return connection.query(sql, params as unknown[]);
+          },
+      exec: async (sql) => {
+        await connection.query(sql);
+      },
     };
   };
   return {
     kind: 'postgres',
     query: (sql, params) => pool.query(sql, params as unknown[]) as never,
-    exec: async (sql) => { await pool.query(sql); },
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
     async transaction(fn) {
       for (let attempt = 1; ; attempt++) {
         const connection = await pool.connect();
@@ -118,7 +128,9 @@ export function openPostgres(opts: PostgresOptions): Database {
           await scope.commit();
           return result;
         } catch (thrown) {
-          await scope.rollback().catch((e: Error) => { broken = e; });
+          await scope.rollback().catch((e: Error) => {
+            broken = e;
+          });
           const err = scope.failure()?.error ?? thrown; // a failed write wins: it is why the rest failed
           const code = (err as { code?: string }).code;
           if (code === LOST_PREPARED_STATEMENT) broken ??= err as Error;
@@ -155,7 +167,10 @@ export function openPostgres(opts: PostgresOptions): Database {
 function oneWritePerTick(connection: pg.PoolClient): () => void {
   const stream = (connection as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
   let corked = false;
-  const uncork = () => { corked = false; stream.uncork(); };
+  const uncork = () => {
+    corked = false;
+    stream.uncork();
+  };
   return () => {
     if (corked) return;
     corked = true;
@@ -171,17 +186,22 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   // PGlite runs each query under one FIFO mutex: statements issued without waiting still run in issue order.
   const sendOn = (q: Pick<PGlite, 'query' | 'exec'>): Send => ({
     query: async (sql, params) => ({ rows: (await q.query<Record<string, unknown>>(sql, params as unknown[])).rows }),
-    exec: async (sql) => { await q.exec(sql); },
+    exec: async (sql) => {
+      await q.exec(sql);
+    },
   });
   return {
     kind: 'pglite',
     query: (sql, params) => db.query(sql, params as unknown[]) as never,
-    exec: async (sql) => { await db.exec(sql); },
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
     // PGlite sends BEGIN and COMMIT (or ROLLBACK) itself; the scope only waits for its writes before COMMIT.
-    transaction: (fn) => db.transaction((tx) => {
-      const scope = pipelinedScope(sendOn(tx as never), 'session');
-      return scope.settleAfter(fn(scope.client));
-    }),
+    transaction: (fn) =>
+      db.transaction((tx) => {
+        const scope = pipelinedScope(sendOn(tx as never), 'session');
+        return scope.settleAfter(fn(scope.client));
+      }),
     session(fn) {
       const scope = pipelinedScope(sendOn(db), 'session');
       return scope.settleAfter(fn(scope.client));

@@ -104,16 +104,17 @@ const DELETE_COUNTED = `WITH gone AS (DELETE FROM faults WHERE mchid = $1 AND ($
 
 export function faultAdmin(db: Database): FaultAdmin {
   return {
-    add: (mchid, spec, now) => db.transaction(async (c) => {
-      const { rows: counted } = await c.query('UPDATE merchants SET fault_count = fault_count + 1 WHERE mchid = $1 RETURNING mchid', [mchid]);
-      if (counted.length !== 1) return null;
-      const { rows } = await c.query(
-        `INSERT INTO faults (mchid, operation, dialect, out_trade_no, effect, commit_point, delay_ms, times, created_at)
+    add: (mchid, spec, now) =>
+      db.transaction(async (c) => {
+        const { rows: counted } = await c.query('UPDATE merchants SET fault_count = fault_count + 1 WHERE mchid = $1 RETURNING mchid', [mchid]);
+        if (counted.length !== 1) return null;
+        const { rows } = await c.query(
+          `INSERT INTO faults (mchid, operation, dialect, out_trade_no, effect, commit_point, delay_ms, times, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-        [mchid, spec.operation, spec.dialect, spec.outTradeNo, spec.effect, spec.commit, spec.delayMs, spec.times, now],
-      );
-      return faultFromRow(rows[0]);
-    }),
+          [mchid, spec.operation, spec.dialect, spec.outTradeNo, spec.effect, spec.commit, spec.delayMs, spec.times, now],
+        );
+        return faultFromRow(rows[0]);
+      }),
     async list(mchid) {
       const { rows } = await db.query('SELECT * FROM faults WHERE mchid = $1 ORDER BY id', [mchid]);
       return rows.map(faultFromRow);

@@ -24,7 +24,9 @@ export function decodeCursor(cursor: string, shape: readonly ('string' | 'number
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i])) return key as (string | number)[];
-  } catch { /* falls through */ }
+  } catch {
+    /* falls through */
+  }
   throw new RangeError('cursor is not one this API returned');
 }
 
@@ -61,7 +63,8 @@ async function rarePrefixRange(db: SqlRunner, mchid: string, prefix: string): Pr
   const range: [string, string] = [prefix, `${prefix}\u{10FFFF}`];
   const { rows } = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM (SELECT 1 FROM orders WHERE mchid = $1 AND out_trade_no ~>=~ $2 AND out_trade_no ~<~ $3 LIMIT $4) s',
-    [mchid, ...range, RARE + 1]);
+    [mchid, ...range, RARE + 1],
+  );
   return Number(rows[0]?.n ?? 0) <= RARE ? range : null;
 }
 
@@ -83,9 +86,16 @@ const ORDERS_PAGE_IN_RANGE = `SELECT * FROM (SELECT * FROM orders WHERE mchid = 
 export async function listOrdersPage(db: SqlRunner, mchid: string, filter: OrderFilter, cursor: string | undefined, limit: number): Promise<Page<Order>> {
   const after = cursor ? decodeCursor(cursor, ['number', 'string']) : null;
   const params: unknown[] = [
-    mchid, filter.state ?? null, filter.protocol ?? null, filter.tradeType ?? null,
-    filter.outTradeNoPrefix ? likePrefix(filter.outTradeNoPrefix) : null, filter.createdFrom ?? null, filter.createdTo ?? null,
-    after?.[0] ?? null, after?.[1] ?? null, limit + 1,
+    mchid,
+    filter.state ?? null,
+    filter.protocol ?? null,
+    filter.tradeType ?? null,
+    filter.outTradeNoPrefix ? likePrefix(filter.outTradeNoPrefix) : null,
+    filter.createdFrom ?? null,
+    filter.createdTo ?? null,
+    after?.[0] ?? null,
+    after?.[1] ?? null,
+    limit + 1,
   ];
   const range = filter.outTradeNoPrefix ? await rarePrefixRange(db, mchid, filter.outTradeNoPrefix) : null;
   // The planner cannot know that order numbers sharing a prefix are usually created together, so it is told.

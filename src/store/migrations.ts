@@ -151,16 +151,16 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       CREATE INDEX orders_due ON orders (due_at) WHERE due_at IS NOT NULL;
       ALTER TABLE order_history ADD COLUMN event text;
       `,
-    },
-    {
+  },
+  {
     version: 5,
-    name: 'PayCloud app_id lookup by index (an unauthenticated path; was a scan over every merchant\'s secrets)',
+    name: "PayCloud app_id lookup by index (an unauthenticated path; was a scan over every merchant's secrets)",
     sql: `
       CREATE INDEX merchants_paycloud_app_id ON merchants ((secrets->'paycloud'->>'appId'))
         WHERE secrets->'paycloud'->>'appId' IS NOT NULL;
       `,
-    },
-    {
+  },
+  {
     version: 6,
     name: 'fault lab: per-merchant fault plan, fired-faults log, live-fault count read with the merchant',
     sql: `
@@ -193,8 +193,8 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
       );
       CREATE INDEX fault_firings_order ON fault_firings (mchid, out_trade_no, id);
       `,
-    },
-    {
+  },
+  {
     version: 7,
     name: 'request log, dashboard sessions, order listing index',
     sql: `
@@ -236,7 +236,9 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
 /** Brings the schema up to date; safe when several processes start at once (advisory lock on PostgreSQL). */
 export async function migrate(db: Database): Promise<number> {
   const run = async (client: SqlClient) => {
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((r) => Number(r.version)));
     let count = 0;

@@ -57,8 +57,12 @@ async function openPostgresWaiting(opts: StoreOptions, connectionString: string)
   const started = Date.now();
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
     const db = openPostgres({
-      connectionString, schema: opts.schema, connectTimeoutMs: opts.connectTimeoutMs, queryTimeoutMs: opts.queryTimeoutMs,
-      preparedStatements: opts.preparedStatements, onConnectionError: opts.onConnectionError,
+      connectionString,
+      schema: opts.schema,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      queryTimeoutMs: opts.queryTimeoutMs,
+      preparedStatements: opts.preparedStatements,
+      onConnectionError: opts.onConnectionError,
     });
     try {
       await migrate(db);

@@ -70,7 +70,9 @@ export function outboxStore(db: Database) {
     async backlog(wallNow: number): Promise<{ pending: number; oldestDueAgeMs: number }> {
       const { rows } = await db.query<{ pending: number; oldest: number | null }>(
         `SELECT count(*)::int AS pending, max($1 + m.clock_offset_ms - o.due_at) FILTER (WHERE o.due_at <= $1 + m.clock_offset_ms) AS oldest
-           FROM outbox o JOIN merchants m ON m.mchid = o.mchid WHERE o.status = 'pending'`, [wallNow]);
+           FROM outbox o JOIN merchants m ON m.mchid = o.mchid WHERE o.status = 'pending'`,
+        [wallNow],
+      );
       return { pending: Number(rows[0]?.pending ?? 0), oldestDueAgeMs: Number(rows[0]?.oldest ?? 0) };
     },
     /**
@@ -95,7 +97,8 @@ export function outboxStore(db: Database) {
            SELECT o.id FROM outbox o
            WHERE o.id IN (SELECT id FROM picked) AND o.status = 'pending' AND (o.lease_until IS NULL OR o.lease_until < $1)
            FOR UPDATE OF o SKIP LOCKED`,
-          [wallNow, limit, fairness.perMerchant, busy.map(([m]) => m), busy.map(([, n]) => n)]);
+          [wallNow, limit, fairness.perMerchant, busy.map(([m]) => m), busy.map(([, n]) => n)],
+        );
         if (rows.length === 0) return [];
         const ids = rows.map((r) => Number(r.id));
         const claimed = await c.query('UPDATE outbox SET lease_until = $1 WHERE id = ANY($2::bigint[]) RETURNING *', [wallNow + leaseMs, ids]);
@@ -113,9 +116,14 @@ export function outboxStore(db: Database) {
         await c.query(
           `INSERT INTO notification_attempts (outbox_id, attempt, at, wall_at, status_code, response, error, duration_ms, acknowledged)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [id, attempt.attempt, attempt.at, attempt.wallAt, attempt.statusCode, attempt.response, attempt.error, attempt.durationMs, attempt.acknowledged]);
+          [id, attempt.attempt, attempt.at, attempt.wallAt, attempt.statusCode, attempt.response, attempt.error, attempt.durationMs, attempt.acknowledged],
+        );
         if (next.status === 'delivered') {
-          await c.query(`UPDATE outbox SET status = 'delivered', attempts = $2, delivered_at = $3, lease_until = NULL WHERE id = $1`, [id, attempt.attempt, next.at]);
+          await c.query(`UPDATE outbox SET status = 'delivered', attempts = $2, delivered_at = $3, lease_until = NULL WHERE id = $1`, [
+            id,
+            attempt.attempt,
+            next.at,
+          ]);
         } else if (next.status === 'failed') {
           await c.query(`UPDATE outbox SET status = 'failed', attempts = $2, lease_until = NULL WHERE id = $1`, [id, attempt.attempt]);
         } else {
@@ -128,8 +136,9 @@ export function outboxStore(db: Database) {
       const { rows } = await db.query('SELECT * FROM outbox WHERE mchid = $1 ORDER BY id DESC LIMIT $2', [mchid, limit]);
       const events = rows.map(rowOf);
       if (events.length === 0) return [];
-      const attempts = await db.query('SELECT * FROM notification_attempts WHERE outbox_id = ANY($1::bigint[]) ORDER BY outbox_id, attempt',
-        [events.map((e) => e.id)]);
+      const attempts = await db.query('SELECT * FROM notification_attempts WHERE outbox_id = ANY($1::bigint[]) ORDER BY outbox_id, attempt', [
+        events.map((e) => e.id),
+      ]);
       return events.map((e) => ({
         ...e,
         attemptLog: attempts.rows.filter((a) => Number(a.outbox_id) === e.id).map(attemptOf),
@@ -138,8 +147,11 @@ export function outboxStore(db: Database) {
 
     /** Sends the event once more now (business time `dueAt`), whatever its status. */
     async redeliver(mchid: string, id: number, dueAt: number): Promise<boolean> {
-      const { rows } = await db.query(
-        `UPDATE outbox SET status = 'pending', due_at = $3, lease_until = NULL WHERE id = $2 AND mchid = $1 RETURNING id`, [mchid, id, dueAt]);
+      const { rows } = await db.query(`UPDATE outbox SET status = 'pending', due_at = $3, lease_until = NULL WHERE id = $2 AND mchid = $1 RETURNING id`, [
+        mchid,
+        id,
+        dueAt,
+      ]);
       return rows.length === 1;
     },
   };

@@ -33,8 +33,12 @@ export function pipelinedScope(send: Send, mode: 'transaction' | 'session') {
   /** One per write: settles once its answer is in (and checked); never rejects. */
   const writes: Promise<void>[] = [];
   const checked: Promise<void>[] = [];
-  const fail = (error: unknown) => { failure ??= { error }; };
-  const throwIfFailed = () => { if (failure) throw failure.error; };
+  const fail = (error: unknown) => {
+    failure ??= { error };
+  };
+  const throwIfFailed = () => {
+    if (failure) throw failure.error;
+  };
 
   function track(answer: Promise<Answer>, check?: RowCheck) {
     const settled = answer.then((r) => check?.(r ? r.rows : [])).then(() => undefined, fail);
@@ -55,7 +59,10 @@ export function pipelinedScope(send: Send, mode: 'transaction' | 'session') {
   async function answered<T extends Answer>(run: () => Promise<T>): Promise<T> {
     throwIfFailed();
     const before = writes.length;
-    const outcome = await issue(run).then((value) => ({ value }), (error: unknown) => ({ error }));
+    const outcome = await issue(run).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
     await Promise.all(writes.slice(0, before)); // answered before this statement: no extra round trip
     throwIfFailed();
     if ('error' in outcome) throw outcome.error;
@@ -67,7 +74,10 @@ export function pipelinedScope(send: Send, mode: 'transaction' | 'session') {
     exec: (sql) => answered(() => send.exec(sql)),
     write(sql, params, check) {
       throwIfFailed();
-      track(issue(() => send.query(sql, params)), check);
+      track(
+        issue(() => send.query(sql, params)),
+        check,
+      );
     },
     async queryAll(statements) {
       const answers = await Promise.allSettled(statements.map((s) => client.query(s.sql, s.params)));

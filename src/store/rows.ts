@@ -50,18 +50,63 @@ export function orderFromRow(r: Row): Order {
 }
 
 export const ORDER_COLUMNS = [
-  'id', 'mchid', 'out_trade_no', 'transaction_id', 'trade_type', 'state', 'amount', 'currency', 'description', 'attach',
-  'notify_url', 'payer_openid', 'fingerprint', 'protocol', 'created_at', 'expires_at', 'paid_at', 'payer_confirm_at',
-  'payer_deadline_at', 'failure', 'refunded_amount', 'refund_count', 'extra',
-  'settlement_rate', 'payer_currency', 'payer_amount', 'due_at',
+  'id',
+  'mchid',
+  'out_trade_no',
+  'transaction_id',
+  'trade_type',
+  'state',
+  'amount',
+  'currency',
+  'description',
+  'attach',
+  'notify_url',
+  'payer_openid',
+  'fingerprint',
+  'protocol',
+  'created_at',
+  'expires_at',
+  'paid_at',
+  'payer_confirm_at',
+  'payer_deadline_at',
+  'failure',
+  'refunded_amount',
+  'refund_count',
+  'extra',
+  'settlement_rate',
+  'payer_currency',
+  'payer_amount',
+  'due_at',
 ] as const;
 
 export function orderToRow(o: Order): unknown[] {
   return [
-    o.id, o.mchid, o.outTradeNo, o.transactionId, o.tradeType, o.state, o.amount, o.currency, o.description, o.attach,
-    o.notifyUrl, o.payerOpenid, o.fingerprint, o.protocol, o.createdAt, o.expiresAt, o.paidAt, o.payerConfirmAt,
-    o.payerDeadlineAt, o.failure, o.refundedAmount, o.refundCount, JSON.stringify(o.extra),
-    o.settlement?.rate ?? null, o.settlement?.payerCurrency ?? null, o.settlement?.payerAmount ?? null,
+    o.id,
+    o.mchid,
+    o.outTradeNo,
+    o.transactionId,
+    o.tradeType,
+    o.state,
+    o.amount,
+    o.currency,
+    o.description,
+    o.attach,
+    o.notifyUrl,
+    o.payerOpenid,
+    o.fingerprint,
+    o.protocol,
+    o.createdAt,
+    o.expiresAt,
+    o.paidAt,
+    o.payerConfirmAt,
+    o.payerDeadlineAt,
+    o.failure,
+    o.refundedAmount,
+    o.refundCount,
+    JSON.stringify(o.extra),
+    o.settlement?.rate ?? null,
+    o.settlement?.payerCurrency ?? null,
+    o.settlement?.payerAmount ?? null,
     // When time alone will change the order (the core's rule), for the sweeper's SQL to select by.
     dueAt(o),
   ];
@@ -88,14 +133,40 @@ export function refundFromRow(r: Row): Refund {
 }
 
 export const REFUND_COLUMNS = [
-  'refund_id', 'order_id', 'mchid', 'out_refund_no', 'amount', 'currency', 'status', 'cause', 'reason', 'notify_url',
-  'fingerprint', 'protocol', 'created_at', 'settle_at', 'success_at',
+  'refund_id',
+  'order_id',
+  'mchid',
+  'out_refund_no',
+  'amount',
+  'currency',
+  'status',
+  'cause',
+  'reason',
+  'notify_url',
+  'fingerprint',
+  'protocol',
+  'created_at',
+  'settle_at',
+  'success_at',
 ] as const;
 
 export function refundToRow(f: Refund): unknown[] {
   return [
-    f.refundId, f.orderId, f.mchid, f.outRefundNo, f.amount, f.currency, f.status, f.cause, f.reason, f.notifyUrl,
-    f.fingerprint, f.protocol, f.createdAt, f.settleAt, f.successAt,
+    f.refundId,
+    f.orderId,
+    f.mchid,
+    f.outRefundNo,
+    f.amount,
+    f.currency,
+    f.status,
+    f.cause,
+    f.reason,
+    f.notifyUrl,
+    f.fingerprint,
+    f.protocol,
+    f.createdAt,
+    f.settleAt,
+    f.successAt,
   ];
 }
 
@@ -124,8 +195,15 @@ export function merchantProfileFromRow(r: Row): MerchantProfile {
 /** The merchant's profile from a row of orders joined with merchants (its columns prefixed `m_`, mchid shared). */
 export function merchantProfileFromJoinedRow(r: Row): MerchantProfile {
   return merchantProfileFromRow({
-    mchid: r.mchid, appid: r.m_appid, kind: r.m_kind, parent_mchid: r.m_parent_mchid, region: r.m_region, settings: r.m_settings,
-    clock_offset_ms: r.m_clock_offset_ms, created_at: r.m_created_at, fault_count: r.m_fault_count,
+    mchid: r.mchid,
+    appid: r.m_appid,
+    kind: r.m_kind,
+    parent_mchid: r.m_parent_mchid,
+    region: r.m_region,
+    settings: r.m_settings,
+    clock_offset_ms: r.m_clock_offset_ms,
+    created_at: r.m_created_at,
+    fault_count: r.m_fault_count,
   });
 }
 

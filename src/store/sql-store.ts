@@ -7,12 +7,25 @@ import { faultTx } from './fault-store.ts';
 import { cachedMerchants } from './merchant-cache.ts';
 import { findMerchantByAppId } from './paycloud-apps.ts';
 import {
-  historyFromRow, merchantFromRow, MERCHANT_PROFILE_COLUMNS, merchantProfileFromJoinedRow, merchantProfileFromRow, ORDER_COLUMNS, orderFromRow, orderToRow, placeholders, REFUND_COLUMNS, refundFromRow, refundToRow,
+  historyFromRow,
+  merchantFromRow,
+  MERCHANT_PROFILE_COLUMNS,
+  merchantProfileFromJoinedRow,
+  merchantProfileFromRow,
+  ORDER_COLUMNS,
+  orderFromRow,
+  orderToRow,
+  placeholders,
+  REFUND_COLUMNS,
+  refundFromRow,
+  refundToRow,
 } from './rows.ts';
 
 const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
   ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`;
-const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`;
+const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
+  .map((c, i) => `${c} = $${i + 2}`)
+  .join(', ')} WHERE id = $1`;
 const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
   ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
 /** A nonce is new, or its earlier use has expired (only then may it be taken again). Returns a row when accepted. */
@@ -21,9 +34,10 @@ const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES 
   RETURNING nonce`;
 const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
 /** Records the nonce with the transaction's or session's first statements (pipelined); a replay fails it. */
-const recordNonce = (c: SqlClient, nonce: RequestNonce) => c.write(NONCE_UPSERT, nonceParams(nonce), (rows) => {
-  if (rows.length !== 1) throw new NonceReplayedError();
-});
+const recordNonce = (c: SqlClient, nonce: RequestNonce) =>
+  c.write(NONCE_UPSERT, nonceParams(nonce), (rows) => {
+    if (rows.length !== 1) throw new NonceReplayedError();
+  });
 const rememberNonce = async (db: SqlRunner, nonce: RequestNonce) => (await db.query(NONCE_UPSERT, nonceParams(nonce))).rows.length === 1;
 const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`;
 const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
@@ -70,10 +84,14 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
     async lockMerchantOrder(ref) {
       const [where, params] = orderWhere(ref);
       if (unstorable(...params)) return { merchant: null, order: null };
-      const { rows: [row] } = await c.query(`${MERCHANT_ORDER_SELECT} WHERE ${where}${lock ? ' FOR UPDATE OF o' : ''}`, params);
+      const {
+        rows: [row],
+      } = await c.query(`${MERCHANT_ORDER_SELECT} WHERE ${where}${lock ? ' FOR UPDATE OF o' : ''}`, params);
       if (row) return { merchant: merchantProfileFromJoinedRow(row), order: orderFromRow(row) };
       // No such order: whether its merchant exists decides the answer (a second statement only on this path).
-      const { rows: [merchant] } = await c.query(MERCHANT_PROFILE_SELECT, [ref.mchid]);
+      const {
+        rows: [merchant],
+      } = await c.query(MERCHANT_PROFILE_SELECT, [ref.mchid]);
       return { merchant: merchant ? merchantProfileFromRow(merchant) : null, order: null };
     },
     updateOrder: (order) => c.write(ORDER_UPDATE, orderToRow(order)),
@@ -109,19 +127,28 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return rows.map(historyFromRow);
     },
     enqueueNotification(e: OutboxEvent) {
-      c.write(
-        `INSERT INTO outbox (mchid, order_id, refund_id, kind, protocol, url, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-        [e.mchid, e.orderId, e.refundId, e.kind, e.protocol, e.url, e.dueAt],
-      );
+      c.write(`INSERT INTO outbox (mchid, order_id, refund_id, kind, protocol, url, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, [
+        e.mchid,
+        e.orderId,
+        e.refundId,
+        e.kind,
+        e.protocol,
+        e.url,
+        e.dueAt,
+      ]);
     },
     ...faultTx(c, lock),
   };
 }
 
 /** Every port the SQL store serves; the composition (gateway.ts) hands each part only the ports it needs. */
-export type SqlStore = Store & MerchantStore & MerchantLookup & NonceLedger & DueOrderSource & {
-  readonly db: Database;
-};
+export type SqlStore = Store &
+  MerchantStore &
+  MerchantLookup &
+  NonceLedger &
+  DueOrderSource & {
+    readonly db: Database;
+  };
 
 /** The whole merchant, keys included: for authentication, signing and provisioning, outside order transactions. */
 async function merchantWithKeys(db: SqlRunner, mchid: string): Promise<Merchant | null> {
@@ -151,10 +178,11 @@ export function sqlStore(db: Database): SqlStore {
           throw err;
         }
       },
-      read: (fn) => db.session(async (c) => {
-        recordNonce(c, nonce);
-        return fn(sqlTx(c, false));
-      }),
+      read: (fn) =>
+        db.session(async (c) => {
+          recordNonce(c, nonce);
+          return fn(sqlTx(c, false));
+        }),
     }),
     remember: (nonce) => rememberNonce(db, nonce),
     merchantByAppId: (appId) => findMerchantByAppId(db, appId),
@@ -162,8 +190,17 @@ export function sqlStore(db: Database): SqlStore {
       await db.query(
         `INSERT INTO merchants (mchid, appid, kind, parent_mchid, region, settings, secrets, clock_offset_ms, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [m.mchid, m.appid, m.kind, m.parentMchid, m.region, JSON.stringify(m.settings),
-          m.secrets ? JSON.stringify(m.secrets) : null, m.clockOffsetMs, m.createdAt],
+        [
+          m.mchid,
+          m.appid,
+          m.kind,
+          m.parentMchid,
+          m.region,
+          JSON.stringify(m.settings),
+          m.secrets ? JSON.stringify(m.secrets) : null,
+          m.clockOffsetMs,
+          m.createdAt,
+        ],
       );
     },
     getMerchant: (mchid) => merchantWithKeys(db, mchid),
@@ -173,7 +210,9 @@ export function sqlStore(db: Database): SqlStore {
     },
     async advanceClock(mchid, ms) {
       const { rows } = await db.query<{ clock_offset_ms: number }>(
-        'UPDATE merchants SET clock_offset_ms = clock_offset_ms + $2 WHERE mchid = $1 RETURNING clock_offset_ms', [mchid, ms]);
+        'UPDATE merchants SET clock_offset_ms = clock_offset_ms + $2 WHERE mchid = $1 RETURNING clock_offset_ms',
+        [mchid, ms],
+      );
       return rows[0] ? Number(rows[0].clock_offset_ms) : null;
     },
     async gatewaySecret<T>(name: string, create: () => Promise<T>): Promise<T> {
@@ -184,15 +223,20 @@ export function sqlStore(db: Database): SqlStore {
       const existing = await read();
       if (existing !== undefined) return existing;
       const value = await create();
-      await db.query('INSERT INTO gateway_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING',
-        [name, JSON.stringify(value), Date.now()]);
+      await db.query('INSERT INTO gateway_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
+        name,
+        JSON.stringify(value),
+        Date.now(),
+      ]);
       return (await read()) as T;
     },
     async dueOrders(wallNow, limit) {
       const { rows } = await db.query<{ mchid: string; id: string }>(
         `SELECT o.mchid, o.id FROM orders o JOIN merchants m ON m.mchid = o.mchid
          WHERE o.due_at <= $1 + m.clock_offset_ms
-         LIMIT $2`, [wallNow, limit]);
+         LIMIT $2`,
+        [wallNow, limit],
+      );
       return rows.map((r) => ({ mchid: r.mchid, orderId: r.id }));
     },
   };

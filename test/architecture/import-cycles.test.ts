@@ -21,7 +21,10 @@ async function cyclesIn(cwd: string, entries: string): Promise<string[][]> {
 
 test('no import cycle in src/', { timeout: 120_000 }, async () => {
   const cycles = await cyclesIn(ROOT, 'src/**/*.ts');
-  assert.deepEqual(cycles.map((c) => c.join(' -> ')), []);
+  assert.deepEqual(
+    cycles.map((c) => c.join(' -> ')),
+    [],
+  );
 });
 
 test('a cycle, type-only included, is found', async () => {
@@ -29,7 +32,10 @@ test('a cycle, type-only included, is found', async () => {
   try {
     writeFileSync(join(dir, 'a.ts'), "import type { B } from './b.ts';\nexport type A = { b?: B };\n");
     writeFileSync(join(dir, 'b.ts'), "import type { A } from './a.ts';\nexport type B = { a?: A };\n");
-    assert.deepEqual((await cyclesIn(dir, '*.ts')).map((c) => c.map((f) => f.replace(/\\/g, '/')).sort()), [['a.ts', 'b.ts']]);
+    assert.deepEqual(
+      (await cyclesIn(dir, '*.ts')).map((c) => c.map((f) => f.replace(/\\/g, '/')).sort()),
+      [['a.ts', 'b.ts']],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

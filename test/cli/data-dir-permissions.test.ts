@@ -19,11 +19,17 @@ after(() => rmSync(parent, { recursive: true, force: true }));
 function startUnderUmask022(dataDir: string): Promise<{ child: ChildProcess; out: () => string; baseUrl: string; token: string }> {
   const command = `umask 022 && exec "${process.execPath}" bin/tradegate.mjs start --port 0 --tls-port 0 --data-dir "${dataDir}" --log-level warn`;
   const child = spawn('/bin/sh', ['-c', command], {
-    cwd: ROOT, env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner in 90 s: ${out}`)), 90_000);
     // The banner is on stderr (it shows the admin token); stdout has the JSON logs.
@@ -35,7 +41,10 @@ function startUnderUmask022(dataDir: string): Promise<{ child: ChildProcess; out
         resolve({ child, out: () => out, baseUrl: base, token });
       }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${out}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${out}`));
+    });
   });
 }
 
@@ -65,7 +74,9 @@ test('under umask 022 a fresh data dir and everything in it is owner-only, while
   const gw = await startUnderUmask022(dataDir);
   try {
     const res = await fetch(new URL('/sandbox/merchants', gw.baseUrl), {
-      method: 'POST', headers: { authorization: `Bearer ${gw.token}`, 'content-type': 'application/json' }, body: '{}',
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.token}`, 'content-type': 'application/json' },
+      body: '{}',
     });
     assert.equal(res.status, 201, 'a merchant (with its credentials file and keys in the database) was made');
     assert.equal(lstatSync(dataDir).mode & 0o777, 0o700);
@@ -81,7 +92,12 @@ test('an existing data dir that others could read is tightened at start, and the
   mkdirSync(join(dataDir, 'merchants'), { recursive: true });
   writeFileSync(join(dataDir, 'merchants', 'old.json'), '{"apiV2Key":"x"}');
   writeFileSync(join(dataDir, 'admin-token'), 'loose-token\n');
-  for (const [path, mode] of [[dataDir, 0o755], [join(dataDir, 'merchants'), 0o777], [join(dataDir, 'merchants', 'old.json'), 0o666], [join(dataDir, 'admin-token'), 0o644]] as const) {
+  for (const [path, mode] of [
+    [dataDir, 0o755],
+    [join(dataDir, 'merchants'), 0o777],
+    [join(dataDir, 'merchants', 'old.json'), 0o666],
+    [join(dataDir, 'admin-token'), 0o644],
+  ] as const) {
     chmodSync(path, mode);
   }
   const gw = await startUnderUmask022(dataDir);

@@ -19,7 +19,14 @@ const work = mkdtempSync(join(tmpdir(), 'tradegate-ops-'));
 after(() => rmSync(work, { recursive: true, force: true, maxRetries: 5 }));
 const ENV = { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '', TRADEGATE_PORT: '', TRADEGATE_TLS_PORT: '', TRADEGATE_DATA_DIR: '' };
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 240_000): Promise<T> {
   const end = Date.now() + ms;
@@ -30,7 +37,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
     await sleep(100);
   }
 }
-const get = (url: string) => fetch(url).then(async (r) => ({ status: r.status, text: await r.text() }), () => undefined);
+const get = (url: string) =>
+  fetch(url).then(
+    async (r) => ({ status: r.status, text: await r.text() }),
+    () => undefined,
+  );
 
 /** `node bin/tradegate.mjs …` to the end: exit code, stdout, stderr. */
 function cli(args: string[], env: NodeJS.ProcessEnv = ENV) {
@@ -43,12 +54,18 @@ test('npm start: ready in order, locked, observable, and gone with npm', { timeo
   const port = await freePort();
   const base = `http://127.0.0.1:${port}/`;
   const npm = spawn('npm', ['start', '--', '--port', String(port), '--tls-port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
-    cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  npm.stdout.on('data', (d) => { out += d; });
-  npm.stderr.on('data', (d) => { err += d; });
+  npm.stdout.on('data', (d) => {
+    out += d;
+  });
+  npm.stderr.on('data', (d) => {
+    err += d;
+  });
   const npmExited = new Promise((resolve) => npm.once('exit', resolve));
   let gatewayPid = 0;
   try {
@@ -90,15 +107,27 @@ test('npm start: ready in order, locked, observable, and gone with npm', { timeo
     assert.equal(missing.data.code, 'ORDER_NOT_EXIST');
     // A notification to a port nobody listens on; the payer pays through the CLI, which reads the data dir's token.
     await wx.v3.pay.transactions.native.post({
-      appid: credentials.appid, mchid, description: 'ops', out_trade_no: 'OPS-1', notify_url: `http://127.0.0.1:${await freePort()}/notify`, amount: { total: 1 },
+      appid: credentials.appid,
+      mchid,
+      description: 'ops',
+      out_trade_no: 'OPS-1',
+      notify_url: `http://127.0.0.1:${await freePort()}/notify`,
+      amount: { total: 1 },
     });
     const paid = cli(['pay', mchid, 'OPS-1', '--url', base, '--data-dir', dataDir]);
     assert.equal(paid.code, 0, paid.stderr);
 
-    const lines = await until('the warn line of the failed delivery', () => {
-      const parsed = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-      return parsed.some((l) => l.operation === 'notify') ? parsed : undefined;
-    }, 30_000);
+    const lines = await until(
+      'the warn line of the failed delivery',
+      () => {
+        const parsed = out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        return parsed.some((l) => l.operation === 'notify') ? parsed : undefined;
+      },
+      30_000,
+    );
     const refusal = lines.find((l) => l.code === 'ORDER_NOT_EXIST');
     assert.ok(refusal, out);
     assert.equal(refusal.mchid, mchid);
@@ -116,7 +145,10 @@ test('npm start: ready in order, locked, observable, and gone with npm', { timeo
     // /metrics: no token needed, no merchant data shown.
     const metrics = await get(`${base}metrics`);
     assert.equal(metrics?.status, 200);
-    assert.match(metrics!.text, /tradegate_requests_total\{dialect="wechatpay-v3",operation="\/v3\/pay\/transactions\/out-trade-no\/:no",outcome="refused",code="ORDER_NOT_EXIST"\} 1/);
+    assert.match(
+      metrics!.text,
+      /tradegate_requests_total\{dialect="wechatpay-v3",operation="\/v3\/pay\/transactions\/out-trade-no\/:no",outcome="refused",code="ORDER_NOT_EXIST"\} 1/,
+    );
     assert.match(metrics!.text, /tradegate_request_duration_seconds_bucket\{le="[\d.]+",dialect="wechatpay-v3"/);
     assert.match(metrics!.text, /tradegate_notification_attempts_total\{dialect="wechatpay-v3",result="unreachable"\} [1-9]/);
     assert.match(metrics!.text, /tradegate_outbox_backlog 1\b/);
@@ -138,12 +170,18 @@ test('npm start: ready in order, locked, observable, and gone with npm', { timeo
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
   writeFileSync(join(dataDir, 'tradegate.lock'), `${dead.stdout}\n`);
   const again = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-    cwd: ROOT, env: ENV, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: ROOT,
+    env: ENV,
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let againErr = '';
-  again.stderr.on('data', (d) => { againErr += d; });
+  again.stderr.on('data', (d) => {
+    againErr += d;
+  });
   try {
-    await until('the restart on a stale lock', () => (againErr.includes('admin token') ? true : again.exitCode !== null ? Promise.reject(new Error(againErr)) : undefined));
+    await until('the restart on a stale lock', () =>
+      againErr.includes('admin token') ? true : again.exitCode !== null ? Promise.reject(new Error(againErr)) : undefined,
+    );
     assert.equal(Number(readFileSync(join(dataDir, 'tradegate.lock'), 'utf8')), again.pid);
   } finally {
     again.kill('SIGTERM');

@@ -45,7 +45,9 @@ const refusals: { args: string[]; env?: NodeJS.ProcessEnv; says: RegExp }[] = [
 ];
 
 for (const { args, env, says } of refusals) {
-  test(`refused in one line: ${Object.entries(env ?? {}).map(([k, v]) => `${k}=${v} `).join('')}tradegate ${args.join(' ')}`, () => {
+  test(`refused in one line: ${Object.entries(env ?? {})
+    .map(([k, v]) => `${k}=${v} `)
+    .join('')}tradegate ${args.join(' ')}`, () => {
     const dataDir = join(work, `d${Math.random().toString(36).slice(2)}`);
     const r = cli(args[0] === 'start' ? [...args, '--data-dir', dataDir] : args, env);
     assert.equal(r.code, 1, r.stderr);

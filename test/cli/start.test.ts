@@ -15,21 +15,30 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Starts the CLI and resolves with its banner once it listens. */
 function startCli(port: number): Promise<{ child: ChildProcess; banner: string }> {
-  const child = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--port', String(port), '--tls-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/tradegate.mjs', 'start', '--port', String(port), '--tls-port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+    {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`no banner in 180 s: ${out} ${err}`)), 180_000);
-    child.stdout!.on('data', (d) => { out += d; });
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
     // The banner is on stderr (it shows the admin token); stdout carries only JSON logs.
     child.stderr!.on('data', (d) => {
       err += d;
       if (err.includes('admin token')) {
-        setTimeout(() => { clearTimeout(timer); resolve({ child, banner: err }); }, 100);
+        setTimeout(() => {
+          clearTimeout(timer);
+          resolve({ child, banner: err });
+        }, 100);
       }
     });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out} ${err}`)));
@@ -55,8 +64,13 @@ test('first start provisions a demo merchant; a restart keeps its orders', { tim
   assert.equal(credentials.baseUrl, `http://127.0.0.1:${port}/`);
   const wx = merchantClient(credentials);
   await wx.v3.pay.transactions.codepay.post({
-    appid: credentials.appid, mchid, description: 'persist', out_trade_no: 'KEEP1',
-    payer: { auth_code: '134567890123456789' }, amount: { total: 1 }, scene_info: { store_info: { out_id: 's' } },
+    appid: credentials.appid,
+    mchid,
+    description: 'persist',
+    out_trade_no: 'KEEP1',
+    payer: { auth_code: '134567890123456789' },
+    amount: { total: 1 },
+    scene_info: { store_info: { out_id: 's' } },
   });
   await stop(first.child);
 

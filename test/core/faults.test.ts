@@ -3,15 +3,26 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FaultDefinitionError, faultFieldsOfText, parseFaultDefinition, pickFault, type StoredFault } from '../../src/core/faults.ts';
 
-const stored = (id: string, fields: Record<string, unknown>, fired = 0): StoredFault =>
-  ({ ...parseFaultDefinition(fields), id, mchid: 'm', fired, createdAt: 0 });
+const stored = (id: string, fields: Record<string, unknown>, fired = 0): StoredFault => ({
+  ...parseFaultDefinition(fields),
+  id,
+  mchid: 'm',
+  fired,
+  createdAt: 0,
+});
 
 test('the header text is a definition without an operation', () => {
   const spec = parseFaultDefinition(faultFieldsOfText(' effect=timeout ;commit=before; delay_ms=250 '), false);
   assert.deepEqual(spec, { operation: '*', dialect: null, outTradeNo: null, effect: 'timeout', commit: 'before', delayMs: 250, times: 1 });
-  assert.throws(() => parseFaultDefinition(faultFieldsOfText('effect=delay; commit=after'), false), (e) => e instanceof FaultDefinitionError && e.field === 'commit');
+  assert.throws(
+    () => parseFaultDefinition(faultFieldsOfText('effect=delay; commit=after'), false),
+    (e) => e instanceof FaultDefinitionError && e.field === 'commit',
+  );
   assert.throws(() => faultFieldsOfText('effect'), FaultDefinitionError);
-  assert.throws(() => parseFaultDefinition(faultFieldsOfText('effect=timeout; delay_ms=soon'), false), (e) => e instanceof FaultDefinitionError && e.field === 'delay_ms');
+  assert.throws(
+    () => parseFaultDefinition(faultFieldsOfText('effect=timeout; delay_ms=soon'), false),
+    (e) => e instanceof FaultDefinitionError && e.field === 'delay_ms',
+  );
 });
 
 test('matching: operation, dialect, out_trade_no; spent definitions skipped; the oldest fires', () => {

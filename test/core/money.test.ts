@@ -46,7 +46,9 @@ test('minor units to the shortest decimal text', () => {
 });
 
 test('property: decimal ⇄ minor round-trips for every exponent', () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: MAX_MINOR_AMOUNT }), fc.constantFrom('JPY', 'CNY', 'KWD'), (n, c) => {
-    assert.equal(decimalToMinor(minorToDecimal(n, c), c), n);
-  }));
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: MAX_MINOR_AMOUNT }), fc.constantFrom('JPY', 'CNY', 'KWD'), (n, c) => {
+      assert.equal(decimalToMinor(minorToDecimal(n, c), c), n);
+    }),
+  );
 });

@@ -6,8 +6,16 @@
 import { readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const entryPoints = readdirSync('test/core').filter((f) => f.endsWith('.test.ts')).map((f) => `test/core/${f}`);
+const entryPoints = readdirSync('test/core')
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => `test/core/${f}`);
 await build({
-  entryPoints, bundle: true, platform: 'node', format: 'esm', packages: 'external',
-  outdir: '.mutate-build', outExtension: { '.js': '.mjs' }, logLevel: 'warning',
+  entryPoints,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  outdir: '.mutate-build',
+  outExtension: { '.js': '.mjs' },
+  logLevel: 'warning',
 });

@@ -7,7 +7,17 @@ import { describe, test } from 'node:test';
 import type { OrderState, TradeType } from '../../src/core/order.ts';
 import fc from 'fast-check';
 import {
-  ageOf, decideClose, decidePayerAnswer, decidePayment, decideRefund, decideReverse, decideVoid, dueAt, paymentRefusal, timedTransition, type Decision,
+  ageOf,
+  decideClose,
+  decidePayerAnswer,
+  decidePayment,
+  decideRefund,
+  decideReverse,
+  decideVoid,
+  dueAt,
+  paymentRefusal,
+  timedTransition,
+  type Decision,
 } from '../../src/core/policy.ts';
 import { RULES, rulesFor, type LifecycleRules } from '../../src/core/rules.ts';
 import { TRANSITIONS, type OrderEvent } from '../../src/core/state-machine.ts';
@@ -18,7 +28,11 @@ type Expect = string; // 'refuse:CODE' | 'unchanged' | '→STATE' | '→STATE+re
 
 /** The state an event leads to (close and revoke lead to one state from wherever they are allowed). */
 function targetOf(event: OrderEvent): OrderState {
-  const targets = new Set(Object.values(TRANSITIONS).map((row) => row[event]).filter((s) => s !== undefined));
+  const targets = new Set(
+    Object.values(TRANSITIONS)
+      .map((row) => row[event])
+      .filter((s) => s !== undefined),
+  );
   assert.equal(targets.size, 1, `${event} leads to one state`);
   return [...targets][0]!;
 }
@@ -114,8 +128,11 @@ describe('merchant refunds', () => {
   const rules: LifecycleRules = RULES.wechatV3;
   const paidAt = T0 + MINUTE;
   const paid = (patch = {}) => anOrder('SUCCESS', 'NATIVE', { paidAt, ...patch });
-  const ask = (amount: number, patch: { currency?: string; statedTotal?: number | null } = {}) =>
-    ({ amount, currency: patch.currency ?? 'CNY', statedTotal: patch.statedTotal ?? null });
+  const ask = (amount: number, patch: { currency?: string; statedTotal?: number | null } = {}) => ({
+    amount,
+    currency: patch.currency ?? 'CNY',
+    statedTotal: patch.statedTotal ?? null,
+  });
   const decide = (order: ReturnType<typeof anOrder>, amount: number, now = paidAt + DAY, patch = {}, r: LifecycleRules = rules) =>
     show(decideRefund(order, ask(amount, patch), now, r));
 
@@ -167,8 +184,13 @@ describe('merchant refunds', () => {
 describe('payments and the payer', () => {
   test('only NOTPAY takes a payment; every other state names its refusal', () => {
     const expected: Record<OrderState, string> = {
-      NOTPAY: '→SUCCESS', SUCCESS: 'refuse:ORDER_PAID', REFUND: 'refuse:ORDER_PAID', CLOSED: 'refuse:ORDER_CLOSED',
-      REVOKED: 'refuse:ORDER_REVOKED', USERPAYING: 'refuse:USER_PAYING', PAYERROR: 'refuse:PAYMENT_FAILED',
+      NOTPAY: '→SUCCESS',
+      SUCCESS: 'refuse:ORDER_PAID',
+      REFUND: 'refuse:ORDER_PAID',
+      CLOSED: 'refuse:ORDER_CLOSED',
+      REVOKED: 'refuse:ORDER_REVOKED',
+      USERPAYING: 'refuse:USER_PAYING',
+      PAYERROR: 'refuse:PAYMENT_FAILED',
     };
     for (const [state, want] of Object.entries(expected) as [OrderState, string][]) {
       assert.equal(show(decidePayment(anOrder(state))), want, state);
@@ -199,12 +221,18 @@ describe('when time is due', () => {
     const base = anOrder('USERPAYING', 'MICROPAY');
     assert.equal(dueAt({ ...base, payerConfirmAt: T0 + 10 * SECOND }), T0 + 10 * SECOND);
     assert.equal(dueAt({ ...base, payerConfirmAt: T0 + 30 * SECOND }), T0 + 30 * SECOND);
-    assert.deepEqual(timedTransition({ ...base, payerConfirmAt: T0 + 30 * SECOND }, T0 + 30 * SECOND),
-      { event: 'fail', at: T0 + 30 * SECOND, cause: 'payer_timeout' }, 'a confirmation at the deadline is too late');
+    assert.deepEqual(
+      timedTransition({ ...base, payerConfirmAt: T0 + 30 * SECOND }, T0 + 30 * SECOND),
+      { event: 'fail', at: T0 + 30 * SECOND, cause: 'payer_timeout' },
+      'a confirmation at the deadline is too late',
+    );
     assert.equal(dueAt({ ...base, payerConfirmAt: T0 + 40 * SECOND }), T0 + 30 * SECOND);
     assert.equal(dueAt({ ...base, payerConfirmAt: T0 + 40 * SECOND, payerDeadlineAt: null }), T0 + 40 * SECOND);
-    assert.deepEqual(timedTransition({ ...base, payerConfirmAt: T0 + 40 * SECOND, payerDeadlineAt: null }, T0 + 40 * SECOND),
-      { event: 'confirm', at: T0 + 40 * SECOND, cause: 'payer_confirmed' });
+    assert.deepEqual(timedTransition({ ...base, payerConfirmAt: T0 + 40 * SECOND, payerDeadlineAt: null }, T0 + 40 * SECOND), {
+      event: 'confirm',
+      at: T0 + 40 * SECOND,
+      cause: 'payer_confirmed',
+    });
     assert.equal(dueAt({ ...base, payerDeadlineAt: null }), null);
     assert.equal(timedTransition({ ...base, payerDeadlineAt: null }, T0 + 365 * DAY), null);
   });
@@ -217,18 +245,25 @@ describe('when time is due', () => {
   });
 
   test('property: timedTransition is null before dueAt and not null from it on', () => {
-    fc.assert(fc.property(
-      fc.constantFrom<OrderState>('NOTPAY', 'USERPAYING', 'SUCCESS', 'PAYERROR'),
-      fc.option(fc.integer({ min: 0, max: DAY }), { nil: null }), fc.option(fc.integer({ min: 0, max: DAY }), { nil: null }),
-      fc.integer({ min: 0, max: DAY }), fc.integer({ min: -DAY, max: 2 * DAY }),
-      (state, confirm, deadline, expires, offset) => {
-        const order = anOrder(state, 'MICROPAY', {
-          expiresAt: T0 + expires, payerConfirmAt: confirm === null ? null : T0 + confirm, payerDeadlineAt: deadline === null ? null : T0 + deadline,
-        });
-        const due = dueAt(order);
-        const now = T0 + offset;
-        assert.equal(timedTransition(order, now) !== null, due !== null && now >= due);
-      },
-    ), { numRuns: 3000 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom<OrderState>('NOTPAY', 'USERPAYING', 'SUCCESS', 'PAYERROR'),
+        fc.option(fc.integer({ min: 0, max: DAY }), { nil: null }),
+        fc.option(fc.integer({ min: 0, max: DAY }), { nil: null }),
+        fc.integer({ min: 0, max: DAY }),
+        fc.integer({ min: -DAY, max: 2 * DAY }),
+        (state, confirm, deadline, expires, offset) => {
+          const order = anOrder(state, 'MICROPAY', {
+            expiresAt: T0 + expires,
+            payerConfirmAt: confirm === null ? null : T0 + confirm,
+            payerDeadlineAt: deadline === null ? null : T0 + deadline,
+          });
+          const due = dueAt(order);
+          const now = T0 + offset;
+          assert.equal(timedTransition(order, now) !== null, due !== null && now >= due);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -15,5 +15,8 @@ test('refusals that are not business answers name themselves', () => {
   const replay = new NonceReplayedError();
   assert.deepEqual([replay.name, replay.message, replay instanceof Error], ['NonceReplayedError', 'nonce replayed', true]);
   const illegal = new IllegalTransitionError('CLOSED', 'pay');
-  assert.deepEqual([illegal.name, illegal.message, illegal.from, illegal.event], ['IllegalTransitionError', 'no transition from CLOSED on pay', 'CLOSED', 'pay']);
+  assert.deepEqual(
+    [illegal.name, illegal.message, illegal.from, illegal.event],
+    ['IllegalTransitionError', 'no transition from CLOSED on pay', 'CLOSED', 'pay'],
+  );
 });

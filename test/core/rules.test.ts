@@ -9,9 +9,19 @@ const DAY = 86_400 * SECOND;
 
 test('the WeChat rules, as the specs state them', () => {
   assert.deepEqual(WECHAT_RULES, {
-    closeMinAge: 300 * SECOND, closeOfClosed: 'refuse', reverseMinAge: 15 * SECOND, reverseMaxAge: 7 * DAY,
-    voidMinAge: 15 * SECOND, voidMaxAge: DAY, userPayingTimeout: 30 * SECOND, defaultOrderLifetime: 7 * DAY,
-    maxOrderLifetime: 7 * DAY, refundWindow: 365 * DAY, maxRefunds: 50, refundSettleDelay: SECOND, strictTiming: true,
+    closeMinAge: 300 * SECOND,
+    closeOfClosed: 'refuse',
+    reverseMinAge: 15 * SECOND,
+    reverseMaxAge: 7 * DAY,
+    voidMinAge: 15 * SECOND,
+    voidMaxAge: DAY,
+    userPayingTimeout: 30 * SECOND,
+    defaultOrderLifetime: 7 * DAY,
+    maxOrderLifetime: 7 * DAY,
+    refundWindow: 365 * DAY,
+    maxRefunds: 50,
+    refundSettleDelay: SECOND,
+    strictTiming: true,
   });
 });
 
@@ -40,6 +50,10 @@ test('overrides apply on top of a rule set, and a merchant’s come from its set
 test('a merchant’s business time runs its sandbox offset ahead of the wall clock', () => {
   assert.equal(businessNow({ clockOffsetMs: 5000 }, 1000), 6000);
   assert.deepEqual(DEFAULT_SETTINGS, {
-    strictTiming: true, lenientEmptyBodySignature: false, platformMode: 'certificate', currency: 'CNY', exchangeRate: 100_000_000,
+    strictTiming: true,
+    lenientEmptyBodySignature: false,
+    platformMode: 'certificate',
+    currency: 'CNY',
+    exchangeRate: 100_000_000,
   });
 });

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  convertAmount, legacySettlement, orderSettlement, PAYER_CURRENCY, payerPart, RATE_SCALE, rateFromText, rateText, settle, settlementRate,
+  convertAmount,
+  legacySettlement,
+  orderSettlement,
+  PAYER_CURRENCY,
+  payerPart,
+  RATE_SCALE,
+  rateFromText,
+  rateText,
+  settle,
+  settlementRate,
 } from '../../src/core/settlement.ts';
 
 /** An independent oracle: the exact rational amount × rate × 10^(payerExp − exp) / 10^8, rounded half up, by decimal strings. */
@@ -31,12 +40,18 @@ describe('settlement', () => {
 
   test('property: equals the exact rational value rounded half up, for exponents 0, 2, 3 and any rate', () => {
     const currencies = fc.constantFrom(['JPY', 0], ['KRW', 0], ['HKD', 2], ['USD', 2], ['CNY', 2], ['KWD', 3], ['BHD', 3]) as fc.Arbitrary<[string, number]>;
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 10_000_000_000_000 }), currencies, currencies, fc.integer({ min: 1, max: 100 * RATE_SCALE }),
-      (amount, [from, fromExp], [to, toExp], rate) => {
-        assert.equal(convertAmount(amount, from, to, rate), oracle(amount, fromExp, toExp, rate));
-      },
-    ), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000_000_000 }),
+        currencies,
+        currencies,
+        fc.integer({ min: 1, max: 100 * RATE_SCALE }),
+        (amount, [from, fromExp], [to, toExp], rate) => {
+          assert.equal(convertAmount(amount, from, to, rate), oracle(amount, fromExp, toExp, rate));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   test('a new order: CNY at rate 1, anything else at the merchant rate, paid in CNY', () => {
@@ -75,7 +90,11 @@ describe('settlement', () => {
   test('orders stored before settlement: APIv2/Global `rate`, PayCloud `exchangeRate` + `transAmountCny`', () => {
     assert.deepEqual(legacySettlement(500, 'JPY', { rate: 5_120_000 }), { rate: 5_120_000, payerCurrency: 'CNY', payerAmount: 2560 });
     assert.deepEqual(legacySettlement(1000, 'CNY', { rate: 91_234_567 }), { rate: 91_234_567, payerCurrency: 'CNY', payerAmount: 912 });
-    assert.deepEqual(legacySettlement(500, 'JPY', { exchangeRate: '0.0512', transAmountCny: 2560 }), { rate: 5_120_000, payerCurrency: 'CNY', payerAmount: 2560 });
+    assert.deepEqual(legacySettlement(500, 'JPY', { exchangeRate: '0.0512', transAmountCny: 2560 }), {
+      rate: 5_120_000,
+      payerCurrency: 'CNY',
+      payerAmount: 2560,
+    });
     assert.deepEqual(legacySettlement(500, 'JPY', { exchangeRate: '0.0512' }), { rate: 5_120_000, payerCurrency: 'CNY', payerAmount: 2560 });
     assert.equal(legacySettlement(500, 'JPY', {}), null);
     assert.equal(legacySettlement(500, 'JPY', { rate: 0 }), null);

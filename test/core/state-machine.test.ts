@@ -39,8 +39,10 @@ describe('the order state machine', () => {
           assert.equal(applyEvent(order, event, T0 + SECOND).state, allowed[2]);
         } else {
           assert.equal(nextState(state, event), null);
-          assert.throws(() => applyEvent(order, event, T0 + SECOND), (err: unknown) =>
-            err instanceof IllegalTransitionError && err.from === state && err.event === event && /no transition/.test(err.message));
+          assert.throws(
+            () => applyEvent(order, event, T0 + SECOND),
+            (err: unknown) => err instanceof IllegalTransitionError && err.from === state && err.event === event && /no transition/.test(err.message),
+          );
         }
       });
     }

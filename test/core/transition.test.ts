@@ -10,15 +10,36 @@ import { anOrder, SECOND, T0 } from '../helpers/orders.ts';
 test('a history entry records from, to, event, cause, who and when', () => {
   const order = anOrder('CLOSED');
   assert.deepEqual(historyEntry(order, 'NOTPAY', 'close', 'close', { protocol: 'wechatpay-v2', requestId: 'r1', at: T0 }), {
-    orderId: 'o1', from: 'NOTPAY', to: 'CLOSED', event: 'close', cause: 'close', protocol: 'wechatpay-v2', requestId: 'r1', at: T0, refundId: null,
+    orderId: 'o1',
+    from: 'NOTPAY',
+    to: 'CLOSED',
+    event: 'close',
+    cause: 'close',
+    protocol: 'wechatpay-v2',
+    requestId: 'r1',
+    at: T0,
+    refundId: null,
   });
   assert.equal(historyEntry(order, 'SUCCESS', 'revoke', 'reverse', { protocol: 'system', requestId: null, at: T0, refundId: 'R' }).refundId, 'R');
 });
 
 test('a PROCESSING refund succeeds at its settle time, not before; settled ones stay as they are', () => {
   const refund: Refund = {
-    refundId: 'R', orderId: 'o1', mchid: 'm', outRefundNo: 'N', amount: 1, currency: 'CNY', status: 'PROCESSING', cause: 'refund', reason: null,
-    notifyUrl: null, fingerprint: 'f', protocol: 'wechatpay-v3', createdAt: T0, settleAt: T0 + SECOND, successAt: null,
+    refundId: 'R',
+    orderId: 'o1',
+    mchid: 'm',
+    outRefundNo: 'N',
+    amount: 1,
+    currency: 'CNY',
+    status: 'PROCESSING',
+    cause: 'refund',
+    reason: null,
+    notifyUrl: null,
+    fingerprint: 'f',
+    protocol: 'wechatpay-v3',
+    createdAt: T0,
+    settleAt: T0 + SECOND,
+    successAt: null,
   };
   assert.equal(settledRefund(refund, T0 + SECOND - 1), null);
   assert.deepEqual(settledRefund(refund, T0 + SECOND), { ...refund, status: 'SUCCESS', successAt: T0 + SECOND });
@@ -29,7 +50,10 @@ test('a PROCESSING refund succeeds at its settle time, not before; settled ones 
 
 test('core errors: a value with a code; retryable exactly for USER_PAYING, TOO_EARLY, SYSTEM_ERROR', () => {
   const e = new CoreError('ORDER_PAID');
-  assert.deepEqual([e.code, e.message, e.name, e.failure, isCoreError(e), isCoreError(new Error('x'))], ['ORDER_PAID', 'ORDER_PAID', 'CoreError', undefined, true, false]);
+  assert.deepEqual(
+    [e.code, e.message, e.name, e.failure, isCoreError(e), isCoreError(new Error('x'))],
+    ['ORDER_PAID', 'ORDER_PAID', 'CoreError', undefined, true, false],
+  );
   assert.equal(new CoreError('PAYMENT_FAILED', 'why', 'NOT_ENOUGH').failure, 'NOT_ENOUGH');
   const retryable: CoreErrorCode[] = ['USER_PAYING', 'TOO_EARLY', 'SYSTEM_ERROR'];
   for (const code of ['ORDER_PAID', 'ORDER_CLOSED', 'WINDOW_EXPIRED', 'ORDER_NOT_FOUND', ...retryable] as CoreErrorCode[]) {

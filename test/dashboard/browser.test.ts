@@ -44,8 +44,16 @@ describe('dashboard in a browser', { skip }, () => {
       executablePath: CHROMIUM,
       headless: true,
       userDataDir: profile,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 800 });
@@ -65,7 +73,10 @@ describe('dashboard in a browser', { skip }, () => {
     await Promise.all([page.waitForNavigation(), page.click(selector)]);
   };
   /** Marks the document, so a later check can prove an update came without reloading. */
-  const markDocument = () => page.evaluate(() => { (window as any).__noReload = true; });
+  const markDocument = () =>
+    page.evaluate(() => {
+      (window as any).__noReload = true;
+    });
   const stillSameDocument = async () => assert.equal(await page.evaluate(() => (window as any).__noReload), true);
   const orderPath = (no: string) => `/dashboard/merchants/${c.mchid}/orders/${no}`;
 
@@ -95,13 +106,22 @@ describe('dashboard in a browser', { skip }, () => {
 
   test('an order made with the APIv3 SDK is found in the list; paid from the simulator with its QR image', async () => {
     const created = await wx.v3.pay.transactions.native.post({
-      appid: c.appid, mchid: c.mchid, description: 'browser order', out_trade_no: 'WEB-1', notify_url: 'http://127.0.0.1:9/n', amount: { total: 500 },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'browser order',
+      out_trade_no: 'WEB-1',
+      notify_url: 'http://127.0.0.1:9/n',
+      amount: { total: 500 },
     });
     assert.match(created.data.code_url, /^weixin:\/\//);
     await page.goto(url(`/dashboard/merchants/${c.mchid}?out_trade_no_prefix=WEB&state=NOTPAY`));
     await shot('03-orders');
     await clickAndWait('a[href$="/orders/WEB-1"]');
-    const qr = await page.$eval('.qr img', (img) => ({ src: (img as HTMLImageElement).src, w: (img as HTMLImageElement).naturalWidth, alt: img.getAttribute('alt') }));
+    const qr = await page.$eval('.qr img', (img) => ({
+      src: (img as HTMLImageElement).src,
+      w: (img as HTMLImageElement).naturalWidth,
+      alt: img.getAttribute('alt'),
+    }));
     assert.match(qr.src, /^data:image\/png;base64,/);
     assert.ok(qr.w > 0, 'the QR image is decoded');
     assert.equal(qr.alt, `QR code of ${created.data.code_url}`);
@@ -120,10 +140,17 @@ describe('dashboard in a browser', { skip }, () => {
   });
 
   test('a code payment waiting for the password: confirm in the simulator, advance the clock, reverse → REVOKED live', async () => {
-    const paying = await wx.v3.pay.transactions.codepay.post({
-      appid: c.appid, mchid: c.mchid, description: 'code payment', out_trade_no: 'WEB-2',
-      payer: { auth_code: '134567890123450002' }, amount: { total: 300, currency: 'CNY' }, scene_info: { store_info: { out_id: 'S1' } },
-    }).catch((err: any) => err.response);
+    const paying = await wx.v3.pay.transactions.codepay
+      .post({
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'code payment',
+        out_trade_no: 'WEB-2',
+        payer: { auth_code: '134567890123450002' },
+        amount: { total: 300, currency: 'CNY' },
+        scene_info: { store_info: { out_id: 'S1' } },
+      })
+      .catch((err: any) => err.response);
     assert.equal(paying.data.trade_state ?? paying.data.code, paying.status === 202 ? 'USERPAYING' : 'USERPAYING');
     await page.goto(url(orderPath('WEB-2')));
     assert.equal(await text('#order-state'), 'USERPAYING');
@@ -169,7 +196,9 @@ describe('dashboard in a browser', { skip }, () => {
     const path = `/v3/pay/transactions/out-trade-no/WEB-1?mchid=${c.mchid}`;
     const timestamp = Math.floor(Date.now() / 1000);
     const nonce = 'inspector0000000000000000000001';
-    const res = await fetch(url(path), { headers: { accept: 'application/json', authorization: authorization(c, 'GET', path, '', { timestamp, nonce, signedBody: 'oops' }) } });
+    const res = await fetch(url(path), {
+      headers: { accept: 'application/json', authorization: authorization(c, 'GET', path, '', { timestamp, nonce, signedBody: 'oops' }) },
+    });
     assert.equal(res.status, 401);
     await page.goto(url(`/dashboard/requests?mchid=${c.mchid}&status=401`));
     await page.click('details.diagnostics summary');
@@ -194,9 +223,10 @@ describe('dashboard in a browser', { skip }, () => {
     assert.equal(new URL(page.url()).pathname, '/dashboard/login');
     await page.goto(url(orderPath('WEB-1')));
     assert.equal(new URL(page.url()).pathname, '/dashboard/login');
-    const statuses = await page.evaluate(async (paths) => Promise.all(paths.map(async (p) => (await fetch(p)).status)), [
-      `/dashboard/api/merchants/${c.mchid}/orders/WEB-1/live`, '/sandbox/merchants', `/sandbox/requests?mchid=${c.mchid}`,
-    ]);
+    const statuses = await page.evaluate(
+      async (paths) => Promise.all(paths.map(async (p) => (await fetch(p)).status)),
+      [`/dashboard/api/merchants/${c.mchid}/orders/WEB-1/live`, '/sandbox/merchants', `/sandbox/requests?mchid=${c.mchid}`],
+    );
     assert.deepEqual(statuses, [401, 401, 401]);
     await shot('10-signed-out');
   });

@@ -21,14 +21,20 @@ describe('dashboard fault plan', () => {
     cookie = res.headers.get('set-cookie')!.split(';')[0]!;
     csrf = /name="_csrf" value="([^"]+)"/.exec(await (await get('/dashboard', cookie)).text())![1]!;
   });
-  after(async () => { await gw.close(); await database.cleanup(); });
+  after(async () => {
+    await gw.close();
+    await database.cleanup();
+  });
 
   const url = (path: string) => new URL(path, gw.baseUrl);
   const get = (path: string, c?: string) => fetch(url(path), { redirect: 'manual', headers: c ? { cookie: c } : {} });
-  const post = (path: string, form: Record<string, string>, c?: string) => fetch(url(path), {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams(form).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(c ? { cookie: c } : {}) },
-  });
+  const post = (path: string, form: Record<string, string>, c?: string) =>
+    fetch(url(path), {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams(form).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(c ? { cookie: c } : {}) },
+    });
   /** The plan as the sandbox API reports it: what is stored, independent of the page. */
   const plan = async (mchid: string) => (await gw.admin('GET', `/sandbox/merchants/${mchid}/faults`)).body.data as Record<string, unknown>[];
   const planRows = (page: string) => /<tbody id="fault-plan">([\s\S]*?)<\/tbody>/.exec(page)![1]!;
@@ -46,7 +52,10 @@ describe('dashboard fault plan', () => {
   test('without the CSRF token: refused, nothing stored, nothing removed', async () => {
     const c = await gw.newMerchant();
     assert.equal((await post(`/dashboard/merchants/${c.mchid}/faults`, { operation: 'create', effect: 'system_error' }, cookie)).status, 403);
-    assert.equal((await post(`/dashboard/merchants/${c.mchid}/faults`, { operation: 'create', effect: 'system_error', _csrf: 'x'.repeat(32) }, cookie)).status, 403);
+    assert.equal(
+      (await post(`/dashboard/merchants/${c.mchid}/faults`, { operation: 'create', effect: 'system_error', _csrf: 'x'.repeat(32) }, cookie)).status,
+      403,
+    );
     assert.deepEqual(await plan(c.mchid), []);
     assert.equal((await gw.admin('POST', `/sandbox/merchants/${c.mchid}/faults`, { operation: 'query', effect: 'timeout' })).status, 201);
     const [f] = await plan(c.mchid);
@@ -57,24 +66,53 @@ describe('dashboard fault plan', () => {
 
   test('a valid definition is stored with its defaults and listed with fired and remaining', async () => {
     const c = await gw.newMerchant();
-    const add = await post(`/dashboard/merchants/${c.mchid}/faults`, {
-      _csrf: csrf, operation: 'refund', dialect: 'wechatpay-v2', out_trade_no: 'F<1>', effect: 'timeout', commit: '', delay_ms: '1500', times: '3',
-    }, cookie);
+    const add = await post(
+      `/dashboard/merchants/${c.mchid}/faults`,
+      {
+        _csrf: csrf,
+        operation: 'refund',
+        dialect: 'wechatpay-v2',
+        out_trade_no: 'F<1>',
+        effect: 'timeout',
+        commit: '',
+        delay_ms: '1500',
+        times: '3',
+      },
+      cookie,
+    );
     assert.equal(add.status, 303);
     assert.equal(add.headers.get('location'), `/dashboard/merchants/${c.mchid}/faults`);
     const stored = await plan(c.mchid);
     assert.equal(stored.length, 1);
-    assert.deepEqual({ ...stored[0], id: undefined, created_at: undefined }, {
-      id: undefined, operation: 'refund', dialect: 'wechatpay-v2', out_trade_no: 'F<1>', effect: 'timeout', commit: 'after',
-      delay_ms: 1500, times: 3, fired: 0, remaining: 3, created_at: undefined,
-    });
+    assert.deepEqual(
+      { ...stored[0], id: undefined, created_at: undefined },
+      {
+        id: undefined,
+        operation: 'refund',
+        dialect: 'wechatpay-v2',
+        out_trade_no: 'F<1>',
+        effect: 'timeout',
+        commit: 'after',
+        delay_ms: 1500,
+        times: 3,
+        fired: 0,
+        remaining: 3,
+        created_at: undefined,
+      },
+    );
     const res = await get(`/dashboard/merchants/${c.mchid}/faults`, cookie);
     assert.equal(res.status, 200);
     const row = planRows(await res.text()).replace(/\s+/g, ' ');
-    assert.match(row, /<td>refund<\/td><td>wechatpay-v2<\/td><td>F&lt;1&gt;<\/td><td>timeout<\/td><td>after<\/td> <td>1500 ms<\/td><td>3<\/td><td>0<\/td><td class="state">3<\/td>/);
+    assert.match(
+      row,
+      /<td>refund<\/td><td>wechatpay-v2<\/td><td>F&lt;1&gt;<\/td><td>timeout<\/td><td>after<\/td> <td>1500 ms<\/td><td>3<\/td><td>0<\/td><td class="state">3<\/td>/,
+    );
     assert.match(row, new RegExp(`action="/dashboard/merchants/${c.mchid}/faults/${stored[0]!.id}/remove"`));
     // The merchant page links to the plan and counts the live faults.
-    assert.match(await (await get(`/dashboard/merchants/${c.mchid}`, cookie)).text(), new RegExp(`href="/dashboard/merchants/${c.mchid}/faults">fault plan</a> \\(1 live\\)`));
+    assert.match(
+      await (await get(`/dashboard/merchants/${c.mchid}`, cookie)).text(),
+      new RegExp(`href="/dashboard/merchants/${c.mchid}/faults">fault plan</a> \\(1 live\\)`),
+    );
   });
 
   test('an invalid definition re-renders with the field named and what was typed; nothing stored', async () => {
@@ -108,7 +146,10 @@ describe('dashboard fault plan', () => {
     const [first, ...rest] = await plan(c.mchid);
     const removed = await post(`/dashboard/merchants/${c.mchid}/faults/${first!.id}/remove`, { _csrf: csrf }, cookie);
     assert.equal(removed.status, 303);
-    assert.deepEqual((await plan(c.mchid)).map((f) => f.id), rest.map((f) => f.id));
+    assert.deepEqual(
+      (await plan(c.mchid)).map((f) => f.id),
+      rest.map((f) => f.id),
+    );
     const again = await post(`/dashboard/merchants/${c.mchid}/faults/${first!.id}/remove`, { _csrf: csrf }, cookie);
     assert.equal(again.status, 404);
     assert.match(await again.text(), /Fault \d+ does not exist/);

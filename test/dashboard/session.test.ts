@@ -16,15 +16,23 @@ const database = primaryDatabase();
 describe('dashboard session and CSRF', () => {
   let gw: TestGateway;
   const clock = new ManualClock(Date.now());
-  before(async () => { gw = await startTestGateway(database, clock, { tls: true }); });
-  after(async () => { await gw.close(); await database.cleanup(); });
+  before(async () => {
+    gw = await startTestGateway(database, clock, { tls: true });
+  });
+  after(async () => {
+    await gw.close();
+    await database.cleanup();
+  });
 
   const url = (path: string) => new URL(path, gw.baseUrl);
   const get = (path: string, cookie?: string) => fetch(url(path), { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  const post = (path: string, form: Record<string, string>, cookie?: string, headers: Record<string, string> = {}) => fetch(url(path), {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams(form).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers },
-  });
+  const post = (path: string, form: Record<string, string>, cookie?: string, headers: Record<string, string> = {}) =>
+    fetch(url(path), {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams(form).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers },
+    });
   const signIn = async () => {
     const res = await post('/dashboard/login', { token: ADMIN_TOKEN });
     assert.equal(res.status, 303);
@@ -60,7 +68,10 @@ describe('dashboard session and CSRF', () => {
     const { setCookie } = await signIn();
     assert.match(setCookie, /^tradegate_session=[A-Za-z0-9_-]{43}; Path=\/dashboard; HttpOnly; SameSite=Strict; Max-Age=28800$/);
     const { rows } = await gw.store.db.query<{ id_hash: string }>('SELECT id_hash FROM dashboard_sessions');
-    assert.ok(rows.every((r) => !setCookie.includes(r.id_hash)), 'only a hash of the id is stored');
+    assert.ok(
+      rows.every((r) => !setCookie.includes(r.id_hash)),
+      'only a hash of the id is stored',
+    );
   });
 
   test('every state change needs the CSRF token, and a same-origin Origin when one is sent', async () => {
@@ -102,12 +113,18 @@ describe('dashboard session and CSRF', () => {
     const body = new URLSearchParams({ token: ADMIN_TOKEN }).toString();
     const setCookie = await new Promise<string>((resolve, reject) => {
       // The sandbox CA is not in the system store; this test checks the cookie, not the certificate chain.
-      const req = httpsRequest(new URL('/dashboard/login', gw.httpsBaseUrl!), {
-        method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-      }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(String(res.headers['set-cookie']?.[0] ?? '')));
-      });
+      const req = httpsRequest(
+        new URL('/dashboard/login', gw.httpsBaseUrl!),
+        {
+          method: 'POST',
+          rejectUnauthorized: false,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(String(res.headers['set-cookie']?.[0] ?? '')));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

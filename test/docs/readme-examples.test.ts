@@ -17,7 +17,11 @@ const ROOT = join(import.meta.dirname, '../..');
 /** Inside the checkout (gitignored /tmp/), so that `npx tradegate` and the examples' imports resolve as in a project. */
 const WORK = join(ROOT, 'tmp', `readme-${randomBytes(4).toString('hex')}`);
 
-interface Block { readonly lang: string; readonly code: string; readonly line: number }
+interface Block {
+  readonly lang: string;
+  readonly code: string;
+  readonly line: number;
+}
 
 export function fencedBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
@@ -52,8 +56,12 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: WORK, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.stderr!.on('data', (d) => { out += d; });
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, out }));
   });
@@ -63,12 +71,17 @@ before(async () => {
   mkdirSync(WORK, { recursive: true });
   const quickStart = blocks.find((b) => b.lang === 'sh' && b.code.split('\n').some((l) => START.test(withoutComment(l))));
   assert.ok(quickStart, 'the README shows how to start the gateway (`npx tradegate start`)');
-  const startLine = quickStart.code.split('\n').map(withoutComment).find((l) => START.test(l))!;
+  const startLine = quickStart.code
+    .split('\n')
+    .map(withoutComment)
+    .find((l) => START.test(l))!;
   port = await freePort();
   const tlsPort = await freePort();
   // Detached: its own process group, so that npx and the gateway under it stop together.
   gateway = spawn('bash', ['-c', `exec ${startLine} --port ${port} --tls-port ${tlsPort}`], {
-    cwd: WORK, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: WORK,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '', TRADEGATE_URL: '' },
   });
   await new Promise<void>((resolve, reject) => {
@@ -92,7 +105,13 @@ after(async () => {
   if (gateway?.pid && gateway.exitCode === null) {
     gateway.removeAllListeners('exit');
     const exited = new Promise((resolve) => gateway!.once('exit', resolve));
-    const signal = (name: NodeJS.Signals) => { try { process.kill(-gateway!.pid!, name); } catch { /* the group is gone */ } };
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(-gateway!.pid!, name);
+      } catch {
+        /* the group is gone */
+      }
+    };
     signal('SIGTERM');
     const timer = setTimeout(() => signal('SIGKILL'), 15_000);
     await exited;
@@ -114,7 +133,11 @@ async function sandbox(path: string): Promise<any> {
 
 test('every fenced block of the README is a runnable example (sh, js) or a marked excerpt (text)', () => {
   assert.ok(blocks.length >= 5);
-  for (const b of blocks) assert.ok(['sh', 'js', 'text', 'mermaid'].includes(b.lang), `README.md:${b.line}: a \`${b.lang}\` block is neither run nor marked as an excerpt or a diagram`);
+  for (const b of blocks)
+    assert.ok(
+      ['sh', 'js', 'text', 'mermaid'].includes(b.lang),
+      `README.md:${b.line}: a \`${b.lang}\` block is neither run nor marked as an excerpt or a diagram`,
+    );
   for (const b of blocks.filter((x) => x.lang === 'sh' || x.lang === 'js')) {
     assert.doesNotMatch(b.code.replaceAll('<mchid>', ''), /<[a-z_]+>/, `README.md:${b.line}: a placeholder the README does not explain`);
   }
@@ -144,7 +167,10 @@ test('the README examples run verbatim, in order, and do what they say', { timeo
   assert.match(all, /paid: SUCCESS 4200\d+/);
   const v3 = await sandbox(`/sandbox/merchants/${mchid}/orders/POS-0001`);
   assert.equal(v3.state, 'REVOKED');
-  assert.deepEqual(v3.refunds.map((r: any) => [r.cause, r.amount]), [['reverse', 1800]]);
+  assert.deepEqual(
+    v3.refunds.map((r: any) => [r.cause, r.amount]),
+    [['reverse', 1800]],
+  );
   // APIv2 over mutual TLS: the same.
   assert.match(all, /reversed: SUCCESS recall N/);
   const v2 = await sandbox(`/sandbox/merchants/${mchid}/orders/POS-0002`);

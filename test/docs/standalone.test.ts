@@ -8,7 +8,8 @@ const ROOT = join(import.meta.dirname, '../..');
 
 function markdownFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? markdownFiles(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? markdownFiles(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : [],
+  );
 }
 
 const files = [join(ROOT, 'README.md'), ...markdownFiles(join(ROOT, 'docs'))];

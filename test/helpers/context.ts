@@ -16,8 +16,15 @@ export class ManualClock {
 
 export async function aMerchant(store: SqlStore, mchid = '1900000001'): Promise<Merchant> {
   const merchant: Merchant = {
-    mchid, appid: 'wx0000000000000001', kind: 'direct', parentMchid: null, region: 'mainland',
-    settings: DEFAULT_SETTINGS, clockOffsetMs: 0, secrets: null, createdAt: 0,
+    mchid,
+    appid: 'wx0000000000000001',
+    kind: 'direct',
+    parentMchid: null,
+    region: 'mainland',
+    settings: DEFAULT_SETTINGS,
+    clockOffsetMs: 0,
+    secrets: null,
+    createdAt: 0,
   };
   await store.insertMerchant(merchant);
   return merchant;
@@ -29,9 +36,19 @@ export function contextOf(store: SqlStore, clock: ManualClock): OperationContext
 
 export function newOrder(outTradeNo: string, patch: Partial<NewOrder> = {}): NewOrder {
   return {
-    mchid: '1900000001', outTradeNo, tradeType: 'NATIVE', amount: 1000, currency: 'CNY', description: 'test',
-    attach: null, notifyUrl: 'http://127.0.0.1:9/notify', payerOpenid: null, timeExpire: null, fingerprint: `fp-${outTradeNo}`,
-    extra: {}, ...patch,
+    mchid: '1900000001',
+    outTradeNo,
+    tradeType: 'NATIVE',
+    amount: 1000,
+    currency: 'CNY',
+    description: 'test',
+    attach: null,
+    notifyUrl: 'http://127.0.0.1:9/notify',
+    payerOpenid: null,
+    timeExpire: null,
+    fingerprint: `fp-${outTradeNo}`,
+    extra: {},
+    ...patch,
   };
 }
 

@@ -65,8 +65,22 @@ export interface GatewayProcess {
 export async function startGatewayProcess(o: GatewayProcessOptions): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tradegate-proc-'));
   const args = [
-    'bin/tradegate.mjs', 'start', '--host', '127.0.0.1', '--port', String(o.port ?? 0), '--tls-port', String(o.tlsPort ?? 0),
-    '--database-url', o.databaseUrl, '--admin-token', o.adminToken, '--data-dir', dataDir, '--log-level', o.logLevel ?? 'warn',
+    'bin/tradegate.mjs',
+    'start',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(o.port ?? 0),
+    '--tls-port',
+    String(o.tlsPort ?? 0),
+    '--database-url',
+    o.databaseUrl,
+    '--admin-token',
+    o.adminToken,
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    o.logLevel ?? 'warn',
     ...(o.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, {
@@ -76,8 +90,13 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; o.onStderr?.(String(d)); });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    err += d;
+    o.onStderr?.(String(d));
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       rmSync(dataDir, { recursive: true, force: true });

@@ -37,8 +37,14 @@ export interface TestGatewayOptions {
 
 export async function startTestGateway(database: TestDatabase, clock?: ManualClock, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const gateway = await startGateway({
-    host: '127.0.0.1', port: 0, store: await database.storeOptions(), adminToken: ADMIN_TOKEN, logLevel: false, clock,
-    ...(options.tls ? { tlsPort: 0 } : {}), allowInsecureSecapi: options.allowInsecureSecapi,
+    host: '127.0.0.1',
+    port: 0,
+    store: await database.storeOptions(),
+    adminToken: ADMIN_TOKEN,
+    logLevel: false,
+    clock,
+    ...(options.tls ? { tlsPort: 0 } : {}),
+    allowInsecureSecapi: options.allowInsecureSecapi,
   });
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(new URL(path, gateway.baseUrl), {
@@ -67,9 +73,7 @@ export async function startTestGateway(database: TestDatabase, clock?: ManualClo
 
 /** A wechatpay-axios-plugin client configured the way a merchant would: base URL and the credentials JSON. */
 export function merchantClient(c: Credentials, mode: 'certificate' | 'public_key' = 'certificate') {
-  const certs = mode === 'certificate'
-    ? { [c.platformSerialNo]: c.platformCertificatePem }
-    : { [c.platformPublicKeyId]: c.platformPublicKeyPem };
+  const certs = mode === 'certificate' ? { [c.platformSerialNo]: c.platformCertificatePem } : { [c.platformPublicKeyId]: c.platformPublicKeyPem };
   return new Wechatpay({
     mchid: c.mchid,
     serial: c.merchantSerialNo,

@@ -18,7 +18,9 @@ export function jsonText(value: unknown): string {
   if (value instanceof Raw) return value.text;
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(jsonText).join(',')}]`;
-  return `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:${jsonText((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  return `{${Object.keys(value)
+    .map((k) => `${JSON.stringify(k)}:${jsonText((value as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
 }
 
 /** An object with `key` as an own, enumerable property, even for `__proto__`. */
@@ -31,12 +33,13 @@ const nested = (open: string, close: string, n: number, inner = '') => open.repe
 
 // ---------------------------------------------------------------- XML
 
-export const XML_BOMB = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">`
-  + `<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">`
-  + `<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;"><!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">`
-  + `<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;"><!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">`
-  + `<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;"><!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>`
-  + `<xml><appid>&lol9;</appid><mch_id>&lol9;</mch_id></xml>`;
+export const XML_BOMB =
+  `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">` +
+  `<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">` +
+  `<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;"><!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">` +
+  `<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;"><!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">` +
+  `<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;"><!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>` +
+  `<xml><appid>&lol9;</appid><mch_id>&lol9;</mch_id></xml>`;
 
 /** Hostile XML documents, each with a `{{FIELDS}}` slot for otherwise plausible parameters. */
 export const XML_ATTACKS: readonly string[] = [
@@ -111,21 +114,69 @@ export const HOSTILE_BODIES: readonly Buffer[] = [
 
 /** Content-Type values, absent included (undefined). */
 export const CONTENT_TYPES: readonly (string | undefined)[] = [
-  undefined, 'application/json', 'application/json; charset=utf-8', 'text/xml', 'application/xml; charset=GBK',
-  'application/x-www-form-urlencoded', 'multipart/form-data; boundary=----x', 'text/plain', 'application/octet-stream',
-  'application/json; charset=utf-16', ';;;', 'application/', '*/*', 'a'.repeat(2000), 'application/json, text/xml',
-  'application/vnd.api+json', 'text/xml; charset="', '\u00e9/\u00e9',
+  undefined,
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/xml',
+  'application/xml; charset=GBK',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=----x',
+  'text/plain',
+  'application/octet-stream',
+  'application/json; charset=utf-16',
+  ';;;',
+  'application/',
+  '*/*',
+  'a'.repeat(2000),
+  'application/json, text/xml',
+  'application/vnd.api+json',
+  'text/xml; charset="',
+  '\u00e9/\u00e9',
 ];
 
 // ---------------------------------------------------------------- values
 
 const TEXTS = [
-  '', ' ', '\u0000', '\t\n', '0', '-1', '1.5', '1e3', '1e400', 'NaN', 'Infinity', 'null', 'true', '[]', '{}', '<', '&', ']]>',
-  '%00', '../../etc/passwd',
+  '',
+  ' ',
+  '\u0000',
+  '\t\n',
+  '0',
+  '-1',
+  '1.5',
+  '1e3',
+  '1e400',
+  'NaN',
+  'Infinity',
+  'null',
+  'true',
+  '[]',
+  '{}',
+  '<',
+  '&',
+  ']]>',
+  '%00',
+  '../../etc/passwd',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, meant literally
   '${7*7}',
-  "' OR 1=1 --", '\u202e', '\ufeff', '\ud800', '😀', '中文', 'x'.repeat(129), 'x'.repeat(5000),
-  '9'.repeat(40), '00000000000000000001', '-0', '+1', ' 1', '1 ', '0x10', '１２３', '1,000', '1_000',
+  "' OR 1=1 --",
+  '\u202e',
+  '\ufeff',
+  '\ud800',
+  '😀',
+  '中文',
+  'x'.repeat(129),
+  'x'.repeat(5000),
+  '9'.repeat(40),
+  '00000000000000000001',
+  '-0',
+  '+1',
+  ' 1',
+  '1 ',
+  '0x10',
+  '１２３',
+  '1,000',
+  '1_000',
 ];
 
 /** A hostile string value (flat parameters: XML, form, query). */
@@ -139,8 +190,11 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
 
 const RAW_NUMBERS = ['1e400', '-1e400', '123456789012345678901234567890', '9007199254740993', '1.0', '1E2', '-0', '0.1e-400', '1.5', '-1', '0'];
 const DEEP = [
-  new Raw(nested('[', ']', 100)), new Raw(nested('[', ']', 5_000)), new Raw(nested('[', ']', 25_000)),
-  new Raw(nested('{"a":', '}', 2_000, '1')), new Raw(nested('{"a":[', ']}', 4_000)),
+  new Raw(nested('[', ']', 100)),
+  new Raw(nested('[', ']', 5_000)),
+  new Raw(nested('[', ']', 25_000)),
+  new Raw(nested('{"a":', '}', 2_000, '1')),
+  new Raw(nested('{"a":[', ']}', 4_000)),
 ];
 
 const protoObject = () => withOwnKey({}, '__proto__', { polluted: true });

@@ -39,17 +39,21 @@ export class HttpClient {
     return new Promise((resolve, reject) => {
       const secure = r.url.startsWith('https:');
       if (secure && !this.httpsAgent) return reject(new Error('https URL without TLS identity'));
-      const req = (secure ? https : http).request(r.url, {
-        method: r.method,
-        agent: secure ? this.httpsAgent! : this.agent,
-        headers: { ...(bytes ? { 'content-length': String(bytes.length) } : {}), ...r.headers },
-        timeout: r.timeoutMs ?? 30_000,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = (secure ? https : http).request(
+        r.url,
+        {
+          method: r.method,
+          agent: secure ? this.httpsAgent! : this.agent,
+          headers: { ...(bytes ? { 'content-length': String(bytes.length) } : {}), ...r.headers },
+          timeout: r.timeoutMs ?? 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', reject);
       req.end(bytes);

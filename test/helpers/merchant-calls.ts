@@ -52,10 +52,15 @@ export class MerchantCalls {
   readonly tls: HttpClient;
   readonly app: PayCloudAppKeys;
 
-  constructor(readonly c: Credentials, maxSockets = 64) {
+  constructor(
+    readonly c: Credentials,
+    maxSockets = 64,
+  ) {
     this.http = new HttpClient(maxSockets);
     this.tls = new HttpClient(maxSockets, {
-      ca: String(c.caCertificatePem), cert: String(c.apiV2ClientCertificatePem), key: String(c.apiV2ClientKeyPem),
+      ca: String(c.caCertificatePem),
+      cert: String(c.apiV2ClientCertificatePem),
+      key: String(c.apiV2ClientKeyPem),
     });
     this.app = c.paycloud as PayCloudAppKeys;
   }
@@ -72,17 +77,28 @@ export class MerchantCalls {
     const body = v2SignedXml({ appid: this.c.appid, mch_id: this.c.mchid, ...params }, this.c.apiV2Key, signType);
     const secure = path.startsWith('/secapi/');
     const client = secure ? this.tls : this.http;
-    const res: HttpAnswer = await client.send({ method: 'POST', url: new URL(path, secure ? at.httpsBaseUrl : at.baseUrl).toString(), body, headers: { 'content-type': 'text/xml' } });
+    const res: HttpAnswer = await client.send({
+      method: 'POST',
+      url: new URL(path, secure ? at.httpsBaseUrl : at.baseUrl).toString(),
+      body,
+      headers: { 'content-type': 'text/xml' },
+    });
     const fields = v2Fields(res.text);
-    const outcome = fields.return_code !== 'SUCCESS' ? `FAIL:${fields.return_msg ?? res.text.slice(0, 80)}`
-      : fields.result_code === 'SUCCESS' ? 'SUCCESS' : String(fields.err_code);
+    const outcome =
+      fields.return_code !== 'SUCCESS'
+        ? `FAIL:${fields.return_msg ?? res.text.slice(0, 80)}`
+        : fields.result_code === 'SUCCESS'
+          ? 'SUCCESS'
+          : String(fields.err_code);
     return { status: res.status, fields, outcome };
   }
 
   async payCloud(at: Endpoint, method: string, business: Record<string, string>): Promise<PayCloudAnswer> {
     const params = await payCloudSigned(this.app, method, business);
     const res = await this.http.send({
-      method: 'POST', url: new URL('api/entry', at.baseUrl).toString(), body: formEncode(params),
+      method: 'POST',
+      url: new URL('api/entry', at.baseUrl).toString(),
+      body: formEncode(params),
       headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     });
     const env = payCloudEnvelope(res.text, this.app);
@@ -99,7 +115,8 @@ export class MerchantCalls {
 /** The sandbox admin API of one process. */
 export async function adminCall(http: HttpClient, at: Endpoint, token: string, method: string, path: string, body?: unknown): Promise<AdminAnswer> {
   const res = await http.send({
-    method, url: new URL(path, at.baseUrl).toString(),
+    method,
+    url: new URL(path, at.baseUrl).toString(),
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });

@@ -62,22 +62,26 @@ export async function startPgBouncer(serverUrl: string, poolSize = 6): Promise<P
   const user = decodeURIComponent(server.username || 'postgres');
   const asRoot = process.getuid?.() === 0;
   writeFileSync(join(dir, 'userlist.txt'), `"${user}" "${decodeURIComponent(server.password)}"\n`, { mode: 0o600 });
-  writeFileSync(join(dir, 'pgbouncer.ini'), [
-    '[databases]',
-    `${database} = host=${server.hostname} port=${server.port || 5432} dbname=${database}`,
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    'unix_socket_dir =',
-    // trust between PgBouncer and the test's clients (loopback only); PgBouncer still needs the user listed.
-    'auth_type = trust',
-    `auth_file = ${join(dir, 'userlist.txt')}`,
-    'pool_mode = transaction',
-    `default_pool_size = ${poolSize}`,
-    'max_client_conn = 500',
-    `logfile = ${join(dir, 'pgbouncer.log')}`,
-    '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `${database} = host=${server.hostname} port=${server.port || 5432} dbname=${database}`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      'unix_socket_dir =',
+      // trust between PgBouncer and the test's clients (loopback only); PgBouncer still needs the user listed.
+      'auth_type = trust',
+      `auth_file = ${join(dir, 'userlist.txt')}`,
+      'pool_mode = transaction',
+      `default_pool_size = ${poolSize}`,
+      'max_client_conn = 500',
+      `logfile = ${join(dir, 'pgbouncer.log')}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
@@ -87,7 +91,9 @@ export async function startPgBouncer(serverUrl: string, poolSize = 6): Promise<P
 
   let stderr = '';
   const child: ChildProcess = spawn(binary, [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const log = () => {
     try {

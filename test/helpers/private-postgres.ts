@@ -14,8 +14,11 @@ import { freePort } from './gateway-process.ts';
 
 /** The directory holding initdb and postgres, or null when the server binaries are not installed. */
 export function postgresBinDir(): string | null {
-  const dirs = ['/usr/lib/postgresql'].filter(existsSync)
-    .flatMap((root) => readdirSync(root).sort((a, b) => Number(b) - Number(a)).map((v) => join(root, v, 'bin')));
+  const dirs = ['/usr/lib/postgresql'].filter(existsSync).flatMap((root) =>
+    readdirSync(root)
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => join(root, v, 'bin')),
+  );
   for (const dir of [...dirs, '/usr/local/bin', '/usr/bin']) if (existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
   return null;
 }
@@ -35,7 +38,14 @@ export interface PrivatePostgres {
 }
 
 const asRoot = process.getuid?.() === 0;
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export async function createPrivatePostgres(bin: string): Promise<PrivatePostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'tradegate-pg-'));
@@ -61,20 +71,47 @@ export async function createPrivatePostgres(bin: string): Promise<PrivatePostgre
    * backend). Not the postmaster's children: a backend forked while the postmaster is being killed is orphaned
    * (and each backend is its own session leader), and would go on serving its connection.
    */
-  const serverPids = (): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/cwd`) === data;
-    } catch {
-      return false;
+  const serverPids = (): number[] =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return readlinkSync(`/proc/${pid}/cwd`) === data;
+        } catch {
+          return false;
+        }
+      });
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of serverPids()) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone */
+      }
     }
-  });
-  const signal = (sig: NodeJS.Signals) => { for (const pid of serverPids()) { try { process.kill(pid, sig); } catch { /* gone */ } } };
+  };
   return {
     port,
     url,
     async start() {
-      child = spawn(...run(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'fsync=off', '-c', 'max_connections=200']), { stdio: 'ignore' });
+      child = spawn(
+        ...run(join(bin, 'postgres'), [
+          '-D',
+          data,
+          '-p',
+          String(port),
+          '-k',
+          dir,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'fsync=off',
+          '-c',
+          'max_connections=200',
+        ]),
+        { stdio: 'ignore' },
+      );
       for (let i = 0; ; i++) {
         const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
         try {
@@ -90,7 +127,13 @@ export async function createPrivatePostgres(bin: string): Promise<PrivatePostgre
     },
     async kill9() {
       for (let pids = serverPids(); pids.length > 0; pids = serverPids()) {
-        for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
         await sleep(20);
       }
     },

@@ -17,7 +17,9 @@ export async function startReceiver(answers: (n: number) => { status: number; bo
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (d) => { body += d; });
+    req.on('data', (d) => {
+      body += d;
+    });
     req.on('end', () => {
       received.push({ headers: req.headers, body });
       const answer = answers(received.length);

@@ -56,9 +56,20 @@ export async function startRoundTripCounter(targetUrl: string): Promise<RoundTri
       if (ready && --unanswered === 0) inFlight = false;
       ready = true;
     });
-    client.on('data', (d) => { fromClient(d); upstream.write(d); });
-    upstream.on('data', (d) => { fromServer(d); client.write(d); });
-    const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    client.on('data', (d) => {
+      fromClient(d);
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      fromServer(d);
+      client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
@@ -69,10 +80,13 @@ export async function startRoundTripCounter(targetUrl: string): Promise<RoundTri
   return {
     url: proxied.toString(),
     count: () => roundTrips,
-    reset: () => { roundTrips = 0; },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    reset: () => {
+      roundTrips = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -26,7 +26,8 @@ export async function storeSnapshot(db: SqlRunner, tables: Readonly<Record<strin
   const out: StoreSnapshot = {};
   for (const [table, key] of Object.entries(tables)) {
     const { rows } = await db.query<{ n: number | string; h: string | null }>(
-      `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.${escapeIdentifier(key)}), '')) AS h FROM ${escapeIdentifier(table)} t`);
+      `SELECT count(*) AS n, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.${escapeIdentifier(key)}), '')) AS h FROM ${escapeIdentifier(table)} t`,
+    );
     out[table] = { rows: Number(rows[0]!.n), hash: String(rows[0]!.h) };
   }
   return out;
@@ -34,7 +35,8 @@ export async function storeSnapshot(db: SqlRunner, tables: Readonly<Record<strin
 
 /** The tables whose content differs between two snapshots, described. */
 export function snapshotDiff(before: StoreSnapshot, after: StoreSnapshot): string[] {
-  return Object.keys(before).filter((t) => before[t]!.hash !== after[t]?.hash)
+  return Object.keys(before)
+    .filter((t) => before[t]!.hash !== after[t]?.hash)
     .map((t) => `${t}: ${before[t]!.rows} rows → ${after[t]?.rows} rows (content ${before[t]!.hash.slice(0, 8)} → ${after[t]?.hash.slice(0, 8)})`);
 }
 
@@ -62,11 +64,16 @@ export async function loadOrders(db: SqlRunner, mchids?: readonly string[]): Pro
   const ids = orders.map((o) => o.id);
   const refunds = (await db.query('SELECT * FROM refunds WHERE order_id = ANY($1::text[]) ORDER BY created_at, refund_id', [ids])).rows.map(refundFromRow);
   const history = (await db.query('SELECT * FROM order_history WHERE order_id = ANY($1::text[]) ORDER BY id', [ids])).rows.map(historyFromRow);
-  const outbox = (await db.query('SELECT id, order_id, refund_id, kind, status, attempts FROM outbox WHERE order_id = ANY($1::text[]) ORDER BY id', [ids]))
-    .rows.map((r) => ({
-      id: Number(r.id), orderId: String(r.order_id), refundId: r.refund_id === null ? null : String(r.refund_id),
-      kind: String(r.kind), status: String(r.status), attempts: Number(r.attempts),
-    }));
+  const outbox = (
+    await db.query('SELECT id, order_id, refund_id, kind, status, attempts FROM outbox WHERE order_id = ANY($1::text[]) ORDER BY id', [ids])
+  ).rows.map((r) => ({
+    id: Number(r.id),
+    orderId: String(r.order_id),
+    refundId: r.refund_id === null ? null : String(r.refund_id),
+    kind: String(r.kind),
+    status: String(r.status),
+    attempts: Number(r.attempts),
+  }));
   const group = <T>(items: T[], key: (t: T) => string) => {
     const m = new Map<string, T[]>();
     for (const t of items) m.set(key(t), [...(m.get(key(t)) ?? []), t]);

@@ -28,22 +28,32 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     upstream.on('data', forward(client));
     for (const s of [client, upstream]) {
       sockets.add(s);
-      s.on('error', () => { client.destroy(); upstream.destroy(); });
-      s.on('close', () => { sockets.delete(s); client.destroy(); upstream.destroy(); });
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    stall() { held ??= []; },
+    stall() {
+      held ??= [];
+    },
     flow() {
       const bytes = held ?? [];
       held = null;
       for (const [to, chunk] of bytes) if (!to.destroyed) to.write(chunk);
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

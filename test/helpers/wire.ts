@@ -50,7 +50,9 @@ export async function v3AuthParams(c: V3Signer, method: string, url: string, bod
 }
 
 export function v3AuthHeader(params: Record<string, string>): string {
-  return `WECHATPAY2-SHA256-RSA2048 ${Object.entries(params).map(([k, v]) => `${k}="${v}"`).join(',')}`;
+  return `WECHATPAY2-SHA256-RSA2048 ${Object.entries(params)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}`;
 }
 
 /** A signed APIv3 request's headers. */
@@ -88,7 +90,9 @@ const xmlText = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').re
 
 /** Compact `<xml>…</xml>` of already-signed (or deliberately unsigned) parameters, values escaped. */
 export function v2Xml(params: Record<string, string>): string {
-  return `<xml>${Object.entries(params).map(([k, v]) => `<${k}>${xmlText(v)}</${k}>`).join('')}</xml>`;
+  return `<xml>${Object.entries(params)
+    .map(([k, v]) => `<${k}>${xmlText(v)}</${k}>`)
+    .join('')}</xml>`;
 }
 
 /** Adds nonce, sign_type (HMAC) and sign; returns the XML body. */
@@ -107,7 +111,13 @@ export function v2Fields(xml: string): Record<string, string> {
   const out: Record<string, string> = {};
   const body = /^\s*<xml>([\s\S]*)<\/xml>\s*$/.exec(xml)?.[1];
   if (body === undefined) return out;
-  const decode = (t: string) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  const decode = (t: string) =>
+    t
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&');
   for (const m of body.matchAll(/<([A-Za-z_][\w.-]*)>((?:<!\[CDATA\[[\s\S]*?\]\]>|[^<])*)<\/\1>/g)) {
     const parts = m[2]!.split(/(<!\[CDATA\[[\s\S]*?\]\]>)/);
     out[m[1]!] = parts.map((p) => (p.startsWith('<![CDATA[') ? p.slice(9, -3) : decode(p))).join('');
@@ -165,14 +175,24 @@ export function percentEncode(text: string): string {
 }
 
 export function formEncode(params: Record<string, string>): string {
-  return Object.entries(params).map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+  return Object.entries(params)
+    .map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`)
+    .join('&');
 }
 
 /** Envelope fields + business fields, signed with the app key; returns the parameters including `sign`. */
 export async function payCloudSigned(app: PayCloudAppKeys, method: string, business: Record<string, string>, envelope: Record<string, string> = {}) {
   const params: Record<string, string> = {
-    app_id: app.appId, method, format: 'JSON', charset: 'UTF-8', sign_type: 'RSA2', version: '1.0',
-    timestamp: String(Date.now()), merchant_no: app.merchantNo, ...business, ...envelope,
+    app_id: app.appId,
+    method,
+    format: 'JSON',
+    charset: 'UTF-8',
+    sign_type: 'RSA2',
+    version: '1.0',
+    timestamp: String(Date.now()),
+    merchant_no: app.merchantNo,
+    ...business,
+    ...envelope,
   };
   params.sign = await rsaSignAsync(payCloudSigningString(params), payCloudAppKey(app));
   return params;

@@ -20,7 +20,10 @@ after(() => {
 
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; port: number; hits: () => number }> {
   let hits = 0;
-  const server = createServer((req, res) => { hits++; handler(req, res); });
+  const server = createServer((req, res) => {
+    hits++;
+    handler(req, res);
+  });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -28,7 +31,8 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 }
 
 const policy = addressPolicy();
-const post = (url: string, timeoutMs = 5000, p = policy) => postNotification(url, '{"id":"evt"}', { 'content-type': 'application/json' }, { policy: p, timeoutMs });
+const post = (url: string, timeoutMs = 5000, p = policy) =>
+  postNotification(url, '{"id":"evt"}', { 'content-type': 'application/json' }, { policy: p, timeoutMs });
 
 describe('answers', () => {
   test('a receiver on loopback is reached by default and its answer read', async () => {
@@ -51,7 +55,9 @@ describe('answers', () => {
     let written = 0;
     let closed = false;
     const rx = await serve((_req, res) => {
-      res.on('close', () => { closed = true; });
+      res.on('close', () => {
+        closed = true;
+      });
       const chunk = Buffer.alloc(64 * 1024, 'a');
       const pump = () => {
         while (!closed && written < 300 * 1024 * 1024) {
@@ -91,7 +97,13 @@ describe('answers', () => {
 
 describe('address policy', () => {
   test('link-local and metadata addresses are refused by default, without connecting', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/', 'http://[::ffff:169.254.169.254]/', 'http://0.0.0.0:80/', 'http://100.100.100.200/']) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fe80::1]/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://0.0.0.0:80/',
+      'http://100.100.100.200/',
+    ]) {
       const t0 = Date.now();
       const outcome = await post(url, 5000);
       assert.equal(outcome.statusCode, null, url);

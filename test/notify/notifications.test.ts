@@ -27,7 +27,9 @@ function openEnvelope(c: Credentials, r: Received, publicKeyPem: string) {
 
 describe('APIv3 notifications', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  after(async () => { for (const c of cleanups.reverse()) await c(); });
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
   const gateway = async () => {
     const gw = await startTestGateway(database);
     cleanups.push(() => gw.close());
@@ -39,7 +41,12 @@ describe('APIv3 notifications', () => {
     return r;
   };
   const nativeOrder = (c: Credentials, no: string, url: string) => ({
-    appid: c.appid, mchid: c.mchid, description: 'notify', out_trade_no: no, notify_url: url, amount: { total: 500, currency: 'CNY' },
+    appid: c.appid,
+    mchid: c.mchid,
+    description: 'notify',
+    out_trade_no: no,
+    notify_url: url,
+    amount: { total: 500, currency: 'CNY' },
   });
   const notifications = async (gw: TestGateway, mchid: string) => (await gw.admin('GET', `/sandbox/merchants/${mchid}/notifications`)).body.data;
 
@@ -60,7 +67,11 @@ describe('APIv3 notifications', () => {
     assert.equal(paid.resource.amount.total, 500);
 
     const order = (await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: 'NT1' })).data;
-    await wx.v3.refund.domestic.refunds.post({ transaction_id: order.transaction_id, out_refund_no: 'NT1-R1', amount: { refund: 200, total: 500, currency: 'CNY' } });
+    await wx.v3.refund.domestic.refunds.post({
+      transaction_id: order.transaction_id,
+      out_refund_no: 'NT1-R1',
+      amount: { refund: 200, total: 500, currency: 'CNY' },
+    });
     await gw.notifier.tick();
     assert.equal(rx.received.length, 1, 'the refund is reported when it settles, not before');
     await gw.advance(c.mchid, 1);
@@ -78,7 +89,16 @@ describe('APIv3 notifications', () => {
     const wx = merchantClient(c);
     await wx.v3.pay.transactions.native.post(nativeOrder(c, 'NT2', rx.url));
     await gw.admin('POST', `/sandbox/merchants/${c.mchid}/orders/NT2/pay`);
-    const steps: [number, number][] = [[0, 1], [14, 1], [1, 2], [14, 2], [1, 3], [29, 3], [1, 4], [3600, 4]];
+    const steps: [number, number][] = [
+      [0, 1],
+      [14, 1],
+      [1, 2],
+      [14, 2],
+      [1, 3],
+      [29, 3],
+      [1, 4],
+      [3600, 4],
+    ];
     for (const [seconds, expected] of steps) {
       if (seconds) await gw.advance(c.mchid, seconds);
       await gw.notifier.tick();
@@ -86,7 +106,10 @@ describe('APIv3 notifications', () => {
     }
     const [event] = await notifications(gw, c.mchid);
     assert.equal(event.status, 'delivered');
-    assert.deepEqual(event.attempt_log.map((a: any) => a.status_code), [500, 500, 500, 200]);
+    assert.deepEqual(
+      event.attempt_log.map((a: any) => a.status_code),
+      [500, 500, 500, 200],
+    );
     const ids = new Set(rx.received.map((r) => JSON.parse(r.body).id));
     assert.equal(ids.size, 1, 'every retry carries the same event id');
     const redeliver = await gw.admin('POST', `/sandbox/merchants/${c.mchid}/notifications/${event.id}/redeliver`);
@@ -102,11 +125,13 @@ describe('APIv3 notifications', () => {
     const start = () => startGateway({ host: '127.0.0.1', port: 0, store: { dataDir }, adminToken: ADMIN_TOKEN, logLevel: false, notifyIntervalMs: 3_600_000 });
     const first = await start();
     cleanups.push(() => first.close());
-    const admin = (gw: { baseUrl: string }, method: string, path: string, body?: unknown) => fetch(new URL(path, gw.baseUrl), {
-      method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    }).then((r) => r.json() as Promise<any>);
-    const c = await admin(first, 'POST', '/sandbox/merchants', {}) as Credentials;
+    const admin = (gw: { baseUrl: string }, method: string, path: string, body?: unknown) =>
+      fetch(new URL(path, gw.baseUrl), {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      }).then((r) => r.json() as Promise<any>);
+    const c = (await admin(first, 'POST', '/sandbox/merchants', {})) as Credentials;
     await merchantClient({ ...c, baseUrl: first.baseUrl }).v3.pay.transactions.native.post(nativeOrder(c, 'NT3', rx.url));
     await admin(first, 'POST', `/sandbox/merchants/${c.mchid}/orders/NT3/pay`);
     await first.notifier.tick();

@@ -13,7 +13,9 @@ const database = primaryDatabase();
 describe('notify faults', () => {
   let gw: TestGateway;
   const cleanups: (() => Promise<void>)[] = [];
-  before(async () => { gw = await startTestGateway(database); });
+  before(async () => {
+    gw = await startTestGateway(database);
+  });
   after(async () => {
     for (const c of cleanups.reverse()) await c();
     await gw.close();
@@ -25,7 +27,12 @@ describe('notify faults', () => {
   };
   const paidOrder = async (c: Credentials, no: string, url: string) => {
     await merchantClient(c).v3.pay.transactions.native.post({
-      appid: c.appid, mchid: c.mchid, description: 'notify', out_trade_no: no, notify_url: url, amount: { total: 500, currency: 'CNY' },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'notify',
+      out_trade_no: no,
+      notify_url: url,
+      amount: { total: 500, currency: 'CNY' },
     });
     await gw.admin('POST', `/sandbox/merchants/${c.mchid}/orders/${no}/pay`);
   };
@@ -50,7 +57,10 @@ describe('notify faults', () => {
     assert.equal(rx.received.length, 1);
     assert.equal((await events(c.mchid))[0].status, 'delivered');
     const view = (await gw.admin('GET', `/sandbox/merchants/${c.mchid}/orders/ND1`)).body;
-    assert.deepEqual(view.faults_fired.map((f: any) => [f.operation, f.effect, f.commit, f.dialect]), [['notify', 'drop', null, 'wechatpay-v3']]);
+    assert.deepEqual(
+      view.faults_fired.map((f: any) => [f.operation, f.effect, f.commit, f.dialect]),
+      [['notify', 'drop', null, 'wechatpay-v3']],
+    );
   });
 
   test('duplicate: two identical deliveries; delay: delivered after the hold', async () => {
@@ -71,6 +81,12 @@ describe('notify faults', () => {
     assert.equal(rx.received.length, 3);
     assert.ok(Date.now() - started >= 250, 'held before delivery');
     const faults = (await gw.admin('GET', `/sandbox/merchants/${c.mchid}/faults`)).body.data;
-    assert.deepEqual(faults.map((f: any) => [f.effect, f.fired]), [['duplicate', 1], ['delay', 1]]);
+    assert.deepEqual(
+      faults.map((f: any) => [f.effect, f.fired]),
+      [
+        ['duplicate', 1],
+        ['delay', 1],
+      ],
+    );
   });
 });

@@ -11,8 +11,12 @@ const database = primaryDatabase();
 
 describe('PayCloud notifications', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database);
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   test('QR payment and refund notifications verify with the gateway public key; `success` acknowledges', async () => {
     const rx = await startReceiver((n) => (n === 1 ? { status: 200, body: 'fail' } : { status: 200, body: ' SUCCESS\n' }));
@@ -21,7 +25,12 @@ describe('PayCloud notifications', () => {
       const app = c.paycloud as AppCredentials & { gatewayPublicKeySpkiBase64: string };
       const pc = new PayCloudClient(c.baseUrl, app, 'json');
       await pc.call('cscanb.pay.getqrcode', {
-        merchant_order_no: 'PN1', pay_method_id: 'WeChatPay', price_currency: 'CNY', trans_amount: '12.34', description: 'tea', notify_url: rx.url,
+        merchant_order_no: 'PN1',
+        pay_method_id: 'WeChatPay',
+        price_currency: 'CNY',
+        trans_amount: '12.34',
+        description: 'tea',
+        notify_url: rx.url,
       });
       await gw.admin('POST', `/sandbox/merchants/${c.mchid}/orders/PN1/pay`);
       await gw.notifier.tick();
@@ -40,7 +49,13 @@ describe('PayCloud notifications', () => {
       const paid = check(rx.received[1]!.body) as Record<string, unknown>;
       assert.deepEqual([paid.merchant_order_no, paid.trans_type, paid.trans_status, paid.trans_amount], ['PN1', 1, 2, 12.34]);
 
-      await pc.call('order.refund.submit', { orig_merchant_order_no: 'PN1', merchant_order_no: 'PN1-R', price_currency: 'CNY', trans_amount: '2.34', notify_url: rx.url });
+      await pc.call('order.refund.submit', {
+        orig_merchant_order_no: 'PN1',
+        merchant_order_no: 'PN1-R',
+        price_currency: 'CNY',
+        trans_amount: '2.34',
+        notify_url: rx.url,
+      });
       await gw.advance(c.mchid, 1);
       await gw.notifier.tick();
       assert.equal(rx.received.length, 3);

@@ -14,7 +14,12 @@ import { postRaw, signedXml } from '../protocols/wechatpay-v2/v2-client.ts';
 const database = primaryDatabase();
 const OK = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 
-interface Rx { url: string; hits: { at: number; body: string }[]; server: Server; maxOpen: () => number }
+interface Rx {
+  url: string;
+  hits: { at: number; body: string }[];
+  server: Server;
+  maxOpen: () => number;
+}
 const servers: Server[] = [];
 async function receiver(answer: ((res: import('node:http').ServerResponse) => void) | null): Promise<Rx> {
   const hits: Rx['hits'] = [];
@@ -22,9 +27,13 @@ async function receiver(answer: ((res: import('node:http').ServerResponse) => vo
   let maxOpen = 0;
   const server = createServer((req, res) => {
     maxOpen = Math.max(maxOpen, ++open);
-    res.on('close', () => { open--; });
+    res.on('close', () => {
+      open--;
+    });
     let body = '';
-    req.on('data', (d) => { body += d; });
+    req.on('data', (d) => {
+      body += d;
+    });
     req.on('end', () => {
       hits.push({ at: Date.now(), body });
       answer?.(res); // null: never answers
@@ -37,18 +46,34 @@ async function receiver(answer: ((res: import('node:http').ServerResponse) => vo
 
 describe('notification worker', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database); });
+  before(async () => {
+    gw = await startTestGateway(database);
+  });
   after(async () => {
-    for (const s of servers) { s.closeAllConnections(); s.close(); }
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
     await gw.close();
   });
 
   /** An APIv2 native order with notify_url (MD5: cheap to sign), paid by the sandbox payer. */
   const paidOrder = async (c: Credentials, no: string, notifyUrl: string) => {
-    const xml = signedXml({
-      appid: c.appid, mch_id: c.mchid, nonce_str: `n${no}`, body: 'b', out_trade_no: no, total_fee: '1',
-      spbill_create_ip: '10.0.0.1', notify_url: notifyUrl, trade_type: 'NATIVE', product_id: 'p1',
-    }, c.apiV2Key);
+    const xml = signedXml(
+      {
+        appid: c.appid,
+        mch_id: c.mchid,
+        nonce_str: `n${no}`,
+        body: 'b',
+        out_trade_no: no,
+        total_fee: '1',
+        spbill_create_ip: '10.0.0.1',
+        notify_url: notifyUrl,
+        trade_type: 'NATIVE',
+        product_id: 'p1',
+      },
+      c.apiV2Key,
+    );
     const created = await postRaw(new URL('/pay/unifiedorder', c.baseUrl).toString(), xml);
     assert.equal(created.params.result_code, 'SUCCESS', created.text);
     const paid = await gw.admin('POST', `/sandbox/merchants/${c.mchid}/orders/${no}/pay`);

@@ -27,7 +27,10 @@ test('operations endpoints: no token, readiness follows the database', { timeout
     assert.equal(metrics.status, 200);
     assert.match(metrics.type, /^text\/plain; version=0\.0\.4/);
     assert.match(metrics.text, /tradegate_requests_total\{dialect="sandbox",operation="\/sandbox\/merchants",outcome="ok",code=""\} 1/);
-    assert.match(metrics.text, /tradegate_requests_total\{dialect="sandbox",operation="\/sandbox\/merchants\/:mchid",outcome="refused",code="UNAUTHORIZED"\} 1/);
+    assert.match(
+      metrics.text,
+      /tradegate_requests_total\{dialect="sandbox",operation="\/sandbox\/merchants\/:mchid",outcome="refused",code="UNAUTHORIZED"\} 1/,
+    );
     assert.match(metrics.text, /tradegate_outbox_backlog 0/);
     assert.equal(metrics.text.includes(merchant.mchid), false, 'no merchant data');
 

@@ -15,8 +15,12 @@ const database = primaryDatabase();
 
 describe('fault lab through the dialects', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database, undefined, { tls: true }); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database, undefined, { tls: true });
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   const view = async (mchid: string, no: string) => (await gw.admin('GET', `/sandbox/merchants/${mchid}/orders/${no}`)).body;
   const addFault = async (mchid: string, body: Record<string, unknown>) => {
@@ -28,8 +32,13 @@ describe('fault lab through the dialects', () => {
 
   describe('APIv3 Mainland (seed 003: reverse SYSTEM_ERROR)', () => {
     const codepay = (c: Credentials, no: string) => ({
-      appid: c.appid, mchid: c.mchid, description: 'code payment', out_trade_no: no,
-      payer: { auth_code: PAYS }, amount: { total: 1000, currency: 'CNY' }, scene_info: { store_info: { out_id: 'S1' } },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'code payment',
+      out_trade_no: no,
+      payer: { auth_code: PAYS },
+      amount: { total: 1000, currency: 'CNY' },
+      scene_info: { store_info: { out_id: 'S1' } },
     });
     const reverse = (wx: any, c: Credentials, no: string, headers?: Record<string, string>) =>
       wx.v3.pay.transactions.outTradeNo.$out_trade_no$.reverse.post({ appid: c.appid, mchid: c.mchid }, { out_trade_no: no, ...(headers ? { headers } : {}) });
@@ -47,15 +56,24 @@ describe('fault lab through the dialects', () => {
       assert.deepEqual([err.status, err.data], [500, { code: 'SYSTEM_ERROR', message: '系统错误' }]);
       const afterFault = await view(c.mchid, 'F1');
       assert.equal(afterFault.state, 'REVOKED');
-      assert.deepEqual(afterFault.faults_fired.map((f: any) => [f.effect, f.commit, f.operation, f.dialect, f.fault_id]),
-        [['system_error', 'after', 'reverse', 'wechatpay-v3', defined.id]]);
+      assert.deepEqual(
+        afterFault.faults_fired.map((f: any) => [f.effect, f.commit, f.operation, f.dialect, f.fault_id]),
+        [['system_error', 'after', 'reverse', 'wechatpay-v3', defined.id]],
+      );
       assert.ok(afterFault.faults_fired[0].request_id, 'the firing names the request');
       const retry = await reverse(wx, c, 'F1');
       assert.equal(retry.status, 200);
       assert.deepEqual(retry.data, { appid: c.appid, mchid: c.mchid, out_trade_no: 'F1' });
       const done = await view(c.mchid, 'F1');
-      assert.deepEqual(done.refunds.map((r: any) => [r.cause, r.amount]), [['reverse', 1000]], 'exactly one refund');
-      assert.deepEqual((await faults(c.mchid)).map((f: any) => [f.fired, f.remaining]), [[1, 0]]);
+      assert.deepEqual(
+        done.refunds.map((r: any) => [r.cause, r.amount]),
+        [['reverse', 1000]],
+        'exactly one refund',
+      );
+      assert.deepEqual(
+        (await faults(c.mchid)).map((f: any) => [f.fired, f.remaining]),
+        [[1, 0]],
+      );
     });
 
     test('reverse, system_error before commit: nothing happened; the retry performs it', async () => {
@@ -76,7 +94,14 @@ describe('fault lab through the dialects', () => {
     test('close, system_error after commit: the retry answers 204; the Tradegate-Fault header does the same for one call', async () => {
       const c = await gw.newMerchant();
       const wx = merchantClient(c);
-      await wx.v3.pay.transactions.native.post({ appid: c.appid, mchid: c.mchid, description: 'n', out_trade_no: 'F3', notify_url: 'http://127.0.0.1:9/n', amount: { total: 100, currency: 'CNY' } });
+      await wx.v3.pay.transactions.native.post({
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'n',
+        out_trade_no: 'F3',
+        notify_url: 'http://127.0.0.1:9/n',
+        amount: { total: 100, currency: 'CNY' },
+      });
       await gw.advance(c.mchid, 300);
       await addFault(c.mchid, { operation: 'close', dialect: 'wechatpay-v3', effect: 'system_error' });
       assert.deepEqual([(await refused(close(wx, c, 'F3'))).status, (await view(c.mchid, 'F3')).state], [500, 'CLOSED']);
@@ -116,11 +141,15 @@ describe('fault lab through the dialects', () => {
       const paid = await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: 'F6' });
       assert.equal(paid.data.trade_state, 'SUCCESS', 'the payment happened');
       await addFault(c.mchid, { operation: 'refund', effect: 'drop', out_trade_no: 'F6' });
-      const refund = () => wx.v3.refund.domestic.refunds.post({ out_trade_no: 'F6', out_refund_no: 'F6-R', amount: { refund: 300, total: 1000, currency: 'CNY' } });
+      const refund = () =>
+        wx.v3.refund.domestic.refunds.post({ out_trade_no: 'F6', out_refund_no: 'F6-R', amount: { refund: 300, total: 1000, currency: 'CNY' } });
       assert.equal((await failed(refund())).response, false, 'dropped without an answer');
       const retried = await refund();
       assert.deepEqual([retried.status, retried.data.out_refund_no, retried.data.amount.refund], [200, 'F6-R', 300]);
-      assert.deepEqual((await view(c.mchid, 'F6')).refunds.map((r: any) => [r.out_refund_no, r.amount]), [['F6-R', 300]]);
+      assert.deepEqual(
+        (await view(c.mchid, 'F6')).refunds.map((r: any) => [r.out_refund_no, r.amount]),
+        [['F6-R', 300]],
+      );
     });
 
     test('a refusal is answered as usual and leaves the fault for the next call', async () => {
@@ -129,7 +158,10 @@ describe('fault lab through the dialects', () => {
       await addFault(c.mchid, { operation: 'reverse', effect: 'system_error' });
       const missing = await refused(reverse(wx, c, 'NOPE'));
       assert.equal(missing.data.code, 'ORDER_NOT_EXIST');
-      assert.deepEqual((await faults(c.mchid)).map((f: any) => f.fired), [0]);
+      assert.deepEqual(
+        (await faults(c.mchid)).map((f: any) => f.fired),
+        [0],
+      );
     });
   });
 
@@ -137,7 +169,14 @@ describe('fault lab through the dialects', () => {
     test('close, system_error after commit: 500 SYSTEMERROR as the close page spells it; the retry answers ORDERCLOSED', async () => {
       const hk = await gw.newMerchant({ region: 'global', currency: 'HKD' });
       const wx = merchantClient(hk);
-      await wx.v3.global.transactions.native.post({ appid: hk.appid, mchid: hk.mchid, description: 'g', out_trade_no: 'G1', notify_url: 'http://127.0.0.1:9/n', amount: { total: 1000, currency: 'HKD' } });
+      await wx.v3.global.transactions.native.post({
+        appid: hk.appid,
+        mchid: hk.mchid,
+        description: 'g',
+        out_trade_no: 'G1',
+        notify_url: 'http://127.0.0.1:9/n',
+        amount: { total: 1000, currency: 'HKD' },
+      });
       await gw.advance(hk.mchid, 300);
       await addFault(hk.mchid, { operation: 'close', dialect: 'wechatpay-global', effect: 'system_error', commit: 'after' });
       const close = () => wx.v3.global.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: hk.mchid }, { out_trade_no: 'G1' });
@@ -151,7 +190,14 @@ describe('fault lab through the dialects', () => {
     test('close, commit before: still NOTPAY; the retry closes (204)', async () => {
       const hk = await gw.newMerchant({ region: 'global', currency: 'HKD' });
       const wx = merchantClient(hk);
-      await wx.v3.global.transactions.native.post({ appid: hk.appid, mchid: hk.mchid, description: 'g', out_trade_no: 'G2', notify_url: 'http://127.0.0.1:9/n', amount: { total: 1000, currency: 'HKD' } });
+      await wx.v3.global.transactions.native.post({
+        appid: hk.appid,
+        mchid: hk.mchid,
+        description: 'g',
+        out_trade_no: 'G2',
+        notify_url: 'http://127.0.0.1:9/n',
+        amount: { total: 1000, currency: 'HKD' },
+      });
       await gw.advance(hk.mchid, 300);
       await addFault(hk.mchid, { operation: 'close', effect: 'system_error', commit: 'before' });
       const close = () => wx.v3.global.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: hk.mchid }, { out_trade_no: 'G2' });
@@ -168,7 +214,8 @@ describe('fault lab through the dialects', () => {
       const id = { appid: c.appid, mch_id: c.mchid };
       return {
         c,
-        micropay: (no: string) => wx.v2.pay.micropay.post({ ...id, body: 'coffee', out_trade_no: no, total_fee: '1000', spbill_create_ip: '10.0.0.1', auth_code: PAYS }),
+        micropay: (no: string) =>
+          wx.v2.pay.micropay.post({ ...id, body: 'coffee', out_trade_no: no, total_fee: '1000', spbill_create_ip: '10.0.0.1', auth_code: PAYS }),
         reverse: (no: string) => wx.v2.secapi.pay.reverse.post({ ...id, out_trade_no: no }, { security: true }),
       };
     };
@@ -226,7 +273,10 @@ describe('fault lab through the dialects', () => {
       assertRefused(err, '9999'); // the client has verified the gateway's signature on it
       assert.equal((await view(mchid, 'P1')).state, 'REVOKED');
       assert.equal((await pc.call('order.revoker', { merchant_order_no: 'P1' })).envelope.code, '0');
-      assert.deepEqual((await view(mchid, 'P1')).refunds.map((r: any) => [r.cause, r.amount]), [['void', 1000]]);
+      assert.deepEqual(
+        (await view(mchid, 'P1')).refunds.map((r: any) => [r.cause, r.amount]),
+        [['void', 1000]],
+      );
     });
 
     test('void, commit before: the retry voids; drop: no answer at all', async () => {

@@ -45,9 +45,15 @@ for (const database of testDatabases()) {
       const repeat = await reverseOrder(ctx, byNo('R1'), 'wechatV3');
       assert.equal(repeat.changed, false);
       const refunds = await store.read((tx) => tx.listRefunds(paid.order.id));
-      assert.deepEqual(refunds.map((r) => [r.cause, r.amount, r.outRefundNo]), [['reverse', 1000, null]]);
+      assert.deepEqual(
+        refunds.map((r) => [r.cause, r.amount, r.outRefundNo]),
+        [['reverse', 1000, null]],
+      );
       const history = await store.read((tx) => tx.listHistory(paid.order.id));
-      assert.deepEqual(history.map((h) => `${h.from}→${h.to}:${h.cause}`), ['null→NOTPAY:created', 'NOTPAY→SUCCESS:paid_by_code', 'SUCCESS→REVOKED:reverse']);
+      assert.deepEqual(
+        history.map((h) => `${h.from}→${h.to}:${h.cause}`),
+        ['null→NOTPAY:created', 'NOTPAY→SUCCESS:paid_by_code', 'SUCCESS→REVOKED:reverse'],
+      );
     });
 
     test('password prompt: confirm after 10 s pays; silence times out to PAYERROR at 30 s', async () => {
@@ -85,7 +91,14 @@ for (const database of testDatabases()) {
       await createOrder(ctx, newOrder('F1'), 'wechatV3');
       await payOrder(ctx, byNo('F1'));
       const cmd = (no: string, amount: number): RefundCommand => ({
-        order: byNo('F1'), outRefundNo: no, amount, currency: 'CNY', statedTotal: 1000, reason: null, notifyUrl: null, fingerprint: `${no}:${amount}`,
+        order: byNo('F1'),
+        outRefundNo: no,
+        amount,
+        currency: 'CNY',
+        statedTotal: 1000,
+        reason: null,
+        notifyUrl: null,
+        fingerprint: `${no}:${amount}`,
       });
       const r1 = await refundOrder(ctx, cmd('F1-1', 300), 'wechatV3');
       assert.equal(r1.refund.status, 'PROCESSING');

@@ -18,31 +18,42 @@ describe('fault transport', () => {
     gw = await startTestGateway(database);
     c = await gw.newMerchant();
   });
-  after(async () => { await gw.close(); });
+  after(async () => {
+    await gw.close();
+  });
 
   const native = (no: string) => ({
-    appid: c.appid, mchid: c.mchid, description: 'n', out_trade_no: no, notify_url: 'http://127.0.0.1:9/n', amount: { total: 100, currency: 'CNY' },
+    appid: c.appid,
+    mchid: c.mchid,
+    description: 'n',
+    out_trade_no: no,
+    notify_url: 'http://127.0.0.1:9/n',
+    amount: { total: 100, currency: 'CNY' },
   });
 
   test('the header is ignored unless the request authenticates', async () => {
     const body = JSON.stringify(native('H1'));
     const url = '/v3/pay/transactions/native';
     const res = await fetch(new URL(url, gw.baseUrl), {
-      method: 'POST', body,
+      method: 'POST',
+      body,
       headers: {
-        'content-type': 'application/json', accept: 'application/json', 'tradegate-fault': 'effect=drop',
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'tradegate-fault': 'effect=drop',
         authorization: authorization(c, 'POST', url, body, { signedBody: '{}' }),
       },
     });
     assert.equal(res.status, 401, 'answered: the bad signature, not the fault');
-    assert.equal((await res.json() as any).code, 'SIGN_ERROR');
+    assert.equal(((await res.json()) as any).code, 'SIGN_ERROR');
   });
 
   test('a malformed header is ignored; a well-formed one fires once', async () => {
     const wx = merchantClient(c);
     const created = await wx.v3.pay.transactions.native.post(native('H2'), { headers: { 'Tradegate-Fault': 'effect=explode' } });
     assert.equal(created.status, 200);
-    const err = await wx.v3.pay.transactions.native.post(native('H3'), { headers: { 'Tradegate-Fault': 'effect=system_error; commit=before' } })
+    const err = await wx.v3.pay.transactions.native
+      .post(native('H3'), { headers: { 'Tradegate-Fault': 'effect=system_error; commit=before' } })
       .catch((e: any) => e.response);
     assert.deepEqual([err.status, err.data.code], [500, 'SYSTEM_ERROR']);
     assert.equal((await gw.admin('GET', `/sandbox/merchants/${c.mchid}/orders/H3`)).status, 404, 'commit=before: no order');
@@ -57,8 +68,14 @@ describe('fault transport', () => {
       // The timeout is live: an idle connection is closed.
       const idleClosed = await new Promise<boolean>((resolve) => {
         const socket = connect(Number(new URL(gw.baseUrl).port), '127.0.0.1');
-        const timer = setTimeout(() => { socket.destroy(); resolve(false); }, 5000);
-        socket.on('close', () => { clearTimeout(timer); resolve(true); });
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve(false);
+        }, 5000);
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
         socket.on('error', () => undefined);
       });
       assert.equal(idleClosed, true);

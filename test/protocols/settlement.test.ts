@@ -25,8 +25,12 @@ function expectedFen(amount: number, currency: string, rate: number): number {
 
 describe('settlement across dialects', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database, undefined, { tls: true }); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database, undefined, { tls: true });
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   let n = 0;
   /** Creates and pays one order of `amount` `currency` in each dialect; answers each dialect's payer amount in fen. */
@@ -37,7 +41,12 @@ describe('settlement across dialects', () => {
     const v3 = merchantClient(c).v3;
     const g = no('G');
     await v3.global.transactions.native.post({
-      appid: c.appid, mchid: c.mchid, description: 'settle', out_trade_no: g, notify_url: 'http://127.0.0.1:9/n', amount: { total: amount, currency },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'settle',
+      out_trade_no: g,
+      notify_url: 'http://127.0.0.1:9/n',
+      amount: { total: amount, currency },
     });
     await pay(g);
     const global = (await v3.global.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: g })).data;
@@ -46,8 +55,16 @@ describe('settlement across dialects', () => {
     const v2 = v2Client(c).v2;
     const w = no('W');
     await v2.pay.unifiedorder.post({
-      appid: c.appid, mch_id: c.mchid, body: 'settle', out_trade_no: w, total_fee: String(amount), fee_type: currency,
-      spbill_create_ip: '10.0.0.1', notify_url: 'http://127.0.0.1:9/n', trade_type: 'NATIVE', product_id: 'P1',
+      appid: c.appid,
+      mch_id: c.mchid,
+      body: 'settle',
+      out_trade_no: w,
+      total_fee: String(amount),
+      fee_type: currency,
+      spbill_create_ip: '10.0.0.1',
+      notify_url: 'http://127.0.0.1:9/n',
+      trade_type: 'NATIVE',
+      product_id: 'P1',
     });
     await pay(w);
     const q2 = (await v2.pay.orderquery.post({ appid: c.appid, mch_id: c.mchid, out_trade_no: w })).data;
@@ -56,7 +73,11 @@ describe('settlement across dialects', () => {
     const pc = new PayCloudClient(c.baseUrl, c.paycloud as AppCredentials, 'form');
     const p = no('P');
     await pc.call('cscanb.pay.getqrcode', {
-      merchant_order_no: p, pay_method_id: 'WeChatPay', price_currency: currency, trans_amount: minorToDecimal(amount, currency), description: 'settle',
+      merchant_order_no: p,
+      pay_method_id: 'WeChatPay',
+      price_currency: currency,
+      trans_amount: minorToDecimal(amount, currency),
+      description: 'settle',
     });
     await pay(p);
     const q3 = (await pc.call('order.query', { merchant_order_no: p })).data;
@@ -70,16 +91,23 @@ describe('settlement across dialects', () => {
   });
 
   test('property: exponents 0, 2 and 3, many rates — one payer amount, exact, half up', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.constantFrom('JPY', 'KRW', 'HKD', 'USD', 'KWD', 'BHD'),
-      fc.integer({ min: 1, max: 2_000_000_000 }),
-      fc.oneof(fc.integer({ min: 1, max: 100_000_000 }), fc.integer({ min: 100_000_000, max: 5_000_000_000 }), fc.constantFrom(5_000_000, 50_000_000, 150_000_000)),
-      async (currency, amount, rate) => {
-        const c = await gw.newMerchant({ region: 'global', currency, exchangeRate: rate });
-        const got = await payerAmounts(c, amount, currency);
-        const fen = expectedFen(amount, currency, rate);
-        assert.deepEqual(got, { v3: fen, v2: fen, paycloud: fen }, `${amount} ${currency} at ${rate}`);
-      },
-    ), { numRuns: 12 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('JPY', 'KRW', 'HKD', 'USD', 'KWD', 'BHD'),
+        fc.integer({ min: 1, max: 2_000_000_000 }),
+        fc.oneof(
+          fc.integer({ min: 1, max: 100_000_000 }),
+          fc.integer({ min: 100_000_000, max: 5_000_000_000 }),
+          fc.constantFrom(5_000_000, 50_000_000, 150_000_000),
+        ),
+        async (currency, amount, rate) => {
+          const c = await gw.newMerchant({ region: 'global', currency, exchangeRate: rate });
+          const got = await payerAmounts(c, amount, currency);
+          const fen = expectedFen(amount, currency, rate);
+          assert.deepEqual(got, { v3: fen, v2: fen, paycloud: fen }, `${amount} ${currency} at ${rate}`);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });

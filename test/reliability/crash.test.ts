@@ -42,11 +42,15 @@ function decryptResource(resource: { ciphertext: string; nonce: string; associat
   return JSON.parse(Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8'));
 }
 
-describe('crash: kill -9 a gateway process under load, restart it', { skip: database ? false : 'TEST_DATABASE_URL not set (a killed process is recovered by the server rolling back its transactions)' }, () => {
+describe('crash: kill -9 a gateway process under load, restart it', {
+  skip: database ? false : 'TEST_DATABASE_URL not set (a killed process is recovered by the server rolling back its transactions)',
+}, () => {
   test('every success survives, nothing is half-done, pending notifications go out', { timeout: 300_000 }, async () => {
     const db = database!;
     const cleanups: (() => Promise<void> | void)[] = [];
-    after(async () => { for (const c of cleanups.reverse()) await c(); });
+    after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
     cleanups.push(() => db.cleanup());
     const options = await db.storeOptions();
     const url = schemaUrl(options.databaseUrl!, options.schema!);
@@ -75,8 +79,13 @@ describe('crash: kill -9 a gateway process under load, restart it', { skip: data
     const orders = Array.from({ length: ORDERS }, (_, i) => `K${i}`);
     await runBounded(ORDERS, 8, async (i) => {
       const r = await mc.v3(at, 'POST', '/v3/pay/transactions/codepay', {
-        appid: c.appid, mchid: c.mchid, description: 'crash', out_trade_no: orders[i], payer: { auth_code: `134567890${String(i).padStart(5, '0')}0100` },
-        amount: { total: AMOUNT, currency: 'CNY' }, scene_info: { store_info: { out_id: 'store-1' } },
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'crash',
+        out_trade_no: orders[i],
+        payer: { auth_code: `134567890${String(i).padStart(5, '0')}0100` },
+        amount: { total: AMOUNT, currency: 'CNY' },
+        scene_info: { store_info: { out_id: 'store-1' } },
       });
       assert.equal(r.status, 200, JSON.stringify(r.json));
     });
@@ -111,7 +120,9 @@ describe('crash: kill -9 a gateway process under load, restart it', { skip: data
             const refundNo = `KR-${++refundSeq}`;
             const notify = random() < 0.2;
             const a = await mc.v3(at, 'POST', '/v3/refund/domestic/refunds', {
-              out_trade_no: no, out_refund_no: refundNo, amount: { refund: amount, total: AMOUNT, currency: 'CNY' },
+              out_trade_no: no,
+              out_refund_no: refundNo,
+              amount: { refund: amount, total: AMOUNT, currency: 'CNY' },
               ...(notify ? { notify_url: receiver.url } : {}),
             });
             label = `v3.refund → ${a.status}${a.code ? ` ${a.code}` : ''}`;
@@ -121,7 +132,12 @@ describe('crash: kill -9 a gateway process under load, restart it', { skip: data
             }
           } else {
             const refundNo = `KR-${++refundSeq}`;
-            const a = await mc.v2(at, '/secapi/pay/refund', { out_trade_no: no, out_refund_no: refundNo, total_fee: String(AMOUNT), refund_fee: String(amount) });
+            const a = await mc.v2(at, '/secapi/pay/refund', {
+              out_trade_no: no,
+              out_refund_no: refundNo,
+              total_fee: String(AMOUNT),
+              refund_fee: String(amount),
+            });
             label = `v2.refund → ${a.outcome}`;
             if (a.outcome === 'SUCCESS') refundSuccess.set(refundNo, amount);
           }
@@ -153,7 +169,12 @@ describe('crash: kill -9 a gateway process under load, restart it', { skip: data
       for (let j = 0; j < PAID_BEFORE_KILL; j++) {
         const no = `NK${k}-${j}`;
         const r = await mc.v3(at, 'POST', '/v3/pay/transactions/native', {
-          appid: c.appid, mchid: c.mchid, description: 'crash', out_trade_no: no, notify_url: receiver.url, amount: { total: AMOUNT, currency: 'CNY' },
+          appid: c.appid,
+          mchid: c.mchid,
+          description: 'crash',
+          out_trade_no: no,
+          notify_url: receiver.url,
+          amount: { total: AMOUNT, currency: 'CNY' },
         });
         assert.equal(r.status, 200, JSON.stringify(r.json));
         const paid = await admin('POST', `/sandbox/merchants/${c.mchid}/orders/${no}/pay`);
@@ -165,8 +186,10 @@ describe('crash: kill -9 a gateway process under load, restart it', { skip: data
       const down = Date.now();
       await gateway.kill9();
       // Deliveries the dead process had leased: nobody may send them again before their lease expires.
-      const { rows } = await store.db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM outbox WHERE mchid = $1 AND status = 'pending' AND lease_until > $2`, [c.mchid, Date.now()]);
+      const { rows } = await store.db.query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE mchid = $1 AND status = 'pending' AND lease_until > $2`, [
+        c.mchid,
+        Date.now(),
+      ]);
       gateway = await start();
       kills.push({ pid, answeredBefore, downMs: Date.now() - down, leased: Number(rows[0]!.n) });
     }

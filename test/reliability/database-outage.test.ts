@@ -51,7 +51,9 @@ const SUCCESSES = /^(v3\.\w+ → 20[04]|v2\.\w+ → SUCCESS|paycloud → 0|sandb
 describe('database outages: kill -9, stall, proxy stall, startup while down', { skip: BIN ? false : 'PostgreSQL server binaries not installed' }, () => {
   test('no exit, bounded system errors, recovery by itself, nothing acknowledged lost', { timeout: 240_000 }, async () => {
     const cleanups: (() => Promise<void> | void)[] = [];
-    after(async () => { for (const c of cleanups.reverse()) await c(); });
+    after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
     const pgServer = await createPrivatePostgres(BIN!);
     cleanups.push(() => pgServer.destroy());
     const proxy = await startTcpProxy(pgServer.port);
@@ -63,10 +65,15 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
     const dataDir = mkdtempSync(join(tmpdir(), 'tradegate-outage-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const refusedStart = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--database-url', url,
-        '--data-dir', dataDir, '--wait-for-database', '0', ...bounds], { cwd: ROOT, env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        ['bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--database-url', url, '--data-dir', dataDir, '--wait-for-database', '0', ...bounds],
+        { cwd: ROOT, env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let stderr = '';
-      child.stderr!.on('data', (d) => { stderr += d; });
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
       child.once('exit', (code) => resolve({ code, stderr }));
     });
     assert.equal(refusedStart.code, 1);
@@ -75,10 +82,17 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
     // ---- otherwise it waits (logging why) and serves once the server is up
     const waitStarted = Date.now();
     let waitingLogged: () => void = () => undefined;
-    const waiting = new Promise<void>((resolve) => { waitingLogged = resolve; });
+    const waiting = new Promise<void>((resolve) => {
+      waitingLogged = resolve;
+    });
     const starting = startGatewayProcess({
-      databaseUrl: url, adminToken: TOKEN, extraArgs: bounds, startTimeoutMs: 120_000,
-      onStderr: (chunk) => { if (chunk.includes('waiting for the database')) waitingLogged(); },
+      databaseUrl: url,
+      adminToken: TOKEN,
+      extraArgs: bounds,
+      startTimeoutMs: 120_000,
+      onStderr: (chunk) => {
+        if (chunk.includes('waiting for the database')) waitingLogged();
+      },
     });
     await Promise.race([waiting, starting.then(() => undefined)]);
     await sleep(1000); // a retry or two more
@@ -104,11 +118,19 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
     const wx = merchantClient(c);
 
     const orders = Array.from({ length: ORDERS }, (_, i) => `O${i}`);
-    const codepay = (no: string, i: number) => mc.v3(at, 'POST', '/v3/pay/transactions/codepay', {
-      appid: c.appid, mchid: c.mchid, description: 'outage', out_trade_no: no, payer: { auth_code: `134567890${String(i % 100000).padStart(5, '0')}0100` },
-      amount: { total: AMOUNT, currency: 'CNY' }, scene_info: { store_info: { out_id: 'store-1' } },
+    const codepay = (no: string, i: number) =>
+      mc.v3(at, 'POST', '/v3/pay/transactions/codepay', {
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'outage',
+        out_trade_no: no,
+        payer: { auth_code: `134567890${String(i % 100000).padStart(5, '0')}0100` },
+        amount: { total: AMOUNT, currency: 'CNY' },
+        scene_info: { store_info: { out_id: 'store-1' } },
+      });
+    await runBounded(ORDERS, 8, async (i) => {
+      assert.equal((await codepay(orders[i]!, i)).status, 200);
     });
-    await runBounded(ORDERS, 8, async (i) => { assert.equal((await codepay(orders[i]!, i)).status, 200); });
     assert.equal((await admin('POST', `/sandbox/merchants/${c.mchid}/clock`, { advance_seconds: 20 })).status, 200); // reverse window open
 
     // ---- the load, labelled by the phase each answer arrived in
@@ -156,9 +178,15 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
             const refundNo = `R${++seq}`;
             const notify = random() < 0.3;
             const a = await mc.v3(at, 'POST', '/v3/refund/domestic/refunds', {
-              out_trade_no: no, out_refund_no: refundNo, amount: { refund: amount, total: AMOUNT, currency: 'CNY' }, ...(notify ? { notify_url: receiver.url } : {}),
+              out_trade_no: no,
+              out_refund_no: refundNo,
+              amount: { refund: amount, total: AMOUNT, currency: 'CNY' },
+              ...(notify ? { notify_url: receiver.url } : {}),
             });
-            if (a.status === 200) { refundSuccess.set(refundNo, amount); if (notify) notifiedRefunds.add(refundNo); }
+            if (a.status === 200) {
+              refundSuccess.set(refundNo, amount);
+              if (notify) notifiedRefunds.add(refundNo);
+            }
             return `v3.refund → ${a.status}${a.code ? ` ${a.code}` : ''}`;
           }
           const refundNo = `R${++seq}`;
@@ -170,31 +198,38 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
     };
     /** One call in each dialect (APIv3 through wechatpay-axios-plugin) and the sandbox API, the health probe too. */
     // A client of their own per round: a keep-alive socket idle since the last round may meet the server's close.
-    const probes = async () => { const probeHttp = new HttpClient(2); try { await Promise.all([
-      timed(async () => {
-        try {
-          await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: orders[0] });
-          return 'v3.query → 200';
-        } catch (err) {
-          const { status, data } = await refused(Promise.reject(err));
-          return `v3.query → ${status} ${data?.code ?? ''}`.trim();
-        }
-      }),
-      // The same query by hand: the answer's Wechatpay-Signature must verify with the platform certificate.
-      timed(async () => {
-        const path = `/v3/pay/transactions/out-trade-no/${orders[0]}?mchid=${c.mchid}`;
-        const res = await probeHttp.send({ method: 'GET', url: new URL(path, at.baseUrl).toString(), headers: await v3Headers(c, 'GET', path, '') });
-        const signed = v3AnswerVerifies(res.headers as Record<string, unknown>, res.text, String(c.platformCertificatePem)) ? '' : ' UNSIGNED';
-        return `v3.verified → ${res.status}${res.status === 200 ? '' : ` ${JSON.parse(res.text).code}`}${signed}`;
-      }),
-      timed(async () => {
-        const a = await mc.v2(at, '/pay/orderquery', { out_trade_no: orders[1]! });
-        return `v2.query → ${a.outcome}`;
-      }),
-      timed(async () => `paycloud → ${(await mc.payCloud(at, 'order.query', { merchant_order_no: orders[2]! })).code}`),
-      timed(async () => `sandbox → ${(await adminCall(probeHttp, at, TOKEN, 'GET', `/sandbox/merchants/${c.mchid}`)).status}`),
-      timed(async () => `readyz → ${(await probeHttp.send({ method: 'GET', url: new URL('/readyz', at.baseUrl).toString() })).status}`),
-    ]); } finally { probeHttp.close(); } };
+    const probes = async () => {
+      const probeHttp = new HttpClient(2);
+      try {
+        await Promise.all([
+          timed(async () => {
+            try {
+              await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: orders[0] });
+              return 'v3.query → 200';
+            } catch (err) {
+              const { status, data } = await refused(Promise.reject(err));
+              return `v3.query → ${status} ${data?.code ?? ''}`.trim();
+            }
+          }),
+          // The same query by hand: the answer's Wechatpay-Signature must verify with the platform certificate.
+          timed(async () => {
+            const path = `/v3/pay/transactions/out-trade-no/${orders[0]}?mchid=${c.mchid}`;
+            const res = await probeHttp.send({ method: 'GET', url: new URL(path, at.baseUrl).toString(), headers: await v3Headers(c, 'GET', path, '') });
+            const signed = v3AnswerVerifies(res.headers as Record<string, unknown>, res.text, String(c.platformCertificatePem)) ? '' : ' UNSIGNED';
+            return `v3.verified → ${res.status}${res.status === 200 ? '' : ` ${JSON.parse(res.text).code}`}${signed}`;
+          }),
+          timed(async () => {
+            const a = await mc.v2(at, '/pay/orderquery', { out_trade_no: orders[1]! });
+            return `v2.query → ${a.outcome}`;
+          }),
+          timed(async () => `paycloud → ${(await mc.payCloud(at, 'order.query', { merchant_order_no: orders[2]! })).code}`),
+          timed(async () => `sandbox → ${(await adminCall(probeHttp, at, TOKEN, 'GET', `/sandbox/merchants/${c.mchid}`)).status}`),
+          timed(async () => `readyz → ${(await probeHttp.send({ method: 'GET', url: new URL('/readyz', at.baseUrl).toString() })).status}`),
+        ]);
+      } finally {
+        probeHttp.close();
+      }
+    };
     const load = Promise.all(Array.from({ length: IN_FLIGHT }, loadWorker));
     /** Time from the database's return until an APIv3 call succeeds again. */
     const recovered = async (since: number) => {
@@ -210,20 +245,30 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
       for (let j = 0; j < 3; j++) {
         const refundNo = `N-${name}-${j}`;
         const a = await mc.v3(at, 'POST', '/v3/refund/domestic/refunds', {
-          out_trade_no: orders[10 + j]!, out_refund_no: refundNo, notify_url: receiver.url, amount: { refund: 1, total: AMOUNT, currency: 'CNY' },
+          out_trade_no: orders[10 + j]!,
+          out_refund_no: refundNo,
+          notify_url: receiver.url,
+          amount: { refund: 1, total: AMOUNT, currency: 'CNY' },
         });
-        if (a.status === 200) { refundSuccess.set(refundNo, 1); notifiedRefunds.add(refundNo); }
+        if (a.status === 200) {
+          refundSuccess.set(refundNo, 1);
+          notifiedRefunds.add(refundNo);
+        }
       }
       await down();
       phase = name;
-      for (let p = 0; p < 3; p++) { await probes(); await sleep(1000); }
+      for (let p = 0; p < 3; p++) {
+        await probes();
+        await sleep(1000);
+      }
       await sleep(2000);
       const back = Date.now();
       phase = `${name}:recovering`; // the server may answer before up() resolves (a restart's readiness poll)
       await up();
       const ms = await recovered(back);
       phase = 'up';
-      for (const started = Date.now(); ;) { // /readyz follows the database (it may lag a probe interval behind)
+      for (const started = Date.now(); ; ) {
+        // /readyz follows the database (it may lag a probe interval behind)
         const ready = await adminCall(adminHttp, at, TOKEN, 'GET', '/readyz');
         if (ready.status === 200) break;
         assert.ok(Date.now() - started < 15_000, `/readyz still ${ready.status} after the database came back`);
@@ -235,9 +280,21 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
 
     await sleep(1500);
     const recoveryMs = {
-      kill9: await outage('kill9', () => pgServer.kill9(), () => pgServer.start()),
-      sigstop: await outage('sigstop', () => pgServer.pause(), () => pgServer.resume()),
-      proxyStall: await outage('proxy-stall', () => proxy.stall(), () => proxy.flow()),
+      kill9: await outage(
+        'kill9',
+        () => pgServer.kill9(),
+        () => pgServer.start(),
+      ),
+      sigstop: await outage(
+        'sigstop',
+        () => pgServer.pause(),
+        () => pgServer.resume(),
+      ),
+      proxyStall: await outage(
+        'proxy-stall',
+        () => proxy.stall(),
+        () => proxy.flow(),
+      ),
     };
     running = false;
     await load;
@@ -282,15 +339,25 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
       slowestMs: Math.max(0, ...answers.filter((a) => a.phase === name || a.phase.endsWith(`→${name}`)).map((a) => a.ms)),
     }));
     const figures = {
-      seed, startupWaitMs, operations: answers.length, outages: outages.length, recoveryMs, lost: lost.length,
+      seed,
+      startupWaitMs,
+      operations: answers.length,
+      outages: outages.length,
+      recoveryMs,
+      lost: lost.length,
       successes: { pays: paySuccess.size, refunds: refundSuccess.size, reverses: reverseSuccess.size },
-      notificationsDue: notifiedRefunds.size, outboxRefundRows: outboxRefunds.length, notificationsReceived: notified.size, pending,
+      notificationsDue: notifiedRefunds.size,
+      outboxRefundRows: outboxRefunds.length,
+      notificationsReceived: notified.size,
+      pending,
       deliveryWaitMs: Date.now() - deliveryStarted,
     };
     console.log(`outage: ${JSON.stringify(figures, null, 1)}`);
     for (const o of outages) console.log(`outage ${o.name}: slowest ${o.slowestMs} ms, answers ${JSON.stringify(o.answers, null, 1)}`);
     for (const name of ['kill9', 'sigstop', 'proxy-stall']) {
-      console.log(`outage ${name}, recovering: ${JSON.stringify(histogram(answers.filter((a) => a.phase.includes(`${name}:recovering`)).map((a) => a.label)))}`);
+      console.log(
+        `outage ${name}, recovering: ${JSON.stringify(histogram(answers.filter((a) => a.phase.includes(`${name}:recovering`)).map((a) => a.label)))}`,
+      );
     }
     if (pending > 0) console.log(`outage: undelivered ${JSON.stringify(outboxRefunds.filter((o) => o.status !== 'delivered'))}`);
 
@@ -300,11 +367,17 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
         assert.ok(SYSTEM_ERRORS.test(label) || SUCCESSES.test(label), `${o.name}: answer "${label}" is neither a system error nor a success`);
       }
       assert.ok(o.slowestMs <= ANSWER_BOUND_MS, `${o.name}: an answer took ${o.slowestMs} ms`);
-      assert.ok(Object.keys(o.answers).some((l) => /5\d\d|SYSTEMERROR|9999/.test(l) && !l.startsWith('readyz')), `${o.name}: no system error seen`);
+      assert.ok(
+        Object.keys(o.answers).some((l) => /5\d\d|SYSTEMERROR|9999/.test(l) && !l.startsWith('readyz')),
+        `${o.name}: no system error seen`,
+      );
       assert.equal(o.answers['readyz → 503'], 3, `${o.name}: /readyz did not answer 503 to each probe`);
     }
     for (const [name, ms] of Object.entries(recoveryMs)) assert.ok(ms <= 20_000, `${name}: serving again took ${ms} ms`);
-    const outsideOutages = answers.filter((a) => a.phase === 'up').map((a) => a.label).filter((l) => !SUCCESSES.test(l) && !/→ (4\d\d|[A-Z_]+$)/.test(l));
+    const outsideOutages = answers
+      .filter((a) => a.phase === 'up')
+      .map((a) => a.label)
+      .filter((l) => !SUCCESSES.test(l) && !/→ (4\d\d|[A-Z_]+$)/.test(l));
     assert.deepEqual(outsideOutages.filter((l) => /no answer|5\d\d|SYSTEMERROR|9999/.test(l)).slice(0, 10), [], 'system errors while the database was up');
     assert.deepEqual(violations, [], `${violations.length} invariant violations`);
     assert.deepEqual(lost, [], `${lost.length} acknowledged operations lost`);

@@ -22,7 +22,10 @@ describe('request log', () => {
     gw = await startTestGateway(database);
     c = await gw.newMerchant();
   });
-  after(async () => { await gw.close(); await database.cleanup(); });
+  after(async () => {
+    await gw.close();
+    await database.cleanup();
+  });
 
   const requests = async (query: string) => {
     const res = await gw.admin('GET', `/sandbox/requests?${query}`);
@@ -34,7 +37,12 @@ describe('request log', () => {
   test('APIv3: a successful call is logged without diagnostics; refusals say why, with the expected message', async () => {
     const client = merchantClient(c);
     await client.v3.pay.transactions.native.post({
-      appid: c.appid, mchid: c.mchid, description: 'd', out_trade_no: 'LOG-1', notify_url: 'https://example.com/n', amount: { total: 1 },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'd',
+      out_trade_no: 'LOG-1',
+      notify_url: 'https://example.com/n',
+      amount: { total: 1 },
     });
     const url = `/v3/pay/transactions/out-trade-no/LOG-1?mchid=${c.mchid}`;
     const old = Math.floor(Date.now() / 1000) - 412;
@@ -44,7 +52,10 @@ describe('request log', () => {
       await v3Get(url, authorization(c, 'GET', url, '', { timestamp: old, nonce })),
       await v3Get(url, authorization(c, 'GET', url, '', { serial: 'ABCDEF0123' })),
     ];
-    assert.deepEqual(answers.map((a) => a.status), [401, 401, 401]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [401, 401, 401],
+    );
     const ok = await v3Get(url, authorization(c, 'GET', url, '', { nonce: 'replayed-nonce-0001' }));
     const replay = await v3Get(url, authorization(c, 'GET', url, '', { nonce: 'replayed-nonce-0001' }));
     assert.deepEqual([ok.status, replay.status], [200, 401]);
@@ -60,7 +71,10 @@ describe('request log', () => {
 
     const refusals = (await requests(`mchid=${c.mchid}&status=401`)).data.reverse();
     assert.equal(refusals.length, 4);
-    assert.deepEqual(refusals.map((r) => [r.error_code, r.out_trade_no]), Array(4).fill(["SIGN_ERROR", "LOG-1"]));
+    assert.deepEqual(
+      refusals.map((r) => [r.error_code, r.out_trade_no]),
+      Array(4).fill(['SIGN_ERROR', 'LOG-1']),
+    );
     const [tampered, stale, serial, replayed] = refusals.map((r) => r.diagnostics);
     assert.equal(tampered.reason, 'signature does not verify with the merchant certificate');
     assert.match(tampered.expected_signing_string, new RegExp(`^GET\\n${url.replace(/[?]/g, '\\?')}\\n\\d+\\n[0-9a-f]{32}\\n\\n$`));
@@ -80,7 +94,10 @@ describe('request log', () => {
     const params = { appid: c.appid, mch_id: c.mchid, out_trade_no: 'LOG-1', nonce_str: randomBytes(8).toString('hex') };
     const wrongKey = await post(v2SignedXml(params, 'k'.repeat(32)));
     // HMAC-SHA256 signature with sign_type absent (MD5): the classic mismatch.
-    const hmac = createHmac('sha256', c.apiV2Key).update(`${signingString(params)}&key=${c.apiV2Key}`).digest('hex').toUpperCase();
+    const hmac = createHmac('sha256', c.apiV2Key)
+      .update(`${signingString(params)}&key=${c.apiV2Key}`)
+      .digest('hex')
+      .toUpperCase();
     const mismatch = await post(v2Xml({ ...params, sign: hmac }));
     const good = await post(v2SignedXml(params, c.apiV2Key));
     assert.deepEqual([wrongKey.status, mismatch.status, good.status], [200, 200, 200]);
@@ -90,9 +107,17 @@ describe('request log', () => {
     assert.equal(fails.length, 2);
     assert.ok(fails.every((r) => r.status === 200 && r.dialect === 'wechatpay-v2' && r.operation === 'orderquery' && r.message === '签名错误'));
     const expected = `${signingString(params)}&key=…`;
-    assert.deepEqual(fails.map((r) => r.diagnostics.expected_signing_string), [expected, expected]);
-    assert.deepEqual(fails.map((r) => r.diagnostics.reason), ['signature does not verify (MD5 (sign_type absent))',
-      'sign_type mismatch: sign was made with the other algorithm than sign_type MD5 (sign_type absent) names']);
+    assert.deepEqual(
+      fails.map((r) => r.diagnostics.expected_signing_string),
+      [expected, expected],
+    );
+    assert.deepEqual(
+      fails.map((r) => r.diagnostics.reason),
+      [
+        'signature does not verify (MD5 (sign_type absent))',
+        'sign_type mismatch: sign was made with the other algorithm than sign_type MD5 (sign_type absent) names',
+      ],
+    );
     assert.ok(!JSON.stringify(fails).includes(c.apiV2Key));
   });
 
@@ -104,7 +129,10 @@ describe('request log', () => {
     assert.equal(row.dialect, 'paycloud');
     assert.equal(row.operation, 'order.query');
     assert.equal(row.out_trade_no, 'LOG-1');
-    assert.match(row.diagnostics.expected_signing_string, /^app_id=wz[0-9a-f]+&charset=UTF-8&format=JSON&merchant_no=\d+&merchant_order_no=LOG-1&method=order\.query&/);
+    assert.match(
+      row.diagnostics.expected_signing_string,
+      /^app_id=wz[0-9a-f]+&charset=UTF-8&format=JSON&merchant_no=\d+&merchant_order_no=LOG-1&method=order\.query&/,
+    );
     assert.equal(row.diagnostics.key, `app public key of app_id ${(c.paycloud as AppCredentials).appId}`);
   });
 
@@ -124,13 +152,23 @@ describe('request log', () => {
     const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, maxBuffered: 100 });
     await gw.store.db.query('DELETE FROM request_log');
     const record = (i: number, at: number) => ({
-      at, dialect: 'wechatpay-v3', method: 'GET', url: `/r/${i}`, status: 200, latencyMs: 1, requestId: `R${i}`, body: undefined,
+      at,
+      dialect: 'wechatpay-v3',
+      method: 'GET',
+      url: `/r/${i}`,
+      status: 200,
+      latencyMs: 1,
+      requestId: `R${i}`,
+      body: undefined,
     });
     for (let i = 0; i < 3; i++) writer.push(record(i, now - 120_000));
     for (let i = 3; i < 12; i++) writer.push(record(i, now));
     await writer.prune();
     const { rows } = await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id');
-    assert.deepEqual(rows.map((r) => r.path), ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11']);
+    assert.deepEqual(
+      rows.map((r) => r.path),
+      ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11'],
+    );
     now += 120_000;
     await writer.prune();
     assert.equal((await gw.store.db.query('SELECT 1 FROM request_log')).rows.length, 0);

@@ -111,18 +111,38 @@ test('order, notification and clock answers carry every fact of their views', as
   const paid = await call({ method: 'POST', url: `/sandbox/merchants/${m.mchid}/orders/ADM-1/pay` });
   assert.equal(paid.status, 200);
   assert.equal(paid.body.state, 'SUCCESS');
-  await refundOrder(ctx, {
-    order: { mchid: m.mchid, outTradeNo: 'ADM-1' }, outRefundNo: 'ADM-1-R', amount: 300, currency: 'CNY', statedTotal: null,
-    reason: null, notifyUrl: null, fingerprint: 'fp-r',
-  }, 'wechatV3');
+  await refundOrder(
+    ctx,
+    {
+      order: { mchid: m.mchid, outTradeNo: 'ADM-1' },
+      outRefundNo: 'ADM-1-R',
+      amount: 300,
+      currency: 'CNY',
+      statedTotal: null,
+      reason: null,
+      notifyUrl: null,
+      fingerprint: 'fp-r',
+    },
+    'wechatV3',
+  );
 
   const viewed = await call({ method: 'GET', url: `/sandbox/merchants/${m.mchid}/orders/ADM-1` });
   const order = await deps.store.transaction((tx) => tx.lockOrder({ mchid: m.mchid, outTradeNo: 'ADM-1' }));
   assert.ok(order);
   assert.deepEqual(viewed.body, JSON.parse(JSON.stringify(await sandboxOrderView(deps, order))));
   assert.equal(viewed.body.transaction_id, order.transactionId);
-  assert.deepEqual(viewed.body.history.map((h: any) => [h.from, h.to]), [[null, 'NOTPAY'], ['NOTPAY', 'SUCCESS'], ['SUCCESS', 'REFUND']]);
-  assert.deepEqual(viewed.body.refunds.map((r: any) => [r.out_refund_no, r.amount, r.status, r.success_at]), [['ADM-1-R', 300, 'PROCESSING', null]]);
+  assert.deepEqual(
+    viewed.body.history.map((h: any) => [h.from, h.to]),
+    [
+      [null, 'NOTPAY'],
+      ['NOTPAY', 'SUCCESS'],
+      ['SUCCESS', 'REFUND'],
+    ],
+  );
+  assert.deepEqual(
+    viewed.body.refunds.map((r: any) => [r.out_refund_no, r.amount, r.status, r.success_at]),
+    [['ADM-1-R', 300, 'PROCESSING', null]],
+  );
 
   const events = await call({ method: 'GET', url: `/sandbox/merchants/${m.mchid}/notifications` });
   const expected = (await outboxStore((deps.store as SqlStore).db).listForMerchant(m.mchid)).map(notificationView);

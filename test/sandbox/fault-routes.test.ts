@@ -16,7 +16,9 @@ describe('sandbox fault API', () => {
     gw = await startTestGateway(database);
     mchid = (await gw.newMerchant()).mchid;
   });
-  after(async () => { await gw.close(); });
+  after(async () => {
+    await gw.close();
+  });
   const path = () => `/sandbox/merchants/${mchid}/faults`;
   const list = async () => (await gw.admin('GET', path())).body.data;
 
@@ -44,7 +46,11 @@ describe('sandbox fault API', () => {
       assert.equal(res.body.error, 'INVALID_FAULT');
       assert.equal(res.body.field, field, `${JSON.stringify(body)}: ${res.body.message}`);
     }
-    const notJson = await fetch(new URL(path(), gw.baseUrl), { method: 'POST', headers: { authorization: 'Bearer test-admin-token', 'content-type': 'text/plain' }, body: 'effect=drop' });
+    const notJson = await fetch(new URL(path(), gw.baseUrl), {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'text/plain' },
+      body: 'effect=drop',
+    });
     assert.equal(notJson.status, 415); // the sandbox API takes JSON only
     assert.deepEqual(await list(), []);
   });
@@ -53,7 +59,11 @@ describe('sandbox fault API', () => {
     const res = await gw.admin('POST', '/sandbox/merchants/1999999999/faults', { operation: 'reverse', effect: 'system_error' });
     assert.deepEqual([res.status, res.body.error, res.body.field], [404, 'MERCHANT_NOT_FOUND', 'mchid']);
     assert.equal((await gw.admin('GET', '/sandbox/merchants/1999999999/faults')).status, 404);
-    const anonymous = await fetch(new URL(path(), gw.baseUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"operation":"reverse","effect":"drop"}' });
+    const anonymous = await fetch(new URL(path(), gw.baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"operation":"reverse","effect":"drop"}',
+    });
     assert.equal(anonymous.status, 401);
     assert.deepEqual(await list(), []);
   });
@@ -69,11 +79,17 @@ describe('sandbox fault API', () => {
     assert.deepEqual([read.body.commit, read.body.times, read.body.remaining], [null, 3, 3]);
     const notify = await gw.admin('POST', path(), { operation: 'notify', effect: 'duplicate', out_trade_no: 'N1' });
     assert.deepEqual([notify.body.commit, notify.body.delay_ms], [null, 0]);
-    assert.deepEqual((await list()).map((f: any) => f.id), [timeout.body.id, read.body.id, notify.body.id]);
+    assert.deepEqual(
+      (await list()).map((f: any) => f.id),
+      [timeout.body.id, read.body.id, notify.body.id],
+    );
     assert.equal((await gw.admin('DELETE', `${path()}/${read.body.id}`)).status, 204);
     assert.equal((await gw.admin('DELETE', `${path()}/${read.body.id}`)).status, 404);
     assert.equal((await gw.admin('DELETE', `${path()}/not-a-number`)).status, 404);
-    assert.deepEqual((await list()).map((f: any) => f.effect), ['timeout', 'duplicate']);
+    assert.deepEqual(
+      (await list()).map((f: any) => f.effect),
+      ['timeout', 'duplicate'],
+    );
     const cleared = await gw.admin('DELETE', path());
     assert.deepEqual([cleared.status, cleared.body.deleted], [200, 2]);
     assert.deepEqual(await list(), []);

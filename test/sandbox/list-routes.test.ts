@@ -19,21 +19,43 @@ describe('sandbox lists', () => {
     const wx = merchantClient(c);
     // 7 native orders (one a business-time minute apart), 2 code payments; the first native one paid.
     for (let i = 0; i < 7; i++) {
-      await wx.v3.pay.transactions.native.post({ appid: c.appid, mchid: c.mchid, description: 'd', out_trade_no: `N-${i}`, amount: { total: 1 }, notify_url: NOTIFY });
+      await wx.v3.pay.transactions.native.post({
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'd',
+        out_trade_no: `N-${i}`,
+        amount: { total: 1 },
+        notify_url: NOTIFY,
+      });
       await gw.advance(c.mchid, 60);
     }
     for (const no of ['P_1', 'PX1']) {
-      await wx.v3.pay.transactions.native.post({ appid: c.appid, mchid: c.mchid, description: 'd', out_trade_no: no, amount: { total: 1 }, notify_url: NOTIFY });
+      await wx.v3.pay.transactions.native.post({
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'd',
+        out_trade_no: no,
+        amount: { total: 1 },
+        notify_url: NOTIFY,
+      });
     }
     for (const no of ['C-1', 'C-2']) {
       await wx.v3.pay.transactions.codepay.post({
-        appid: c.appid, mchid: c.mchid, description: 'd', out_trade_no: no, payer: { auth_code: '134567890123450000' },
-        amount: { total: 1 }, scene_info: { store_info: { out_id: 'S' } },
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'd',
+        out_trade_no: no,
+        payer: { auth_code: '134567890123450000' },
+        amount: { total: 1 },
+        scene_info: { store_info: { out_id: 'S' } },
       });
     }
     assert.equal((await gw.admin('POST', `/sandbox/merchants/${c.mchid}/orders/N-0/pay`)).status, 200);
   });
-  after(async () => { await gw.close(); await database.cleanup(); });
+  after(async () => {
+    await gw.close();
+    await database.cleanup();
+  });
 
   const orders = async (query: string) => {
     const res = await gw.admin('GET', `/sandbox/merchants/${c.mchid}/orders?${query}`);
@@ -55,8 +77,19 @@ describe('sandbox lists', () => {
     assert.equal(new Set(seen).size, 11);
     assert.deepEqual(seen.slice(-7), ['N-6', 'N-5', 'N-4', 'N-3', 'N-2', 'N-1', 'N-0']);
     const first = (await orders('limit=1')).data[0];
-    assert.deepEqual(Object.keys(first).sort(), ['amount', 'created_at', 'currency', 'dialect', 'mchid', 'out_trade_no', 'paid_at',
-      'refunded_amount', 'state', 'trade_type', 'transaction_id']);
+    assert.deepEqual(Object.keys(first).sort(), [
+      'amount',
+      'created_at',
+      'currency',
+      'dialect',
+      'mchid',
+      'out_trade_no',
+      'paid_at',
+      'refunded_amount',
+      'state',
+      'trade_type',
+      'transaction_id',
+    ]);
   });
 
   test('filters: state, dialect, trade type, prefix (LIKE characters literal), time range', async () => {
@@ -92,7 +125,14 @@ describe('sandbox lists', () => {
       cursor = res.body.next_cursor;
     } while (cursor);
     const mine = all.filter((m) => [c.mchid, sp.mchid, sub.mchid].includes(m.mchid));
-    assert.deepEqual(mine.map((m) => [m.mode, m.sp_mchid]), [['direct', null], ['service_provider', null], ['sub_merchant', sp.mchid]]);
+    assert.deepEqual(
+      mine.map((m) => [m.mode, m.sp_mchid]),
+      [
+        ['direct', null],
+        ['service_provider', null],
+        ['sub_merchant', sp.mchid],
+      ],
+    );
     assert.ok(!JSON.stringify(all).includes('PRIVATE KEY'));
   });
 });

@@ -25,10 +25,13 @@ const routes: RouteOptions[] = [];
 
 before(async () => {
   store = await database.open();
-  app = await buildServer({ store, merchants: store, nonces: store, sql: store.db, clock: systemClock, ids: wechatIds, payer: sandboxPayer }, {
-    sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), faults: faultAdmin(store.db), urls: { baseUrl: 'http://127.0.0.1:1/' } },
-    onRoute: (route) => void routes.push(route),
-  });
+  app = await buildServer(
+    { store, merchants: store, nonces: store, sql: store.db, clock: systemClock, ids: wechatIds, payer: sandboxPayer },
+    {
+      sandbox: { adminToken: TOKEN, outbox: outboxStore(store.db), faults: faultAdmin(store.db), urls: { baseUrl: 'http://127.0.0.1:1/' } },
+      onRoute: (route) => void routes.push(route),
+    },
+  );
   await app.ready();
 });
 after(async () => {
@@ -68,7 +71,10 @@ test('every sandbox route declares its schema: summary, path parameters, success
     const params = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]);
     assert.deepEqual(Object.keys(schema.params?.properties ?? {}).sort(), params.sort(), `${where}: path parameters`);
     const statuses = Object.keys(schema.response ?? {});
-    assert.ok(statuses.some((s) => s.startsWith('2')), `${where}: a success answer`);
+    assert.ok(
+      statuses.some((s) => s.startsWith('2')),
+      `${where}: a success answer`,
+    );
     assert.ok(statuses.includes('400') && statuses.includes('401'), `${where}: the error answers`);
     if (methodsOf(route).includes('POST') && schema.body) assert.equal(schema.body.type, 'object', `${where}: body`);
   }
@@ -82,7 +88,10 @@ test('the document describes bodies, parameters and answers (generated from the 
   assert.equal(body.additionalProperties, false);
   assert.ok(create.responses['201'].content['application/json'].schema.properties.merchantPrivateKeyPem);
   const clock = doc.paths['/sandbox/merchants/{mchid}/clock'].post;
-  assert.deepEqual(clock.parameters.map((p: any) => [p.in, p.name, p.required]), [['path', 'mchid', true]]);
+  assert.deepEqual(
+    clock.parameters.map((p: any) => [p.in, p.name, p.required]),
+    [['path', 'mchid', true]],
+  );
   assert.deepEqual(clock.requestBody.content['application/json'].schema.required, ['advance_seconds']);
   assert.equal(clock.responses['400'].content['application/json'].schema.properties.field.type, 'string');
   assert.ok(doc.paths['/sandbox/merchants/{mchid}/orders/{no}'].get.responses['200'].content['application/json'].schema.properties.history);

@@ -11,7 +11,7 @@ test('the committed cancellation matrix is the generated one (run `npm run docs`
   assert.equal(committed(), renderCancellationMatrix());
 });
 
-test('the matrix follows the rules table: its windows are the rules\' boundaries', () => {
+test("the matrix follows the rules table: its windows are the rules' boundaries", () => {
   const doc = renderCancellationMatrix();
   assert.ok(doc.includes(`| younger than ${duration(RULES.wechatV3.closeMinAge)} | ${duration(RULES.wechatV3.closeMinAge)} or older |`));
   assert.ok(doc.includes(`| ${duration(RULES.wechatV2.reverseMinAge)} to ${duration(RULES.wechatV2.reverseMaxAge)} |`));
@@ -22,5 +22,8 @@ test('the matrix follows the rules table: its windows are the rules\' boundaries
 });
 
 test('durations are written in their largest exact unit', () => {
-  assert.deepEqual([duration(15_000), duration(300_000), duration(7 * 86_400_000), duration(1500), duration(90_000)], ['15 s', '5 min', '7 d', '1500 ms', '90 s']);
+  assert.deepEqual(
+    [duration(15_000), duration(300_000), duration(7 * 86_400_000), duration(1500), duration(90_000)],
+    ['15 s', '5 min', '7 d', '1500 ms', '90 s'],
+  );
 });

@@ -26,7 +26,10 @@ describe('200 concurrent operations on one order (PostgreSQL server)', { skip: d
   const options = await database.storeOptions();
   const a = await openStore(options);
   const b = await openStore(options);
-  after(async () => { await a.db.close(); await b.db.close(); });
+  after(async () => {
+    await a.db.close();
+    await b.db.close();
+  });
   await aMerchant(a);
   const clock = new ManualClock();
   const contexts = [contextOf(a, clock), contextOf(b, clock)];
@@ -35,9 +38,19 @@ describe('200 concurrent operations on one order (PostgreSQL server)', { skip: d
     // Shuffled so that no operation kind reliably starts first.
     const indices = Array.from({ length: 200 }, (_, i) => i).sort(() => Math.random() - 0.5);
     const outcomes: string[] = [];
-    await Promise.all(indices.map((i) => make(i)(contexts[i % 2]!).then(
-      () => { outcomes[i] = 'ok'; },
-      (err) => { if (!isCoreError(err)) throw err; outcomes[i] = err.code; })));
+    await Promise.all(
+      indices.map((i) =>
+        make(i)(contexts[i % 2]!).then(
+          () => {
+            outcomes[i] = 'ok';
+          },
+          (err) => {
+            if (!isCoreError(err)) throw err;
+            outcomes[i] = err.code;
+          },
+        ),
+      ),
+    );
     const order = await queryOrder(contexts[0]!, byNo(outTradeNo));
     const { refunds, history } = await a.read(async (tx) => ({ refunds: await tx.listRefunds(order.id), history: await tx.listHistory(order.id) }));
     assert.deepEqual(orderViolations(order, refunds, history), []);
@@ -49,12 +62,28 @@ describe('200 concurrent operations on one order (PostgreSQL server)', { skip: d
     clock.advance(6 * 60_000); // every operation is inside its window
     const { order, refunds, outcomes } = await run('RACE-N', (i) => {
       switch (i % 4) {
-        case 0: return (ctx) => payOrder(ctx, byNo('RACE-N'));
-        case 1: return (ctx) => closeOrder(ctx, byNo('RACE-N'), 'wechatV3');
-        case 2: return (ctx) => reverseOrder(ctx, byNo('RACE-N'), 'wechatV3');
-        default: return (ctx) => refundOrder(ctx, {
-          order: byNo('RACE-N'), outRefundNo: `RN-${i}`, amount: 70, currency: 'CNY', statedTotal: 1000, reason: null, notifyUrl: null, fingerprint: `RN-${i}`,
-        }, 'wechatV3');
+        case 0:
+          return (ctx) => payOrder(ctx, byNo('RACE-N'));
+        case 1:
+          return (ctx) => closeOrder(ctx, byNo('RACE-N'), 'wechatV3');
+        case 2:
+          return (ctx) => reverseOrder(ctx, byNo('RACE-N'), 'wechatV3');
+        default:
+          return (ctx) =>
+            refundOrder(
+              ctx,
+              {
+                order: byNo('RACE-N'),
+                outRefundNo: `RN-${i}`,
+                amount: 70,
+                currency: 'CNY',
+                statedTotal: 1000,
+                reason: null,
+                notifyUrl: null,
+                fingerprint: `RN-${i}`,
+              },
+              'wechatV3',
+            );
       }
     });
     const paid = outcomes.filter((o, i) => i % 4 === 0 && o === 'ok').length;
@@ -67,11 +96,25 @@ describe('200 concurrent operations on one order (PostgreSQL server)', { skip: d
   test('paid code payment: reverse / refund race creates at most one reverse refund', async () => {
     await payByCode(contexts[0]!, newOrder('RACE-C', { tradeType: 'MICROPAY' }), { kind: 'pay' }, 'wechatV3');
     clock.advance(20_000);
-    const { order, refunds, outcomes } = await run('RACE-C', (i) => i % 2 === 0
-      ? (ctx) => reverseOrder(ctx, byNo('RACE-C'), 'wechatV3')
-      : (ctx) => refundOrder(ctx, {
-        order: byNo('RACE-C'), outRefundNo: `RC-${i}`, amount: 30, currency: 'CNY', statedTotal: 1000, reason: null, notifyUrl: null, fingerprint: `RC-${i}`,
-      }, 'wechatV3'));
+    const { order, refunds, outcomes } = await run('RACE-C', (i) =>
+      i % 2 === 0
+        ? (ctx) => reverseOrder(ctx, byNo('RACE-C'), 'wechatV3')
+        : (ctx) =>
+            refundOrder(
+              ctx,
+              {
+                order: byNo('RACE-C'),
+                outRefundNo: `RC-${i}`,
+                amount: 30,
+                currency: 'CNY',
+                statedTotal: 1000,
+                reason: null,
+                notifyUrl: null,
+                fingerprint: `RC-${i}`,
+              },
+              'wechatV3',
+            ),
+    );
     const reverseRefunds = refunds.filter((r) => r.cause === 'reverse');
     if (order.state === 'REVOKED') assert.equal(reverseRefunds.length, 1);
     else assert.equal(reverseRefunds.length, 0);

@@ -21,17 +21,23 @@ for (const database of testDatabases()) {
 
     test('any text without U+0000 comes back unchanged as a parameter, and a placeholder inside it stays text', async () => {
       const text = fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\u0000') && s === Buffer.from(s).toString());
-      const tricky = fc.constantFrom("'", "''", '\\', "\\'", '$1', '$$', "E'\\n'", '--', '/*', ';', 'x\'); DROP TABLE probe; --');
-      await fc.assert(fc.asyncProperty(fc.oneof(text, tricky), async (s) => {
-        const seen = await db.session(async (c) => {
-          c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v', ['prop', s, 0]);
-          return c.queryAll([
-            { sql: 'SELECT $1::text AS v, $2::bigint AS n, $3::text[] AS a', params: [s, -42, [s, null]] },
-            { sql: 'SELECT v FROM probe WHERE k = $1', params: ['prop'] },
-          ]);
-        });
-        assert.deepEqual(seen.map((r) => r.rows[0]), [{ v: s, n: -42, a: [s, null] }, { v: s }]);
-      }), { numRuns: 300 });
+      const tricky = fc.constantFrom("'", "''", '\\', "\\'", '$1', '$$', "E'\\n'", '--', '/*', ';', "x'); DROP TABLE probe; --");
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(text, tricky), async (s) => {
+          const seen = await db.session(async (c) => {
+            c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v', ['prop', s, 0]);
+            return c.queryAll([
+              { sql: 'SELECT $1::text AS v, $2::bigint AS n, $3::text[] AS a', params: [s, -42, [s, null]] },
+              { sql: 'SELECT v FROM probe WHERE k = $1', params: ['prop'] },
+            ]);
+          });
+          assert.deepEqual(
+            seen.map((r) => r.rows[0]),
+            [{ v: s, n: -42, a: [s, null] }, { v: s }],
+          );
+        }),
+        { numRuns: 300 },
+      );
       await db.query('DELETE FROM probe WHERE k = $1', ['prop']);
     });
 
@@ -39,10 +45,7 @@ for (const database of testDatabases()) {
       const seen = await db.transaction(async (c) => {
         c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['a', "it's $1", 1]);
         c.write('UPDATE probe SET n = n + $2 WHERE k = $1', ['a', 10]);
-        const [one, two] = await c.queryAll([
-          { sql: 'SELECT v, n FROM probe WHERE k = $1', params: ['a'] },
-          { sql: 'SELECT count(*)::int AS c FROM probe' },
-        ]);
+        const [one, two] = await c.queryAll([{ sql: 'SELECT v, n FROM probe WHERE k = $1', params: ['a'] }, { sql: 'SELECT count(*)::int AS c FROM probe' }]);
         c.write('UPDATE probe SET n = n * $2 WHERE k = $1', ['a', 2]);
         return [one!.rows[0], two!.rows[0]];
       });
@@ -52,48 +55,71 @@ for (const database of testDatabases()) {
 
     test('a write that fails, or whose rows fail their check, rolls the whole transaction back', async () => {
       // The read after the failed write reports the write's own error, not "transaction aborted".
-      await assert.rejects(db.transaction(async (c) => {
-        c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['b', 'first', 1]);
-        c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['a', 'duplicate key', 1]);
-        return c.query('SELECT 1');
-      }), (err: { code?: string }) => err.code === '23505');
+      await assert.rejects(
+        db.transaction(async (c) => {
+          c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['b', 'first', 1]);
+          c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['a', 'duplicate key', 1]);
+          return c.query('SELECT 1');
+        }),
+        (err: { code?: string }) => err.code === '23505',
+      );
       // Nobody reads after the failed write: COMMIT reports it, and nothing is kept.
-      await assert.rejects(db.transaction(async (c) => {
-        c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['b', 'first', 1]);
-        c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['a', 'duplicate key', 1]);
-      }), (err: { code?: string }) => err.code === '23505');
-      await assert.rejects(db.transaction(async (c) => {
-        c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3) RETURNING k', ['c', 'checked', 1], (rows) => {
-          if (rows.length === 1) throw new Error('refused by check');
-        });
-        c.write('UPDATE probe SET n = 0');
-      }), /refused by check/);
-      await assert.rejects(db.transaction(async (c) => {
-        c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3) RETURNING k', ['c', 'checked', 1], (rows) => {
-          if (rows.length === 1) throw new Error('refused by check');
-        });
-        await c.query('SELECT 1');
-        c.write('UPDATE probe SET n = 0'); // never sent: the check has failed by now
-      }), /refused by check/);
-      await assert.rejects(db.transaction(async (c) => {
-        c.write('UPDATE probe SET n = 0');
-        throw new Error('decided against it');
-      }), /decided against it/);
+      await assert.rejects(
+        db.transaction(async (c) => {
+          c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['b', 'first', 1]);
+          c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3)', ['a', 'duplicate key', 1]);
+        }),
+        (err: { code?: string }) => err.code === '23505',
+      );
+      await assert.rejects(
+        db.transaction(async (c) => {
+          c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3) RETURNING k', ['c', 'checked', 1], (rows) => {
+            if (rows.length === 1) throw new Error('refused by check');
+          });
+          c.write('UPDATE probe SET n = 0');
+        }),
+        /refused by check/,
+      );
+      await assert.rejects(
+        db.transaction(async (c) => {
+          c.write('INSERT INTO probe (k, v, n) VALUES ($1, $2, $3) RETURNING k', ['c', 'checked', 1], (rows) => {
+            if (rows.length === 1) throw new Error('refused by check');
+          });
+          await c.query('SELECT 1');
+          c.write('UPDATE probe SET n = 0'); // never sent: the check has failed by now
+        }),
+        /refused by check/,
+      );
+      await assert.rejects(
+        db.transaction(async (c) => {
+          c.write('UPDATE probe SET n = 0');
+          throw new Error('decided against it');
+        }),
+        /decided against it/,
+      );
       assert.deepEqual((await db.query('SELECT k, n FROM probe ORDER BY k')).rows, [{ k: 'a', n: 22 }]);
     });
 
     test('a session waits for its writes even when its work fails, and a failed check wins', async () => {
       const n = async () => (await db.query('SELECT n FROM probe WHERE k = $1', ['a'])).rows[0]?.n;
       const before = await n();
-      await assert.rejects(db.session(async (c) => {
-        c.write('UPDATE probe SET n = n + 1 WHERE k = $1', ['a']);
-        throw new Error('the read found nothing');
-      }), /the read found nothing/);
+      await assert.rejects(
+        db.session(async (c) => {
+          c.write('UPDATE probe SET n = n + 1 WHERE k = $1', ['a']);
+          throw new Error('the read found nothing');
+        }),
+        /the read found nothing/,
+      );
       assert.equal(await n(), Number(before) + 1);
-      await assert.rejects(db.session(async (c) => {
-        c.write('SELECT 1 AS one WHERE false', [], (rows) => { if (rows.length === 0) throw new Error('check failed'); });
-        throw new Error('the read found nothing');
-      }), /check failed/);
+      await assert.rejects(
+        db.session(async (c) => {
+          c.write('SELECT 1 AS one WHERE false', [], (rows) => {
+            if (rows.length === 0) throw new Error('check failed');
+          });
+          throw new Error('the read found nothing');
+        }),
+        /check failed/,
+      );
       const seen = await db.session(async (c) => {
         c.write('UPDATE probe SET n = n + 1 WHERE k = $1', ['a']);
         return (await c.query('SELECT n FROM probe WHERE k = $1', ['a'])).rows[0]?.n;
@@ -126,7 +152,10 @@ describe('pipelining on the PostgreSQL server', { skip: !server && 'PostgreSQL s
     counter.reset();
     await db.transaction(async (c) => {
       c.write('INSERT INTO pipeline_probe (k, n) VALUES ($1, $2)', ['a', 1]);
-      await c.queryAll([{ sql: 'SELECT n FROM pipeline_probe WHERE k = $1', params: ['a'] }, { sql: 'SELECT $1::int', params: [2] }]);
+      await c.queryAll([
+        { sql: 'SELECT n FROM pipeline_probe WHERE k = $1', params: ['a'] },
+        { sql: 'SELECT $1::int', params: [2] },
+      ]);
       c.write('UPDATE pipeline_probe SET n = n + 1 WHERE k = $1', ['a']);
       c.write('INSERT INTO pipeline_probe (k, n) VALUES ($1, $2)', ['b', 1]);
     });
@@ -134,29 +163,45 @@ describe('pipelining on the PostgreSQL server', { skip: !server && 'PostgreSQL s
     counter.reset();
     await db.session(async (c) => {
       c.write('UPDATE pipeline_probe SET n = n + 1 WHERE k = $1', ['b']);
-      await c.queryAll([{ sql: 'SELECT n FROM pipeline_probe WHERE k = $1', params: ['a'] }, { sql: 'SELECT n FROM pipeline_probe WHERE k = $1', params: ['b'] }]);
+      await c.queryAll([
+        { sql: 'SELECT n FROM pipeline_probe WHERE k = $1', params: ['a'] },
+        { sql: 'SELECT n FROM pipeline_probe WHERE k = $1', params: ['b'] },
+      ]);
     });
     assert.equal(counter.count(), 1);
-    assert.deepEqual((await db.query('SELECT k, n FROM pipeline_probe ORDER BY k')).rows, [{ k: 'a', n: 2 }, { k: 'b', n: 2 }]);
+    assert.deepEqual((await db.query('SELECT k, n FROM pipeline_probe ORDER BY k')).rows, [
+      { k: 'a', n: 2 },
+      { k: 'b', n: 2 },
+    ]);
   });
 
-  test('a transaction\'s statements are prepared once per connection, then only bound and executed', async () => {
-    const prepared = async () => (await db.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY statement')).rows.map((r) => r.statement);
-    await db.transaction(async (c) => { c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]); });
-    // A failed transaction leaves nothing half-prepared: the next one still runs.
-    await assert.rejects(db.transaction(async (c) => {
+  test("a transaction's statements are prepared once per connection, then only bound and executed", async () => {
+    const prepared = async () =>
+      (await db.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY statement')).rows.map((r) => r.statement);
+    await db.transaction(async (c) => {
       c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
-      await c.query('SELECT 1 / $1::int', [0]);
-    }), (err: { code?: string }) => err.code === '22012');
-    await db.transaction(async (c) => { c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]); });
+    });
+    // A failed transaction leaves nothing half-prepared: the next one still runs.
+    await assert.rejects(
+      db.transaction(async (c) => {
+        c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
+        await c.query('SELECT 1 / $1::int', [0]);
+      }),
+      (err: { code?: string }) => err.code === '22012',
+    );
+    await db.transaction(async (c) => {
+      c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
+    });
     const statements = await prepared();
     assert.ok(statements.includes('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1'), statements.join('\n'));
     assert.equal(statements.filter((s) => s === 'UPDATE pipeline_probe SET n = n + $2 WHERE k = $1').length, 1);
-    assert.ok(!statements.includes('SELECT k, n FROM pipeline_probe ORDER BY k'), 'the pool\'s own queries stay unnamed');
+    assert.ok(!statements.includes('SELECT k, n FROM pipeline_probe ORDER BY k'), "the pool's own queries stay unnamed");
     assert.deepEqual((await db.query('SELECT n FROM pipeline_probe WHERE k = $1', ['a'])).rows, [{ n: 4 }]);
     // The server forgets them behind the driver's back: the transaction runs again on a fresh connection.
     await db.query('DEALLOCATE ALL');
-    await db.transaction(async (c) => { c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]); });
+    await db.transaction(async (c) => {
+      c.write('UPDATE pipeline_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
+    });
     assert.deepEqual((await db.query('SELECT n FROM pipeline_probe WHERE k = $1', ['a'])).rows, [{ n: 5 }]);
     assert.equal((await prepared()).filter((s) => s === 'UPDATE pipeline_probe SET n = n + $2 WHERE k = $1').length, 1);
   });
@@ -166,12 +211,19 @@ describe('pipelining on the PostgreSQL server', { skip: !server && 'PostgreSQL s
     const unnamed = openPostgres({ connectionString: databaseUrl!, schema, max: 1, preparedStatements: false });
     try {
       await unnamed.exec('CREATE TABLE unnamed_probe (k text PRIMARY KEY, n int NOT NULL)');
-      await unnamed.transaction(async (c) => { c.write('INSERT INTO unnamed_probe (k, n) VALUES ($1, $2)', ['a', 1]); });
-      await assert.rejects(unnamed.transaction(async (c) => {
-        c.write('UPDATE unnamed_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
-        await c.query('SELECT 1 / $1::int', [0]);
-      }), (err: { code?: string }) => err.code === '22012');
-      await unnamed.session(async (c) => { await c.query('SELECT n FROM unnamed_probe WHERE k = $1', ['a']); });
+      await unnamed.transaction(async (c) => {
+        c.write('INSERT INTO unnamed_probe (k, n) VALUES ($1, $2)', ['a', 1]);
+      });
+      await assert.rejects(
+        unnamed.transaction(async (c) => {
+          c.write('UPDATE unnamed_probe SET n = n + $2 WHERE k = $1', ['a', 1]);
+          await c.query('SELECT 1 / $1::int', [0]);
+        }),
+        (err: { code?: string }) => err.code === '22012',
+      );
+      await unnamed.session(async (c) => {
+        await c.query('SELECT n FROM unnamed_probe WHERE k = $1', ['a']);
+      });
       assert.deepEqual((await unnamed.query('SELECT name FROM pg_prepared_statements')).rows, []);
       assert.deepEqual((await unnamed.query('SELECT n FROM unnamed_probe WHERE k = $1', ['a'])).rows, [{ n: 1 }]);
     } finally {

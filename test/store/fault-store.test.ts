@@ -19,7 +19,8 @@ const database = primaryDatabase();
 after(() => database.cleanup());
 
 const faulted = (store: SqlStore, clock: ManualClock): OperationContext => ({
-  ...contextOf(store, clock), faults: { header: null, hold: async () => undefined },
+  ...contextOf(store, clock),
+  faults: { header: null, hold: async () => undefined },
 });
 const count = async (store: SqlStore) => (await store.read((tx) => tx.getMerchant('1900000001')))!.faultCount;
 const systemError = (e: unknown) => e instanceof CoreError && e.code === 'SYSTEM_ERROR';
@@ -40,26 +41,42 @@ describe('fault store', () => {
     await createOrder(faulted(store, clock), newOrder('S1'), 'wechatV3');
     await queryOrder(faulted(store, clock), byNo('S1'));
     assert.equal(await count(store), 1);
-    assert.deepEqual((await admin.list('1900000001')).map((f) => [f.id, f.fired]), [[once!.id, 1], [twice!.id, 1]]);
+    assert.deepEqual(
+      (await admin.list('1900000001')).map((f) => [f.id, f.fired]),
+      [
+        [once!.id, 1],
+        [twice!.id, 1],
+      ],
+    );
     assert.equal(await admin.remove('1900000001', once!.id), true);
     assert.equal(await count(store), 1, 'deleting a spent definition leaves the count');
     assert.equal(await admin.clear('1900000001'), 1);
     assert.equal(await count(store), 0);
     const firings = await store.read((tx) => tx.listFaultFirings('1900000001', 'S1'));
-    assert.deepEqual(firings.map((f) => [f.operation, f.effect, f.commit]), [['create', 'system_error', 'before'], ['query', 'delay', null]]);
+    assert.deepEqual(
+      firings.map((f) => [f.operation, f.effect, f.commit]),
+      [
+        ['create', 'system_error', 'before'],
+        ['query', 'delay', null],
+      ],
+    );
   });
 
   test('two processes race for a definition with one firing left: it fires once', async () => {
     const options = await database.storeOptions();
     const a = await openStore(options);
     const b = database.name === 'postgres' ? await openStore(options) : a;
-    after(async () => { await a.db.close(); if (b !== a) await b.db.close(); });
+    after(async () => {
+      await a.db.close();
+      if (b !== a) await b.db.close();
+    });
     const clock = new ManualClock();
     await aMerchant(a);
     for (const commit of ['before', 'after'] as const) {
       await faultAdmin(a.db).add('1900000001', parseFaultDefinition({ operation: 'create', effect: 'system_error', commit }), clock.now());
-      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) =>
-        createOrder(faulted(i % 2 ? a : b, clock), newOrder(`R-${commit}-${i}`), 'wechatV3')));
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => createOrder(faulted(i % 2 ? a : b, clock), newOrder(`R-${commit}-${i}`), 'wechatV3')),
+      );
       const failures = results.filter((r) => r.status === 'rejected');
       assert.equal(failures.length, 1, `${commit}: ${failures.map((f) => String((f as PromiseRejectedResult).reason)).join(', ')}`);
       assert.ok(systemError((failures[0] as PromiseRejectedResult).reason));

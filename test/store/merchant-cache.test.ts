@@ -7,7 +7,13 @@ test('found merchants are reused for 5 s; unknown ones are asked again every tim
   let t = 0;
   const calls: string[] = [];
   const known = { mchid: '1' } as Merchant;
-  const get = cachedMerchants(async (mchid) => { calls.push(mchid); return mchid === '1' ? known : null; }, () => t);
+  const get = cachedMerchants(
+    async (mchid) => {
+      calls.push(mchid);
+      return mchid === '1' ? known : null;
+    },
+    () => t,
+  );
   assert.equal(await get('1'), known);
   assert.equal(await get('1'), known);
   assert.equal(await get('2'), null);
@@ -21,7 +27,13 @@ test('while the database is unreachable an expired merchant is still served; oth
   let t = 0;
   let failure: Error | null = null;
   const known = { mchid: '1' } as Merchant;
-  const get = cachedMerchants(async () => { if (failure) throw failure; return known; }, () => t);
+  const get = cachedMerchants(
+    async () => {
+      if (failure) throw failure;
+      return known;
+    },
+    () => t,
+  );
   assert.equal(await get('1'), known);
   t = 60_000;
   failure = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });

@@ -22,8 +22,13 @@ describe('round trips per APIv3 request on the PostgreSQL server', { skip: !serv
     counter = await startRoundTripCounter(databaseUrl!);
     // No background work during a count: the sweeper and the notification worker wait an hour.
     gateway = await startGateway({
-      host: '127.0.0.1', port: 0, store: { databaseUrl: counter.url, schema }, adminToken: ADMIN_TOKEN, logLevel: false,
-      sweepIntervalMs: 3_600_000, notifyIntervalMs: 3_600_000,
+      host: '127.0.0.1',
+      port: 0,
+      store: { databaseUrl: counter.url, schema },
+      adminToken: ADMIN_TOKEN,
+      logLevel: false,
+      sweepIntervalMs: 3_600_000,
+      notifyIntervalMs: 3_600_000,
     });
   });
   after(async () => {
@@ -50,8 +55,13 @@ describe('round trips per APIv3 request on the PostgreSQL server', { skip: !serv
     const c: Credentials = await admin('POST', '/sandbox/merchants', {});
     const wx = merchantClient(c);
     const paid = await wx.v3.pay.transactions.codepay.post({
-      appid: c.appid, mchid: c.mchid, description: 'counted', out_trade_no: 'RT1',
-      payer: { auth_code: PAYS_AT_ONCE }, amount: { total: 1000, currency: 'CNY' }, scene_info: { store_info: { out_id: 'S1' } },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'counted',
+      out_trade_no: 'RT1',
+      payer: { auth_code: PAYS_AT_ONCE },
+      amount: { total: 1000, currency: 'CNY' },
+      scene_info: { store_info: { out_id: 'S1' } },
     });
     assert.equal(paid.data.trade_state, 'SUCCESS');
     const query = () => wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: 'RT1' });
@@ -61,12 +71,16 @@ describe('round trips per APIv3 request on the PostgreSQL server', { skip: !serv
 
     await admin('POST', `/sandbox/merchants/${c.mchid}/clock`, { advance_seconds: 16 }); // reverse allowed after 15 s
     const [reversed, reverseTrips] = await counted(() =>
-      wx.v3.pay.transactions.outTradeNo.$out_trade_no$.reverse.post({ appid: c.appid, mchid: c.mchid }, { out_trade_no: 'RT1' }));
+      wx.v3.pay.transactions.outTradeNo.$out_trade_no$.reverse.post({ appid: c.appid, mchid: c.mchid }, { out_trade_no: 'RT1' }),
+    );
     assert.deepEqual(reversed.data, { appid: c.appid, mchid: c.mchid, out_trade_no: 'RT1' });
     assert.ok(reverseTrips <= 2, `a reverse is at most 2 round trips, was ${reverseTrips}`);
     const view = await admin('GET', `/sandbox/merchants/${c.mchid}/orders/RT1`);
     assert.equal(view.state, 'REVOKED');
-    assert.deepEqual(view.refunds.map((r: any) => [r.cause, r.amount]), [['reverse', 1000]]);
+    assert.deepEqual(
+      view.refunds.map((r: any) => [r.cause, r.amount]),
+      [['reverse', 1000]],
+    );
     const [after, afterTrips] = await counted(query);
     assert.equal(after.data.trade_state, 'REVOKED');
     assert.equal(afterTrips, 1);

@@ -18,10 +18,14 @@ test('an order round-trips with its settlement and writes its due time', () => {
 });
 
 test('orders stored before settlement are read from what their dialect kept in extra', () => {
-  const legacy = (extra: Record<string, unknown>) => orderFromRow({
-    ...row(orderToRow(anOrder('SUCCESS', 'NATIVE', { amount: 500, currency: 'JPY' }))),
-    settlement_rate: null, payer_currency: null, payer_amount: null, extra: JSON.stringify(extra),
-  }).settlement;
+  const legacy = (extra: Record<string, unknown>) =>
+    orderFromRow({
+      ...row(orderToRow(anOrder('SUCCESS', 'NATIVE', { amount: 500, currency: 'JPY' }))),
+      settlement_rate: null,
+      payer_currency: null,
+      payer_amount: null,
+      extra: JSON.stringify(extra),
+    }).settlement;
   assert.deepEqual(legacy({ rate: 5_120_000 }), { rate: 5_120_000, payerCurrency: 'CNY', payerAmount: 2560 }, 'APIv2 / APIv3 Global');
   assert.deepEqual(legacy({ exchangeRate: '0.0512', transAmountCny: 2560 }), { rate: 5_120_000, payerCurrency: 'CNY', payerAmount: 2560 }, 'PayCloud');
   assert.equal(legacy({}), null);

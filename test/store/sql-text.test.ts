@@ -65,8 +65,14 @@ function rootedInConstant(expr: ts.Expression): boolean {
 /** Every place where SQL text is made from something else than chosen text, as `file:line: reason`. */
 function splicedSql(files: readonly string[]): string[] {
   const program = ts.createProgram(files, {
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true, allowImportingTsExtensions: true, noEmit: true, skipLibCheck: true, types: ['node'],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ['node'],
   });
   const checker = program.getTypeChecker();
   const found: string[] = [];
@@ -109,22 +115,25 @@ test('the lint refuses the splicing shapes it exists for', () => {
   try {
     const file = join(dir, 'spliced.ts');
     // biome-ignore-start lint/suspicious/noTemplateCurlyInString: source text under test
-    writeFileSync(file, [
-      "import { createRequire } from 'node:module';",
-      "const utils = createRequire(import.meta.url)('pg/lib/utils.js');",
-      'declare const db: { query(sql: string, params?: unknown[]): Promise<unknown> };',
-      'const escapeLiteral = (v: string) => `E\'${v}\'`;',
-      'export function find(mchid: string, limit: number, lock: boolean) {',
-      "  const COLUMNS = ['id', 'mchid'];",
-      "  const where = lock ? 'id = $1' : 'mchid = $1';",
-      '  db.query(`SELECT ${COLUMNS.join(\', \')} FROM orders WHERE ${where}${lock ? \' FOR UPDATE\' : \'\'}`, [mchid]);',
-      "  db.query(`SELECT * FROM merchants WHERE mchid = '${mchid}'`);",
-      '  db.query(`SELECT * FROM orders LIMIT ${limit}`);',
-      "  db.query('PREPARE tg_1 AS SELECT 1');",
-      '  return [utils, escapeLiteral];',
-      '}',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        "import { createRequire } from 'node:module';",
+        "const utils = createRequire(import.meta.url)('pg/lib/utils.js');",
+        'declare const db: { query(sql: string, params?: unknown[]): Promise<unknown> };',
+        "const escapeLiteral = (v: string) => `E'${v}'`;",
+        'export function find(mchid: string, limit: number, lock: boolean) {',
+        "  const COLUMNS = ['id', 'mchid'];",
+        "  const where = lock ? 'id = $1' : 'mchid = $1';",
+        "  db.query(`SELECT ${COLUMNS.join(', ')} FROM orders WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, [mchid]);",
+        "  db.query(`SELECT * FROM merchants WHERE mchid = '${mchid}'`);",
+        '  db.query(`SELECT * FROM orders LIMIT ${limit}`);',
+        "  db.query('PREPARE tg_1 AS SELECT 1');",
+        '  return [utils, escapeLiteral];',
+        '}',
+        '',
+      ].join('\n'),
+    );
     const found = splicedSql([file]).map((f) => f.replace(/^.*spliced\.ts:/, ''));
     assert.deepEqual(found, [
       '2: driver internals pg/lib/utils.js',

@@ -14,7 +14,8 @@ test('connection failures, timeouts and server shutdowns count as "database unre
     err('terminating connection due to administrator command', '57P01'),
     err('the database system is starting up', '57P03'),
     err('connection failure', '08006'),
-  ]) assert.equal(isDatabaseUnavailable(e), true, e.message);
+  ])
+    assert.equal(isDatabaseUnavailable(e), true, e.message);
   for (const e of [
     err('duplicate key value violates unique constraint', '23505'),
     err('could not serialize access', '40001'),
@@ -22,5 +23,6 @@ test('connection failures, timeouts and server shutdowns count as "database unre
     new RangeError('amount out of range'),
     null,
     'text',
-  ]) assert.equal(isDatabaseUnavailable(e), false, String(e));
+  ])
+    assert.equal(isDatabaseUnavailable(e), false, String(e));
 });

@@ -6,9 +6,13 @@ import { wechatpayV3 } from './wechatpay-v3.ts';
 
 export function dialectClient(dialect: Dialect, o: DialectOptions): DialectClient {
   switch (dialect) {
-    case 'wechatpay-v3': return wechatpayV3(o, 'mainland');
-    case 'wechatpay-global': return wechatpayV3(o, 'global');
-    case 'wechatpay-v2': return wechatpayV2(o);
-    case 'paycloud': return paycloud(o);
+    case 'wechatpay-v3':
+      return wechatpayV3(o, 'mainland');
+    case 'wechatpay-global':
+      return wechatpayV3(o, 'global');
+    case 'wechatpay-v2':
+      return wechatpayV2(o);
+    case 'paycloud':
+      return paycloud(o);
   }
 }

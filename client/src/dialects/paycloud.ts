@@ -33,14 +33,32 @@ export function paycloud(o: DialectOptions): DialectClient {
 
   async function call(method: string, business: Record<string, string>): Promise<Verified> {
     const params: Record<string, string> = {
-      app_id: appId, method, format: 'JSON', charset: 'UTF-8', sign_type: 'RSA2', version: '1.0',
-      timestamp: String(o.wallNow()), merchant_no: merchantNo, ...business,
+      app_id: appId,
+      method,
+      format: 'JSON',
+      charset: 'UTF-8',
+      sign_type: 'RSA2',
+      version: '1.0',
+      timestamp: String(o.wallNow()),
+      merchant_no: merchantNo,
+      ...business,
     };
     params.sign = sign('sha256', Buffer.from(signingString(params), 'utf8'), appKey).toString('base64');
-    const body = Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const body = Object.entries(params)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
     let text: string;
     try {
-      text = (await send({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body, timeoutMs: o.requestTimeoutMs, tls: ca })).body;
+      text = (
+        await send({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+          body,
+          timeoutMs: o.requestTimeoutMs,
+          tls: ca,
+        })
+      ).body;
     } catch (e) {
       if (e instanceof TransportError) return { ok: false, code: e.reason === 'timeout' ? 'TIMEOUT' : 'NETWORK' };
       throw e;
@@ -65,10 +83,16 @@ export function paycloud(o: DialectOptions): DialectClient {
     const r = await call('order.revoker', { merchant_order_no: no });
     if (!r.ok) return { kind: 'retry', code: r.code };
     switch (r.code) {
-      case '0': return { kind: 'done' };
-      case '2005': case '2007': case '9999': return { kind: 'retry', code: r.code };
-      case '2001': return { kind: 'not_found' };
-      default: return { kind: 'refused', code: r.code };
+      case '0':
+        return { kind: 'done' };
+      case '2005':
+      case '2007':
+      case '9999':
+        return { kind: 'retry', code: r.code };
+      case '2001':
+        return { kind: 'not_found' };
+      default:
+        return { kind: 'refused', code: r.code };
     }
   }
 
@@ -76,18 +100,26 @@ export function paycloud(o: DialectOptions): DialectClient {
     dialect: 'paycloud',
     async pay(p: PayParams): Promise<PayAnswer> {
       const r = await call('bscanc.pay.submit', {
-        auth_code: p.authCode, merchant_order_no: p.outTradeNo, price_currency: p.currency,
-        trans_amount: majorUnits(p.amount, p.currency), description: p.description, pay_method_id: 'WeChatPay',
+        auth_code: p.authCode,
+        merchant_order_no: p.outTradeNo,
+        price_currency: p.currency,
+        trans_amount: majorUnits(p.amount, p.currency),
+        description: p.description,
+        pay_method_id: 'WeChatPay',
         ...(app.storeNo ? { store_no: app.storeNo } : {}),
       });
       if (!r.ok) return { kind: 'unknown', code: r.code };
       if (r.code !== '0') return { kind: 'unknown', code: r.code };
       switch (r.data.trans_status) {
-        case 2: return { kind: 'paid', transactionId: stringOf(r.data.trans_no) };
-        case 0: return { kind: 'paying' };
+        case 2:
+          return { kind: 'paid', transactionId: stringOf(r.data.trans_no) };
+        case 0:
+          return { kind: 'paying' };
         // A request that made the order answers 0 even when the payment failed (1): the wallet said no.
-        case 1: return { kind: 'declined', code: String(r.data.trans_error_code ?? 'FAILED') };
-        default: return { kind: 'unknown', code: `TRANS_STATUS_${r.data.trans_status}` };
+        case 1:
+          return { kind: 'declined', code: String(r.data.trans_error_code ?? 'FAILED') };
+        default:
+          return { kind: 'unknown', code: `TRANS_STATUS_${r.data.trans_status}` };
       }
     },
     async query(no: string): Promise<QueryAnswer> {

@@ -11,7 +11,11 @@ import type { CancelAnswer, DialectClient, DialectOptions, PayAnswer, PayParams,
 export type V2SignType = 'MD5' | 'HMAC-SHA256';
 
 export function signV2(params: Record<string, string>, key: string, type: V2SignType): string {
-  const stringA = Object.keys(params).filter((k) => k !== 'sign' && params[k] !== '').sort().map((k) => `${k}=${params[k]}`).join('&');
+  const stringA = Object.keys(params)
+    .filter((k) => k !== 'sign' && params[k] !== '')
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join('&');
   const temp = `${stringA}&key=${key}`;
   const digest = type === 'MD5' ? createHash('md5').update(temp, 'utf8') : createHmac('sha256', key).update(temp, 'utf8');
   return digest.digest('hex').toUpperCase();
@@ -43,14 +47,26 @@ export function wechatpayV2(o: DialectOptions, signType: V2SignType = 'HMAC-SHA2
 
   async function call(path: string, business: Record<string, string>, mtls = false): Promise<Verified> {
     const params: Record<string, string> = {
-      appid: c.appid, mch_id: c.mchid, nonce_str: randomBytes(16).toString('hex'), ...business,
+      appid: c.appid,
+      mch_id: c.mchid,
+      nonce_str: randomBytes(16).toString('hex'),
+      ...business,
       ...(signType === 'HMAC-SHA256' ? { sign_type: signType } : {}),
     };
     params.sign = signV2(params, key, signType);
     let text: string;
     try {
       const url = new URL(path.slice(1), mtls ? secure : plain).toString();
-      text = (await send({ method: 'POST', url, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: flatXml(params), timeoutMs: o.requestTimeoutMs, tls: mtls ? clientCert : ca })).body;
+      text = (
+        await send({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'text/xml; charset=utf-8' },
+          body: flatXml(params),
+          timeoutMs: o.requestTimeoutMs,
+          tls: mtls ? clientCert : ca,
+        })
+      ).body;
     } catch (e) {
       if (e instanceof TransportError) return { ok: false, code: e.reason === 'timeout' ? 'TIMEOUT' : 'NETWORK' };
       throw e;
@@ -68,8 +84,12 @@ export function wechatpayV2(o: DialectOptions, signType: V2SignType = 'HMAC-SHA2
     dialect: 'wechatpay-v2',
     async pay(q: PayParams): Promise<PayAnswer> {
       const r = await call('/pay/micropay', {
-        body: q.description, out_trade_no: q.outTradeNo, total_fee: String(q.amount), fee_type: q.currency,
-        spbill_create_ip: '127.0.0.1', auth_code: q.authCode,
+        body: q.description,
+        out_trade_no: q.outTradeNo,
+        total_fee: String(q.amount),
+        fee_type: q.currency,
+        spbill_create_ip: '127.0.0.1',
+        auth_code: q.authCode,
       });
       if (!r.ok) return { kind: 'unknown', code: r.code };
       if (r.p.result_code === 'SUCCESS') return { kind: 'paid', transactionId: r.p.transaction_id };

@@ -12,7 +12,16 @@ const MAX_SKEW_S = 300;
 const TRADE_STATES: ReadonlySet<unknown> = new Set<TradeState>(['SUCCESS', 'REFUND', 'NOTPAY', 'USERPAYING', 'PAYERROR', 'CLOSED', 'REVOKED']);
 const isTradeState = (v: unknown): v is TradeState => TRADE_STATES.has(v);
 /** Payer-side refusals of a code payment: the wallet said no, nothing was paid (v3 §7.2). */
-const DECLINED = new Set(['NOT_ENOUGH', 'AUTHCODEEXPIRE', 'AUTH_CODE_INVALID', 'AUTH_CODE_ERROR', 'NOTSUPORTCARD', 'BUYER_MISMATCH', 'TRADE_ERROR', 'USER_ACCOUNT_ABNORMAL']);
+const DECLINED = new Set([
+  'NOT_ENOUGH',
+  'AUTHCODEEXPIRE',
+  'AUTH_CODE_INVALID',
+  'AUTH_CODE_ERROR',
+  'NOTSUPORTCARD',
+  'BUYER_MISMATCH',
+  'TRADE_ERROR',
+  'USER_ACCOUNT_ABNORMAL',
+]);
 /** Cancel answers that mean "the same call later": 202 USER_PAYING, 429 (too early), 5xx. */
 const RETRY_STATUS = (status: number) => status === 202 || status === 429 || status >= 500;
 
@@ -39,9 +48,13 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
     let answer: HttpAnswer;
     try {
       answer = await send({
-        method, url: new URL(path.slice(1), base).toString(), timeoutMs: o.requestTimeoutMs,
+        method,
+        url: new URL(path.slice(1), base).toString(),
+        timeoutMs: o.requestTimeoutMs,
         headers: {
-          authorization, accept: 'application/json', 'user-agent': '@tradegate/client',
+          authorization,
+          accept: 'application/json',
+          'user-agent': '@tradegate/client',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(publicKeyMode ? { 'wechatpay-serial': c.platformPublicKeyId } : {}),
         },
@@ -98,8 +111,12 @@ export function wechatpayV3(o: DialectOptions, region: 'mainland' | 'global'): D
     dialect: global ? 'wechatpay-global' : 'wechatpay-v3',
     async pay(p: PayParams): Promise<PayAnswer> {
       const body = {
-        ...ids, description: p.description, out_trade_no: p.outTradeNo, payer: { auth_code: p.authCode },
-        amount: { total: p.amount, currency: p.currency }, scene_info: { store_info: { out_id: 'pos' } },
+        ...ids,
+        description: p.description,
+        out_trade_no: p.outTradeNo,
+        payer: { auth_code: p.authCode },
+        amount: { total: p.amount, currency: p.currency },
+        scene_info: { store_info: { out_id: 'pos' } },
       };
       const r = await call('POST', global ? '/v3/global/micropay/transactions/pay' : '/v3/pay/transactions/codepay', body);
       if (!r.ok) return { kind: 'unknown', code: r.code };

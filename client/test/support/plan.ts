@@ -73,7 +73,9 @@ export function makePlan(seed: number, dialect: Dialect, o: PlanOptions): RunPla
       const effect = pick(r, ['system_error', 'timeout', 'drop', 'delay'] as const);
       const writes = operation !== 'query';
       faults.push({
-        operation, effect, times: 1 + Math.floor(r() * 3),
+        operation,
+        effect,
+        times: 1 + Math.floor(r() * 3),
         ...(writes && effect !== 'delay' ? { commit: pick(r, ['before', 'after'] as const) } : {}),
         ...(effect === 'timeout' || effect === 'delay' ? { delay_ms: 50 + Math.floor(r() * 250) } : {}),
       });

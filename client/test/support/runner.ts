@@ -32,8 +32,12 @@ function exec(args: string[]): Promise<{ code: number | null; signal: NodeJS.Sig
     const child = spawn(process.execPath, args, { cwd: CLIENT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.once('error', reject);
     // 'close', not 'exit': only then has all of the child's output arrived.
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
@@ -51,7 +55,9 @@ export async function runOnce(gw: TestGateway, c: MerchantCredentials, dir: stri
   const journalPath = join(dir, `${plan.outTradeNo}.journal`);
   let acted = false;
   const clock = await sandboxClock({
-    baseUrl: c.baseUrl, adminToken: ADMIN_TOKEN, mchid: c.mchid,
+    baseUrl: c.baseUrl,
+    adminToken: ADMIN_TOKEN,
+    mchid: c.mchid,
     async onSleep(_ms, now) {
       const act = plan.payer.act;
       if (!act || acted || now < startAt + act.at) return;
@@ -70,17 +76,49 @@ export async function runOnce(gw: TestGateway, c: MerchantCredentials, dir: stri
     client.close();
   } else {
     const job = join(dir, `${plan.outTradeNo}.job.json`);
-    writeFileSync(job, JSON.stringify({ plan, credentials: c, adminToken: ADMIN_TOKEN, journalPath, startAt, requestTimeoutMs: REQUEST_TIMEOUT_MS, timing: TIMING, authCode: code, currency, deadlineMs: DEADLINE_MS }), { mode: 0o600 });
+    writeFileSync(
+      job,
+      JSON.stringify({
+        plan,
+        credentials: c,
+        adminToken: ADMIN_TOKEN,
+        journalPath,
+        startAt,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+        timing: TIMING,
+        authCode: code,
+        currency,
+        deadlineMs: DEADLINE_MS,
+      }),
+      { mode: 0o600 },
+    );
     const pos = await exec(['test/support/crash-child.mjs', job]);
     crashed = pos.signal === 'SIGKILL';
     if (!crashed && pos.code !== 0) throw new Error(`POS process failed (${pos.code}): ${pos.stderr}`);
     // A new process resumes whatever the dead one left: the CLI, as an operator would run it.
     const credentialsFile = join(dir, 'credentials.json');
     writeFileSync(credentialsFile, JSON.stringify(c), { mode: 0o600 });
-    const rec = await exec(['bin/tradegate-pos.mjs', 'recover', '--credentials', credentialsFile, '--journal', journalPath, '--sandbox-clock',
-      '--admin-token', ADMIN_TOKEN, '--timeout-ms', String(REQUEST_TIMEOUT_MS), '--deadline', String(DEADLINE_MS / 1000)]);
+    const rec = await exec([
+      'bin/tradegate-pos.mjs',
+      'recover',
+      '--credentials',
+      credentialsFile,
+      '--journal',
+      journalPath,
+      '--sandbox-clock',
+      '--admin-token',
+      ADMIN_TOKEN,
+      '--timeout-ms',
+      String(REQUEST_TIMEOUT_MS),
+      '--deadline',
+      String(DEADLINE_MS / 1000),
+    ]);
     if (rec.code !== 0) violations.push(`recover exited ${rec.code}: ${rec.stderr.slice(0, 300)}`);
-    const recovered = rec.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Outcome);
+    const recovered = rec.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Outcome);
     if (!crashed && recovered.length > 0) violations.push(`recover resumed a finished sequence: ${rec.stdout}`);
     // The same call again answers from the journal (and a second recover finds nothing to do).
     const again = new TradegateClient({ credentials: c, journalPath, clock, requestTimeoutMs: REQUEST_TIMEOUT_MS, timing: TIMING });
@@ -89,15 +127,22 @@ export async function runOnce(gw: TestGateway, c: MerchantCredentials, dir: stri
     if (again.pending().length !== 0) violations.push('journal still has pending work');
     again.close();
     const printed = crashed ? recovered.find((o) => o.out_trade_no === plan.outTradeNo) : JSON.parse(pos.stdout.trim());
-    if (printed && JSON.stringify(printed) !== JSON.stringify(outcome)) violations.push(`journal outcome ${JSON.stringify(outcome)} ≠ printed ${JSON.stringify(printed)}`);
+    if (printed && JSON.stringify(printed) !== JSON.stringify(outcome))
+      violations.push(`journal outcome ${JSON.stringify(outcome)} ≠ printed ${JSON.stringify(printed)}`);
   }
   const view = await sandboxView(gw, c.mchid, plan.outTradeNo);
   const moneyMoved = !!view?.paid_at;
   violations.push(...invariantViolations(plan, outcome, view));
   const fired: Record<string, number> = {};
   if (plan.faults.length > 0) {
-    const faults = (await gw.admin('GET', `/sandbox/merchants/${c.mchid}/faults`)).body.data as { out_trade_no: string; effect: string; operation: string; fired: number }[];
-    for (const f of faults) if (f.out_trade_no === plan.outTradeNo && f.fired > 0) fired[`${f.operation}:${f.effect}`] = (fired[`${f.operation}:${f.effect}`] ?? 0) + f.fired;
+    const faults = (await gw.admin('GET', `/sandbox/merchants/${c.mchid}/faults`)).body.data as {
+      out_trade_no: string;
+      effect: string;
+      operation: string;
+      fired: number;
+    }[];
+    for (const f of faults)
+      if (f.out_trade_no === plan.outTradeNo && f.fired > 0) fired[`${f.operation}:${f.effect}`] = (fired[`${f.operation}:${f.effect}`] ?? 0) + f.fired;
     await gw.admin('DELETE', `/sandbox/merchants/${c.mchid}/faults`); // this worker's merchant runs one plan at a time
   }
   return { plan, outcome, crashed, violations, moneyMoved, fired };

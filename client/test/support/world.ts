@@ -20,7 +20,13 @@ export interface World {
 export async function startWorld(): Promise<World> {
   const database = primaryDatabase();
   const gw = await startTestGateway(database, undefined, { tls: true });
-  return { gw, close: async () => { await gw.close(); await database.cleanup(); } };
+  return {
+    gw,
+    close: async () => {
+      await gw.close();
+      await database.cleanup();
+    },
+  };
 }
 
 /** A merchant for `dialect` (Global/HK for wechatpay-global), as its credentials JSON. */

@@ -37,8 +37,11 @@ function select(name: keyof FaultForm, label: string, values: readonly string[],
 export function faultsPage(csrf: string, mchid: string, faults: readonly StoredFault[], form: FaultForm = {}, refusal?: FaultRefusal): string {
   const base = `/dashboard/merchants/${mchid}/faults`;
   const bad = (field: string) => refusal?.field === field;
-  const input = (name: 'out_trade_no' | 'delay_ms' | 'times', label: string, attrs: ReturnType<typeof html>) => html`<label for="fault-${name}">${label}<input id="fault-${name}" name="${name}" value="${form[name] ?? ''}" ${attrs} ${bad(name) ? html`aria-invalid="true" aria-describedby="fault-error"` : ''}></label>`;
-  return page({ title: `Faults of ${mchid}`, csrf, nav: 'merchants' }, html`
+  const input = (name: 'out_trade_no' | 'delay_ms' | 'times', label: string, attrs: ReturnType<typeof html>) =>
+    html`<label for="fault-${name}">${label}<input id="fault-${name}" name="${name}" value="${form[name] ?? ''}" ${attrs} ${bad(name) ? html`aria-invalid="true" aria-describedby="fault-error"` : ''}></label>`;
+  return page(
+    { title: `Faults of ${mchid}`, csrf, nav: 'merchants' },
+    html`
     <p><a href="/dashboard/merchants/${mchid}">← merchant ${mchid}</a></p>
     <h1>Faults of merchant ${mchid}</h1>
     <p class="muted">What the gateway gets wrong on purpose for this merchant: the oldest live matching fault fires, once per call, until its times are used up.</p>
@@ -57,10 +60,17 @@ export function faultsPage(csrf: string, mchid: string, faults: readonly StoredF
     <div class="table-wrap"><table aria-labelledby="plan-h"><thead><tr><th scope="col">operation</th><th scope="col">dialect</th><th scope="col">out_trade_no</th>
       <th scope="col">effect</th><th scope="col">commit</th><th scope="col">delay</th><th scope="col">times</th><th scope="col">fired</th>
       <th scope="col">remaining</th><th scope="col">added (wall)</th><th scope="col"><span class="muted">action</span></th></tr></thead>
-      <tbody id="fault-plan">${faults.length === 0 ? html`<tr><td colspan="11" class="muted">No faults: every call behaves.</td></tr>` : faults.map((f) => html`<tr>
+      <tbody id="fault-plan">${
+        faults.length === 0
+          ? html`<tr><td colspan="11" class="muted">No faults: every call behaves.</td></tr>`
+          : faults.map(
+              (f) => html`<tr>
         <td>${f.operation}</td><td>${f.dialect ?? 'any'}</td><td>${f.outTradeNo ?? 'any'}</td><td>${f.effect}</td><td>${f.commit ?? '—'}</td>
         <td>${f.delayMs} ms</td><td>${f.times}</td><td>${f.fired}</td><td class="${f.fired >= f.times ? 'muted' : 'state'}">${Math.max(0, f.times - f.fired)}</td>
         <td>${iso(f.createdAt)}</td><td><form method="post" action="${base}/${f.id}/remove" class="inline">${csrfField(csrf)}
-          <button type="submit" class="secondary" aria-label="Remove fault ${f.id}: ${f.operation} ${f.effect}">Remove</button></form></td></tr>`)}</tbody></table></div>
-    ${faults.length ? html`<p>${postButton(`${base}/clear`, 'Remove all faults', csrf, {}, 'secondary')}</p>` : ''}`);
+          <button type="submit" class="secondary" aria-label="Remove fault ${f.id}: ${f.operation} ${f.effect}">Remove</button></form></td></tr>`,
+            )
+      }</tbody></table></div>
+    ${faults.length ? html`<p>${postButton(`${base}/clear`, 'Remove all faults', csrf, {}, 'secondary')}</p>` : ''}`,
+  );
 }

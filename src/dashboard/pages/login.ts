@@ -2,7 +2,9 @@
 import { html, page } from '../html.ts';
 
 export function loginPage(message?: string): string {
-  return page({ title: 'Sign in' }, html`
+  return page(
+    { title: 'Sign in' },
+    html`
     <h1>Sign in</h1>
     ${message ? html`<p class="alert" role="alert">${message}</p>` : ''}
     <form method="post" action="/dashboard/login" class="stack">
@@ -11,5 +13,6 @@ export function loginPage(message?: string): string {
       </label>
       <button type="submit">Sign in</button>
     </form>
-    <p class="muted">The admin token is printed when the gateway starts and kept in the data directory (<code>admin-token</code>).</p>`);
+    <p class="muted">The admin token is printed when the gateway starts and kept in the data directory (<code>admin-token</code>).</p>`,
+  );
 }

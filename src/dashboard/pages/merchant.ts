@@ -4,7 +4,12 @@ import type { Order } from '../../core/order.ts';
 import { ORDER_DIALECTS, ORDER_STATES, TRADE_TYPES, type OrderQuery } from '../../sandbox/list-routes.ts';
 import { csrfField, html, iso, page, postButton } from '../html.ts';
 
-export const CLOCK_PRESETS: readonly [string, number][] = [['15 s', 15], ['5 min', 300], ['1 day', 86_400], ['7 days', 604_800]];
+export const CLOCK_PRESETS: readonly [string, number][] = [
+  ['15 s', 15],
+  ['5 min', 300],
+  ['1 day', 86_400],
+  ['7 days', 604_800],
+];
 
 const money = (o: Order) => `${o.amount} ${o.currency}`;
 
@@ -15,10 +20,16 @@ function select(name: string, label: string, values: readonly string[], current:
 
 export function merchantPage(csrf: string, m: MerchantProfile, nowMs: number, q: OrderQuery, orders: readonly Order[], next: string | null): string {
   const base = `/dashboard/merchants/${m.mchid}`;
-  const keep = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'cursor' && v !== undefined && v !== '').map(([k, v]) => [k, String(v)]));
+  const keep = new URLSearchParams(
+    Object.entries(q)
+      .filter(([k, v]) => k !== 'cursor' && v !== undefined && v !== '')
+      .map(([k, v]) => [k, String(v)]),
+  );
   const nextHref = next ? `${base}?${new URLSearchParams([...keep, ['cursor', next]]).toString()}` : null;
   const localInput = (v: string | undefined) => (v ? v.replace(/Z$/, '').slice(0, 16) : '');
-  return page({ title: `Merchant ${m.mchid}`, csrf, nav: 'merchants' }, html`
+  return page(
+    { title: `Merchant ${m.mchid}`, csrf, nav: 'merchants' },
+    html`
     <h1>Merchant ${m.mchid}</h1>
     <div class="grid">
       <section class="card" aria-labelledby="facts-h"><h2 id="facts-h">Facts</h2><dl class="facts">
@@ -47,8 +58,15 @@ export function merchantPage(csrf: string, m: MerchantProfile, nowMs: number, q:
     </form>
     <div class="table-wrap"><table aria-labelledby="orders-h"><thead><tr><th scope="col">out_trade_no</th><th scope="col">state</th><th scope="col">amount</th>
       <th scope="col">trade type</th><th scope="col">dialect</th><th scope="col">created (business time)</th><th scope="col">transaction_id</th></tr></thead>
-      <tbody>${orders.length === 0 ? html`<tr><td colspan="7" class="muted">No orders match.</td></tr>` : orders.map((o) => html`<tr>
+      <tbody>${
+        orders.length === 0
+          ? html`<tr><td colspan="7" class="muted">No orders match.</td></tr>`
+          : orders.map(
+              (o) => html`<tr>
         <td><a href="${base}/orders/${encodeURIComponent(o.outTradeNo)}">${o.outTradeNo}</a></td><td class="state">${o.state}</td><td>${money(o)}</td>
-        <td>${o.tradeType}</td><td>${o.protocol}</td><td>${iso(o.createdAt)}</td><td>${o.transactionId ?? ''}</td></tr>`)}</tbody></table></div>
-    ${nextHref ? html`<p><a href="${nextHref}" rel="next">Next page</a></p>` : ''}`);
+        <td>${o.tradeType}</td><td>${o.protocol}</td><td>${iso(o.createdAt)}</td><td>${o.transactionId ?? ''}</td></tr>`,
+            )
+      }</tbody></table></div>
+    ${nextHref ? html`<p><a href="${nextHref}" rel="next">Next page</a></p>` : ''}`,
+  );
 }

@@ -19,7 +19,9 @@ export function merchantsPage(csrf: string, merchants: readonly MerchantProfile[
     rows.push(row(m));
     if (m.kind === 'service_provider') for (const s of merchants.filter((x) => x.parentMchid === m.mchid)) rows.push(row(s, true));
   }
-  return page({ title: 'Merchants', csrf, nav: 'merchants' }, html`
+  return page(
+    { title: 'Merchants', csrf, nav: 'merchants' },
+    html`
     <h1>Merchants</h1>
     <section class="card" aria-labelledby="create-h">
       <h2 id="create-h">Create a merchant</h2>
@@ -36,5 +38,6 @@ export function merchantsPage(csrf: string, merchants: readonly MerchantProfile[
     <div class="table-wrap"><table><caption class="muted">Sub-merchants are indented under their service provider.</caption>
       <thead><tr><th scope="col">mchid</th><th scope="col">mode</th><th scope="col">region</th><th scope="col">appid</th><th scope="col">created</th><th scope="col">credentials</th></tr></thead>
       <tbody>${rows}</tbody></table></div>
-    ${next ? html`<p><a href="/dashboard?cursor=${next}" rel="next">Next page</a></p>` : ''}`);
+    ${next ? html`<p><a href="/dashboard?cursor=${next}" rel="next">Next page</a></p>` : ''}`,
+  );
 }

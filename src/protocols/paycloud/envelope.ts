@@ -30,7 +30,15 @@ function strictReplacer(_key: string, value: unknown): unknown {
  */
 export async function buildResponse({ code, msg, psn, data }: ResponseParts, gatewayKey: KeyObject): Promise<string> {
   const dataText = JSON.stringify(data, strictReplacer);
-  const sign = await signPayCloud(new Map([['code', code], ['data', dataText], ['msg', msg], ['psn', psn]]), gatewayKey);
+  const sign = await signPayCloud(
+    new Map([
+      ['code', code],
+      ['data', dataText],
+      ['msg', msg],
+      ['psn', psn],
+    ]),
+    gatewayKey,
+  );
   // Literal member order matches the documented sample; clients do not depend on it, but diffs against it stay clean.
   return JSON.stringify({ code, msg, psn, data: dataText, sign });
 }

@@ -6,8 +6,24 @@
 import type { CoreErrorCode, PaymentFailure } from '../../core/errors.ts';
 
 export type PayCloudCode =
-  | '1001' | '1002' | '1003' | '1004' | '1005' | '1006' | '1007'
-  | '2001' | '2002' | '2003' | '2004' | '2005' | '2006' | '2007' | '2008' | '2009' | '2010' | '2011'
+  | '1001'
+  | '1002'
+  | '1003'
+  | '1004'
+  | '1005'
+  | '1006'
+  | '1007'
+  | '2001'
+  | '2002'
+  | '2003'
+  | '2004'
+  | '2005'
+  | '2006'
+  | '2007'
+  | '2008'
+  | '2009'
+  | '2010'
+  | '2011'
   | '9999';
 
 /** A refusal in PayCloud words. Thrown by decoders and methods, rendered by the plugin's error handler. */

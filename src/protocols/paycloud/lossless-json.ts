@@ -25,7 +25,14 @@ export const MAX_JSON_DEPTH = 32;
 class JsonSyntaxError extends Error {}
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t',
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
 };
 
 // JSON number grammar (RFC 8259 §6), sticky so it matches exactly at the cursor. No leading zeros, no `+`, no

@@ -12,9 +12,25 @@ import { extraOf, orderData, refundData } from './views.ts';
 
 /** The query view's fields a notification repeats (§10 lists them; the rest stay query-only). */
 const PAYMENT_FIELDS = [
-  'trans_no', 'merchant_order_no', 'trans_type', 'trans_status', 'price_currency', 'order_amount', 'trans_amount',
-  'pay_method_id', 'pay_scenario', 'attach', 'store_no', 'terminal_sn', 'pay_channel_trans_no', 'pay_user_account_id',
-  'paid_amount', 'trans_end_time', 'exchange_rate', 'trans_error_code', 'trans_error_msg',
+  'trans_no',
+  'merchant_order_no',
+  'trans_type',
+  'trans_status',
+  'price_currency',
+  'order_amount',
+  'trans_amount',
+  'pay_method_id',
+  'pay_scenario',
+  'attach',
+  'store_no',
+  'terminal_sn',
+  'pay_channel_trans_no',
+  'pay_user_account_id',
+  'paid_amount',
+  'trans_end_time',
+  'exchange_rate',
+  'trans_error_code',
+  'trans_error_msg',
 ] as const;
 
 function pick(source: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
@@ -29,8 +45,16 @@ function businessFields(subject: NotificationSubject): Record<string, unknown> {
   if (subject.kind === 'payment' || !refund) return pick(orderData(order), PAYMENT_FIELDS);
   const x = extraOf(order);
   const fields = pick(refundData(refund, order), [
-    'trans_no', 'merchant_order_no', 'trans_type', 'trans_status', 'price_currency', 'order_amount', 'trans_amount',
-    'trans_end_time', 'orig_trans_no', 'orig_merchant_order_no',
+    'trans_no',
+    'merchant_order_no',
+    'trans_type',
+    'trans_status',
+    'price_currency',
+    'order_amount',
+    'trans_amount',
+    'trans_end_time',
+    'orig_trans_no',
+    'orig_merchant_order_no',
   ]);
   fields.pay_method_id = x.payMethodId ?? '';
   fields.pay_scenario = x.payScenario ?? '';

@@ -66,7 +66,8 @@ export class ParamReader {
   expiresSeconds(): number | null {
     const v = this.string('expires', false, { max: 10 });
     if (v === null) return null;
-    if (!/^[1-9]\d*$/.test(v) || Number(v) > MAX_EXPIRES_SECONDS) throw invalidParameter(`expires must be a positive number of seconds, at most ${MAX_EXPIRES_SECONDS}`);
+    if (!/^[1-9]\d*$/.test(v) || Number(v) > MAX_EXPIRES_SECONDS)
+      throw invalidParameter(`expires must be a positive number of seconds, at most ${MAX_EXPIRES_SECONDS}`);
     return Number(v);
   }
 

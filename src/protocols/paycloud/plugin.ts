@@ -26,13 +26,21 @@ import { ConnectionDropFault } from '../../operations/fault-plan.ts';
 import { dropConnection, faultRequestOf } from '../fault-transport.ts';
 
 /** Method name → handler (§8). Names absent here, including the SDK's out-of-scope methods, answer 1005. */
-export const METHODS: ReadonlyMap<string, MethodHandler> = new Map(Object.entries({
-  ...PAYMENT_METHODS, ...ORDER_METHODS, ...REFUND_METHODS,
-}));
+export const METHODS: ReadonlyMap<string, MethodHandler> = new Map(
+  Object.entries({
+    ...PAYMENT_METHODS,
+    ...ORDER_METHODS,
+    ...REFUND_METHODS,
+  }),
+);
 
 /** The method each documented alias path stands for (§1): routing is by `method`; a disagreement is only logged. */
 const ALIASES: Readonly<Record<string, string>> = {
-  cpm: 'bscanc.pay.submit', mpm: 'cscanb.pay.getqrcode', void: 'order.revoker', refund: 'order.refund.submit', refundquery: 'order.refund.query',
+  cpm: 'bscanc.pay.submit',
+  mpm: 'cscanb.pay.getqrcode',
+  void: 'order.revoker',
+  refund: 'order.refund.submit',
+  refundquery: 'order.refund.query',
 };
 
 const ENTRY_PATHS = ['/api/entry', '/api/entry/', '/api/entry/:alias'];
@@ -89,8 +97,11 @@ export function payCloudPlugin(deps: GatewayDeps) {
     if (!verified.ok) {
       noteRequest(request, {
         diagnostics: {
-          reason: 'signature does not verify with the app public key', expected_signing_string: verified.expectedSigningString,
-          key: `app public key of app_id ${app.appId}`, sign_type: 'RSA2 (SHA256withRSA)', received_signature_prefix: signaturePrefix(common.sign),
+          reason: 'signature does not verify with the app public key',
+          expected_signing_string: verified.expectedSigningString,
+          key: `app public key of app_id ${app.appId}`,
+          sign_type: 'RSA2 (SHA256withRSA)',
+          received_signature_prefix: signaturePrefix(common.sign),
         },
       });
       throw new PayCloudError('1002', BAD_SIGNATURE_MSG);
@@ -113,7 +124,14 @@ export function payCloudPlugin(deps: GatewayDeps) {
     refuseAstralCharacters(body.fields);
     const data = await handler({
       deps,
-      ctx: { store: deps.store, clock: deps.clock, ids: payCloudIds, protocol: 'paycloud', requestId: request.tradegateRequestId, faults: faultRequestOf(request) },
+      ctx: {
+        store: deps.store,
+        clock: deps.clock,
+        ids: payCloudIds,
+        protocol: 'paycloud',
+        requestId: request.tradegateRequestId,
+        faults: faultRequestOf(request),
+      },
       merchant,
       app,
       params: new ParamReader(body.fields),

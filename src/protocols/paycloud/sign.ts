@@ -78,11 +78,20 @@ function mapFields(raw: ReadonlyMap<string, RawValue>, numberText: (text: string
   const out = new Map<string, string>();
   for (const [name, v] of raw) {
     switch (v.kind) {
-      case 'string': out.set(name, v.value); break;
-      case 'number': out.set(name, numberText(v.text)); break;
-      case 'bool': out.set(name, v.text); break;
-      case 'raw': out.set(name, v.text); break;
-      case 'null': break;
+      case 'string':
+        out.set(name, v.value);
+        break;
+      case 'number':
+        out.set(name, numberText(v.text));
+        break;
+      case 'bool':
+        out.set(name, v.text);
+        break;
+      case 'raw':
+        out.set(name, v.text);
+        break;
+      case 'null':
+        break;
     }
   }
   return out;

@@ -65,9 +65,7 @@ export function v2ErrorOf(code: CoreErrorCode, endpoint: V2Endpoint): V2ResultFa
     case 'PAYMENT_FAILED':
       return fail(code, 'TRADE_ERROR', '交易错误，请使用新的商户订单号');
     case 'IDEMPOTENCY_CONFLICT':
-      return refunding
-        ? fail(code, 'INVALID_REQUEST', '订单金额或退款金额与之前请求不一致，请核实后再试')
-        : fail(code, 'OUT_TRADE_NO_USED', '商户订单号重复');
+      return refunding ? fail(code, 'INVALID_REQUEST', '订单金额或退款金额与之前请求不一致，请核实后再试') : fail(code, 'OUT_TRADE_NO_USED', '商户订单号重复');
     case 'TRADE_TYPE_CONFLICT':
       return fail(code, 'OUT_TRADE_NO_USED', '商户订单号重复');
     case 'REFUND_AMOUNT_EXCEEDED':

@@ -57,7 +57,9 @@ function refundNotification(subject: NotificationSubject, apiKey: string): strin
     refund_recv_accout: '支付用户零钱',
     refund_account: 'REFUND_SOURCE_UNSETTLED_FUNDS',
     refund_request_source: 'API',
-  }).replace(/^<xml>/, '<root>').replace(/<\/xml>$/, '</root>');
+  })
+    .replace(/^<xml>/, '<root>')
+    .replace(/<\/xml>$/, '</root>');
   return buildXml({
     return_code: 'SUCCESS',
     ...identityFields(subject),

@@ -16,7 +16,15 @@ import type { V2Route } from './route.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { paymentRoutes } from './routes/payments.ts';
 import { refundRoutes } from './routes/refunds.ts';
-import { CERT_MISMATCH_MSG, certificateMatches, clientCertificateMchid, dropUnverifiedClient, isSecapi, plainHttpRefusal, type SecapiOptions } from './secapi-transport.ts';
+import {
+  CERT_MISMATCH_MSG,
+  certificateMatches,
+  clientCertificateMchid,
+  dropUnverifiedClient,
+  isSecapi,
+  plainHttpRefusal,
+  type SecapiOptions,
+} from './secapi-transport.ts';
 import { maskedSigningStringV2, signV2, verifyV2, type SignTypeV2, type V2SignRefusal } from './sign.ts';
 import { noteRequest, signaturePrefix } from '../../request-log/note.ts';
 import type { V2Fields } from './views.ts';
@@ -81,7 +89,11 @@ function resultFields(fail: V2ResultFail, endpoint: V2Endpoint, request: Fastify
 
 function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
   return {
-    store: deps.store, clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v2', requestId: request.tradegateRequestId,
+    store: deps.store,
+    clock: deps.clock,
+    ids: deps.ids,
+    protocol: 'wechatpay-v2',
+    requestId: request.tradegateRequestId,
     faults: faultRequestOf(request),
   };
 }
@@ -113,7 +125,8 @@ async function authenticate(deps: GatewayDeps, options: V2PluginOptions, route: 
     throw new V2ReturnFail(verified.returnMsg);
   }
   // Only the trimmed values are covered by a fallback signature: padding an attacker added must not reach an order.
-  if (verified.trimmed) request.log.warn({ mchid: signer.mchid }, 'APIv2 signature verified only over trimmed values (Java SDK fallback); continuing with the trimmed values');
+  if (verified.trimmed)
+    request.log.warn({ mchid: signer.mchid }, 'APIv2 signature verified only over trimmed values (Java SDK fallback); continuing with the trimmed values');
   if (isSecapi(route.path) && !certificateMatches(request, signer.mchid)) {
     noteRequest(request, { diagnostics: { reason: `client certificate CN ${clientCertificateMchid(request) || '(none)'} ≠ mch_id ${signer.mchid}` } });
     throw new V2ReturnFail(CERT_MISMATCH_MSG);

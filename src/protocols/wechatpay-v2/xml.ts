@@ -251,8 +251,13 @@ function decodeReference(ref: string): string {
   else if (/^#[0-9]{1,7}$/.test(ref)) code = parseInt(ref.slice(1), 10);
   else throw new MalformedXml();
   // XML 1.0 `Char`: no NUL/C0 controls except tab/LF/CR, no surrogates, no U+FFFE/FFFF.
-  const legal = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  const legal =
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff);
   if (!legal) throw new MalformedXml();
   return String.fromCodePoint(code);
 }

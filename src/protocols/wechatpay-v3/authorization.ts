@@ -17,13 +17,7 @@ export interface AuthorizationParams {
 }
 
 /** Why a request failed authentication: the `detail.detail.issue` text of the 401 body. */
-export type AuthIssue =
-  | 'authorization malformed'
-  | 'mchid not found'
-  | 'timestamp expired'
-  | 'nonce invalid'
-  | 'serial_no not found'
-  | 'sign not match';
+export type AuthIssue = 'authorization malformed' | 'mchid not found' | 'timestamp expired' | 'nonce invalid' | 'serial_no not found' | 'sign not match';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; issue: AuthIssue };
 

@@ -27,7 +27,11 @@ function timeExpireOf(body: BodyReader): number | null {
 
 /** The fields every create request has, decoded, authorized and fingerprinted (JSON-semantic equality). */
 export async function decodeOrderRequest(
-  deps: GatewayDeps, request: FastifyRequest, tradeType: TradeType, mode: ScopeMode, defaultCurrency: string,
+  deps: GatewayDeps,
+  request: FastifyRequest,
+  tradeType: TradeType,
+  mode: ScopeMode,
+  defaultCurrency: string,
 ): Promise<DecodedOrder> {
   const json = parseJsonObject(rawBody(request));
   const body = new BodyReader(json);

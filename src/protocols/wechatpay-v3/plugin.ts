@@ -45,7 +45,11 @@ function signError(request: FastifyRequest, issue: AuthIssue, timestamp = '', no
 async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise<void> {
   const parsed = parseAuthorization(request.headers.authorization);
   if (!parsed.ok) {
-    noteRequest(request, { diagnostics: { reason: `Authorization header missing or malformed (expected ${AUTH_SCHEME} mchid="…",nonce_str="…",timestamp="…",serial_no="…",signature="…")` } });
+    noteRequest(request, {
+      diagnostics: {
+        reason: `Authorization header missing or malformed (expected ${AUTH_SCHEME} mchid="…",nonce_str="…",timestamp="…",serial_no="…",signature="…")`,
+      },
+    });
     throw signError(request, parsed.issue);
   }
   const auth = parsed.value;
@@ -75,7 +79,10 @@ async function authenticate(deps: GatewayDeps, request: FastifyRequest): Promise
   noteRequest(request, { mchid: merchant.mchid });
   // A nonce may be used once within the timestamp window; taken only after the signature proved the caller.
   const admission = admitNonce(deps.store, deps.nonces, {
-    mchid: merchant.mchid, nonce: auth.nonceStr, expiresAt: wallNow + 2 * TIMESTAMP_WINDOW_SECONDS * 1000, now: wallNow,
+    mchid: merchant.mchid,
+    nonce: auth.nonceStr,
+    expiresAt: wallNow + 2 * TIMESTAMP_WINDOW_SECONDS * 1000,
+    now: wallNow,
   });
   const requested = request.headers['wechatpay-serial'];
   request.v3Caller = {
@@ -151,7 +158,6 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
       request.log.error({ err: error }, 'unexpected error');
       return sendJson(reply, 500, { code: 'SYSTEM_ERROR', message: '系统错误' });
     });
-
 
     await app.register(transactionRoutes(deps, 'direct'));
     await app.register(transactionRoutes(deps, 'partner'));

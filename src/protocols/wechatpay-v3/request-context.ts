@@ -53,7 +53,11 @@ export function rawBody(request: FastifyRequest): string {
 
 export function operationContext(deps: GatewayDeps, request: FastifyRequest): OperationContext {
   return {
-    store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-v3', requestId: request.tradegateRequestId,
+    store: storeFor(deps, request),
+    clock: deps.clock,
+    ids: deps.ids,
+    protocol: 'wechatpay-v3',
+    requestId: request.tradegateRequestId,
     faults: faultRequestOf(request),
   };
 }

@@ -12,11 +12,7 @@ export interface PlatformKey {
   readonly privateKeyPem: string;
 }
 
-export function platformKeyFor(
-  secrets: MerchantSecrets,
-  settings: Pick<MerchantSettings, 'platformMode'>,
-  requested: string | undefined,
-): PlatformKey {
+export function platformKeyFor(secrets: MerchantSecrets, settings: Pick<MerchantSettings, 'platformMode'>, requested: string | undefined): PlatformKey {
   const certificate = { serial: secrets.platformSerialNo, privateKeyPem: secrets.platformPrivateKeyPem };
   const publicKey = { serial: secrets.platformPublicKeyId, privateKeyPem: secrets.platformPublicKeyPrivatePem };
   if (requested) {

@@ -40,9 +40,10 @@ function orderFields(order: Order, scope: MerchantScope, idField: 'transaction_i
 
 /** The Mainland query object; payment details once the order was paid (also when later REVOKED). */
 export function orderView(order: Order, scope: MerchantScope): Record<string, unknown> {
-  const amount = order.paidAt !== null
-    ? { total: order.amount, payer_total: order.amount, currency: order.currency, payer_currency: order.currency }
-    : { total: order.amount, currency: order.currency };
+  const amount =
+    order.paidAt !== null
+      ? { total: order.amount, payer_total: order.amount, currency: order.currency, payer_currency: order.currency }
+      : { total: order.amount, currency: order.currency };
   return { ...orderFields(order, scope, 'transaction_id'), amount };
 }
 

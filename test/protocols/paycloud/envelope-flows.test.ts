@@ -15,16 +15,26 @@ const PAYS = '134567890123450000';
 
 describe('PayCloud envelope', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database);
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   const setup = async (bodyType: 'form' | 'json' = 'json', settings: Record<string, unknown> = {}) => {
     const c = await gw.newMerchant(settings);
     return { mchid: c.mchid, pc: new PayCloudClient(c.baseUrl, c.paycloud as AppCredentials, bodyType) };
   };
   const orderStatus = async (mchid: string, no: string) => (await gw.admin('GET', `/sandbox/merchants/${mchid}/orders/${no}`)).status;
-  const pay = (no: string, amount: Value, more: Record<string, Value> = {}) =>
-    ({ merchant_order_no: no, auth_code: PAYS, price_currency: 'CNY', trans_amount: amount, description: 'd', ...more });
+  const pay = (no: string, amount: Value, more: Record<string, Value> = {}) => ({
+    merchant_order_no: no,
+    auth_code: PAYS,
+    price_currency: 'CNY',
+    trans_amount: amount,
+    description: 'd',
+    ...more,
+  });
   /** Posts a hand-made body and reads the answer with the client's verification. */
   const rawPost = async (pc: PayCloudClient, body: string, contentType?: string, path = 'api/entry') =>
     // Bytes, not a string: fetch would label a string body text/plain.
@@ -33,7 +43,14 @@ describe('PayCloud envelope', () => {
   test('each merchant gets its own app bound to its mchid; every app gets the one gateway public key', async () => {
     const [a, b] = [await gw.newMerchant(), await gw.newMerchant()];
     const [pa, pb] = [a.paycloud as AppCredentials, b.paycloud as AppCredentials];
-    assert.deepEqual(Object.keys(pa).sort(), ['appId', 'appPrivateKeyPkcs8Base64', 'appPublicKeySpkiBase64', 'gatewayPublicKeySpkiBase64', 'merchantNo', 'storeNo']);
+    assert.deepEqual(Object.keys(pa).sort(), [
+      'appId',
+      'appPrivateKeyPkcs8Base64',
+      'appPublicKeySpkiBase64',
+      'gatewayPublicKeySpkiBase64',
+      'merchantNo',
+      'storeNo',
+    ]);
     assert.match(pa.appId, /^wz[0-9a-f]{16}$/);
     assert.deepEqual([pa.merchantNo, pb.merchantNo], [a.mchid, b.mchid]);
     assert.notEqual(pa.appId, pb.appId);
@@ -126,8 +143,15 @@ describe('PayCloud envelope', () => {
     assert.equal((await pc.call('order.query', { merchant_order_no: 'R1' }, { path: '//api/entry' })).data.trans_status, 2);
     assert.equal((await pc.call('order.query', { merchant_order_no: 'R1' }, { path: 'api/entry/anything' })).data.trans_status, 2);
     const params: Record<string, Value> = {
-      app_id: pc.app.appId, method: 'order.query', format: 'JSON', charset: 'UTF-8', sign_type: 'RSA2', version: '1.0',
-      timestamp: String(Date.now()), merchant_no: pc.app.merchantNo, merchant_order_no: 'R1',
+      app_id: pc.app.appId,
+      method: 'order.query',
+      format: 'JSON',
+      charset: 'UTF-8',
+      sign_type: 'RSA2',
+      version: '1.0',
+      timestamp: String(Date.now()),
+      merchant_no: pc.app.merchantNo,
+      merchant_order_no: 'R1',
     };
     const body = JSON.stringify({ ...params, sign: signWith(params, pc.appKey) });
     assert.equal((await rawPost(pc, body)).data.trans_status, 2);

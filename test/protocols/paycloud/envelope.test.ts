@@ -23,11 +23,16 @@ const verifiesLiteral = (s: string, sign: string) => verifySync('sha256', Buffer
 describe('buildResponse', () => {
   test('success: exact text and signature over code, data, msg, psn', async () => {
     const data = {
-      trans_no: '20250103000000000123', merchant_order_no: 'TEST_1', trans_status: 2,
-      trans_amount: majorAmount(20006, 'CNY'), paid_amount: majorAmount(100, 'CNY'), price_currency: 'CNY',
+      trans_no: '20250103000000000123',
+      merchant_order_no: 'TEST_1',
+      trans_status: 2,
+      trans_amount: majorAmount(20006, 'CNY'),
+      paid_amount: majorAmount(100, 'CNY'),
+      price_currency: 'CNY',
     };
     const text = await buildResponse({ code: '0', msg: 'Success', psn: '06211230451234567890', data }, gateway.privateKey);
-    const dataText = '{"trans_no":"20250103000000000123","merchant_order_no":"TEST_1","trans_status":2,"trans_amount":200.06,"paid_amount":1,"price_currency":"CNY"}';
+    const dataText =
+      '{"trans_no":"20250103000000000123","merchant_order_no":"TEST_1","trans_status":2,"trans_amount":200.06,"paid_amount":1,"price_currency":"CNY"}';
     const { head, sign } = splitSign(text);
     assert.equal(head, `{"code":"0","msg":"Success","psn":"06211230451234567890","data":${JSON.stringify(dataText)}`);
     assert.ok(verifiesLiteral(`code=0&data=${dataText}&msg=Success&psn=06211230451234567890`, sign));

@@ -31,7 +31,14 @@ describe('parseForm', () => {
 
   test('empty values are kept (the signer drops them later), empty segments skipped', () => {
     const f = form('attach=&a=1&&b&');
-    assert.deepEqual([...f], [['attach', ''], ['a', '1'], ['b', '']]);
+    assert.deepEqual(
+      [...f],
+      [
+        ['attach', ''],
+        ['a', '1'],
+        ['b', ''],
+      ],
+    );
     assert.equal(form('').size, 0);
   });
 
@@ -68,9 +75,18 @@ describe('parseForm', () => {
   test('property: URLSearchParams encoding round-trips', () => {
     const text = fc.string({ unit: 'binary', maxLength: 10 });
     fc.assert(
-      fc.property(fc.uniqueArray(fc.tuple(text.filter((k) => k !== ''), text), { selector: ([k]) => k, maxLength: 8 }), (pairs) => {
-        assert.deepEqual(parseForm(new URLSearchParams(pairs).toString()), new Map(pairs));
-      }),
+      fc.property(
+        fc.uniqueArray(
+          fc.tuple(
+            text.filter((k) => k !== ''),
+            text,
+          ),
+          { selector: ([k]) => k, maxLength: 8 },
+        ),
+        (pairs) => {
+          assert.deepEqual(parseForm(new URLSearchParams(pairs).toString()), new Map(pairs));
+        },
+      ),
       { numRuns: 500 },
     );
   });

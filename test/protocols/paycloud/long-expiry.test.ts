@@ -7,14 +7,23 @@ import { assertRefused, PayCloudClient, type AppCredentials } from './paycloud-c
 
 const database = primaryDatabase();
 let gw: TestGateway;
-before(async () => { gw = await startTestGateway(database); });
-after(async () => { await gw.close(); });
+before(async () => {
+  gw = await startTestGateway(database);
+});
+after(async () => {
+  await gw.close();
+});
 
 test('void of an unpaid 3-day order after 1 day → 2006, state unchanged (trans_status 9)', async () => {
   const c = await gw.newMerchant();
   const pc = new PayCloudClient(c.baseUrl, c.paycloud as AppCredentials, 'form');
   await pc.call('cscanb.pay.getqrcode', {
-    merchant_order_no: 'LONG1', pay_method_id: 'WeChatPay', price_currency: 'JPY', trans_amount: '500', description: 'x', expires: '259200',
+    merchant_order_no: 'LONG1',
+    pay_method_id: 'WeChatPay',
+    price_currency: 'JPY',
+    trans_amount: '500',
+    description: 'x',
+    expires: '259200',
   });
   await gw.advance(c.mchid, 86400 + 1);
   assertRefused(await pc.call('order.revoker', { merchant_order_no: 'LONG1' }), '2006');

@@ -102,8 +102,15 @@ describe('parseTopLevel refuses', () => {
 
   test('lone surrogates, escaped or raw, in values, keys and nested text', () => {
     for (const t of [
-      '{"a":"\\ud800"}', '{"a":"\\udc00"}', '{"a":"\\ud800\\u0041"}', '{"a":"\\ud800x"}', '{"\\ud800":1}',
-      '{"a":"\ud800"}', '{"a":"\udc00\ud800"}', '{"a":["\\udfff"]}', '{"a":{"\ud800":1}}',
+      '{"a":"\\ud800"}',
+      '{"a":"\\udc00"}',
+      '{"a":"\\ud800\\u0041"}',
+      '{"a":"\\ud800x"}',
+      '{"\\ud800":1}',
+      '{"a":"\ud800"}',
+      '{"a":"\udc00\ud800"}',
+      '{"a":["\\udfff"]}',
+      '{"a":{"\ud800":1}}',
     ]) {
       assert.match(refused(t), /surrogate/, t);
     }
@@ -164,7 +171,7 @@ describe('property: flat objects round-trip to their signed text', () => {
     '"' +
     [...s]
       .map((ch, i) =>
-        (escapeMask >> i % 30) & 1
+        (escapeMask >> (i % 30)) & 1
           ? Array.from({ length: ch.length }, (_, j) => `\\u${ch.charCodeAt(j).toString(16).padStart(4, '0')}`).join('')
           : JSON.stringify(ch).slice(1, -1),
       )
@@ -173,7 +180,10 @@ describe('property: flat objects round-trip to their signed text', () => {
   const ws = fc.constantFrom('', ' ', '\n', '\t ', '\r\n');
   const member = fc.record({
     key: goodString,
-    value: fc.oneof(goodString.map((v) => ({ kind: 'string' as const, v })), numberText.map((v) => ({ kind: 'number' as const, v }))),
+    value: fc.oneof(
+      goodString.map((v) => ({ kind: 'string' as const, v })),
+      numberText.map((v) => ({ kind: 'number' as const, v })),
+    ),
     mask: fc.integer({ min: 0, max: 2 ** 30 - 1 }),
     pad: fc.tuple(ws, ws, ws, ws),
   });
@@ -182,12 +192,16 @@ describe('property: flat objects round-trip to their signed text', () => {
     fc.assert(
       fc.property(fc.uniqueArray(member, { selector: (m) => m.key, maxLength: 12 }), ws, (members, outer) => {
         const text =
-          outer + '{' +
+          outer +
+          '{' +
           members
-            .map(({ key, value, mask, pad: [a, b, c, d] }) =>
-              `${a}${encodeString(key, mask)}${b}:${c}${value.kind === 'string' ? encodeString(value.v, ~mask) : value.v}${d}`)
+            .map(
+              ({ key, value, mask, pad: [a, b, c, d] }) =>
+                `${a}${encodeString(key, mask)}${b}:${c}${value.kind === 'string' ? encodeString(value.v, ~mask) : value.v}${d}`,
+            )
             .join(',') +
-          '}' + outer;
+          '}' +
+          outer;
         const r = parseTopLevel(text);
         assert.ok(r.ok, `${text}: ${!r.ok && r.reason}`);
         const expected = new Map(members.map((m) => [m.key, m.value.v]));

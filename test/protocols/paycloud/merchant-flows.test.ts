@@ -9,7 +9,13 @@ import { primaryDatabase } from '../../helpers/database.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { assertRefused, PayCloudClient, type AppCredentials } from './paycloud-client.ts';
 
-const AUTH = { pays: '134567890123450000', password: '134567890123450001', neverConfirms: '134567890123450002', notEnough: '134567890123450003', systemError: '134567890123450006' };
+const AUTH = {
+  pays: '134567890123450000',
+  password: '134567890123450001',
+  neverConfirms: '134567890123450002',
+  notEnough: '134567890123450003',
+  systemError: '134567890123450006',
+};
 const database = primaryDatabase();
 
 function barcode(no: string, amount = '10.00') {
@@ -22,8 +28,12 @@ function qr(no: string, amount = '10.00') {
 for (const bodyType of ['form', 'json'] as const) {
   describe(`PayCloud merchant flows (${bodyType} bodies)`, () => {
     let gw: TestGateway;
-    before(async () => { gw = await startTestGateway(database); });
-    after(async () => { await gw.close(); });
+    before(async () => {
+      gw = await startTestGateway(database);
+    });
+    after(async () => {
+      await gw.close();
+    });
 
     const setup = async () => {
       const c = await gw.newMerchant();
@@ -52,10 +62,17 @@ for (const bodyType of ['form', 'json'] as const) {
       assert.equal((await pc.call('order.query', { trans_no: paid.data.trans_no })).data.trans_status, 3);
       const view = await sandboxOrder(mchid, 'B1');
       assert.equal(view.state, 'REVOKED');
-      assert.deepEqual(view.refunds.map((r: any) => [r.cause, r.amount, r.status]), [['void', 1000, 'SUCCESS']]);
+      assert.deepEqual(
+        view.refunds.map((r: any) => [r.cause, r.amount, r.status]),
+        [['void', 1000, 'SUCCESS']],
+      );
       assert.equal((await pc.call('order.revoker', { merchant_order_no: 'B1' })).envelope.code, '0', 'repeat void');
       assert.equal((await sandboxOrder(mchid, 'B1')).refunds.length, 1);
-      assert.equal((await pc.call('order.refund.submit', { orig_merchant_order_no: 'B1', merchant_order_no: 'B1-R', price_currency: 'CNY', trans_amount: '1' })).envelope.code, '2011');
+      assert.equal(
+        (await pc.call('order.refund.submit', { orig_merchant_order_no: 'B1', merchant_order_no: 'B1-R', price_currency: 'CNY', trans_amount: '1' })).envelope
+          .code,
+        '2011',
+      );
     });
 
     test('QR order → void at +16 s → cancelled; the payer can no longer pay; a replay answers the cancelled order', async () => {
@@ -95,8 +112,12 @@ for (const bodyType of ['form', 'json'] as const) {
       const refused = await pc.call('order.revoker', { merchant_order_no: 'Q2' });
       assertRefused(refused, '2004');
       assert.match(refused.envelope.msg, /refund/);
-      const refund = (no: string, amount: string) => pc.call('order.refund.submit',
-        { orig_merchant_order_no: 'Q2', merchant_order_no: no, price_currency: 'CNY', trans_amount: amount }, { path: 'api/entry/refund' });
+      const refund = (no: string, amount: string) =>
+        pc.call(
+          'order.refund.submit',
+          { orig_merchant_order_no: 'Q2', merchant_order_no: no, price_currency: 'CNY', trans_amount: amount },
+          { path: 'api/entry/refund' },
+        );
       const r1 = await refund('Q2-R1', '100');
       assert.deepEqual([r1.envelope.code, r1.data.trans_type, r1.data.trans_status, r1.data.trans_amount], ['0', 3, 0, 100]);
       assert.equal(r1.data.orig_trans_no, created.data.trans_no);

@@ -18,23 +18,51 @@ const store = {
 };
 
 const merchant: Merchant = {
-  mchid: '1900000001', appid: 'wx1', kind: 'direct', parentMchid: null, region: 'mainland', settings: DEFAULT_SETTINGS,
-  clockOffsetMs: 0, createdAt: 0,
+  mchid: '1900000001',
+  appid: 'wx1',
+  kind: 'direct',
+  parentMchid: null,
+  region: 'mainland',
+  settings: DEFAULT_SETTINGS,
+  clockOffsetMs: 0,
+  createdAt: 0,
   secrets: { paycloud: { appId: 'wz715fc0d10ee9d156', merchantNo: '1900000001' } } as unknown as MerchantSecrets,
 };
 
 const order = anOrder('REFUND', 'NATIVE', {
-  protocol: 'paycloud', outTradeNo: 'Q1', transactionId: '20260101000000000001', amount: 20006, attach: '',
+  protocol: 'paycloud',
+  outTradeNo: 'Q1',
+  transactionId: '20260101000000000001',
+  amount: 20006,
+  attach: '',
   extra: {
-    appId: 'wz715fc0d10ee9d156', payMethodId: 'WeChatPay', payScenario: 'SCANQR_PAY', storeNo: 'S1', terminalSn: null,
-    payChannelTransNo: '4200000000202601010000000001', exchangeRate: '1', transAmountCny: 20006,
+    appId: 'wz715fc0d10ee9d156',
+    payMethodId: 'WeChatPay',
+    payScenario: 'SCANQR_PAY',
+    storeNo: 'S1',
+    terminalSn: null,
+    payChannelTransNo: '4200000000202601010000000001',
+    exchangeRate: '1',
+    transAmountCny: 20006,
   },
 });
 
 const refund: Refund = {
-  refundId: '20260101000000000002', orderId: order.id, mchid: order.mchid, outRefundNo: 'Q1-R1', amount: 10000, currency: 'CNY',
-  status: 'SUCCESS', cause: 'refund', reason: null, notifyUrl: 'http://127.0.0.1:9/n', fingerprint: 'f', protocol: 'paycloud',
-  createdAt: T0, settleAt: T0 + 1000, successAt: T0 + 1000,
+  refundId: '20260101000000000002',
+  orderId: order.id,
+  mchid: order.mchid,
+  outRefundNo: 'Q1-R1',
+  amount: 10000,
+  currency: 'CNY',
+  status: 'SUCCESS',
+  cause: 'refund',
+  reason: null,
+  notifyUrl: 'http://127.0.0.1:9/n',
+  fingerprint: 'f',
+  protocol: 'paycloud',
+  createdAt: T0,
+  settleAt: T0 + 1000,
+  successAt: T0 + 1000,
 };
 
 /** What a merchant does with the body: verify `sign` over the other top-level fields with the gateway public key. */
@@ -56,11 +84,25 @@ describe('payCloudNotificationEncoder', () => {
     const subject = { kind: 'payment' as const, order, refund: null, signer: merchant, merchant };
     const body = await verified(await encoder.body(subject, wallNow), await gatewayPair);
     assert.deepEqual(body, {
-      app_id: 'wz715fc0d10ee9d156', merchant_no: '1900000001', sign_type: 'RSA2', timestamp: String(wallNow),
-      trans_no: '20260101000000000001', merchant_order_no: 'Q1', trans_type: 1, trans_status: 2, price_currency: 'CNY',
-      order_amount: 200.06, trans_amount: 200.06, pay_method_id: 'WeChatPay', pay_scenario: 'SCANQR_PAY', store_no: 'S1',
-      pay_channel_trans_no: '4200000000202601010000000001', paid_amount: 200.06, trans_end_time: '2026-01-01 00:00:00',
-      exchange_rate: '1', sign: body.sign,
+      app_id: 'wz715fc0d10ee9d156',
+      merchant_no: '1900000001',
+      sign_type: 'RSA2',
+      timestamp: String(wallNow),
+      trans_no: '20260101000000000001',
+      merchant_order_no: 'Q1',
+      trans_type: 1,
+      trans_status: 2,
+      price_currency: 'CNY',
+      order_amount: 200.06,
+      trans_amount: 200.06,
+      pay_method_id: 'WeChatPay',
+      pay_scenario: 'SCANQR_PAY',
+      store_no: 'S1',
+      pay_channel_trans_no: '4200000000202601010000000001',
+      paid_amount: 200.06,
+      trans_end_time: '2026-01-01 00:00:00',
+      exchange_rate: '1',
+      sign: body.sign,
     });
     assert.deepEqual(await encoder.headers('{}', subject, wallNow), { 'content-type': 'application/json; charset=utf-8' });
   });

@@ -56,7 +56,9 @@ export function signWith(params: Record<string, Value>, key: KeyObject): string 
 }
 
 function formBody(params: Record<string, Value>): string {
-  return Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(text(v))}`).join('&');
+  return Object.entries(params)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(text(v))}`)
+    .join('&');
 }
 
 function jsonBody(params: Record<string, Value>): string {
@@ -80,8 +82,16 @@ export class PayCloudClient {
   /** Calls `method` with `business` parameters; asserts the envelope is HTTP 200, JSON, signed and `data` is JSON. */
   async call(method: string, business: Record<string, Value>, o: CallOptions = {}): Promise<Answer> {
     const params: Record<string, Value> = {
-      app_id: this.app.appId, method, format: 'JSON', charset: 'UTF-8', sign_type: 'RSA2', version: '1.0',
-      timestamp: o.timestamp ?? String(Date.now()), merchant_no: this.app.merchantNo, ...business, ...o.envelope,
+      app_id: this.app.appId,
+      method,
+      format: 'JSON',
+      charset: 'UTF-8',
+      sign_type: 'RSA2',
+      version: '1.0',
+      timestamp: o.timestamp ?? String(Date.now()),
+      merchant_no: this.app.merchantNo,
+      ...business,
+      ...o.envelope,
     };
     params.sign = signWith(o.signed ? { ...params, ...o.signed } : params, o.privateKey ?? this.appKey);
     const json = this.bodyType === 'json';

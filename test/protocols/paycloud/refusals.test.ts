@@ -15,15 +15,24 @@ const database = primaryDatabase();
 
 describe('PayCloud refusals', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database);
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   const setup = async () => {
     const c = await gw.newMerchant();
     return { mchid: c.mchid, pc: new PayCloudClient(c.baseUrl, c.paycloud as AppCredentials, 'form') };
   };
-  const barcode = (no: string, authCode: string) =>
-    ({ merchant_order_no: no, auth_code: authCode, price_currency: 'CNY', trans_amount: '10.00', description: 'coffee' });
+  const barcode = (no: string, authCode: string) => ({
+    merchant_order_no: no,
+    auth_code: authCode,
+    price_currency: 'CNY',
+    trans_amount: '10.00',
+    description: 'coffee',
+  });
   const refund = (no: string) => ({ orig_merchant_order_no: no, merchant_order_no: `${no}-R`, price_currency: 'CNY', trans_amount: '1' });
   const sandboxOrder = async (mchid: string, no: string) => (await gw.admin('GET', `/sandbox/merchants/${mchid}/orders/${no}`)).body;
 
@@ -52,8 +61,14 @@ describe('PayCloud refusals', () => {
 
   test('expires of 30 days is accepted; one second more → 1001 and no order', async () => {
     const { mchid, pc } = await setup();
-    const qr = (no: string, expires: string) =>
-      ({ merchant_order_no: no, pay_method_id: 'WeChatPay', price_currency: 'CNY', trans_amount: '1', description: 'x', expires });
+    const qr = (no: string, expires: string) => ({
+      merchant_order_no: no,
+      pay_method_id: 'WeChatPay',
+      price_currency: 'CNY',
+      trans_amount: '1',
+      description: 'x',
+      expires,
+    });
     assert.equal((await pc.call('cscanb.pay.getqrcode', qr('E1', String(30 * DAY)))).envelope.code, '0');
     assertRefused(await pc.call('cscanb.pay.getqrcode', qr('E2', String(30 * DAY + 1))), '1001');
     assertRefused(await pc.call('pay.unifiedorder', { ...qr('E3', String(31 * DAY)), terminal_type: 'WEB' }), '1001');

@@ -9,8 +9,16 @@ import { decimalToMinor } from '../../../src/core/money.ts';
 import { parseForm } from '../../../src/protocols/paycloud/form.ts';
 import { parseTopLevel, type RawValue } from '../../../src/protocols/paycloud/lossless-json.ts';
 import {
-  appPrivateKeyFromPkcs8Base64, fieldsForSigning, hasNumberFields, normalizedNumberFields, publicKeyFromSpkiBase64,
-  publicKeyToSpkiBase64, signingString, signPayCloud, verifyPayCloud, verifyRawFields,
+  appPrivateKeyFromPkcs8Base64,
+  fieldsForSigning,
+  hasNumberFields,
+  normalizedNumberFields,
+  publicKeyFromSpkiBase64,
+  publicKeyToSpkiBase64,
+  signingString,
+  signPayCloud,
+  verifyPayCloud,
+  verifyRawFields,
 } from '../../../src/protocols/paycloud/sign.ts';
 
 /**
@@ -36,8 +44,14 @@ function parsedJson(text: string): Map<string, RawValue> {
 
 describe('§3.2 vector (Cancel order sample)', () => {
   const params = new Map([
-    ['app_id', 'wz715fc0d10ee9d156'], ['method', 'order.revoker'], ['format', 'JSON'], ['charset', 'UTF-8'],
-    ['sign_type', 'RSA2'], ['version', '1.0'], ['timestamp', '1735885114292'], ['merchant_no', '312100007235'],
+    ['app_id', 'wz715fc0d10ee9d156'],
+    ['method', 'order.revoker'],
+    ['format', 'JSON'],
+    ['charset', 'UTF-8'],
+    ['sign_type', 'RSA2'],
+    ['version', '1.0'],
+    ['timestamp', '1735885114292'],
+    ['merchant_no', '312100007235'],
     ['merchant_order_no', 'TEST_1735885114292'],
   ]);
   const expectedString =
@@ -65,12 +79,30 @@ describe('§3.2 vector (Cancel order sample)', () => {
 
 describe('signingString (§3 steps 1-3)', () => {
   test('drops sign in any case and empty values, keeps sign_type and unknown fields', () => {
-    const s = signingString(new Map([['sign', 'x'], ['SIGN', 'y'], ['Sign', 'z'], ['sign_type', 'RSA2'], ['attach', ''], ['zz_new', '1']]));
+    const s = signingString(
+      new Map([
+        ['sign', 'x'],
+        ['SIGN', 'y'],
+        ['Sign', 'z'],
+        ['sign_type', 'RSA2'],
+        ['attach', ''],
+        ['zz_new', '1'],
+      ]),
+    );
     assert.equal(s, 'sign_type=RSA2&zz_new=1');
   });
 
   test('ordinal order (upper case < underscore < lower case), raw values without URL-encoding', () => {
-    const s = signingString(new Map([['ab', '1'], ['a_b', '2'], ['a', 'x&y=z'], ['_x', ' '], ['B', '中文'], ['a+', '%20']]));
+    const s = signingString(
+      new Map([
+        ['ab', '1'],
+        ['a_b', '2'],
+        ['a', 'x&y=z'],
+        ['_x', ' '],
+        ['B', '中文'],
+        ['a+', '%20'],
+      ]),
+    );
     assert.equal(s, 'B=中文&_x= &a=x&y=z&a+=%20&a_b=2&ab=1');
   });
 });
@@ -96,9 +128,11 @@ describe('raw number text (§3.1): 1.0, 200.06, empty attach, 1e2', () => {
   });
 
   test('JSON.parse would have broken it (the pitfall this module exists for)', async () => {
-    const lossy = new Map(Object.entries(JSON.parse(jsonBody) as Record<string, unknown>)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+    const lossy = new Map(
+      Object.entries(JSON.parse(jsonBody) as Record<string, unknown>)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+    );
     assert.equal(await verifyPayCloud(lossy, sign, appPublicKey), false);
   });
 
@@ -146,14 +180,27 @@ describe('normalized-number fallback (§3.1 last resort)', () => {
 });
 
 describe('keys', () => {
-  test('sign/verify round-trip with a generated key pair, via the SDKs\' base64 forms', async () => {
+  test("sign/verify round-trip with a generated key pair, via the SDKs' base64 forms", async () => {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const priv = appPrivateKeyFromPkcs8Base64(pair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'));
     const pub = publicKeyFromSpkiBase64(pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'));
-    const fields = new Map([['b', '2'], ['a', '中文 & =']]);
+    const fields = new Map([
+      ['b', '2'],
+      ['a', '中文 & ='],
+    ]);
     const sig = await signPayCloud(fields, priv);
     assert.equal(await verifyPayCloud(fields, sig, pub), true);
-    assert.equal(await verifyPayCloud(new Map([['b', '2'], ['a', '中文 & = ']]), sig, pub), false);
+    assert.equal(
+      await verifyPayCloud(
+        new Map([
+          ['b', '2'],
+          ['a', '中文 & = '],
+        ]),
+        sig,
+        pub,
+      ),
+      false,
+    );
     assert.equal(await verifyPayCloud(fields, sig, appPublicKey), false);
   });
 

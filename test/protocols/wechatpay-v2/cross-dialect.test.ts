@@ -13,11 +13,22 @@ const PAYS = '134567890123450000';
 
 describe('APIv2 next to APIv3, Global merchants and service providers', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database, undefined, { tls: true }); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database, undefined, { tls: true });
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   const micropayParams = (c: Credentials, no: string, extra: Record<string, string> = {}) => ({
-    appid: c.appid, mch_id: c.mchid, body: 'b', out_trade_no: no, total_fee: '1000', spbill_create_ip: '10.0.0.1', auth_code: PAYS, ...extra,
+    appid: c.appid,
+    mch_id: c.mchid,
+    body: 'b',
+    out_trade_no: no,
+    total_fee: '1000',
+    spbill_create_ip: '10.0.0.1',
+    auth_code: PAYS,
+    ...extra,
   });
 
   test('an order made by v2 micropay is queried and reversed through APIv3, and a v3 order through v2', async () => {
@@ -26,10 +37,18 @@ describe('APIv2 next to APIv3, Global merchants and service providers', () => {
     const v3 = merchantClient(c).v3;
     const paid = (await v2.pay.micropay.post(micropayParams(c, 'X1'))).data;
     const q3 = (await v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: 'X1' })).data;
-    assert.deepEqual([q3.trade_state, q3.trade_type, q3.transaction_id, q3.appid, q3.amount.total], ['SUCCESS', 'MICROPAY', paid.transaction_id, c.appid, 1000]);
+    assert.deepEqual(
+      [q3.trade_state, q3.trade_type, q3.transaction_id, q3.appid, q3.amount.total],
+      ['SUCCESS', 'MICROPAY', paid.transaction_id, c.appid, 1000],
+    );
 
     await v3.pay.transactions.native.post({
-      appid: c.appid, mchid: c.mchid, description: 'v3 order', out_trade_no: 'X2', notify_url: 'http://127.0.0.1:9/n', amount: { total: 500 },
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'v3 order',
+      out_trade_no: 'X2',
+      notify_url: 'http://127.0.0.1:9/n',
+      amount: { total: 500 },
     });
     const q2 = (await v2.pay.orderquery.post({ appid: c.appid, mch_id: c.mchid, out_trade_no: 'X2' })).data;
     assert.deepEqual([q2.trade_state, q2.trade_type, q2.total_fee], ['NOTPAY', 'NATIVE', '500']);
@@ -74,18 +93,23 @@ describe('APIv2 next to APIv3, Global merchants and service providers', () => {
     const q = (await v2.pay.orderquery.post({ appid: sp.appid, mch_id: sp.mchid, sub_mch_id: sub.mchid, out_trade_no: 'S1' })).data;
     assert.equal(q.trade_state, 'SUCCESS');
     await gw.advance(sub.mchid, 16);
-    const reversed = (await v2.secapi.pay.reverse.post({ appid: sp.appid, mch_id: sp.mchid, sub_mch_id: sub.mchid, out_trade_no: 'S1' }, { security: true })).data;
+    const reversed = (await v2.secapi.pay.reverse.post({ appid: sp.appid, mch_id: sp.mchid, sub_mch_id: sub.mchid, out_trade_no: 'S1' }, { security: true }))
+      .data;
     assert.deepEqual([reversed.result_code, reversed.sub_mch_id], ['SUCCESS', sub.mchid]);
 
     const foreign = await failed(v2.pay.orderquery.post({ appid: sp.appid, mch_id: sp.mchid, sub_mch_id: foreignSub.mchid, out_trade_no: 'S1' }));
     assert.equal(foreign.data.err_code, 'NOAUTH');
     const unknownSub = await failed(v2.pay.orderquery.post({ appid: sp.appid, mch_id: sp.mchid, sub_mch_id: '1999999999', out_trade_no: 'S1' }));
     assert.equal(unknownSub.data.err_code, 'NOAUTH');
-    const wrongSubAppid = await failed(v2.pay.orderquery.post({ appid: sp.appid, mch_id: sp.mchid, sub_mch_id: sub.mchid, sub_appid: direct.appid, out_trade_no: 'S1' }));
+    const wrongSubAppid = await failed(
+      v2.pay.orderquery.post({ appid: sp.appid, mch_id: sp.mchid, sub_mch_id: sub.mchid, sub_appid: direct.appid, out_trade_no: 'S1' }),
+    );
     assert.equal(wrongSubAppid.data.err_code, 'APPID_MCHID_NOT_MATCH');
     const noSub = await failed(v2.pay.orderquery.post({ appid: sp.appid, mch_id: sp.mchid, out_trade_no: 'S1' }));
     assert.equal(noSub.data.err_code, 'PARAM_ERROR');
-    const directWithSub = await failed(v2Client(direct).v2.pay.orderquery.post({ appid: direct.appid, mch_id: direct.mchid, sub_mch_id: sub.mchid, out_trade_no: 'S1' }));
+    const directWithSub = await failed(
+      v2Client(direct).v2.pay.orderquery.post({ appid: direct.appid, mch_id: direct.mchid, sub_mch_id: sub.mchid, out_trade_no: 'S1' }),
+    );
     assert.equal(directWithSub.data.err_code, 'NOAUTH');
   });
 });

@@ -6,10 +6,29 @@ import { v2ErrorOf, v2PaymentFailure, type V2Endpoint } from '../../../src/proto
 
 /** Every core code: a Record over the union fails to compile when a code is added and not listed here. */
 const ALL: Record<CoreErrorCode, true> = {
-  ORDER_NOT_FOUND: true, REFUND_NOT_FOUND: true, ORDER_PAID: true, ORDER_CLOSED: true, ORDER_REVOKED: true, ORDER_NOT_PAID: true, ORDER_PAY_FAILED: true,
-  USER_PAYING: true, TOO_EARLY: true, WINDOW_EXPIRED: true, USE_REVERSE: true, USE_REFUND: true, PAYMENT_FAILED: true,
-  IDEMPOTENCY_CONFLICT: true, TRADE_TYPE_CONFLICT: true, REFUND_AMOUNT_EXCEEDED: true, REFUND_LIMIT_EXCEEDED: true,
-  REFUND_WINDOW_EXPIRED: true, AMOUNT_MISMATCH: true, CURRENCY_MISMATCH: true, MERCHANT_NOT_FOUND: true, NO_AUTH: true, SYSTEM_ERROR: true,
+  ORDER_NOT_FOUND: true,
+  REFUND_NOT_FOUND: true,
+  ORDER_PAID: true,
+  ORDER_CLOSED: true,
+  ORDER_REVOKED: true,
+  ORDER_NOT_PAID: true,
+  ORDER_PAY_FAILED: true,
+  USER_PAYING: true,
+  TOO_EARLY: true,
+  WINDOW_EXPIRED: true,
+  USE_REVERSE: true,
+  USE_REFUND: true,
+  PAYMENT_FAILED: true,
+  IDEMPOTENCY_CONFLICT: true,
+  TRADE_TYPE_CONFLICT: true,
+  REFUND_AMOUNT_EXCEEDED: true,
+  REFUND_LIMIT_EXCEEDED: true,
+  REFUND_WINDOW_EXPIRED: true,
+  AMOUNT_MISMATCH: true,
+  CURRENCY_MISMATCH: true,
+  MERCHANT_NOT_FOUND: true,
+  NO_AUTH: true,
+  SYSTEM_ERROR: true,
 };
 const ENDPOINTS: V2Endpoint[] = ['micropay', 'unifiedorder', 'orderquery', 'closeorder', 'reverse', 'refund', 'refundquery'];
 

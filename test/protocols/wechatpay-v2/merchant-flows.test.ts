@@ -15,8 +15,12 @@ const database = primaryDatabase();
 
 describe('APIv2 with wechatpay-axios-plugin over HTTPS', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database, undefined, { tls: true }); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database, undefined, { tls: true });
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   const setup = async () => {
     const c = await gw.newMerchant();
@@ -25,19 +29,42 @@ describe('APIv2 with wechatpay-axios-plugin over HTTPS', () => {
     return {
       c,
       wx,
-      micropay: (no: string, authCode: string, extra: Record<string, string> = {}) => wx.v2.pay.micropay.post({
-        ...id, body: 'coffee', out_trade_no: no, total_fee: '1000', spbill_create_ip: '10.0.0.1', auth_code: authCode, ...extra,
-      }),
-      unifiedorder: (no: string, extra: Record<string, string> = {}) => wx.v2.pay.unifiedorder.post({
-        ...id, body: 'subscription', out_trade_no: no, total_fee: '1000', spbill_create_ip: '10.0.0.1',
-        notify_url: 'http://127.0.0.1:9/notify', trade_type: 'NATIVE', product_id: 'P1', ...extra,
-      }),
+      micropay: (no: string, authCode: string, extra: Record<string, string> = {}) =>
+        wx.v2.pay.micropay.post({
+          ...id,
+          body: 'coffee',
+          out_trade_no: no,
+          total_fee: '1000',
+          spbill_create_ip: '10.0.0.1',
+          auth_code: authCode,
+          ...extra,
+        }),
+      unifiedorder: (no: string, extra: Record<string, string> = {}) =>
+        wx.v2.pay.unifiedorder.post({
+          ...id,
+          body: 'subscription',
+          out_trade_no: no,
+          total_fee: '1000',
+          spbill_create_ip: '10.0.0.1',
+          notify_url: 'http://127.0.0.1:9/notify',
+          trade_type: 'NATIVE',
+          product_id: 'P1',
+          ...extra,
+        }),
       query: async (no: string) => (await wx.v2.pay.orderquery.post({ ...id, out_trade_no: no })).data,
       close: (no: string) => wx.v2.pay.closeorder.post({ ...id, out_trade_no: no }),
       reverse: (no: string) => wx.v2.secapi.pay.reverse.post({ ...id, out_trade_no: no }, { security: true }),
-      refund: (no: string, refundNo: string, fee: number) => wx.v2.secapi.pay.refund.post({
-        ...id, out_trade_no: no, out_refund_no: refundNo, total_fee: '1000', refund_fee: String(fee),
-      }, { security: true }),
+      refund: (no: string, refundNo: string, fee: number) =>
+        wx.v2.secapi.pay.refund.post(
+          {
+            ...id,
+            out_trade_no: no,
+            out_refund_no: refundNo,
+            total_fee: '1000',
+            refund_fee: String(fee),
+          },
+          { security: true },
+        ),
       refundquery: (params: Record<string, string>) => wx.v2.pay.refundquery.post({ ...id, ...params }),
     };
   };
@@ -64,7 +91,10 @@ describe('APIv2 with wechatpay-axios-plugin over HTTPS', () => {
     const reversed = (await reverse('MP1')).data;
     assert.deepEqual([reversed.result_code, reversed.recall, reversed.appid, reversed.mch_id], ['SUCCESS', 'N', c.appid, c.mchid]);
     assert.equal((await query('MP1')).trade_state, 'REVOKED');
-    assert.deepEqual((await view(c, 'MP1')).refunds.map((r: any) => [r.cause, r.amount]), [['reverse', 1000]]);
+    assert.deepEqual(
+      (await view(c, 'MP1')).refunds.map((r: any) => [r.cause, r.amount]),
+      [['reverse', 1000]],
+    );
     assert.deepEqual([(await reverse('MP1')).data.recall, (await query('MP1')).trade_state], ['N', 'REVOKED'], 'a repeat reverse succeeds unchanged');
     const none = await failed(refundquery({ out_trade_no: 'MP1' }));
     assert.equal(none.data.err_code, 'REFUNDNOTEXIST', 'the refund a reverse made is not a merchant refund');
@@ -94,7 +124,10 @@ describe('APIv2 with wechatpay-axios-plugin over HTTPS', () => {
     assert.equal((await reverse('MP3')).data.result_code, 'SUCCESS');
     const v = await view(c, 'MP3');
     assert.equal(v.state, 'REVOKED');
-    assert.deepEqual(v.refunds.map((r: any) => [r.cause, r.amount, r.status]), [['reverse', 1000, 'SUCCESS']]);
+    assert.deepEqual(
+      v.refunds.map((r: any) => [r.cause, r.amount, r.status]),
+      [['reverse', 1000, 'SUCCESS']],
+    );
   });
 
   test('closeorder: too early → FREQUENCY_LIMITED; at 5 min → SUCCESS; again → ORDERCLOSED', async () => {
@@ -139,7 +172,10 @@ describe('APIv2 with wechatpay-axios-plugin over HTTPS', () => {
     const { c, micropay, refund, refundquery, query } = await setup();
     const paid = (await micropay('MP5', AUTH.pays)).data;
     const r1 = (await refund('MP5', 'RF1', 400)).data;
-    assert.deepEqual([r1.result_code, r1.out_refund_no, r1.refund_fee, r1.total_fee, r1.transaction_id], ['SUCCESS', 'RF1', '400', '1000', paid.transaction_id]);
+    assert.deepEqual(
+      [r1.result_code, r1.out_refund_no, r1.refund_fee, r1.total_fee, r1.transaction_id],
+      ['SUCCESS', 'RF1', '400', '1000', paid.transaction_id],
+    );
     assert.match(r1.refund_id, /^5030\d{25}$/);
     assert.equal((await refund('MP5', 'RF1', 400)).data.refund_id, r1.refund_id, 'same out_refund_no → the same refund');
     assert.equal((await failed(refund('MP5', 'RF1', 300))).data.err_code, 'INVALID_REQUEST');
@@ -181,7 +217,10 @@ describe('APIv2 with wechatpay-axios-plugin over HTTPS', () => {
     const q = (await wx.v2.pay.orderquery.post({ appid: c.appid, mch_id: c.mchid, out_trade_no: 'MP7', sign_type: 'HMAC-SHA256' })).data;
     assert.deepEqual([q.trade_state, q.sign.length], ['SUCCESS', 64]);
     await gw.advance(c.mchid, 16);
-    const reversed = await wx.v2.secapi.pay.reverse.post({ appid: c.appid, mch_id: c.mchid, out_trade_no: 'MP7', sign_type: 'HMAC-SHA256' }, { security: true });
+    const reversed = await wx.v2.secapi.pay.reverse.post(
+      { appid: c.appid, mch_id: c.mchid, out_trade_no: 'MP7', sign_type: 'HMAC-SHA256' },
+      { security: true },
+    );
     assert.deepEqual([reversed.data.result_code, reversed.data.sign.length], ['SUCCESS', 64]);
   });
 });

@@ -22,12 +22,20 @@ describe('mutual TLS on /secapi/*', () => {
     gw = await startTestGateway(database, undefined, { tls: true });
     [a, b] = await Promise.all([gw.newMerchant(), gw.newMerchant()]);
   });
-  after(async () => { await gw.close(); });
+  after(async () => {
+    await gw.close();
+  });
 
   /** A paid code payment of `c`, old enough to be reversed. */
   const paidOrder = async (c: Credentials, no: string) => {
     const paid = await v2Client(c).v2.pay.micropay.post({
-      appid: c.appid, mch_id: c.mchid, body: 'b', out_trade_no: no, total_fee: '100', spbill_create_ip: '10.0.0.1', auth_code: PAYS,
+      appid: c.appid,
+      mch_id: c.mchid,
+      body: 'b',
+      out_trade_no: no,
+      total_fee: '100',
+      spbill_create_ip: '10.0.0.1',
+      auth_code: PAYS,
     });
     assert.equal(paid.data.result_code, 'SUCCESS');
     await gw.advance(c.mchid, 16);
@@ -79,9 +87,19 @@ describe('mutual TLS on /secapi/*', () => {
     const before = await snapshot(a, 'T5');
     const res = await failed(reverseWith(a, { cert: String(b.apiV2ClientCertificatePem), key: String(b.apiV2ClientKeyPem) }, 'T5'));
     assert.deepEqual(res.data, { return_code: 'FAIL', return_msg: '证书与商户号不匹配' });
-    const refund = await failed(v2Client(a, { cert: String(b.apiV2ClientCertificatePem), key: String(b.apiV2ClientKeyPem) }).v2.secapi.pay.refund.post({
-      appid: a.appid, mch_id: a.mchid, out_trade_no: 'T5', out_refund_no: 'R5', total_fee: '100', refund_fee: '1',
-    }, { security: true }));
+    const refund = await failed(
+      v2Client(a, { cert: String(b.apiV2ClientCertificatePem), key: String(b.apiV2ClientKeyPem) }).v2.secapi.pay.refund.post(
+        {
+          appid: a.appid,
+          mch_id: a.mchid,
+          out_trade_no: 'T5',
+          out_refund_no: 'R5',
+          total_fee: '100',
+          refund_fee: '1',
+        },
+        { security: true },
+      ),
+    );
     assert.equal(refund.data.return_msg, '证书与商户号不匹配');
     assert.deepEqual(await snapshot(a, 'T5'), before);
   });
@@ -111,14 +129,21 @@ describe('mutual TLS on /secapi/*', () => {
 
 describe('--allow-insecure-secapi', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startTestGateway(database, undefined, { allowInsecureSecapi: true }); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startTestGateway(database, undefined, { allowInsecureSecapi: true });
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   test('serves /secapi/* over plain HTTP without a certificate', async () => {
     const c = await gw.newMerchant();
     const id = { appid: c.appid, mch_id: c.mchid };
     const url = (path: string) => new URL(path, c.baseUrl).toString();
-    await postRaw(url('/pay/micropay'), signedXml({ ...id, nonce_str: 'a', body: 'b', out_trade_no: 'I1', total_fee: '5', spbill_create_ip: '1.1.1.1', auth_code: PAYS }, c.apiV2Key));
+    await postRaw(
+      url('/pay/micropay'),
+      signedXml({ ...id, nonce_str: 'a', body: 'b', out_trade_no: 'I1', total_fee: '5', spbill_create_ip: '1.1.1.1', auth_code: PAYS }, c.apiV2Key),
+    );
     await gw.advance(c.mchid, 16);
     const res = await postRaw(url('/secapi/pay/reverse'), signedXml({ ...id, nonce_str: 'b', out_trade_no: 'I1' }, c.apiV2Key));
     assert.deepEqual([res.params.result_code, res.params.recall], ['SUCCESS', 'N']);
@@ -132,13 +157,19 @@ describe('one CA for every gateway process on a database (PostgreSQL)', { skip: 
     const start = () => startGateway({ host: '127.0.0.1', port: 0, tlsPort: 0, store, adminToken: ADMIN_TOKEN, logLevel: false });
     const [one, two] = [await start(), await start()];
     try {
-      const create = async (base: string) => (await (await fetch(new URL('/sandbox/merchants', base), {
-        method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{}',
-      })).json()) as Credentials;
+      const create = async (base: string) =>
+        (await (
+          await fetch(new URL('/sandbox/merchants', base), {
+            method: 'POST',
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+            body: '{}',
+          })
+        ).json()) as Credentials;
       const c1 = await create(one.baseUrl);
       const c2 = await create(two.baseUrl);
       assert.equal(c1.caCertificatePem, c2.caCertificatePem);
-      const onOther = await v2Client({ ...c1, httpsBaseUrl: two.httpsBaseUrl }).v2.pay.orderquery.post({ appid: c1.appid, mch_id: c1.mchid, out_trade_no: 'none' })
+      const onOther = await v2Client({ ...c1, httpsBaseUrl: two.httpsBaseUrl })
+        .v2.pay.orderquery.post({ appid: c1.appid, mch_id: c1.mchid, out_trade_no: 'none' })
         .catch((err: any) => err.response);
       assert.equal(onOther.data.err_code, 'ORDERNOTEXIST');
     } finally {

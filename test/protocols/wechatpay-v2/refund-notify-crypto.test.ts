@@ -2,18 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import {
-  aes256EcbDecrypt,
-  aes256EcbEncrypt,
-  decryptReqInfo,
-  encryptReqInfo,
-  reqInfoKey,
-} from '../../../src/protocols/wechatpay-v2/refund-notify-crypto.ts';
+import { aes256EcbDecrypt, aes256EcbEncrypt, decryptReqInfo, encryptReqInfo, reqInfoKey } from '../../../src/protocols/wechatpay-v2/refund-notify-crypto.ts';
 import { parseXmlText } from '../../../src/protocols/wechatpay-v2/xml.ts';
 
 const SAMPLE_KEY = '192006250b4c09247ec02edce69f6a2d';
-const INNER =
-  '<root><out_refund_no><![CDATA[R20240101001]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status></root>';
+const INNER = '<root><out_refund_no><![CDATA[R20240101001]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status></root>';
 const INNER_B64 =
   'WBzGpzQuNpcFxIlFjUUD9BfnwwNUlVAs7bwvgHME4/QkreGFkEmfsl6yfO9gIC7hEzEQIOaZs9EYO4DOrifmCRYlj0HSKB+gKdjJchMaqd95xSi6GXW4jpxoab571C/sOcKr/e7RWL1s5iSUuEU8AmIujMJ1h2zkNN3cfkkqWpA=';
 

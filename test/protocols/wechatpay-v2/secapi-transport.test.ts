@@ -18,9 +18,15 @@ before(async () => {
   gw = await startTestGateway(database, undefined, { tls: true });
   c = await gw.newMerchant();
 });
-after(async () => { await gw.close(); });
+after(async () => {
+  await gw.close();
+});
 
-interface Exchange { reused: boolean; answer: string; session: Buffer | null }
+interface Exchange {
+  reused: boolean;
+  answer: string;
+  session: Buffer | null;
+}
 
 /** One raw HTTP/1.1 request over a fresh TLS connection (optionally resuming `session`); resolves when the server closes. */
 function exchange(request: string, session?: Buffer, identity: { cert?: string; key?: string } = {}): Promise<Exchange> {
@@ -29,17 +35,31 @@ function exchange(request: string, session?: Buffer, identity: { cert?: string; 
     let answer = '';
     let ticket: Buffer | null = null;
     let reused = false;
-    const socket: TLSSocket = connect({
-      host: url.hostname, port: Number(url.port), ca: String(c.caCertificatePem),
-      minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ...(session ? { session } : {}), ...identity,
-    }, () => {
-      reused = socket.isSessionReused();
-      socket.write(request);
+    const socket: TLSSocket = connect(
+      {
+        host: url.hostname,
+        port: Number(url.port),
+        ca: String(c.caCertificatePem),
+        minVersion: 'TLSv1.3',
+        maxVersion: 'TLSv1.3',
+        ...(session ? { session } : {}),
+        ...identity,
+      },
+      () => {
+        reused = socket.isSessionReused();
+        socket.write(request);
+      },
+    );
+    socket.on('session', (s: Buffer) => {
+      ticket = s;
     });
-    socket.on('session', (s: Buffer) => { ticket = s; });
     socket.setEncoding('utf8');
-    socket.on('data', (d: string) => { answer += d; });
-    socket.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'ECONNRESET') reject(err); });
+    socket.on('data', (d: string) => {
+      answer += d;
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET') reject(err);
+    });
     socket.on('close', () => resolve({ reused, answer, session: ticket }));
     socket.setTimeout(20_000, () => socket.destroy(new Error('no close within 20 s')));
   });

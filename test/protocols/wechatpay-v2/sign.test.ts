@@ -16,10 +16,7 @@ const OFFICIAL = {
 
 describe('§3 vectors', () => {
   test('official stringA', () => {
-    assert.equal(
-      signingStringV2(OFFICIAL),
-      'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA',
-    );
+    assert.equal(signingStringV2(OFFICIAL), 'appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA');
   });
   test('official MD5', () => assert.equal(signV2(OFFICIAL, KEY, 'MD5'), '9A0A8659F005D6984697E2CA0A9CF3B7'));
   test('official HMAC-SHA256', () => {

@@ -17,7 +17,9 @@ before(async () => {
   gw = await startTestGateway(database);
   c = await gw.newMerchant();
 });
-after(async () => { await gw.close(); });
+after(async () => {
+  await gw.close();
+});
 
 /** The merchant's orders as stored. */
 async function stored() {
@@ -33,8 +35,15 @@ function xmlSignedOver(sent: Record<string, string>, signed: Record<string, stri
 
 test('padded fields signed only trimmed: the order keeps the trimmed values, the answer echoes them', async () => {
   const trimmed = {
-    appid: c.appid, mch_id: c.mchid, nonce_str: 'pad1', body: 'coffee', attach: 'note', out_trade_no: 'PAD1',
-    total_fee: '88', spbill_create_ip: '10.0.0.1', auth_code: '134567890123450000',
+    appid: c.appid,
+    mch_id: c.mchid,
+    nonce_str: 'pad1',
+    body: 'coffee',
+    attach: 'note',
+    out_trade_no: 'PAD1',
+    total_fee: '88',
+    spbill_create_ip: '10.0.0.1',
+    auth_code: '134567890123450000',
   };
   const sent = { ...trimmed, body: '  coffee \t', attach: 'note   \n' };
   const paid = await postRaw(new URL('/pay/micropay', c.baseUrl).toString(), xmlSignedOver(sent, trimmed, c.apiV2Key));
@@ -44,16 +53,24 @@ test('padded fields signed only trimmed: the order keeps the trimmed values, the
   assert.equal(paid.params.attach, 'note');
   assert.ok(answerSigned(paid.params, c.apiV2Key, 'MD5'));
 
-  assert.deepEqual(await stored(), [{ out_trade_no: 'PAD1', description: 'coffee', attach: 'note' }],
-    'no unsigned padding was stored');
+  assert.deepEqual(await stored(), [{ out_trade_no: 'PAD1', description: 'coffee', attach: 'note' }], 'no unsigned padding was stored');
 });
 
 test('padding that is signed stays: an exact signature keeps the exact values', async () => {
   const sent = {
-    appid: c.appid, mch_id: c.mchid, nonce_str: 'pad2', body: '  tea  ', out_trade_no: 'PAD2',
-    total_fee: '88', spbill_create_ip: '10.0.0.1', auth_code: '134567890123450000',
+    appid: c.appid,
+    mch_id: c.mchid,
+    nonce_str: 'pad2',
+    body: '  tea  ',
+    out_trade_no: 'PAD2',
+    total_fee: '88',
+    spbill_create_ip: '10.0.0.1',
+    auth_code: '134567890123450000',
   };
   const paid = await postRaw(new URL('/pay/micropay', c.baseUrl).toString(), xmlSignedOver(sent, sent, c.apiV2Key));
   assert.equal(paid.params.result_code, 'SUCCESS', paid.text);
-  assert.deepEqual((await stored()).find((o) => o.out_trade_no === 'PAD2'), { out_trade_no: 'PAD2', description: '  tea  ', attach: null });
+  assert.deepEqual(
+    (await stored()).find((o) => o.out_trade_no === 'PAD2'),
+    { out_trade_no: 'PAD2', description: '  tea  ', attach: null },
+  );
 });

@@ -68,19 +68,23 @@ export function postRaw(url: string, body: string | Buffer, options: RawOptions 
   const lib = target.protocol === 'https:' ? https : http;
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   return new Promise((resolve, reject) => {
-    const req = lib.request(target, {
-      method: options.method ?? 'POST',
-      headers: { 'content-length': String(bytes.length), ...options.headers },
-      ...(options.tls ? { ...options.tls, agent: false } : {}),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const parsed = text ? parseXmlBody(Buffer.from(text)) : null;
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], text, params: parsed?.ok ? parsed.params : {} });
-      });
-    });
+    const req = lib.request(
+      target,
+      {
+        method: options.method ?? 'POST',
+        headers: { 'content-length': String(bytes.length), ...options.headers },
+        ...(options.tls ? { ...options.tls, agent: false } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const parsed = text ? parseXmlBody(Buffer.from(text)) : null;
+          resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], text, params: parsed?.ok ? parsed.params : {} });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(bytes);
   });

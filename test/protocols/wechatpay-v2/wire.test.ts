@@ -32,7 +32,12 @@ describe('APIv2 wire format', () => {
   const url = (path: string) => new URL(path, c.baseUrl).toString();
   const common = () => ({ appid: c.appid, mch_id: c.mchid, nonce_str: `n${Date.now()}${Math.random().toString(36).slice(2, 8)}` });
   const micropayParams = (no: string) => ({
-    ...common(), body: 'tea', out_trade_no: no, total_fee: '88', spbill_create_ip: '10.0.0.1', auth_code: '134567890123450000',
+    ...common(),
+    body: 'tea',
+    out_trade_no: no,
+    total_fee: '88',
+    spbill_create_ip: '10.0.0.1',
+    auth_code: '134567890123450000',
   });
   const historyOf = async (no: string) => (await gw.admin('GET', `/sandbox/merchants/${c.mchid}/orders/${no}`)).body;
   const assertReturnFail = (params: Record<string, string>, msg: string | RegExp) => {
@@ -65,17 +70,31 @@ describe('APIv2 wire format', () => {
 
   test('any Content-Type is accepted; appid, mch_id and device_info are echoed byte for byte', async () => {
     const device = 'POS <7> & "front"';
-    const body = signedXml({ ...micropayParams('WE1'), device_info: device }, c.apiV2Key).replace(`<device_info>${device}</device_info>`,
-      '<device_info>POS &lt;7&gt; &amp; &quot;front&quot;</device_info>');
+    const body = signedXml({ ...micropayParams('WE1'), device_info: device }, c.apiV2Key).replace(
+      `<device_info>${device}</device_info>`,
+      '<device_info>POS &lt;7&gt; &amp; &quot;front&quot;</device_info>',
+    );
     const res = await postRaw(url('/pay/micropay'), body, { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.deepEqual([res.params.appid, res.params.mch_id, res.params.device_info], [c.appid, c.mchid, device]);
     assert.ok(answerSigned(res.params, c.apiV2Key, 'MD5'));
   });
 
   test('a bad sign → FAIL 签名错误, unsigned, and nothing changes', async () => {
-    const created = await postRaw(url('/pay/unifiedorder'), signedXml({
-      ...common(), body: 'b', out_trade_no: 'WS1', total_fee: '10', spbill_create_ip: '1.1.1.1', notify_url: 'http://127.0.0.1:9/n', trade_type: 'APP',
-    }, c.apiV2Key));
+    const created = await postRaw(
+      url('/pay/unifiedorder'),
+      signedXml(
+        {
+          ...common(),
+          body: 'b',
+          out_trade_no: 'WS1',
+          total_fee: '10',
+          spbill_create_ip: '1.1.1.1',
+          notify_url: 'http://127.0.0.1:9/n',
+          trade_type: 'APP',
+        },
+        c.apiV2Key,
+      ),
+    );
     assert.equal(created.params.result_code, 'SUCCESS');
     await gw.advance(c.mchid, 301);
     const before = await historyOf('WS1');
@@ -94,8 +113,7 @@ describe('APIv2 wire format', () => {
     assertReturnFail((await postRaw(url('/pay/orderquery'), good, { method: 'PUT' })).params, '请使用post方法');
     assertReturnFail((await postRaw(url('/pay/orderquery'), '')).params, 'post数据为空');
     assertReturnFail((await postRaw(url('/pay/orderquery'), '  \n ')).params, 'post数据为空');
-    assertReturnFail((await postRaw(url('/pay/orderquery'), signedXml({ ...common(), mch_id: '1234567', out_trade_no: 'x' }, c.apiV2Key))).params,
-      /mch_id/);
+    assertReturnFail((await postRaw(url('/pay/orderquery'), signedXml({ ...common(), mch_id: '1234567', out_trade_no: 'x' }, c.apiV2Key))).params, /mch_id/);
     const noNonce = signedXml({ appid: c.appid, mch_id: c.mchid, out_trade_no: 'x' }, c.apiV2Key);
     assertReturnFail((await postRaw(url('/pay/orderquery'), noNonce)).params, '参数格式校验错误');
     const sha1 = good.replace('</xml>', '<sign_type>HMAC-SHA1</sign_type></xml>');
@@ -113,8 +131,9 @@ describe('APIv2 wire format', () => {
   });
 
   test('an XXE payload and an entity bomb are refused fast, with nothing read from disk', async () => {
-    const xxe = `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file://${secretFile}">]>`
-      + `<xml><appid>${c.appid}</appid><mch_id>${c.mchid}</mch_id><nonce_str>n</nonce_str><out_trade_no>&xxe;</out_trade_no><sign>X</sign></xml>`;
+    const xxe =
+      `<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file://${secretFile}">]>` +
+      `<xml><appid>${c.appid}</appid><mch_id>${c.mchid}</mch_id><nonce_str>n</nonce_str><out_trade_no>&xxe;</out_trade_no><sign>X</sign></xml>`;
     const lol = ['<!ENTITY lol0 "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`)].join('');
     const bomb = `<?xml version="1.0"?><!DOCTYPE xml [${lol}]><xml><appid>&lol9;</appid></xml>`;
     for (const payload of [xxe, bomb]) {

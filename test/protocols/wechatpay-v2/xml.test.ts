@@ -160,9 +160,11 @@ describe('§1-§2 refusals', () => {
 
 describe('hostile input', () => {
   test('XXE payload refused before parsing', () => {
-    const xxe =
-      '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><appid>&x;</appid></xml>';
-    assert.equal(fast(() => refusal(xxe)), 'XML格式错误');
+    const xxe = '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><appid>&x;</appid></xml>';
+    assert.equal(
+      fast(() => refusal(xxe)),
+      'XML格式错误',
+    );
     assert.equal(refusal('<!doctype xml><xml><a>1</a></xml>'), 'XML格式错误');
     assert.equal(refusal('<xml><a>1</a></xml><!EnTiTy x "y">'), 'XML格式错误');
   });
@@ -170,16 +172,25 @@ describe('hostile input', () => {
     let dtd = '<!ENTITY lol "lol">';
     for (let i = 1; i <= 9; i++) dtd += `<!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">`;
     const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [${dtd}]><xml><a>&lol9;</a></xml>`;
-    assert.equal(fast(() => refusal(bomb)), 'XML格式错误');
+    assert.equal(
+      fast(() => refusal(bomb)),
+      'XML格式错误',
+    );
   });
   test('100k-deep nesting refused fast, by the body and by the parser', () => {
     const deep = `<xml>${'<a>'.repeat(100_000)}1${'</a>'.repeat(100_000)}</xml>`;
-    assert.equal(fast(() => refusal(deep)), '请求体过大');
+    assert.equal(
+      fast(() => refusal(deep)),
+      '请求体过大',
+    );
     assert.deepEqual(
       fast(() => parseXmlText(deep)),
       { ok: false, returnMsg: 'XML格式错误' },
     );
-    assert.equal(fast(() => refusal(`<xml>${'<a>'.repeat(20_000)}`)), 'XML格式错误');
+    assert.equal(
+      fast(() => refusal(`<xml>${'<a>'.repeat(20_000)}`)),
+      'XML格式错误',
+    );
   });
   test('pathological 64 KiB inputs stay linear', () => {
     const n = MAX_XML_BODY_BYTES - 64;
@@ -197,14 +208,44 @@ describe('hostile input', () => {
   });
   test('never throws on arbitrary bytes or markup soup', () => {
     const soup = fc
-      .array(fc.constantFrom('<xml>', '</xml>', '<a>', '</a>', '<a/>', '<![CDATA[', ']]>', '&amp;', '&#x41;', '&', '<', '>',
-        '<!--', '-->', '<?', '?>', '"', '=', ' ', 'x', '\n'), { maxLength: 40 })
+      .array(
+        fc.constantFrom(
+          '<xml>',
+          '</xml>',
+          '<a>',
+          '</a>',
+          '<a/>',
+          '<![CDATA[',
+          ']]>',
+          '&amp;',
+          '&#x41;',
+          '&',
+          '<',
+          '>',
+          '<!--',
+          '-->',
+          '<?',
+          '?>',
+          '"',
+          '=',
+          ' ',
+          'x',
+          '\n',
+        ),
+        { maxLength: 40 },
+      )
       .map((parts) => buf(parts.join('')));
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), soup), (raw) => {
-        const r = parseXmlBody(raw);
-        assert.equal(typeof r.ok, 'boolean');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+          soup,
+        ),
+        (raw) => {
+          const r = parseXmlBody(raw);
+          assert.equal(typeof r.ok, 'boolean');
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -214,8 +255,7 @@ describe('buildXml', () => {
   test('compact, no declaration, strings in CDATA, numbers bare, empty skipped', () => {
     assert.equal(
       buildXml({ return_code: 'SUCCESS', total_fee: 1, attach: '', openid: undefined, rate: '650000000' }),
-      '<xml><return_code><![CDATA[SUCCESS]]></return_code><total_fee>1</total_fee>' +
-        '<rate><![CDATA[650000000]]></rate></xml>',
+      '<xml><return_code><![CDATA[SUCCESS]]></return_code><total_fee>1</total_fee>' + '<rate><![CDATA[650000000]]></rate></xml>',
     );
     assert.equal(buildXml({}), '<xml></xml>');
   });

@@ -15,14 +15,24 @@ describe('APIv3 authentication', () => {
     gw = await startTestGateway(database);
     c = await gw.newMerchant();
   });
-  after(async () => { await gw.close(); });
-
-  const nativeBody = (no: string) => JSON.stringify({
-    appid: c.appid, mchid: c.mchid, description: 'x', out_trade_no: no, notify_url: 'http://127.0.0.1:9/n', amount: { total: 100 },
+  after(async () => {
+    await gw.close();
   });
+
+  const nativeBody = (no: string) =>
+    JSON.stringify({
+      appid: c.appid,
+      mchid: c.mchid,
+      description: 'x',
+      out_trade_no: no,
+      notify_url: 'http://127.0.0.1:9/n',
+      amount: { total: 100 },
+    });
   const send = (url: string, body: string, o: SignOptions = {}, extraHeaders: Record<string, string> = {}) =>
     gw.app.inject({
-      method: 'POST', url, payload: body,
+      method: 'POST',
+      url,
+      payload: body,
       headers: { 'content-type': 'application/json', authorization: authorization(c, 'POST', url, body, o), ...extraHeaders },
     });
   const orderState = async (no: string) => (await gw.admin('GET', `/sandbox/merchants/${c.mchid}/orders/${no}`)).status;
@@ -70,7 +80,11 @@ describe('APIv3 authentication', () => {
 
   test('missing or garbled Authorization → 401', async () => {
     for (const authorizationHeader of [undefined, 'Basic abc', 'WECHATPAY2-SHA256-RSA2048 mchid="1"']) {
-      const res = await gw.app.inject({ method: 'GET', url: `/v3/pay/transactions/out-trade-no/X?mchid=${c.mchid}`, headers: authorizationHeader ? { authorization: authorizationHeader } : {} });
+      const res = await gw.app.inject({
+        method: 'GET',
+        url: `/v3/pay/transactions/out-trade-no/X?mchid=${c.mchid}`,
+        headers: authorizationHeader ? { authorization: authorizationHeader } : {},
+      });
       assert.equal(res.statusCode, 401);
       assert.equal(res.json().code, 'SIGN_ERROR');
     }

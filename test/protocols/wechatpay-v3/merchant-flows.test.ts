@@ -11,15 +11,24 @@ const AUTH = { success: '134567890123450000', confirmsIn10s: '134567890123450001
 
 function codepay(c: Credentials, outTradeNo: string, authCode: string, total = 1000) {
   return {
-    appid: c.appid, mchid: c.mchid, description: 'code payment', out_trade_no: outTradeNo,
-    payer: { auth_code: authCode }, amount: { total, currency: 'CNY' }, scene_info: { store_info: { out_id: 'S1' } },
+    appid: c.appid,
+    mchid: c.mchid,
+    description: 'code payment',
+    out_trade_no: outTradeNo,
+    payer: { auth_code: authCode },
+    amount: { total, currency: 'CNY' },
+    scene_info: { store_info: { out_id: 'S1' } },
   };
 }
 
 function native(c: Credentials, outTradeNo: string, total = 1000) {
   return {
-    appid: c.appid, mchid: c.mchid, description: 'native order', out_trade_no: outTradeNo,
-    notify_url: 'http://127.0.0.1:9/notify', amount: { total, currency: 'CNY' },
+    appid: c.appid,
+    mchid: c.mchid,
+    description: 'native order',
+    out_trade_no: outTradeNo,
+    notify_url: 'http://127.0.0.1:9/notify',
+    amount: { total, currency: 'CNY' },
   };
 }
 
@@ -28,8 +37,12 @@ const database = primaryDatabase();
 for (const mode of ['certificate', 'public_key'] as const) {
   describe(`APIv3 with wechatpay-axios-plugin (${mode} mode)`, () => {
     let gw: TestGateway;
-    before(async () => { gw = await startTestGateway(database); });
-    after(async () => { await gw.close(); });
+    before(async () => {
+      gw = await startTestGateway(database);
+    });
+    after(async () => {
+      await gw.close();
+    });
 
     const setup = async () => {
       const c = await gw.newMerchant();
@@ -58,7 +71,10 @@ for (const mode of ['certificate', 'public_key'] as const) {
       assert.deepEqual(reversed.data, { appid: c.appid, mchid: c.mchid, out_trade_no: 'CP1' });
       assert.equal((await query(wx, c, 'CP1')).data.trade_state, 'REVOKED');
       const view = await gw.admin('GET', `/sandbox/merchants/${c.mchid}/orders/CP1`);
-      assert.deepEqual(view.body.refunds.map((r: any) => [r.cause, r.amount, r.status]), [['reverse', 1000, 'SUCCESS']]);
+      assert.deepEqual(
+        view.body.refunds.map((r: any) => [r.cause, r.amount, r.status]),
+        [['reverse', 1000, 'SUCCESS']],
+      );
       assert.deepEqual((await reverse(wx, c, 'CP1')).data.out_trade_no, 'CP1', 'a repeat reverse answers the same');
     });
 
@@ -114,9 +130,12 @@ for (const mode of ['certificate', 'public_key'] as const) {
     test('refund partially twice, then an over-refund is refused', async () => {
       const { c, wx } = await setup();
       const paid = await wx.v3.pay.transactions.codepay.post(codepay(c, 'CP5', AUTH.success));
-      const refund = (no: string, amount: number) => wx.v3.refund.domestic.refunds.post({
-        transaction_id: paid.data.transaction_id, out_refund_no: no, amount: { refund: amount, total: 1000, currency: 'CNY' },
-      });
+      const refund = (no: string, amount: number) =>
+        wx.v3.refund.domestic.refunds.post({
+          transaction_id: paid.data.transaction_id,
+          out_refund_no: no,
+          amount: { refund: amount, total: 1000, currency: 'CNY' },
+        });
       const r1 = await refund('RF1', 400);
       assert.equal(r1.data.status, 'PROCESSING');
       assert.equal(r1.data.amount.refund, 400);

@@ -21,16 +21,24 @@ for (const database of testDatabases()) {
       await gw.close();
       await database.cleanup();
     });
-    const send = (url: string, body: string) => gw.app.inject({
-      method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', authorization: authorization(c, 'POST', url, body) },
-    });
+    const send = (url: string, body: string) =>
+      gw.app.inject({
+        method: 'POST',
+        url,
+        payload: body,
+        headers: { 'content-type': 'application/json', authorization: authorization(c, 'POST', url, body) },
+      });
 
     /** Sends the same signed request twice (same nonce): the replay must answer 401 "nonce invalid" whatever the first said. */
     const twice = async (method: 'GET' | 'POST', url: string, body: string, nonce: string) => {
       const header = authorization(c, method, url, body, { nonce });
-      const once = () => gw.app.inject({
-        method, url, ...(method === 'POST' ? { payload: body } : {}), headers: { 'content-type': 'application/json', authorization: header },
-      });
+      const once = () =>
+        gw.app.inject({
+          method,
+          url,
+          ...(method === 'POST' ? { payload: body } : {}),
+          headers: { 'content-type': 'application/json', authorization: header },
+        });
       const first = await once();
       const again = await once();
       assert.equal(again.statusCode, 401, `replay of ${method} ${url} answered ${again.statusCode} ${again.body}`);
@@ -41,8 +49,13 @@ for (const database of testDatabases()) {
 
     test('a replay is refused whether the first request changed state, failed, only read, or never reached the store', async () => {
       const codepay = JSON.stringify({
-        appid: c.appid, mchid: c.mchid, description: 'x', out_trade_no: 'RPL2', payer: { auth_code: '134567890123450000' },
-        amount: { total: 300, currency: 'CNY' }, scene_info: { store_info: { out_id: 'S1' } },
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'x',
+        out_trade_no: 'RPL2',
+        payer: { auth_code: '134567890123450000' },
+        amount: { total: 300, currency: 'CNY' },
+        scene_info: { store_info: { out_id: 'S1' } },
       });
       assert.equal((await twice('POST', '/v3/pay/transactions/codepay', codepay, 'replay-codepay-0001')).statusCode, 200);
       await gw.advance(c.mchid, 16);
@@ -63,16 +76,24 @@ for (const database of testDatabases()) {
 
     test('eight copies of one reverse at once: one answer 200, seven 401, one refund', async () => {
       const codepay = JSON.stringify({
-        appid: c.appid, mchid: c.mchid, description: 'x', out_trade_no: 'RPL3', payer: { auth_code: '134567890123450000' },
-        amount: { total: 300, currency: 'CNY' }, scene_info: { store_info: { out_id: 'S1' } },
+        appid: c.appid,
+        mchid: c.mchid,
+        description: 'x',
+        out_trade_no: 'RPL3',
+        payer: { auth_code: '134567890123450000' },
+        amount: { total: 300, currency: 'CNY' },
+        scene_info: { store_info: { out_id: 'S1' } },
       });
       assert.equal((await send('/v3/pay/transactions/codepay', codepay)).statusCode, 200);
       await gw.advance(c.mchid, 16);
       const url = '/v3/pay/transactions/out-trade-no/RPL3/reverse';
       const body = JSON.stringify({ appid: c.appid, mchid: c.mchid });
       const header = authorization(c, 'POST', url, body, { nonce: 'replay-concurrent-01' });
-      const answers = await Promise.all(Array.from({ length: 8 }, () =>
-        gw.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', authorization: header } })));
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          gw.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', authorization: header } }),
+        ),
+      );
       assert.deepEqual(answers.map((a) => a.statusCode).sort(), [200, 401, 401, 401, 401, 401, 401, 401]);
       const view = await gw.admin('GET', `/sandbox/merchants/${c.mchid}/orders/RPL3`);
       assert.equal(view.body.refunds.length, 1);

@@ -24,11 +24,19 @@ describe('APIv3 service providers', () => {
     foreignSub = await gw.newMerchant({ mode: 'sub_merchant', sp_mchid: otherSp.mchid });
     direct = await gw.newMerchant();
   });
-  after(async () => { await gw.close(); });
+  after(async () => {
+    await gw.close();
+  });
 
   const codepay = (subMchid: string, no: string) => ({
-    sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: subMchid, description: 'sp', out_trade_no: no,
-    payer: { auth_code: '134567890123456789' }, amount: { total: 300, currency: 'CNY' }, scene_info: { store_info: { out_id: 'S' } },
+    sp_appid: sp.appid,
+    sp_mchid: sp.mchid,
+    sub_mchid: subMchid,
+    description: 'sp',
+    out_trade_no: no,
+    payer: { auth_code: '134567890123456789' },
+    amount: { total: 300, currency: 'CNY' },
+    scene_info: { store_info: { out_id: 'S' } },
   });
   const sandboxState = async (mchid: string, no: string) => {
     const res = await gw.admin('GET', `/sandbox/merchants/${mchid}/orders/${no}`);
@@ -52,7 +60,10 @@ describe('APIv3 service providers', () => {
     const q = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.get({ params: { sp_mchid: sp.mchid, sub_mchid: sub.mchid }, out_trade_no: 'SP1' });
     assert.equal(q.data.trade_state, 'SUCCESS');
     await gw.advance(sub.mchid, 16);
-    const reversed = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post({ sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'SP1' });
+    const reversed = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post(
+      { sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: sub.mchid },
+      { out_trade_no: 'SP1' },
+    );
     assert.deepEqual(reversed.data, { sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: sub.mchid, out_trade_no: 'SP1' });
     assert.equal(await sandboxState(sub.mchid, 'SP1'), 'REVOKED');
   });
@@ -60,11 +71,19 @@ describe('APIv3 service providers', () => {
   test('a provider closes a native order of its sub-merchant', async () => {
     const wx = merchantClient(sp);
     await wx.v3.pay.partner.transactions.native.post({
-      sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: sub.mchid, description: 'n', out_trade_no: 'SPN1',
-      notify_url: 'http://127.0.0.1:9/n', amount: { total: 100 },
+      sp_appid: sp.appid,
+      sp_mchid: sp.mchid,
+      sub_mchid: sub.mchid,
+      description: 'n',
+      out_trade_no: 'SPN1',
+      notify_url: 'http://127.0.0.1:9/n',
+      amount: { total: 100 },
     });
     await gw.advance(sub.mchid, 300);
-    const res = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.close.post({ sp_mchid: sp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'SPN1' });
+    const res = await wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.close.post(
+      { sp_mchid: sp.mchid, sub_mchid: sub.mchid },
+      { out_trade_no: 'SPN1' },
+    );
     assert.equal(res.status, 204);
     assert.equal(await sandboxState(sub.mchid, 'SPN1'), 'CLOSED');
   });
@@ -74,11 +93,25 @@ describe('APIv3 service providers', () => {
     await mine.v3.pay.partner.transactions.codepay.post(codepay(sub.mchid, 'SP2'));
     await gw.advance(sub.mchid, 16);
     const thief = merchantClient(otherSp);
-    const reverse = await refused(thief.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post({ sp_appid: otherSp.appid, sp_mchid: otherSp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'SP2' }));
+    const reverse = await refused(
+      thief.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post(
+        { sp_appid: otherSp.appid, sp_mchid: otherSp.mchid, sub_mchid: sub.mchid },
+        { out_trade_no: 'SP2' },
+      ),
+    );
     assert.deepEqual([reverse.status, reverse.data.code], [403, 'NO_AUTH']);
-    const query = await refused(thief.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.get({ params: { sp_mchid: otherSp.mchid, sub_mchid: sub.mchid }, out_trade_no: 'SP2' }));
+    const query = await refused(
+      thief.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.get({ params: { sp_mchid: otherSp.mchid, sub_mchid: sub.mchid }, out_trade_no: 'SP2' }),
+    );
     assert.deepEqual([query.status, query.data.code], [403, 'NO_AUTH']);
-    const refund = await refused(thief.v3.refund.domestic.refunds.post({ sub_mchid: sub.mchid, out_trade_no: 'SP2', out_refund_no: 'X1', amount: { refund: 1, total: 300, currency: 'CNY' } }));
+    const refund = await refused(
+      thief.v3.refund.domestic.refunds.post({
+        sub_mchid: sub.mchid,
+        out_trade_no: 'SP2',
+        out_refund_no: 'X1',
+        amount: { refund: 1, total: 300, currency: 'CNY' },
+      }),
+    );
     assert.deepEqual([refund.status, refund.data.code], [403, 'NO_AUTH']);
     assert.equal(await sandboxState(sub.mchid, 'SP2'), 'SUCCESS');
   });
@@ -98,8 +131,13 @@ describe('APIv3 service providers', () => {
   test("a direct merchant never reaches another merchant's order, nor the partner API", async () => {
     const owner = merchantClient(direct);
     await owner.v3.pay.transactions.codepay.post({
-      appid: direct.appid, mchid: direct.mchid, description: 'd', out_trade_no: 'D1',
-      payer: { auth_code: '134567890123456789' }, amount: { total: 100 }, scene_info: { store_info: { out_id: 'S' } },
+      appid: direct.appid,
+      mchid: direct.mchid,
+      description: 'd',
+      out_trade_no: 'D1',
+      payer: { auth_code: '134567890123456789' },
+      amount: { total: 100 },
+      scene_info: { store_info: { out_id: 'S' } },
     });
     const other = await gw.newMerchant();
     const wx = merchantClient(other);
@@ -108,7 +146,9 @@ describe('APIv3 service providers', () => {
     const own = await refused(wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: other.mchid }, out_trade_no: 'D1' }));
     assert.deepEqual([own.status, own.data.code], [404, 'ORDER_NOT_EXIST']);
     await gw.advance(direct.mchid, 16);
-    const reverse = await refused(wx.v3.pay.transactions.outTradeNo.$out_trade_no$.reverse.post({ appid: other.appid, mchid: direct.mchid }, { out_trade_no: 'D1' }));
+    const reverse = await refused(
+      wx.v3.pay.transactions.outTradeNo.$out_trade_no$.reverse.post({ appid: other.appid, mchid: direct.mchid }, { out_trade_no: 'D1' }),
+    );
     assert.deepEqual([reverse.status, reverse.data.code], [403, 'NO_AUTH']);
     const partner = await refused(wx.v3.pay.partner.transactions.codepay.post({ ...codepay(sub.mchid, 'D2'), sp_mchid: other.mchid, sp_appid: other.appid }));
     assert.deepEqual([partner.status, partner.data.code], [403, 'NO_AUTH']);

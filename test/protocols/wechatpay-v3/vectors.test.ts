@@ -9,7 +9,8 @@ import { GO_SDK_TEST_KEY_PEM } from '../../fixtures/wechatpay-go-test-key.ts';
 const key = privateKeyOf(GO_SDK_TEST_KEY_PEM);
 
 test('Go SDK signer vector: "source" signs to the published signature', async () => {
-  const expected = 'BKyAfU4iMCuvXMXS0Wzam3V/cnxZ+JaqigPM5OhljS2iOT95OO6Fsuml2JkFANJU9K6q9bLlDhPXuoVz+pp4hAm6pHU4ld815U4jsKu1RkyaII+1CYBUYC8TK0XtJ8FwUXXz8vZHh58rrAVN1XwNyvD1vfpxrMT4SL536GLwvpUHlCqIMzoZUguLli/K8V29QiOhuH6IEqLNJn8e9b3nwNcQ7be3CzYGpDAKBfDGPCqCv8Rw5zndhlffk2FEA70G4hvMwe51qMN/RAJbknXG23bSlObuTCN7Ndj1aJGH6/L+hdwfLpUtJm4QYVazzW7DFD27EpSQEqA8bX9+8m1rLg==';
+  const expected =
+    'BKyAfU4iMCuvXMXS0Wzam3V/cnxZ+JaqigPM5OhljS2iOT95OO6Fsuml2JkFANJU9K6q9bLlDhPXuoVz+pp4hAm6pHU4ld815U4jsKu1RkyaII+1CYBUYC8TK0XtJ8FwUXXz8vZHh58rrAVN1XwNyvD1vfpxrMT4SL536GLwvpUHlCqIMzoZUguLli/K8V29QiOhuH6IEqLNJn8e9b3nwNcQ7be3CzYGpDAKBfDGPCqCv8Rw5zndhlffk2FEA70G4hvMwe51qMN/RAJbknXG23bSlObuTCN7Ndj1aJGH6/L+hdwfLpUtJm4QYVazzW7DFD27EpSQEqA8bX9+8m1rLg==';
   assert.equal(await rsaSign('source', key), expected);
   assert.equal(await rsaVerify('source', expected, createPublicKey(key)), true);
   assert.equal(await rsaVerify('sourcE', expected, createPublicKey(key)), false);
@@ -18,11 +19,17 @@ test('Go SDK signer vector: "source" signs to the published signature', async ()
 test('request string to sign (docs example) and its derived signature', async () => {
   const message = requestMessage('GET', '/v3/certificates', '1554208460', '593BEC0C930BF1AFEB40B4A08C8FB242', '');
   assert.equal(message, 'GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n');
-  assert.equal(await rsaSign(message, key), 'RjVFHMcrr9NsM4SiNmpFx6QPR99WztxatBshmr/6f7pXnt2YSPAhmNrEEAjWgpOcf5Zxbwl2qdPACOsEOeGrnLD81nVK3ucJq50iD0FAyF11knd1C9ic7zV9Jg3zao0+Wx3yAI6jXx6NLBEfNNspCazrQ+IHsUi04tubSBsT+4LHT9j0rL9axFBl7jVYe7uZ1ZQzap8EokLHDQbYw6qPEOs85+a2rnudh3TCPe81oUfe0zPqwEE6sWxxeSCYx+1mbURsOAN4Z8/uKgOIZxbDAkqYWFb7VOaHFeejC1rsxUc7wkw0zQWxae1giswROXii1DorwdJ3CGlPchx0PyDjkQ==');
+  assert.equal(
+    await rsaSign(message, key),
+    'RjVFHMcrr9NsM4SiNmpFx6QPR99WztxatBshmr/6f7pXnt2YSPAhmNrEEAjWgpOcf5Zxbwl2qdPACOsEOeGrnLD81nVK3ucJq50iD0FAyF11knd1C9ic7zV9Jg3zao0+Wx3yAI6jXx6NLBEfNNspCazrQ+IHsUi04tubSBsT+4LHT9j0rL9axFBl7jVYe7uZ1ZQzap8EokLHDQbYw6qPEOs85+a2rnudh3TCPe81oUfe0zPqwEE6sWxxeSCYx+1mbURsOAN4Z8/uKgOIZxbDAkqYWFb7VOaHFeejC1rsxUc7wkw0zQWxae1giswROXii1DorwdJ3CGlPchx0PyDjkQ==',
+  );
 });
 
 test('204 response signature (derived)', async () => {
-  assert.equal(await rsaSign('1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n', key), 'FvlS+Ab7shbPZIPgZBeHWZkY6n5jgdU61ZW35+bXAtnB2uC/9RHI9bvSQEcWV6ncZbjrbGhOIQFkGcjmG9KAN25jisOMdVJ92CYkuiQE+hgvsHtvRr2BpgKBxEXfFXmHEmivNkc9ShQr6VYiGunG0VqREcSE9tAtZnbwtNe0Ah1ArDHZb8qiQPFrazv2MmKfl15Ve68SX9BvEZO3Z2I6yR6MfKal/IWKDgBDGSDlqYzmZV3gb6E76ai08Wmt6ijn2MJbfQ++jjDIpivdilSPmcGqPQSR+zfnJt6XGpMDCsip8KDP2Olm3C6LfX0CAJ0D/RLelu2ZAMvW5ZFEoad0Lw==');
+  assert.equal(
+    await rsaSign('1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n', key),
+    'FvlS+Ab7shbPZIPgZBeHWZkY6n5jgdU61ZW35+bXAtnB2uC/9RHI9bvSQEcWV6ncZbjrbGhOIQFkGcjmG9KAN25jisOMdVJ92CYkuiQE+hgvsHtvRr2BpgKBxEXfFXmHEmivNkc9ShQr6VYiGunG0VqREcSE9tAtZnbwtNe0Ah1ArDHZb8qiQPFrazv2MmKfl15Ve68SX9BvEZO3Z2I6yR6MfKal/IWKDgBDGSDlqYzmZV3gb6E76ai08Wmt6ijn2MJbfQ++jjDIpivdilSPmcGqPQSR+zfnJt6XGpMDCsip8KDP2Olm3C6LfX0CAJ0D/RLelu2ZAMvW5ZFEoad0Lw==',
+  );
 });
 
 test('AES-GCM: Go SDK vector (16-byte key), its negative, and the derived AES-256 vector', () => {
@@ -39,8 +46,10 @@ test('serials compare as hex numbers', () => {
 });
 
 test('Authorization parameters parse in any order; duplicates and missing ones are refused', () => {
-  const a = 'WECHATPAY2-SHA256-RSA2048 mchid="1900000001",nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",timestamp="1554208460",serial_no="1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",signature="abc="';
-  const b = 'wechatpay2-sha256-rsa2048  mchid="1900000001" , serial_no="1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",timestamp="1554208460", nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",signature="abc=",extra="x"';
+  const a =
+    'WECHATPAY2-SHA256-RSA2048 mchid="1900000001",nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",timestamp="1554208460",serial_no="1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",signature="abc="';
+  const b =
+    'wechatpay2-sha256-rsa2048  mchid="1900000001" , serial_no="1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",timestamp="1554208460", nonce_str="593BEC0C930BF1AFEB40B4A08C8FB242",signature="abc=",extra="x"';
   const pa = parseAuthorization(a);
   const pb = parseAuthorization(b);
   assert.ok(pa.ok && pb.ok);

@@ -17,8 +17,23 @@ import { codePaymentData, preOrderData, type PayCloudOrderExtra } from '../views
 
 /** §7 pay_method_id values tradegate accepts (case-sensitive, P); anything else is 1001. */
 const PAY_METHODS: ReadonlySet<string> = new Set([
-  'WeChatPay', 'Alipay', 'Alipay+', 'AlipayHK', 'UnionPay', 'Visa', 'Mastercard', 'JCB', 'AmericanExpress', 'DinersClub',
-  'Discover', 'PayPay', 'LINEPay', 'RakutenPay', 'merpay', 'auPAY', 'dBarai',
+  'WeChatPay',
+  'Alipay',
+  'Alipay+',
+  'AlipayHK',
+  'UnionPay',
+  'Visa',
+  'Mastercard',
+  'JCB',
+  'AmericanExpress',
+  'DinersClub',
+  'Discover',
+  'PayPay',
+  'LINEPay',
+  'RakutenPay',
+  'merpay',
+  'auPAY',
+  'dBarai',
 ]);
 
 /** A WeChat Pay customer code: 18 digits starting 10–15 (§8.1: the pay_method_id when none is sent). */
@@ -77,8 +92,7 @@ const codePayment: MethodHandler = async (call) => {
   const payMethodId = payMethodOf(call, WECHAT_AUTH_CODE.test(authCode) ? 'WeChatPay' : null);
   const order = newOrderOf(call, 'MICROPAY', payMethodId, 'BSCANQR_PAY', () => NO_LINKS);
   const input = { ...order, payerOpenid: openidFor(order.mchid, authCode) };
-  const result = await createOrAnswerCurrent(call.ctx, order, () =>
-    payByCode(call.ctx, input, call.deps.payer.presentCode(authCode), 'paycloud'));
+  const result = await createOrAnswerCurrent(call.ctx, order, () => payByCode(call.ctx, input, call.deps.payer.presentCode(authCode), 'paycloud'));
   if (result.kind === 'current') return codePaymentData(result.order);
   // The injected "unknown outcome" (test codes …0005/…0006): the merchant must query, as with a real timeout.
   if (result.value.answer.kind === 'unknown') throw new PayCloudError('9999', 'System error, query the order for its result');
@@ -97,20 +111,26 @@ function preOrder(tradeType: TradeType, scenarioOf: (call: MethodCall) => string
 }
 
 /** cscanb.pay.getqrcode: the payer scans the merchant's QR code (§8.2). */
-const qrCodeOrder = preOrder('NATIVE', () => 'SCANQR_PAY', (transNo, method) => ({
-  qrcodeUrl: method === 'WeChatPay'
-    ? `weixin://wxpay/bizpayurl?pr=${randomBytes(5).toString('hex')}`
-    : `https://qr.sandbox.tradegate.invalid/${transNo}`,
-  payUrl: null,
-}));
+const qrCodeOrder = preOrder(
+  'NATIVE',
+  () => 'SCANQR_PAY',
+  (transNo, method) => ({
+    qrcodeUrl: method === 'WeChatPay' ? `weixin://wxpay/bizpayurl?pr=${randomBytes(5).toString('hex')}` : `https://qr.sandbox.tradegate.invalid/${transNo}`,
+    payUrl: null,
+  }),
+);
 
 /** pay.unifiedorder: a web or WAP payment page (§8.7); terminal_type picks the scenario. */
-const webOrder = preOrder('MWEB', (call) => {
-  const terminal = call.params.string('terminal_type', false, { max: 8 }) ?? 'WAP';
-  if (terminal !== 'WEB' && terminal !== 'WAP') throw invalidParameter('terminal_type must be WEB or WAP');
-  call.params.url('return_url');
-  return terminal === 'WEB' ? 'WEB_PAY' : 'WAP_PAY';
-}, (transNo) => ({ qrcodeUrl: null, payUrl: `https://pay.sandbox.tradegate.invalid/checkout/${transNo}` }));
+const webOrder = preOrder(
+  'MWEB',
+  (call) => {
+    const terminal = call.params.string('terminal_type', false, { max: 8 }) ?? 'WAP';
+    if (terminal !== 'WEB' && terminal !== 'WAP') throw invalidParameter('terminal_type must be WEB or WAP');
+    call.params.url('return_url');
+    return terminal === 'WEB' ? 'WEB_PAY' : 'WAP_PAY';
+  },
+  (transNo) => ({ qrcodeUrl: null, payUrl: `https://pay.sandbox.tradegate.invalid/checkout/${transNo}` }),
+);
 
 export const PAYMENT_METHODS: Readonly<Record<string, MethodHandler>> = {
   'bscanc.pay.submit': codePayment,

@@ -13,16 +13,20 @@ const submit: MethodHandler = async (call) => {
   const outRefundNo = p.string('merchant_order_no', true, { pattern: MERCHANT_ORDER_NO });
   const currency = p.currency('price_currency');
   const amount = p.amount(currency);
-  const result = await refundOrder(call.ctx, {
-    order,
-    outRefundNo,
-    amount,
-    currency,
-    statedTotal: null,
-    reason: p.string('description', false, { max: 256 }),
-    notifyUrl: p.url('notify_url'),
-    fingerprint: p.fingerprint(amount),
-  }, 'paycloud');
+  const result = await refundOrder(
+    call.ctx,
+    {
+      order,
+      outRefundNo,
+      amount,
+      currency,
+      statedTotal: null,
+      reason: p.string('description', false, { max: 256 }),
+      notifyUrl: p.url('notify_url'),
+      fingerprint: p.fingerprint(amount),
+    },
+    'paycloud',
+  );
   return refundData(result.refund, result.order);
 };
 

@@ -51,8 +51,12 @@ const micropay: V2Route = {
     // The documented shape of a payment code (§6.1); a malformed one never reaches the payer.
     if (!AUTH_CODE.test(authCode)) throw v2PaymentFailure('AUTH_CODE_INVALID');
     const merchant = call.caller.merchant;
-    const result = await payByCode(call.ctx, { ...order, notifyUrl: null, payerOpenid: openidFor(merchant.mchid, authCode) },
-      call.deps.payer.presentCode(authCode), 'wechatV2');
+    const result = await payByCode(
+      call.ctx,
+      { ...order, notifyUrl: null, payerOpenid: openidFor(merchant.mchid, authCode) },
+      call.deps.payer.presentCode(authCode),
+      'wechatV2',
+    );
     switch (result.answer.kind) {
       case 'paid':
         return micropayView(result.order, merchant);
@@ -84,8 +88,7 @@ const unifiedorder: V2Route = {
     if (tradeType === 'NATIVE') reader.text('product_id', true, { max: 32 });
     const extra = { ...order.extra, ...paymentHandles(tradeType) };
     // A replay of the same request answers the first one's prepay_id (§6.2): read them back from the order.
-    const { order: created } = await createOrder(call.ctx,
-      { ...order, tradeType, notifyUrl, payerOpenid: openid ?? subOpenid, extra }, 'wechatV2');
+    const { order: created } = await createOrder(call.ctx, { ...order, tradeType, notifyUrl, payerOpenid: openid ?? subOpenid, extra }, 'wechatV2');
     const handle = (name: 'prepayId' | 'codeUrl' | 'h5Url') => storedHandle(created.extra, name);
     return { trade_type: created.tradeType, prepay_id: handle('prepayId'), code_url: handle('codeUrl'), mweb_url: handle('h5Url') };
   },

@@ -27,9 +27,20 @@ const refund: V2Route = {
     // refund_fee_type defaults to the order's own currency: read it (it never changes, so this cannot race).
     // The currency lookup is not the call's operation: the fault lab applies to the refund alone.
     const currency = statedCurrency ?? (await queryOrder({ ...ctx, faults: undefined }, ref).catch(byTxn)).currency;
-    const result = await refundOrder(ctx, {
-      order: ref, outRefundNo, amount, currency, statedTotal, reason, notifyUrl, fingerprint: fingerprintOf(params),
-    }, 'wechatV2').catch(byTxn);
+    const result = await refundOrder(
+      ctx,
+      {
+        order: ref,
+        outRefundNo,
+        amount,
+        currency,
+        statedTotal,
+        reason,
+        notifyUrl,
+        fingerprint: fingerprintOf(params),
+      },
+      'wechatV2',
+    ).catch(byTxn);
     return refundView(result.refund, result.order, caller.merchant);
   },
 };

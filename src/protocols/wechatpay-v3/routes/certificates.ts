@@ -16,17 +16,19 @@ async function listCertificates(request: FastifyRequest, reply: FastifyReply) {
   const cert = new X509Certificate(secrets.platformCertificatePem);
   const nonce = randomAlnum(12);
   return sendJson(reply, 200, {
-    data: [{
-      serial_no: secrets.platformSerialNo,
-      effective_time: rfc3339Cst(Date.parse(cert.validFrom)),
-      expire_time: rfc3339Cst(Date.parse(cert.validTo)),
-      encrypt_certificate: {
-        algorithm: 'AEAD_AES_256_GCM',
-        nonce,
-        associated_data: 'certificate',
-        ciphertext: aesGcmEncrypt(secrets.platformCertificatePem, secrets.apiV3Key, nonce, 'certificate'),
+    data: [
+      {
+        serial_no: secrets.platformSerialNo,
+        effective_time: rfc3339Cst(Date.parse(cert.validFrom)),
+        expire_time: rfc3339Cst(Date.parse(cert.validTo)),
+        encrypt_certificate: {
+          algorithm: 'AEAD_AES_256_GCM',
+          nonce,
+          associated_data: 'certificate',
+          ciphertext: aesGcmEncrypt(secrets.platformCertificatePem, secrets.apiV3Key, nonce, 'certificate'),
+        },
       },
-    }],
+    ],
   });
 }
 

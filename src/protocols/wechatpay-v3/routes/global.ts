@@ -36,7 +36,11 @@ type IdParams = { Params: { id: string } | { no: string } };
 
 function context(deps: GatewayDeps, request: FastifyRequest): OperationContext {
   return {
-    store: storeFor(deps, request), clock: deps.clock, ids: deps.ids, protocol: 'wechatpay-global', requestId: request.tradegateRequestId,
+    store: storeFor(deps, request),
+    clock: deps.clock,
+    ids: deps.ids,
+    protocol: 'wechatpay-global',
+    requestId: request.tradegateRequestId,
     faults: faultRequestOf(request),
   };
 }
@@ -74,9 +78,12 @@ export function globalRoutes(deps: GatewayDeps) {
       app.post(url, family, async (request, reply) => {
         const { scope, body, order } = await decodeOrderRequest(deps, request, 'MICROPAY', 'either', currencyOf(request));
         const authCode = body.object('payer', true).string('auth_code', true, { max: 128 });
-        const result = await payByCode(context(deps, request),
+        const result = await payByCode(
+          context(deps, request),
           { ...order, notifyUrl: null, payerOpenid: openidFor(order.mchid, authCode) },
-          deps.payer.presentCode(authCode), 'wechatGlobal');
+          deps.payer.presentCode(authCode),
+          'wechatGlobal',
+        );
         const view = () => globalOrderView(result.order, viewScope(scope, result.order), rateOf(request));
         if (result.answer.kind === 'failed') throw v3PaymentFailure(result.answer.failure);
         if (result.answer.kind === 'unknown') throw v3PaymentFailure('SYSTEM_ERROR');
@@ -99,8 +106,12 @@ export function globalRoutes(deps: GatewayDeps) {
         return reply.code(204).send();
       });
       app.route({
-        method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, ...closeFamily,
-        handler: async () => { throw requirePost(); },
+        method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+        url,
+        ...closeFamily,
+        handler: async () => {
+          throw requirePost();
+        },
       });
     }
 
@@ -122,16 +133,20 @@ export function globalRoutes(deps: GatewayDeps) {
         const named = transactionId ? { id: transactionId } : outTradeNo ? { no: outTradeNo } : null;
         if (!named) throw paramError('/out_trade_no', null, 'transaction_id和out_trade_no必须二选一', 'body');
         const amount = body.object('amount', true);
-        const result = await refundOrder(context(deps, request), {
-          order: refOf(scope, named),
-          outRefundNo: body.string('out_refund_no', true, { pattern: OUT_REFUND_NO }),
-          amount: amount.amount('refund'),
-          statedTotal: amount.amount('total'),
-          currency: amount.currency('currency', currencyOf(request)),
-          reason: body.string('reason', false, { max: 80 }),
-          notifyUrl: body.string('notify_url', false, { max: 256, pattern: /^https?:\/\/\S+$/ }),
-          fingerprint: sha256Hex(canonicalJson(json)),
-        }, 'wechatGlobal');
+        const result = await refundOrder(
+          context(deps, request),
+          {
+            order: refOf(scope, named),
+            outRefundNo: body.string('out_refund_no', true, { pattern: OUT_REFUND_NO }),
+            amount: amount.amount('refund'),
+            statedTotal: amount.amount('total'),
+            currency: amount.currency('currency', currencyOf(request)),
+            reason: body.string('reason', false, { max: 80 }),
+            notifyUrl: body.string('notify_url', false, { max: 256, pattern: /^https?:\/\/\S+$/ }),
+            fingerprint: sha256Hex(canonicalJson(json)),
+          },
+          'wechatGlobal',
+        );
         return sendJson(reply, 200, globalRefundView(result.refund, result.order, scope, rateOf(request)));
       });
     }

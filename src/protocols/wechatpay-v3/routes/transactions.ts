@@ -45,8 +45,11 @@ export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner')
         const notifyUrl = notifyUrlOf(body);
         const payer = tradeType === 'JSAPI' ? jsapiOpenid(body, scope) : null;
         if (tradeType === 'MWEB') body.object('scene_info', true).object('h5_info', true).string('type', true);
-        const { order: created } = await createOrder(operationContext(deps, request),
-          { ...order, notifyUrl, payerOpenid: payer, extra: { ...order.extra, ...paymentHandles(tradeType) } }, 'wechatV3');
+        const { order: created } = await createOrder(
+          operationContext(deps, request),
+          { ...order, notifyUrl, payerOpenid: payer, extra: { ...order.extra, ...paymentHandles(tradeType) } },
+          'wechatV3',
+        );
         return sendJson(reply, 200, createAnswer(tradeType, created.extra));
       });
     }
@@ -55,9 +58,12 @@ export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner')
       const { scope, body, order } = await decodeOrderRequest(deps, request, 'MICROPAY', mode, 'CNY');
       const authCode = body.object('payer', true).string('auth_code', true, { max: 128 });
       body.object('scene_info', true);
-      const result = await payByCode(operationContext(deps, request),
+      const result = await payByCode(
+        operationContext(deps, request),
         { ...order, notifyUrl: null, payerOpenid: openidFor(order.mchid, authCode) },
-        deps.payer.presentCode(authCode), 'wechatV3');
+        deps.payer.presentCode(authCode),
+        'wechatV3',
+      );
       const view = () => orderView(result.order, viewScope(scope, result.order));
       switch (result.answer.kind) {
         case 'paid':
@@ -99,8 +105,11 @@ export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner')
     // Close and reverse are POST only: another method is 405 REQUIRE_POST_METHOD (as on Global), not a 404.
     for (const action of ['close', 'reverse']) {
       app.route({
-        method: ['GET', 'PUT', 'PATCH', 'DELETE'], url: `${prefix}/out-trade-no/:no/${action}`,
-        handler: async () => { throw requirePost(); },
+        method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+        url: `${prefix}/out-trade-no/:no/${action}`,
+        handler: async () => {
+          throw requirePost();
+        },
       });
     }
   };

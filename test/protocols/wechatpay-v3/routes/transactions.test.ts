@@ -22,11 +22,17 @@ describe('APIv3 Mainland close and reverse', () => {
     sp = await gw.newMerchant({ mode: 'service_provider' });
     sub = await gw.newMerchant({ mode: 'sub_merchant', sp_mchid: sp.mchid });
   });
-  after(async () => { await gw.close(); });
+  after(async () => {
+    await gw.close();
+  });
 
   const orderOf = async (mchid: string, no: string) => (await gw.admin('GET', `/sandbox/merchants/${mchid}/orders/${no}`)).body;
   const codepay = (fields: Record<string, string>, no: string) => ({
-    ...fields, description: 'code', out_trade_no: no, payer: { auth_code: PAYS }, amount: { total: 500, currency: 'CNY' },
+    ...fields,
+    description: 'code',
+    out_trade_no: no,
+    payer: { auth_code: PAYS },
+    amount: { total: 500, currency: 'CNY' },
     scene_info: { store_info: { out_id: 'S1' } },
   });
 
@@ -47,8 +53,9 @@ describe('APIv3 Mainland close and reverse', () => {
     const wx = merchantClient(sp);
     await wx.v3.pay.partner.transactions.codepay.post(codepay({ sp_appid: sp.appid, sp_mchid: sp.mchid, sub_mchid: sub.mchid }, 'RV2'));
     await gw.advance(sub.mchid, 16);
-    const res = await refused(wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post(
-      { sp_mchid: sp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'RV2' }));
+    const res = await refused(
+      wx.v3.pay.partner.transactions.outTradeNo.$out_trade_no$.reverse.post({ sp_mchid: sp.mchid, sub_mchid: sub.mchid }, { out_trade_no: 'RV2' }),
+    );
     assert.deepEqual([res.status, res.data.code, res.data.detail?.field], [400, 'PARAM_ERROR', '/sp_appid']);
     const order = await orderOf(sub.mchid, 'RV2');
     assert.deepEqual([order.state, order.refunds.length], ['SUCCESS', 0]);
@@ -57,7 +64,12 @@ describe('APIv3 Mainland close and reverse', () => {
   test('close needs no appid: 204 without it', async () => {
     const wx = merchantClient(direct);
     await wx.v3.pay.transactions.native.post({
-      appid: direct.appid, mchid: direct.mchid, description: 'n', out_trade_no: 'CL1', notify_url: 'http://127.0.0.1:9/n', amount: { total: 100 },
+      appid: direct.appid,
+      mchid: direct.mchid,
+      description: 'n',
+      out_trade_no: 'CL1',
+      notify_url: 'http://127.0.0.1:9/n',
+      amount: { total: 100 },
     });
     await gw.advance(direct.mchid, 300);
     const res = await wx.v3.pay.transactions.outTradeNo.$out_trade_no$.close.post({ mchid: direct.mchid }, { out_trade_no: 'CL1' });
@@ -68,7 +80,12 @@ describe('APIv3 Mainland close and reverse', () => {
   test('GET / PUT / DELETE on close and reverse (direct and partner) → 405 REQUIRE_POST_METHOD, nothing changed', async () => {
     const wx = merchantClient(direct);
     await wx.v3.pay.transactions.native.post({
-      appid: direct.appid, mchid: direct.mchid, description: 'n', out_trade_no: 'M1', notify_url: 'http://127.0.0.1:9/n', amount: { total: 100 },
+      appid: direct.appid,
+      mchid: direct.mchid,
+      description: 'n',
+      out_trade_no: 'M1',
+      notify_url: 'http://127.0.0.1:9/n',
+      amount: { total: 100 },
     });
     await gw.advance(direct.mchid, 300);
     const path = wx.v3.pay.transactions.outTradeNo.$out_trade_no$;
@@ -77,7 +94,11 @@ describe('APIv3 Mainland close and reverse', () => {
       () => path.reverse.get({ params: { mchid: direct.mchid }, out_trade_no: 'M1' }),
       () => path.close.put({ mchid: direct.mchid }, { out_trade_no: 'M1' }),
       () => path.reverse.delete({ out_trade_no: 'M1' }),
-      () => merchantClient(sp).v3.pay.partner.transactions.outTradeNo.$out_trade_no$.close.get({ params: { sp_mchid: sp.mchid, sub_mchid: sub.mchid }, out_trade_no: 'M1' }),
+      () =>
+        merchantClient(sp).v3.pay.partner.transactions.outTradeNo.$out_trade_no$.close.get({
+          params: { sp_mchid: sp.mchid, sub_mchid: sub.mchid },
+          out_trade_no: 'M1',
+        }),
     ]) {
       const res = await refused(call());
       assert.deepEqual([res.status, res.data], [405, { code: 'REQUIRE_POST_METHOD', message: '请使用POST方法' }]);
