@@ -379,7 +379,8 @@ const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pglit
 const scale = SCALE ? await benchScale() : null;
 const table = markdown(rows, pgC, liteC, scale, startedAt);
 process.stdout.write(table);
-if (QUICK) process.exit(0);
+// Smoke runs and A/B runs of one row are printed only; bench/results/ keeps full runs.
+if (QUICK || ONLY_REVERSE) process.exit(0);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const date = startedAt.slice(0, 10);
 const jsonFile = join(ROOT, `bench/results/${date}.json`);
