@@ -9,7 +9,7 @@ test('exponents: 0, 2 and 3; unknown currencies are refused', () => {
   assert.equal(isKnownCurrency('CNY'), true);
   assert.equal(isKnownCurrency('XXX'), false);
   assert.equal(isKnownCurrency('toString'), false, 'no prototype keys');
-  assert.throws(() => currencyExponent('XXX'), RangeError);
+  assert.throws(() => currencyExponent('XXX'), { name: 'RangeError', message: 'unknown currency XXX' });
 });
 
 test('valid amounts: positive safe integers up to MAX_MINOR_AMOUNT', () => {
@@ -22,6 +22,8 @@ test('valid amounts: positive safe integers up to MAX_MINOR_AMOUNT', () => {
 test('decimal text to minor units, exactly', () => {
   assert.equal(decimalToMinor('200.06', 'CNY'), 20006);
   assert.equal(decimalToMinor('1.0', 'JPY'), 1, 'trailing zeros beyond the exponent are tolerated');
+  assert.equal(decimalToMinor('1.00', 'JPY'), 1);
+  assert.equal(decimalToMinor('1.2000', 'CNY'), 120);
   assert.equal(decimalToMinor('100', 'JPY'), 100);
   assert.equal(decimalToMinor('0.5', 'CNY'), 50);
   assert.equal(decimalToMinor('1.234', 'KWD'), 1234);

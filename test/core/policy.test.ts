@@ -144,6 +144,7 @@ describe('merchant refunds', () => {
     assert.equal(decide(anOrder('PAYERROR', 'MICROPAY'), 1), 'refuse:ORDER_PAY_FAILED');
     assert.equal(decide(paid(), 1), '→REFUND');
     assert.equal(decide(anOrder('REFUND', 'NATIVE', { paidAt }), 1), '→REFUND');
+    assert.deepEqual(decideRefund(paid(), ask(1), paidAt, rules), { kind: 'transition', event: 'refund', refundAll: false }, 'a part, not the full amount');
   });
 
   test('currency and stated total must match the order', () => {

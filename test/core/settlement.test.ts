@@ -95,7 +95,13 @@ describe('settlement', () => {
       payerCurrency: 'CNY',
       payerAmount: 2560,
     });
+    assert.deepEqual(
+      legacySettlement(500, 'JPY', { exchangeRate: '0.0512', transAmountCny: 2561 }),
+      { rate: 5_120_000, payerCurrency: 'CNY', payerAmount: 2561 },
+      'the amount PayCloud answered stands, even where the rate gives another',
+    );
     assert.deepEqual(legacySettlement(500, 'JPY', { exchangeRate: '0.0512' }), { rate: 5_120_000, payerCurrency: 'CNY', payerAmount: 2560 });
+    assert.equal(legacySettlement(500, 'JPY', { exchangeRate: 0.0512 }), null, 'PayCloud kept the rate as text');
     assert.equal(legacySettlement(500, 'JPY', {}), null);
     assert.equal(legacySettlement(500, 'JPY', { rate: 0 }), null);
     assert.equal(legacySettlement(500, 'JPY', { rate: 1.5 }), null);

@@ -25,6 +25,7 @@ const ALLOWED: ReadonlyArray<[OrderState, OrderEvent, OrderState]> = [
 describe('the order state machine', () => {
   test('states and events are complete and the table has a row per state', () => {
     assert.deepEqual(Object.keys(TRANSITIONS).sort(), [...ORDER_STATES].sort());
+    assert.deepEqual([...ORDER_EVENTS].sort(), ['await_payer', 'close', 'confirm', 'expire', 'fail', 'pay', 'refund', 'revoke']);
     assert.equal(new Set(ORDER_EVENTS).size, 8);
     assert.equal(new Set(ORDER_STATES).size, 7);
   });
@@ -59,6 +60,8 @@ describe('the order state machine', () => {
     assert.deepEqual([refunded.paidAt, refunded.refundedAmount, refunded.refundCount], [T0 + 5 * SECOND, 100, 1]);
     const confirmed = applyEvent(anOrder('USERPAYING', 'MICROPAY', { paidAt: null, payerConfirmAt: T0 + 3 * SECOND }), 'confirm', T0 + 3 * SECOND);
     assert.equal(confirmed.paidAt, T0 + 3 * SECOND);
+    const paidBefore = applyEvent(anOrder('USERPAYING', 'MICROPAY', { paidAt: T0 + SECOND }), 'confirm', T0 + 3 * SECOND);
+    assert.equal(paidBefore.paidAt, T0 + SECOND, 'a payment time once set is never moved');
     const failed = applyEvent(anOrder('NOTPAY'), 'fail', T0 + SECOND, { failure: 'NOT_ENOUGH' });
     assert.deepEqual([failed.paidAt, failed.failure], [null, 'NOT_ENOUGH']);
   });

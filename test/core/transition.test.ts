@@ -69,6 +69,14 @@ test('WeChat ids: 28-digit transaction ids and 29-digit refund ids dated in UTC+
   assert.notEqual(wechatIds.transactionId(lateUtc), wechatIds.transactionId(lateUtc));
 });
 
+test('the random part of an id takes every digit at every position, leading zeros included', () => {
+  const seen = Array.from({ length: 16 }, () => new Set<string>());
+  for (let i = 0; i < 300; i++) {
+    for (const [k, d] of [...wechatIds.transactionId(T0).slice(12)].entries()) seen[k]!.add(d);
+  }
+  for (const [k, digits] of seen.entries()) assert.equal(digits.size, 10, `position ${k}`);
+});
+
 test('code payments are MICROPAY orders', () => {
   assert.equal(isCodePayment({ tradeType: 'MICROPAY' }), true);
   assert.equal(isCodePayment({ tradeType: 'NATIVE' }), false);
