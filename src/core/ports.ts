@@ -41,10 +41,15 @@ export interface StoreTx {
   lockOrder(ref: OrderRef): Promise<Order | null>;
   /** The merchant (without its keys) and its locked order, read together in one round trip. */
   lockMerchantOrder(ref: OrderRef): Promise<{ merchant: MerchantProfile | null; order: Order | null }>;
-  updateOrder(order: Order): void;
+  /**
+   * The writes of one state change of a locked order, sent together: its new row and its history row, and the
+   * refund the change makes when that refund has no out_refund_no to collide on (a reverse's or void's full refund;
+   * a merchant's refund goes through insertRefund first, whose answer says whether the number was taken).
+   */
+  recordChange(order: Order, history: HistoryEntry, refund: Refund | null): void;
   listRefunds(orderId: string): Promise<Refund[]>;
   findRefund(mchid: string, ref: { outRefundNo: string } | { refundId: string }): Promise<Refund | null>;
-  /** false when (mchid, out_refund_no) exists already. */
+  /** A merchant's refund: false when (mchid, out_refund_no) exists already. */
   insertRefund(refund: Refund): Promise<boolean>;
   updateRefund(refund: Refund): void;
   appendHistory(entry: HistoryEntry): void;

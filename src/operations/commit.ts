@@ -29,24 +29,26 @@ export interface Change {
 /**
  * The one write step of every state change, inside the caller's transaction (which holds the order's row lock):
  * the state table moves the order (an event not allowed from its state throws before anything is written), then
- * the refund, the order, one history row and the notification the change causes are written together.
+ * the refund, the order, one history row and the notification the change causes are written together (the order,
+ * its history row and an unnumbered refund in one statement).
  */
 export async function commit(tx: StoreTx, actor: Actor, change: Change): Promise<Order> {
   const { order, refund } = change;
   const totals = refund ? { refundedAmount: order.refundedAmount + refund.amount, refundCount: order.refundCount + 1 } : {};
   const next = applyEvent(order, change.event, change.at, { ...change.patch, ...totals });
-  if (refund && !(await tx.insertRefund(refund))) {
+  // A merchant's refund is inserted first: its answer says whether its out_refund_no was free. A reverse's or
+  // void's full refund has no number to collide on and travels with the order's writes.
+  const numbered = refund !== null && refund !== undefined && refund.outRefundNo !== null;
+  if (numbered && !(await tx.insertRefund(refund))) {
     throw new CoreError('IDEMPOTENCY_CONFLICT', 'out_refund_no was used with other parameters');
   }
-  await tx.updateOrder(next);
-  await tx.appendHistory(
-    historyEntry(next, order.state, change.event, change.cause, {
-      protocol: actor.protocol,
-      requestId: actor.requestId,
-      at: change.at,
-      refundId: refund?.refundId ?? null,
-    }),
-  );
+  const history = historyEntry(next, order.state, change.event, change.cause, {
+    protocol: actor.protocol,
+    requestId: actor.requestId,
+    at: change.at,
+    refundId: refund?.refundId ?? null,
+  });
+  tx.recordChange(next, history, refund && !numbered ? refund : null);
   if (next.state === 'SUCCESS') await queuePaymentNotification(tx, next, change.at);
   if (refund) await queueRefundNotification(tx, next, refund);
   return next;

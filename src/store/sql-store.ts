@@ -28,6 +28,21 @@ const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
   .join(', ')} WHERE id = $1`;
 const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
   ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
+const HISTORY_INSERT = `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/**
+ * A state change's writes as one statement (each statement costs PostgreSQL a bind, an execution and a sync):
+ * the order's row ($1…), its history row (after the order's values) and, for a reverse's or void's refund (no
+ * out_refund_no, nothing to collide on), the refund's row last. Data-modifying CTEs all run, referenced or not.
+ */
+const ORDER_COUNT = ORDER_COLUMNS.length;
+const CHANGED_ORDER = `WITH changed_order AS (${ORDER_UPDATE})`;
+const HISTORY_AFTER_ORDER = `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event)
+  VALUES (${placeholders(9, ORDER_COUNT + 1)})`;
+const CHANGE = `${CHANGED_ORDER} ${HISTORY_AFTER_ORDER}`;
+const CHANGE_WITH_REFUND = `${CHANGED_ORDER}, full_refund AS (INSERT INTO refunds (${REFUND_COLUMNS.join(', ')})
+  VALUES (${placeholders(REFUND_COLUMNS.length, ORDER_COUNT + 10)})) ${HISTORY_AFTER_ORDER}`;
+const historyParams = (e: HistoryEntry) => [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event];
 /** A nonce is new, or its earlier use has expired (only then may it be taken again). Returns a row when accepted. */
 const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
   ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
@@ -94,7 +109,11 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       } = await c.query(MERCHANT_PROFILE_SELECT, [ref.mchid]);
       return { merchant: merchant ? merchantProfileFromRow(merchant) : null, order: null };
     },
-    updateOrder: (order) => c.write(ORDER_UPDATE, orderToRow(order)),
+    recordChange(order, history, refund) {
+      const values = [...orderToRow(order), ...historyParams(history)];
+      if (refund) c.write(CHANGE_WITH_REFUND, [...values, ...refundToRow(refund)]);
+      else c.write(CHANGE, values);
+    },
     async listRefunds(orderId) {
       const { rows } = await c.query('SELECT * FROM refunds WHERE order_id = $1 ORDER BY created_at, refund_id', [orderId]);
       return rows.map(refundFromRow);
@@ -106,22 +125,11 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return rows[0] ? refundFromRow(rows[0]) : null;
     },
     async insertRefund(refund) {
-      // Without an out_refund_no (the refund of a reverse or void) there is no key to collide on: nothing to read back.
-      if (refund.outRefundNo === null) {
-        c.write(REFUND_INSERT, refundToRow(refund));
-        return true;
-      }
       const { rows } = await c.query(REFUND_INSERT, refundToRow(refund));
       return rows.length === 1;
     },
     updateRefund: (refund) => c.write(REFUND_UPDATE, [refund.refundId, refund.status, refund.successAt]),
-    appendHistory(e: HistoryEntry) {
-      c.write(
-        `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event],
-      );
-    },
+    appendHistory: (e: HistoryEntry) => c.write(HISTORY_INSERT, historyParams(e)),
     async listHistory(orderId) {
       const { rows } = await c.query('SELECT * FROM order_history WHERE order_id = $1 ORDER BY id', [orderId]);
       return rows.map(historyFromRow);
