@@ -53,6 +53,8 @@ export interface GatewayProcess {
   readonly port: number;
   /** Everything the process wrote to stderr (warnings, errors). */
   stderr(): string;
+  /** Everything the process wrote to stdout (its JSON logs). */
+  stdout(): string;
   /** Resolves with the exit code or signal once the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL, then waits for the exit. */
@@ -138,6 +140,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     httpsBaseUrl: /https: +(https:\/\/\S+)/.exec(err)?.[1] ?? '',
     port: Number(new URL(baseUrl).port),
     stderr: () => err,
+    stdout: () => out,
     exited,
     kill9: () => kill('SIGKILL'),
     stop: (graceMs = 10_000) => kill('SIGTERM', graceMs),
