@@ -59,7 +59,9 @@ describe('database outages: kill -9, stall, proxy stall, startup while down', { 
     const proxy = await startTcpProxy(pgServer.port);
     cleanups.push(() => proxy.close());
     const url = `postgres://postgres@127.0.0.1:${proxy.port}/postgres`;
-    const bounds = ['--database-connect-timeout-ms', String(TIMEOUT_MS), '--database-query-timeout-ms', String(TIMEOUT_MS)];
+    // Keep-alive sockets outlive the outages: with the default 5 s a socket idle through a stall could be closed by
+    // the gateway just as the client reused it (ECONNRESET, a keep-alive race of the client, not an outage answer).
+    const bounds = ['--database-connect-timeout-ms', String(TIMEOUT_MS), '--database-query-timeout-ms', String(TIMEOUT_MS), '--keep-alive-timeout-ms', '60000'];
 
     // ---- startup while the database is down: told not to wait, one clear line and exit 1
     const dataDir = mkdtempSync(join(tmpdir(), 'tradegate-outage-'));
