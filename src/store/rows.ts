@@ -185,7 +185,18 @@ export function historyFromRow(r: Row): HistoryEntry {
 }
 
 /** Everything but the key material: what operations read inside their transactions (20 KB less per read). */
-export const MERCHANT_PROFILE_COLUMNS = 'mchid, appid, kind, parent_mchid, region, settings, clock_offset_ms, created_at, fault_count';
+export const MERCHANT_PROFILE_FIELDS = [
+  'mchid',
+  'appid',
+  'kind',
+  'parent_mchid',
+  'region',
+  'settings',
+  'clock_offset_ms',
+  'created_at',
+  'fault_count',
+] as const;
+export const MERCHANT_PROFILE_COLUMNS = MERCHANT_PROFILE_FIELDS.join(', ');
 
 export function merchantProfileFromRow(r: Row): MerchantProfile {
   const { secrets: _, ...profile } = merchantFromRow({ ...r, secrets: null });
@@ -194,17 +205,7 @@ export function merchantProfileFromRow(r: Row): MerchantProfile {
 
 /** The merchant's profile from a row of orders joined with merchants (its columns prefixed `m_`, mchid shared). */
 export function merchantProfileFromJoinedRow(r: Row): MerchantProfile {
-  return merchantProfileFromRow({
-    mchid: r.mchid,
-    appid: r.m_appid,
-    kind: r.m_kind,
-    parent_mchid: r.m_parent_mchid,
-    region: r.m_region,
-    settings: r.m_settings,
-    clock_offset_ms: r.m_clock_offset_ms,
-    created_at: r.m_created_at,
-    fault_count: r.m_fault_count,
-  });
+  return merchantProfileFromRow(Object.fromEntries(MERCHANT_PROFILE_FIELDS.map((c) => [c, c === 'mchid' ? r.mchid : r[`m_${c}`]])));
 }
 
 export function merchantFromRow(r: Row): Merchant {

@@ -10,6 +10,7 @@ import {
   historyFromRow,
   merchantFromRow,
   MERCHANT_PROFILE_COLUMNS,
+  MERCHANT_PROFILE_FIELDS,
   merchantProfileFromJoinedRow,
   merchantProfileFromRow,
   ORDER_COLUMNS,
@@ -28,20 +29,21 @@ const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
   .join(', ')} WHERE id = $1`;
 const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
   ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
-const HISTORY_INSERT = `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+const HISTORY_COLUMNS = 'order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event';
+const HISTORY_COUNT = 9;
+/** The history row's insert, its values from parameter `first` on. */
+const historyInsert = (first: number) => `INSERT INTO order_history (${HISTORY_COLUMNS}) VALUES (${placeholders(HISTORY_COUNT, first)})`;
+const HISTORY_INSERT = historyInsert(1);
 /**
  * A state change's writes as one statement (each statement costs PostgreSQL a bind, an execution and a sync):
  * the order's row ($1…), its history row (after the order's values) and, for a reverse's or void's refund (no
  * out_refund_no, nothing to collide on), the refund's row last. Data-modifying CTEs all run, referenced or not.
  */
-const ORDER_COUNT = ORDER_COLUMNS.length;
 const CHANGED_ORDER = `WITH changed_order AS (${ORDER_UPDATE})`;
-const HISTORY_AFTER_ORDER = `INSERT INTO order_history (order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event)
-  VALUES (${placeholders(9, ORDER_COUNT + 1)})`;
+const HISTORY_AFTER_ORDER = historyInsert(ORDER_COLUMNS.length + 1);
 const CHANGE = `${CHANGED_ORDER} ${HISTORY_AFTER_ORDER}`;
 const CHANGE_WITH_REFUND = `${CHANGED_ORDER}, full_refund AS (INSERT INTO refunds (${REFUND_COLUMNS.join(', ')})
-  VALUES (${placeholders(REFUND_COLUMNS.length, ORDER_COUNT + 10)})) ${HISTORY_AFTER_ORDER}`;
+  VALUES (${placeholders(REFUND_COLUMNS.length, ORDER_COLUMNS.length + HISTORY_COUNT + 1)})) ${HISTORY_AFTER_ORDER}`;
 const historyParams = (e: HistoryEntry) => [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event];
 /** A nonce is new, or its earlier use has expired (only then may it be taken again). Returns a row when accepted. */
 const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
@@ -74,8 +76,9 @@ function orderWhere(ref: OrderRef) {
  * The order with its merchant's profile in one statement (one statement less per operation than two SELECTs):
  * the merchant's columns carry an `m_` prefix. Only the order's row is locked.
  */
-const MERCHANT_ORDER_SELECT = `SELECT o.*, m.appid AS m_appid, m.kind AS m_kind, m.parent_mchid AS m_parent_mchid, m.region AS m_region,
-    m.settings AS m_settings, m.clock_offset_ms AS m_clock_offset_ms, m.created_at AS m_created_at, m.fault_count AS m_fault_count
+const MERCHANT_ORDER_SELECT = `SELECT o.*, ${MERCHANT_PROFILE_FIELDS.filter((c) => c !== 'mchid')
+  .map((c) => `m.${c} AS m_${c}`)
+  .join(', ')}
   FROM orders o JOIN merchants m ON m.mchid = o.mchid`;
 
 /** The StoreTx of one SQL transaction (or of a lock-free read when `lock` is false). */
