@@ -88,6 +88,10 @@ program
     'PostgreSQL: prepare statements once per connection; off behind PgBouncer < 1.21 in transaction pooling (TRADEGATE_DATABASE_PREPARED_STATEMENTS; default on)',
   )
   .option(
+    '--database-connections <n>',
+    "PostgreSQL: connections this process keeps at most; about twice the server's cores across all processes (TRADEGATE_DATABASE_CONNECTIONS; default 5)",
+  )
+  .option(
     '--wait-for-database <seconds>',
     'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (TRADEGATE_WAIT_FOR_DATABASE; default forever)',
   )

@@ -1,5 +1,5 @@
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from './store/database.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE_CONNECTIONS, DEFAULT_QUERY_TIMEOUT_MS } from './store/database.ts';
 import { cidrBlockList } from './notify/address-policy.ts';
 
 /**
@@ -39,6 +39,8 @@ export interface DatabaseBounds {
   readonly waitForDatabaseMs: number;
   /** Prepare transactions' statements once per connection; off behind PgBouncer < 1.21 in transaction pooling. */
   readonly preparedStatements: boolean;
+  /** Connections this process keeps to the server at most (its pool). */
+  readonly connections: number;
 }
 
 export interface StartFlags {
@@ -63,6 +65,7 @@ export interface StartFlags {
   databaseQueryTimeoutMs?: string | number;
   waitForDatabase?: string | number;
   databasePreparedStatements?: string;
+  databaseConnections?: string | number;
 }
 
 /** `--wait-for-database`: seconds (0 = do not wait) or `forever` (the default). */
@@ -179,6 +182,10 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
       preparedStatements: onOff(
         sourced(flags.databasePreparedStatements, '--database-prepared-statements', env, 'TRADEGATE_DATABASE_PREPARED_STATEMENTS'),
         true,
+      ),
+      connections: wholeNumber(
+        sourced(flags.databaseConnections, '--database-connections', env, 'TRADEGATE_DATABASE_CONNECTIONS'),
+        DEFAULT_DATABASE_CONNECTIONS,
       ),
     },
   };

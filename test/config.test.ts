@@ -8,9 +8,16 @@ test('database bounds: defaults, environment variables, flags winning; --wait-fo
     queryTimeoutMs: 5000,
     waitForDatabaseMs: Number.POSITIVE_INFINITY,
     preparedStatements: true,
+    connections: 5,
   });
   const env = { TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS: '1500', TRADEGATE_DATABASE_QUERY_TIMEOUT_MS: '2500', TRADEGATE_WAIT_FOR_DATABASE: '30' };
-  assert.deepEqual(loadConfig({}, env).database, { connectTimeoutMs: 1500, queryTimeoutMs: 2500, waitForDatabaseMs: 30_000, preparedStatements: true });
+  assert.deepEqual(loadConfig({}, env).database, {
+    connectTimeoutMs: 1500,
+    queryTimeoutMs: 2500,
+    waitForDatabaseMs: 30_000,
+    preparedStatements: true,
+    connections: 5,
+  });
   assert.equal(loadConfig({ waitForDatabase: '0', databaseQueryTimeoutMs: '700' }, env).database.waitForDatabaseMs, 0);
   assert.equal(loadConfig({ databaseQueryTimeoutMs: '700' }, env).database.queryTimeoutMs, 700);
   assert.equal(loadConfig({ waitForDatabase: 'forever' }, env).database.waitForDatabaseMs, Number.POSITIVE_INFINITY);
@@ -19,6 +26,9 @@ test('database bounds: defaults, environment variables, flags winning; --wait-fo
   assert.equal(loadConfig({}, { TRADEGATE_DATABASE_PREPARED_STATEMENTS: 'off' }).database.preparedStatements, false);
   assert.equal(loadConfig({ databasePreparedStatements: 'on' }, { TRADEGATE_DATABASE_PREPARED_STATEMENTS: 'off' }).database.preparedStatements, true);
   assert.throws(() => loadConfig({ databasePreparedStatements: 'no' }, {}), /invalid --database-prepared-statements: no \(on or off\)/);
+  assert.equal(loadConfig({}, { TRADEGATE_DATABASE_CONNECTIONS: '12' }).database.connections, 12);
+  assert.equal(loadConfig({ databaseConnections: '2' }, { TRADEGATE_DATABASE_CONNECTIONS: '12' }).database.connections, 2);
+  assert.throws(() => loadConfig({ databaseConnections: '0' }, {}), /invalid --database-connections: 0/);
 });
 
 test('--request-log-rows 0 turns the request log off; below 0 is refused', () => {

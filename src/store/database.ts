@@ -26,6 +26,7 @@ export interface PostgresOptions {
   readonly connectionString: string;
   /** Schema to work in (tests use one per run; not through PgBouncer, which refuses the `options` parameter). */
   readonly schema?: string;
+  /** Connections kept at most (the pool's size); default DEFAULT_DATABASE_CONNECTIONS. */
   readonly max?: number;
   /**
    * Bound on getting a connection: from the pool when all are busy, or a new one from the server (a paused
@@ -62,6 +63,13 @@ function statementName(sql: string): string | undefined {
   return name;
 }
 
+/**
+ * A process's connections at most. Few on purpose: PostgreSQL does the most work per CPU second with about twice
+ * its cores in active connections, and with pipelining a transaction holds its connection for two round trips
+ * only. On the bench's 2-core machine, 4 to 6 connections cost PostgreSQL a quarter less CPU per reverse than 20
+ * (bench/results/2026-12-01-notes.md); requests beyond wait for a connection, bounded by the connect timeout.
+ */
+export const DEFAULT_DATABASE_CONNECTIONS = 5;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
@@ -73,7 +81,7 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 export function openPostgres(opts: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
-    max: opts.max ?? 20,
+    max: opts.max ?? DEFAULT_DATABASE_CONNECTIONS,
     types: pgTypes,
     pipeline: true,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,

@@ -19,6 +19,8 @@ export interface StoreOptions {
   readonly queryTimeoutMs?: number;
   /** PostgreSQL: prepare transactions' statements once per connection (database.ts; default true). */
   readonly preparedStatements?: boolean;
+  /** PostgreSQL: connections kept at most (database.ts DEFAULT_DATABASE_CONNECTIONS). */
+  readonly connections?: number;
   /**
    * PostgreSQL unreachable at startup: keep trying (back-off from 250 ms to 5 s) for this long; 0 fails at once.
    * Default: without limit.
@@ -62,6 +64,7 @@ async function openPostgresWaiting(opts: StoreOptions, connectionString: string)
       connectTimeoutMs: opts.connectTimeoutMs,
       queryTimeoutMs: opts.queryTimeoutMs,
       preparedStatements: opts.preparedStatements,
+      max: opts.connections,
       onConnectionError: opts.onConnectionError,
     });
     try {
