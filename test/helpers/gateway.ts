@@ -1,6 +1,7 @@
 /** A gateway on a real loopback port, for tests that drive it with third-party clients. */
 import { Wechatpay } from 'wechatpay-axios-plugin';
 import { startGateway, type Gateway } from '../../src/gateway.ts';
+import type { StoreOptions } from '../../src/store/open-store.ts';
 import type { TestDatabase } from './database.ts';
 import type { ManualClock } from './context.ts';
 
@@ -33,13 +34,15 @@ export interface Credentials {
 export interface TestGatewayOptions {
   readonly tls?: boolean;
   readonly allowInsecureSecapi?: boolean;
+  /** Store options over the test database's own (pool size, bounds). */
+  readonly store?: Partial<StoreOptions>;
 }
 
 export async function startTestGateway(database: TestDatabase, clock?: ManualClock, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    store: await database.storeOptions(),
+    store: { ...(await database.storeOptions()), ...options.store },
     adminToken: ADMIN_TOKEN,
     logLevel: false,
     clock,

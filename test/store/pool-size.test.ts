@@ -6,43 +6,25 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startGateway, type Gateway } from '../../src/gateway.ts';
 import { postgresOnly } from '../helpers/database.ts';
-import { ADMIN_TOKEN, merchantClient, type Credentials } from '../helpers/gateway.ts';
+import { merchantClient, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const server = postgresOnly();
 const PAYS_AT_ONCE = '134567890123450000';
 
 describe('--database-connections on the PostgreSQL server', { skip: !server && 'PostgreSQL server only (TEST_DATABASE_URL)' }, () => {
-  let gateway: Gateway;
+  let gateway: TestGateway;
   before(async () => {
-    const { databaseUrl, schema } = await server!.storeOptions();
     // A short bound on getting a connection: an operation that needed a second one would fail in 2 s, not hang.
-    gateway = await startGateway({
-      host: '127.0.0.1',
-      port: 0,
-      store: { databaseUrl, schema, connections: 1, connectTimeoutMs: 2_000 },
-      adminToken: ADMIN_TOKEN,
-      logLevel: false,
-    });
+    gateway = await startTestGateway(server!, undefined, { store: { connections: 1, connectTimeoutMs: 2_000 } });
   });
   after(async () => {
     await gateway.close();
     await server!.cleanup();
   });
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(new URL(path, gateway.baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.status < 300, `${method} ${path}: ${res.status}`);
-    return res.json() as Promise<any>;
-  };
-
   test('one connection serves concurrent pays, queries, reverses, closes and refunds; /metrics shows the pool', async () => {
-    const c: Credentials = await admin('POST', '/sandbox/merchants', {});
+    const c = await gateway.newMerchant();
     const wx = merchantClient(c);
     const tx = wx.v3.pay.transactions;
     const pay = (no: string) =>
@@ -71,7 +53,7 @@ describe('--database-connections on the PostgreSQL server', { skip: !server && '
       nos.map(() => 'SUCCESS'),
     );
 
-    await admin('POST', `/sandbox/merchants/${c.mchid}/clock`, { advance_seconds: 301 }); // reverse allowed after 15 s, close after 5 min
+    await gateway.advance(c.mchid, 301); // reverse allowed after 15 s, close after 5 min
     const query = (no: string) => tx.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: no });
     const answers = await Promise.all([
       ...['P1', 'P2', 'P3'].map((no) => tx.outTradeNo.$out_trade_no$.reverse.post({ appid: c.appid, mchid: c.mchid }, { out_trade_no: no })),
@@ -85,7 +67,9 @@ describe('--database-connections on the PostgreSQL server', { skip: !server && '
       answers.map((r) => r.status),
       [200, 200, 200, 204, 204, 200, 200, ...nos.map(() => 200)],
     );
-    const states = await Promise.all([...nos, 'N1', 'N2'].map(async (no) => (await admin('GET', `/sandbox/merchants/${c.mchid}/orders/${no}`)).state));
+    const states = await Promise.all(
+      [...nos, 'N1', 'N2'].map(async (no) => (await gateway.admin('GET', `/sandbox/merchants/${c.mchid}/orders/${no}`)).body.state),
+    );
     assert.deepEqual(states, ['REVOKED', 'REVOKED', 'REVOKED', 'REFUND', 'REFUND', 'SUCCESS', 'CLOSED', 'CLOSED']);
 
     const metrics = await (await fetch(new URL('/metrics', gateway.baseUrl))).text();
