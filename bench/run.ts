@@ -158,8 +158,12 @@ const ORDERS = QUICK
   : { reverse: 20_000, close: 20_000, v2: 30_000, query: 1000, ceiling: 30_000, scaleSmall: 10_000, scaleLarge: 990_000, queries: 25_000 };
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
 const STORE = process.env.BENCH_STORE === '1';
-/** BENCH_ROWS=reverse runs only the APIv3 reverse rows (tradegate and the peer): interleaved A/B runs, profiles. */
-const ONLY_REVERSE = process.env.BENCH_ROWS === 'reverse';
+/**
+ * BENCH_ROWS runs only some rows, for interleaved A/B runs and profiles (printed, not kept): `reverse` (the APIv3
+ * reverse and the peer), `query`, `close`, `v2`, or several separated by commas.
+ */
+const ONLY_ROWS = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',')) : null;
+const wanted = (key: 'reverse' | 'query' | 'close' | 'v2') => ONLY_ROWS === null || ONLY_ROWS.has(key);
 /** BENCH_SCALE=0 skips the 10k-vs-1M and 1-vs-2-process section (it inserts a million orders). */
 const SCALE = process.env.BENCH_SCALE !== '0';
 
@@ -246,16 +250,27 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
 
   const { child, url } = await startGateway(backend.startFlags);
   try {
-    log(`${backend.name}: APIv3 reverse: pre-signing`);
-    const reverses = await signV3(m, v3Reverse(m, 'R', signed(ORDERS.reverse)));
-    rows.push(row('APIv3 reverse (paid → refund)', backend.name, await measureRow(child, databases, url, reverses), L, 'L', '≥ 0.6 L, p99 ≤ 50 ms'));
-    if (backend.name === 'postgres') rows.push(await peerRow(backend, m, reverses, L));
-    const plan: [string, () => Promise<Prebuilt[]>, number, string, string, string][] = [
-      ['APIv3 query', () => signV3(m, v3Query(m, 'Q', ORDERS.query, signed(ORDERS.queries))), L, 'L', '≥ 0.6 L, p99 ≤ 30 ms', '"trade_state":"SUCCESS"'],
-      ['APIv3 close', () => signV3(m, v3Close(m, 'C', signed(ORDERS.close))), L, 'L', '', ''],
-      ['APIv2 reverse (HMAC)', async () => v2Reverse(m, 'V', ORDERS.v2), D.tps, 'D', '≥ 0.4 D', '<result_code><!\\[CDATA\\[SUCCESS\\]\\]></result_code>'],
+    if (wanted('reverse')) {
+      log(`${backend.name}: APIv3 reverse: pre-signing`);
+      const reverses = await signV3(m, v3Reverse(m, 'R', signed(ORDERS.reverse)));
+      rows.push(row('APIv3 reverse (paid → refund)', backend.name, await measureRow(child, databases, url, reverses), L, 'L', '≥ 0.6 L, p99 ≤ 50 ms'));
+      if (backend.name === 'postgres') rows.push(await peerRow(backend, m, reverses, L));
+    }
+    const plan: ['query' | 'close' | 'v2', string, () => Promise<Prebuilt[]>, number, string, string, string][] = [
+      [
+        'query',
+        'APIv3 query',
+        () => signV3(m, v3Query(m, 'Q', ORDERS.query, signed(ORDERS.queries))),
+        L,
+        'L',
+        '≥ 0.6 L, p99 ≤ 30 ms',
+        '"trade_state":"SUCCESS"',
+      ],
+      ['close', 'APIv3 close', () => signV3(m, v3Close(m, 'C', signed(ORDERS.close))), L, 'L', '', ''],
+      ['v2', 'APIv2 reverse (HMAC)', async () => v2Reverse(m, 'V', ORDERS.v2), D.tps, 'D', '≥ 0.4 D', '<result_code><!\\[CDATA\\[SUCCESS\\]\\]></result_code>'],
     ];
-    for (const [name, build, ceiling, unit, target, expectBody] of ONLY_REVERSE ? [] : plan) {
+    for (const [key, name, build, ceiling, unit, target, expectBody] of plan) {
+      if (!wanted(key)) continue;
       log(`${backend.name}: ${name}: pre-signing`);
       rows.push(row(name, backend.name, await measureRow(child, databases, url, await build(), expectBody), ceiling, unit, target));
     }
@@ -356,8 +371,8 @@ log(
     .map((n) => n.toFixed(2))
     .join(' ')}`,
 );
-// A/B runs of the reverse row (BENCH_ROWS=reverse) read CPU per op, not the ratio: short ceiling measurements do.
-const SHORT = QUICK || ONLY_REVERSE;
+// A/B runs of some rows (BENCH_ROWS) read CPU per op, not the ratio: short ceiling measurements do.
+const SHORT = QUICK || ONLY_ROWS !== null;
 const S = await opensslCeiling(SHORT ? 1 : 3);
 log(`S = ${S.signsPerSecond.toFixed(0)} RSA-2048 signs/s, ${S.verifiesPerSecond.toFixed(0)} verifies/s (openssl speed, ${CORES} cores)`);
 const Dpg = await pgbenchCeiling(SERVER, SHORT ? 3 : 10);
@@ -380,7 +395,7 @@ const scale = SCALE ? await benchScale() : null;
 const table = markdown(rows, pgC, liteC, scale, startedAt);
 process.stdout.write(table);
 // Smoke runs and A/B runs of one row are printed only; bench/results/ keeps full runs.
-if (QUICK || ONLY_REVERSE) process.exit(0);
+if (QUICK || ONLY_ROWS !== null) process.exit(0);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const date = startedAt.slice(0, 10);
 const jsonFile = join(ROOT, `bench/results/${date}.json`);
