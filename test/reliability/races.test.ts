@@ -144,7 +144,12 @@ async function race(open: () => Promise<RaceTarget>): Promise<void> {
 
   const t0 = Date.now();
   const processes: GatewayProcess[] = await Promise.all(
-    [0, 1].map(() => startGatewayProcess({ databaseUrl: url, adminToken: TOKEN, extraArgs: target.extraArgs })),
+    // Keep-alive sockets live 60 s: a pooled socket idle through a busy stretch of the suite could otherwise be
+    // reused just as the gateway closes it at its 5 s default (ECONNRESET — a race of the client's pool, seen
+    // once in CI, not an answer of the gateway; database-outage.test.ts does the same).
+    [0, 1].map(() =>
+      startGatewayProcess({ databaseUrl: url, adminToken: TOKEN, extraArgs: ['--keep-alive-timeout-ms', '60000', ...(target.extraArgs ?? [])] }),
+    ),
   );
   for (const p of processes) cleanups.push(() => p.stop());
   const at: Endpoint[] = processes;
