@@ -394,6 +394,8 @@ const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pglit
 const scale = SCALE ? await benchScale() : null;
 const table = markdown(rows, pgC, liteC, scale, startedAt);
 process.stdout.write(table);
+// BENCH_ROWS_JSON: the rows as JSON too, for bench/ab.ts (interleaved runs of variants).
+if (process.env.BENCH_ROWS_JSON) writeFileSync(process.env.BENCH_ROWS_JSON, JSON.stringify(rows));
 // Smoke runs and A/B runs of one row are printed only; bench/results/ keeps full runs.
 if (QUICK || ONLY_ROWS !== null) process.exit(0);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
