@@ -11,14 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-
-interface Row {
-  row: string;
-  backend: string;
-  throughput: number;
-  p99: number;
-  cpuMsPerOp: { gateway: number; postgres: number };
-}
+import type { Row } from './run.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

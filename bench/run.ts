@@ -40,7 +40,7 @@ interface Cpu {
   postgres: number;
   loader: number;
 }
-interface Row {
+export interface Row {
   row: string;
   backend: string;
   throughput: number;
@@ -162,8 +162,13 @@ const STORE = process.env.BENCH_STORE === '1';
  * BENCH_ROWS runs only some rows, for interleaved A/B runs and profiles (printed, not kept): `reverse` (the APIv3
  * reverse and the peer), `query`, `close`, `v2`, or several separated by commas.
  */
+const ROW_KEYS = ['reverse', 'query', 'close', 'v2'] as const;
+type RowKey = (typeof ROW_KEYS)[number];
 const ONLY_ROWS = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',')) : null;
-const wanted = (key: 'reverse' | 'query' | 'close' | 'v2') => ONLY_ROWS === null || ONLY_ROWS.has(key);
+for (const key of ONLY_ROWS ?? []) {
+  if (!(ROW_KEYS as readonly string[]).includes(key)) throw new Error(`BENCH_ROWS: no row ${JSON.stringify(key)} (rows: ${ROW_KEYS.join(', ')})`);
+}
+const wanted = (key: RowKey) => ONLY_ROWS === null || ONLY_ROWS.has(key);
 /** BENCH_SCALE=0 skips the 10k-vs-1M and 1-vs-2-process section (it inserts a million orders). */
 const SCALE = process.env.BENCH_SCALE !== '0';
 
@@ -256,7 +261,7 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
       rows.push(row('APIv3 reverse (paid → refund)', backend.name, await measureRow(child, databases, url, reverses), L, 'L', '≥ 0.6 L, p99 ≤ 50 ms'));
       if (backend.name === 'postgres') rows.push(await peerRow(backend, m, reverses, L));
     }
-    const plan: ['query' | 'close' | 'v2', string, () => Promise<Prebuilt[]>, number, string, string, string][] = [
+    const plan: [RowKey, string, () => Promise<Prebuilt[]>, number, string, string, string][] = [
       [
         'query',
         'APIv3 query',
@@ -396,7 +401,7 @@ const table = markdown(rows, pgC, liteC, scale, startedAt);
 process.stdout.write(table);
 // BENCH_ROWS_JSON: the rows as JSON too, for bench/ab.ts (interleaved runs of variants).
 if (process.env.BENCH_ROWS_JSON) writeFileSync(process.env.BENCH_ROWS_JSON, JSON.stringify(rows));
-// Smoke runs and A/B runs of one row are printed only; bench/results/ keeps full runs.
+// Smoke runs and runs of some rows are printed only; bench/results/ keeps full runs.
 if (QUICK || ONLY_ROWS !== null) process.exit(0);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const date = startedAt.slice(0, 10);

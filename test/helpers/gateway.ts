@@ -74,6 +74,19 @@ export async function startTestGateway(database: TestDatabase, clock?: ManualClo
   };
 }
 
+/** An APIv3 code payment's body (`/v3/pay/transactions/codepay`), 10.00 CNY, paid with `authCode`. */
+export function codepayBody(c: Credentials, outTradeNo: string, authCode: string, description = 'code payment') {
+  return {
+    appid: c.appid,
+    mchid: c.mchid,
+    description,
+    out_trade_no: outTradeNo,
+    payer: { auth_code: authCode },
+    amount: { total: 1000, currency: 'CNY' },
+    scene_info: { store_info: { out_id: 'S1' } },
+  };
+}
+
 /** A wechatpay-axios-plugin client configured the way a merchant would: base URL and the credentials JSON. */
 export function merchantClient(c: Credentials, mode: 'certificate' | 'public_key' = 'certificate') {
   const certs = mode === 'certificate' ? { [c.platformSerialNo]: c.platformCertificatePem } : { [c.platformPublicKeyId]: c.platformPublicKeyPem };

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { primaryDatabase } from '../helpers/database.ts';
-import { merchantClient, refused, startTestGateway, type Credentials, type TestGateway } from '../helpers/gateway.ts';
+import { codepayBody, merchantClient, refused, startTestGateway, type Credentials, type TestGateway } from '../helpers/gateway.ts';
 import { assertRefused, PayCloudClient, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';
 import { answerSigned, failed, v2Client } from '../protocols/wechatpay-v2/v2-client.ts';
 
@@ -31,15 +31,7 @@ describe('fault lab through the dialects', () => {
   const faults = async (mchid: string) => (await gw.admin('GET', `/sandbox/merchants/${mchid}/faults`)).body.data;
 
   describe('APIv3 Mainland (seed 003: reverse SYSTEM_ERROR)', () => {
-    const codepay = (c: Credentials, no: string) => ({
-      appid: c.appid,
-      mchid: c.mchid,
-      description: 'code payment',
-      out_trade_no: no,
-      payer: { auth_code: PAYS },
-      amount: { total: 1000, currency: 'CNY' },
-      scene_info: { store_info: { out_id: 'S1' } },
-    });
+    const codepay = (c: Credentials, no: string) => codepayBody(c, no, PAYS);
     const reverse = (wx: any, c: Credentials, no: string, headers?: Record<string, string>) =>
       wx.v3.pay.transactions.outTradeNo.$out_trade_no$.reverse.post({ appid: c.appid, mchid: c.mchid }, { out_trade_no: no, ...(headers ? { headers } : {}) });
     const close = (wx: any, c: Credentials, no: string) =>

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { postgresOnly } from '../helpers/database.ts';
-import { merchantClient, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { codepayBody, merchantClient, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const server = postgresOnly();
 const PAYS_AT_ONCE = '134567890123450000';
@@ -27,16 +27,7 @@ describe('--database-connections on the PostgreSQL server', { skip: !server && '
     const c = await gateway.newMerchant();
     const wx = merchantClient(c);
     const tx = wx.v3.pay.transactions;
-    const pay = (no: string) =>
-      tx.codepay.post({
-        appid: c.appid,
-        mchid: c.mchid,
-        description: 'one connection',
-        out_trade_no: no,
-        payer: { auth_code: PAYS_AT_ONCE },
-        amount: { total: 1000, currency: 'CNY' },
-        scene_info: { store_info: { out_id: 'S1' } },
-      });
+    const pay = (no: string) => tx.codepay.post(codepayBody(c, no, PAYS_AT_ONCE, 'one connection'));
     const open = (no: string) =>
       tx.native.post({
         appid: c.appid,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startGateway, type Gateway } from '../../src/gateway.ts';
 import { postgresOnly } from '../helpers/database.ts';
-import { ADMIN_TOKEN, merchantClient, type Credentials } from '../helpers/gateway.ts';
+import { ADMIN_TOKEN, codepayBody, merchantClient, type Credentials } from '../helpers/gateway.ts';
 import { startRoundTripCounter, type RoundTripCounter } from '../helpers/round-trip-counter.ts';
 
 const server = postgresOnly();
@@ -54,15 +54,7 @@ describe('round trips per APIv3 request on the PostgreSQL server', { skip: !serv
   test('reverse of a paid code payment: 2; query: 1; both answers as the merchant expects', async () => {
     const c: Credentials = await admin('POST', '/sandbox/merchants', {});
     const wx = merchantClient(c);
-    const paid = await wx.v3.pay.transactions.codepay.post({
-      appid: c.appid,
-      mchid: c.mchid,
-      description: 'counted',
-      out_trade_no: 'RT1',
-      payer: { auth_code: PAYS_AT_ONCE },
-      amount: { total: 1000, currency: 'CNY' },
-      scene_info: { store_info: { out_id: 'S1' } },
-    });
+    const paid = await wx.v3.pay.transactions.codepay.post(codepayBody(c, 'RT1', PAYS_AT_ONCE, 'counted'));
     assert.equal(paid.data.trade_state, 'SUCCESS');
     const query = () => wx.v3.pay.transactions.outTradeNo.$out_trade_no$.get({ params: { mchid: c.mchid }, out_trade_no: 'RT1' });
     const [queried, queryTrips] = await counted(query);
