@@ -92,6 +92,10 @@ program
     "PostgreSQL: connections this process keeps at most; about twice the server's cores across all processes (TRADEGATE_DATABASE_CONNECTIONS; default 5)",
   )
   .option(
+    '--database-shared-transactions <n>',
+    'PostgreSQL: order operations that arrive together share one database transaction, this many at most; 1 = each alone (TRADEGATE_DATABASE_SHARED_TRANSACTIONS; default 16)',
+  )
+  .option(
     '--wait-for-database <seconds>',
     'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (TRADEGATE_WAIT_FOR_DATABASE; default forever)',
   )

@@ -1,5 +1,5 @@
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE_CONNECTIONS, DEFAULT_QUERY_TIMEOUT_MS } from './store/database.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE_CONNECTIONS, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_SHARED_TRANSACTION_UNITS } from './store/database.ts';
 import { cidrBlockList } from './notify/address-policy.ts';
 
 /**
@@ -41,6 +41,8 @@ export interface DatabaseBounds {
   readonly preparedStatements: boolean;
   /** Connections this process keeps to the server at most (its pool). */
   readonly connections: number;
+  /** Order operations in one database transaction at most (shared transactions); 1: each alone. */
+  readonly sharedTransactions: number;
 }
 
 export interface StartFlags {
@@ -66,6 +68,7 @@ export interface StartFlags {
   waitForDatabase?: string | number;
   databasePreparedStatements?: string;
   databaseConnections?: string | number;
+  databaseSharedTransactions?: string | number;
 }
 
 /** `--wait-for-database`: seconds (0 = do not wait) or `forever` (the default). */
@@ -186,6 +189,10 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
       connections: wholeNumber(
         sourced(flags.databaseConnections, '--database-connections', env, 'TRADEGATE_DATABASE_CONNECTIONS'),
         DEFAULT_DATABASE_CONNECTIONS,
+      ),
+      sharedTransactions: wholeNumber(
+        sourced(flags.databaseSharedTransactions, '--database-shared-transactions', env, 'TRADEGATE_DATABASE_SHARED_TRANSACTIONS'),
+        DEFAULT_SHARED_TRANSACTION_UNITS,
       ),
     },
   };

@@ -29,6 +29,7 @@ export function databaseStoreOptions(config: GatewayConfig, dataDir?: string): S
     queryTimeoutMs: config.database.queryTimeoutMs,
     preparedStatements: config.database.preparedStatements,
     connections: config.database.connections,
+    sharedTransactions: config.database.sharedTransactions,
     waitForDatabaseMs: config.database.waitForDatabaseMs,
     onWaiting: (err, retryInMs) => say(`waiting for the database (${err.message}); retrying in ${retryInMs} ms`),
     onConnectionError: throttled((err) => say(`database connection lost (${err.message}); the pool opens new ones as needed`)),

@@ -9,6 +9,7 @@ test('database bounds: defaults, environment variables, flags winning; --wait-fo
     waitForDatabaseMs: Number.POSITIVE_INFINITY,
     preparedStatements: true,
     connections: 5,
+    sharedTransactions: 16,
   });
   const env = { TRADEGATE_DATABASE_CONNECT_TIMEOUT_MS: '1500', TRADEGATE_DATABASE_QUERY_TIMEOUT_MS: '2500', TRADEGATE_WAIT_FOR_DATABASE: '30' };
   assert.deepEqual(loadConfig({}, env).database, {
@@ -17,6 +18,7 @@ test('database bounds: defaults, environment variables, flags winning; --wait-fo
     waitForDatabaseMs: 30_000,
     preparedStatements: true,
     connections: 5,
+    sharedTransactions: 16,
   });
   assert.equal(loadConfig({ waitForDatabase: '0', databaseQueryTimeoutMs: '700' }, env).database.waitForDatabaseMs, 0);
   assert.equal(loadConfig({ databaseQueryTimeoutMs: '700' }, env).database.queryTimeoutMs, 700);
@@ -29,6 +31,9 @@ test('database bounds: defaults, environment variables, flags winning; --wait-fo
   assert.equal(loadConfig({}, { TRADEGATE_DATABASE_CONNECTIONS: '12' }).database.connections, 12);
   assert.equal(loadConfig({ databaseConnections: '2' }, { TRADEGATE_DATABASE_CONNECTIONS: '12' }).database.connections, 2);
   assert.throws(() => loadConfig({ databaseConnections: '0' }, {}), /invalid --database-connections: 0/);
+  assert.equal(loadConfig({}, { TRADEGATE_DATABASE_SHARED_TRANSACTIONS: '1' }).database.sharedTransactions, 1);
+  assert.equal(loadConfig({ databaseSharedTransactions: '8' }, { TRADEGATE_DATABASE_SHARED_TRANSACTIONS: '1' }).database.sharedTransactions, 8);
+  assert.throws(() => loadConfig({ databaseSharedTransactions: '0' }, {}), /invalid --database-shared-transactions: 0/);
 });
 
 test('--request-log-rows 0 turns the request log off; below 0 is refused', () => {

@@ -58,9 +58,31 @@ class FaultedCall {
 
   store(inner: Store): Store {
     return {
-      transaction: (fn) => inner.transaction((tx) => fn(this.tx(tx, true))),
-      read: (fn) => inner.read((tx) => fn(this.tx(tx, false))),
+      transaction: (fn) => {
+        const before = this.state();
+        return inner.transaction((tx) => fn(this.tx(this.from(before, tx), true)));
+      },
+      read: (fn) => {
+        const before = this.state();
+        return inner.read((tx) => fn(this.tx(this.from(before, tx), false)));
+      },
     };
+  }
+
+  private state() {
+    return { decided: this.decided, fired: this.fired, header: this.request.header };
+  }
+
+  /**
+   * Each run of a transaction starts from the call's state before it: a run the store repeats (a deadlock, a
+   * shared transaction rolled back for a neighbour) decides again, since what the rolled-back run decided,
+   * counted or took was undone with it.
+   */
+  private from(before: ReturnType<FaultedCall['state']>, tx: StoreTx): StoreTx {
+    this.decided = before.decided;
+    this.fired = before.fired;
+    this.request.header = before.header;
+    return tx;
   }
 
   private tx(tx: StoreTx, inTransaction: boolean): StoreTx {

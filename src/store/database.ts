@@ -2,17 +2,12 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
+import { LOST_PREPARED_STATEMENT, sharedTransactions } from './shared-transactions.ts';
 import type { Database } from './sql-client.ts';
 
 export type { Database, RowCheck, SqlClient, SqlRunner, Statement } from './sql-client.ts';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
-/**
- * The server no longer has a statement the driver prepared on this connection (a `DEALLOCATE ALL` or `DISCARD ALL`
- * behind its back, a pooler switching server connections): the connection is discarded and, in a transaction
- * (which then failed as a whole), the work is run again on a fresh one.
- */
-const LOST_PREPARED_STATEMENT = '26000';
 
 /** int8 and numeric columns come back as JS numbers: every amount and time is a safe integer by construction. */
 const pgTypes = {
@@ -47,6 +42,8 @@ export interface PostgresOptions {
    * for PgBouncer before 1.21 in transaction pooling mode, which cannot keep a prepared statement for a client.
    */
   readonly preparedStatements?: boolean;
+  /** Units of work of the order store in one database transaction at most (shared-transactions.ts); 1: each alone. */
+  readonly sharedTransactionUnits?: number;
 }
 
 /** Distinct statement texts named at most; beyond, texts go unnamed (the texts are fixed, so this is a safety net). */
@@ -70,6 +67,8 @@ function statementName(sql: string): string | undefined {
  * (bench/results/2026-12-01-notes.md); requests beyond wait for a connection, bounded by the connect timeout.
  */
 export const DEFAULT_DATABASE_CONNECTIONS = 5;
+/** Units of work in one shared transaction at most (shared-transactions.ts; bench/results/2026-12-01-notes.md). */
+export const DEFAULT_SHARED_TRANSACTION_UNITS = 16;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
@@ -120,7 +119,7 @@ export function openPostgres(opts: PostgresOptions): Database {
       },
     };
   };
-  return {
+  const db: Database = {
     kind: 'postgres',
     query: (sql, params) => pool.query(sql, params as unknown[]) as never,
     exec: async (sql) => {
@@ -162,9 +161,20 @@ export function openPostgres(opts: PostgresOptions): Database {
         connection.release(broken);
       }
     },
+    sharedTransaction: (fn) => shared.run(fn),
     poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    sharedFigures: () => shared.figures(),
     close: () => pool.end(),
   };
+  const shared = sharedTransactions({
+    maxUnits: opts.sharedTransactionUnits ?? DEFAULT_SHARED_TRANSACTION_UNITS,
+    async connect() {
+      const connection = await pool.connect();
+      return { send: sendOn(connection), release: (broken) => connection.release(broken) };
+    },
+    alone: (fn) => db.transaction(fn),
+  });
+  return db;
 }
 
 /**
@@ -198,23 +208,27 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await q.exec(sql);
     },
   });
+  // PGlite sends BEGIN and COMMIT itself; the scope only waits for its writes before COMMIT.
+  const transaction: Database['transaction'] = (fn) =>
+    db.transaction((tx) => {
+      const scope = pipelinedScope(sendOn(tx as never), 'session');
+      return scope.settleAfter(fn(scope.client));
+    });
   return {
     kind: 'pglite',
     query: (sql, params) => db.query(sql, params as unknown[]) as never,
     exec: async (sql) => {
       await db.exec(sql);
     },
-    // PGlite sends BEGIN and COMMIT (or ROLLBACK) itself; the scope only waits for its writes before COMMIT.
-    transaction: (fn) =>
-      db.transaction((tx) => {
-        const scope = pipelinedScope(sendOn(tx as never), 'session');
-        return scope.settleAfter(fn(scope.client));
-      }),
+    transaction,
+    // One connection, its transactions one after another under PGlite's lock: nothing to share.
+    sharedTransaction: transaction,
     session(fn) {
       const scope = pipelinedScope(sendOn(db), 'session');
       return scope.settleAfter(fn(scope.client));
     },
     poolStats: () => null,
+    sharedFigures: () => null,
     close: () => db.close(),
   };
 }

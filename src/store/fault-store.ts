@@ -56,7 +56,9 @@ export function faultTx(c: SqlClient, lock: boolean): Pick<StoreTx, 'faultPlan' 
     async faultPlan(mchid) {
       // Locked: two requests racing for a definition with one firing left take turns.
       const { rows } = await c.query(`${PLAN}${lock ? ' FOR UPDATE' : ''}`, [mchid]);
-      return rows.map(faultFromRow);
+      const plan = rows.map(faultFromRow);
+      if (lock) for (const fault of plan) c.claimRow('faults', fault.id);
+      return plan;
     },
     async recordFaultFiring(firing) {
       if (firing.faultId !== null) {

@@ -21,6 +21,8 @@ export interface StoreOptions {
   readonly preparedStatements?: boolean;
   /** PostgreSQL: connections kept at most (database.ts DEFAULT_DATABASE_CONNECTIONS). */
   readonly connections?: number;
+  /** PostgreSQL: order operations in one database transaction at most (database.ts DEFAULT_SHARED_TRANSACTION_UNITS). */
+  readonly sharedTransactions?: number;
   /**
    * PostgreSQL unreachable at startup: keep trying (back-off from 250 ms to 5 s) for this long; 0 fails at once.
    * Default: without limit.
@@ -65,6 +67,7 @@ async function openPostgresWaiting(opts: StoreOptions, connectionString: string)
       queryTimeoutMs: opts.queryTimeoutMs,
       preparedStatements: opts.preparedStatements,
       max: opts.connections,
+      sharedTransactionUnits: opts.sharedTransactions,
       onConnectionError: opts.onConnectionError,
     });
     try {

@@ -79,6 +79,7 @@ export function pipelinedScope(send: Send, mode: 'transaction' | 'session') {
         check,
       );
     },
+    claimRow: () => undefined, // a transaction of its own: nobody else works in it
     async queryAll(statements) {
       const answers = await Promise.allSettled(statements.map((s) => client.query(s.sql, s.params)));
       const refused = answers.find((a) => a.status === 'rejected');
@@ -97,6 +98,16 @@ export function pipelinedScope(send: Send, mode: 'transaction' | 'session') {
     client,
     /** The scope's own failure (a write or a check), which wins over whatever error the work ended with. */
     failure: () => failure,
+    /**
+     * Session: every checked write's answer is in and no write has failed so far (the writes nobody checks may
+     * still be on their way); throws the scope's failure. What a shared transaction waits for before its COMMIT.
+     */
+    async ready(): Promise<void> {
+      await Promise.all(checked);
+      throwIfFailed();
+    },
+    /** Every write's answer is in; throws the first failure. */
+    judged,
     /** Transaction: COMMIT, sent behind the writes still on their way; throws (rolled back) if any of them failed. */
     async commit(): Promise<void> {
       if (!begun || ended) return judged();

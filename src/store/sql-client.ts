@@ -23,8 +23,25 @@ export interface SqlClient extends SqlRunner {
    * transaction ends with it, rolled back; a session ends with it once its work is done.
    */
   write(sql: string, params?: readonly unknown[], check?: RowCheck): void;
+  /**
+   * Says that this unit of work has locked the row `id` of `table` to change it (an order, a fault definition),
+   * and must be alone in doing so. In a shared transaction (shared-transactions.ts), where row locks do not
+   * separate the units, a row another unit claimed first throws `SharedRowError`: a unit must not decide on a
+   * neighbour's uncommitted change, so both run again, each on its own.
+   */
+  claimRow(table: string, id: string): void;
   /** Several statements sent together (one round trip to a server); one result per statement, in order. */
   queryAll(statements: readonly Statement[]): Promise<{ rows: Record<string, unknown>[] }[]>;
+}
+
+/** Shared transactions (shared-transactions.ts) counted since the store opened (`/metrics`). */
+export interface SharedTransactionFigures {
+  /** Database transactions that carried units of work (one or more). */
+  readonly transactions: number;
+  /** Units of work they carried. */
+  readonly units: number;
+  /** Units that ran again alone after their shared transaction rolled back. */
+  readonly reruns: number;
 }
 
 export interface Database extends SqlRunner {
@@ -36,7 +53,15 @@ export interface Database extends SqlRunner {
    * once fn has settled, whatever it did; a failed one (or a failed check) wins over fn's error.
    */
   session<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, but fn may share its database transaction with other units of work that started in the
+   * same turn of the event loop (shared-transactions.ts): fn must claim the rows it changes (`claimRow`) and
+   * may be run again on its own. The order store's transactions go this way.
+   */
+  sharedTransaction<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
   /** Connection pool use (PostgreSQL server); null for PGlite, which is one in-process connection. */
   poolStats(): { max: number; total: number; idle: number; waiting: number } | null;
+  /** Shared transactions since the store opened (PostgreSQL server); null for PGlite. */
+  sharedFigures(): SharedTransactionFigures | null;
   close(): Promise<void>;
 }

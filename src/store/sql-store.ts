@@ -1,5 +1,5 @@
 import type { Merchant } from '../core/merchant.ts';
-import type { HistoryEntry } from '../core/order.ts';
+import type { HistoryEntry, Order } from '../core/order.ts';
 import { NonceReplayedError, type NonceLedger, type RequestNonce } from '../core/nonce-ledger.ts';
 import type { DueOrderSource, MerchantLookup, MerchantStore, OrderRef, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
 import type { Database, SqlClient, SqlRunner } from './sql-client.ts';
@@ -81,6 +81,12 @@ const MERCHANT_ORDER_SELECT = `SELECT o.*, ${MERCHANT_PROFILE_FIELDS.filter((c) 
   .join(', ')}
   FROM orders o JOIN merchants m ON m.mchid = o.mchid`;
 
+/** A locked order is its transaction's to change (a shared transaction's units change different orders). */
+function claimed(c: SqlClient, lock: boolean, order: Order): Order {
+  if (lock) c.claimRow('orders', order.id);
+  return order;
+}
+
 /** The StoreTx of one SQL transaction (or of a lock-free read when `lock` is false). */
 function sqlTx(c: SqlClient, lock: boolean): StoreTx {
   return {
@@ -91,13 +97,14 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
     },
     async insertOrder(order) {
       const { rows } = await c.query(ORDER_INSERT, orderToRow(order));
+      if (rows.length === 1) c.claimRow('orders', order.id);
       return rows.length === 1;
     },
     async lockOrder(ref) {
       const [where, params] = orderWhere(ref);
       if (unstorable(...params)) return null;
       const { rows } = await c.query(`SELECT o.* FROM orders o WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, params);
-      return rows[0] ? orderFromRow(rows[0]) : null;
+      return rows[0] ? claimed(c, lock, orderFromRow(rows[0])) : null;
     },
     async lockMerchantOrder(ref) {
       const [where, params] = orderWhere(ref);
@@ -105,7 +112,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       const {
         rows: [row],
       } = await c.query(`${MERCHANT_ORDER_SELECT} WHERE ${where}${lock ? ' FOR UPDATE OF o' : ''}`, params);
-      if (row) return { merchant: merchantProfileFromJoinedRow(row), order: orderFromRow(row) };
+      if (row) return { merchant: merchantProfileFromJoinedRow(row), order: claimed(c, lock, orderFromRow(row)) };
       // No such order: whether its merchant exists decides the answer (a second statement only on this path).
       const {
         rows: [merchant],
@@ -173,13 +180,14 @@ export function sqlStore(db: Database): SqlStore {
   return {
     db,
     merchantForAuth: cachedMerchants((mchid) => merchantWithKeys(db, mchid)),
-    transaction: (fn) => db.transaction((c) => fn(sqlTx(c, true))),
+    // Order transactions may share a database transaction (shared-transactions.ts): sqlTx claims the orders.
+    transaction: (fn) => db.sharedTransaction((c) => fn(sqlTx(c, true))),
     // One connection for the read, so that its statements are sent together (lockMerchantOrder: one round trip).
     read: (fn) => db.session((c) => fn(sqlTx(c, false))),
     recordingWith: (nonce) => ({
       async transaction(fn) {
         try {
-          return await db.transaction(async (c) => {
+          return await db.sharedTransaction(async (c) => {
             recordNonce(c, nonce);
             return fn(sqlTx(c, true));
           });

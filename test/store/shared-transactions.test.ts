@@ -1,0 +1,159 @@
+/**
+ * Shared transactions (src/store/shared-transactions.ts): order operations that start together run in one
+ * database transaction, and each answers as it would have alone. Counted where a user sees it: the database's
+ * rows, the answers, the round trips on the wire, the `/metrics` figures. PostgreSQL server only: PGlite is one
+ * connection whose transactions run one after another.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { CoreError } from '../../src/core/errors.ts';
+import { closeOrder } from '../../src/operations/close-order.ts';
+import { createOrder } from '../../src/operations/create-order.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { SharedRowError } from '../../src/store/shared-transactions.ts';
+import type { SqlStore } from '../../src/store/sql-store.ts';
+import { aMerchant, byNo, contextOf, ManualClock, newOrder } from '../helpers/context.ts';
+import { postgresOnly } from '../helpers/database.ts';
+import { startRoundTripCounter } from '../helpers/round-trip-counter.ts';
+
+const server = postgresOnly();
+const CLOSE_ALLOWED_AFTER_MS = 5 * 60_000 + 1;
+
+describe('shared transactions on the PostgreSQL server', { skip: !server && 'PostgreSQL server only (TEST_DATABASE_URL)' }, () => {
+  after(() => server?.cleanup());
+
+  /** A store with a probe table: one row per unit of work that committed. */
+  const probeStore = async (sharedTransactions?: number) => {
+    const options = await server!.storeOptions();
+    const store = await openStore({ ...options, sharedTransactions });
+    after(() => store.db.close());
+    await store.db.exec('CREATE TABLE probe (k text PRIMARY KEY)');
+    return store;
+  };
+  const committed = async (store: SqlStore) => (await store.db.query<{ k: string }>('SELECT k FROM probe ORDER BY k')).rows.map((r) => r.k);
+  const figures = (store: SqlStore) => store.db.sharedFigures()!;
+
+  test('units that start together share one transaction and all commit', async () => {
+    const store = await probeStore();
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const answers = await Promise.all(
+      keys.map((k) =>
+        store.db.sharedTransaction(async (c) => {
+          c.claimRow('probe', k);
+          c.write('INSERT INTO probe (k) VALUES ($1)', [k]);
+          return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM probe')).rows[0]!.n;
+        }),
+      ),
+    );
+    assert.deepEqual(await committed(store), keys);
+    assert.deepEqual(figures(store), { transactions: 1, units: 6, reruns: 0 });
+    // One transaction: each unit saw the rows of the units before it (and its own), as in a serial order.
+    assert.deepEqual([...answers].sort(), [1, 2, 3, 4, 5, 6]);
+  });
+
+  test("a unit's own refusal stands, run once; its neighbours run again alone and commit; nothing of it is kept", async () => {
+    const store = await probeStore();
+    const runs = new Map<string, number>();
+    const unit = (k: string) =>
+      store.db.sharedTransaction(async (c) => {
+        runs.set(k, (runs.get(k) ?? 0) + 1);
+        c.write('INSERT INTO probe (k) VALUES ($1)', [k]);
+        if (k === 'refused') throw new CoreError('ORDER_NOT_FOUND', 'refused after a write');
+        return k;
+      });
+    const outcomes = await Promise.allSettled(['a', 'refused', 'b'].map(unit));
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as CoreError).code)),
+      ['a', 'ORDER_NOT_FOUND', 'b'],
+    );
+    assert.deepEqual(await committed(store), ['a', 'b'], "the refused unit's write was rolled back");
+    assert.deepEqual(Object.fromEntries(runs), { a: 2, refused: 1, b: 2 });
+    assert.deepEqual(figures(store), { transactions: 1, units: 3, reruns: 2 });
+  });
+
+  test('a statement the server refuses fails its unit only; the others, aborted with it, run again and commit', async () => {
+    const store = await probeStore();
+    const outcomes = await Promise.allSettled(
+      ['a', 'broken', 'b'].map((k) =>
+        store.db.sharedTransaction(async (c) => {
+          c.write('INSERT INTO probe (k) VALUES ($1)', [k]);
+          if (k === 'broken') await c.query('SELECT 1 / 0');
+          await c.query('SELECT 1');
+          return k;
+        }),
+      ),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code)),
+      ['a', '22012', 'b'],
+    );
+    assert.deepEqual(await committed(store), ['a', 'b']);
+  });
+
+  test('two units changing one row: the second claim fails, both run again alone, no update is lost', async () => {
+    const store = await probeStore();
+    await store.db.exec('CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0)');
+    const conflicts: unknown[] = [];
+    const increment = () =>
+      store.db.sharedTransaction(async (c) => {
+        const { rows } = await c.query<{ n: number }>('SELECT n FROM counter WHERE id = 1 FOR UPDATE');
+        try {
+          c.claimRow('counter', '1');
+        } catch (err) {
+          conflicts.push(err);
+          throw err;
+        }
+        c.write('UPDATE counter SET n = $1 WHERE id = 1', [rows[0]!.n + 1]);
+        return rows[0]!.n;
+      });
+    const seen = await Promise.all([increment(), increment()]);
+    assert.equal(conflicts.length, 1);
+    assert.ok(conflicts[0] instanceof SharedRowError);
+    assert.deepEqual(seen.sort(), [0, 1], 'alone, the second read what the first committed');
+    assert.equal((await store.db.query<{ n: number }>('SELECT n FROM counter')).rows[0]!.n, 2);
+    assert.deepEqual(figures(store), { transactions: 1, units: 2, reruns: 2 });
+  });
+
+  test('--database-shared-transactions 1: every unit in a transaction of its own', async () => {
+    const store = await probeStore(1);
+    await Promise.all(['a', 'b', 'c'].map((k) => store.db.sharedTransaction(async (c) => c.write('INSERT INTO probe (k) VALUES ($1)', [k]))));
+    assert.deepEqual(await committed(store), ['a', 'b', 'c']);
+    assert.deepEqual(figures(store), { transactions: 0, units: 0, reruns: 0 });
+  });
+
+  test('closes of six orders started together: 2 round trips in all; the same order twice: closed once', async () => {
+    const { databaseUrl, schema } = await server!.storeOptions();
+    const counter = await startRoundTripCounter(databaseUrl!);
+    const store = await openStore({ databaseUrl: counter.url, schema });
+    after(async () => {
+      await store.db.close();
+      await counter.close();
+    });
+    const clock = new ManualClock();
+    const ctx = contextOf(store, clock);
+    await aMerchant(store);
+    const nos = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6'];
+    await Promise.all(nos.map((no) => createOrder(ctx, newOrder(no), 'wechatV3')));
+    clock.advance(CLOSE_ALLOWED_AFTER_MS);
+
+    counter.reset();
+    const closed = await Promise.all(nos.map((no) => closeOrder(ctx, byNo(no), 'wechatV3')));
+    assert.deepEqual(
+      closed.map((r) => [r.order.outTradeNo, r.order.state, r.changed]),
+      nos.map((no) => [no, 'CLOSED', true]),
+    );
+    assert.equal(counter.count(), 2, 'BEGIN and six locked reads; six writes and COMMIT');
+
+    await createOrder(ctx, newOrder('TWICE'), 'wechatV3');
+    clock.advance(CLOSE_ALLOWED_AFTER_MS);
+    const before = figures(store);
+    const twice = await Promise.all([closeOrder(ctx, byNo('TWICE'), 'wechatV3'), closeOrder(ctx, byNo('TWICE'), 'wechatV3')]);
+    assert.deepEqual(twice.map((r) => r.changed).sort(), [false, true], 'one close changed it, the other found it closed');
+    const history = await store.read(async (tx) => tx.listHistory((await tx.lockOrder(byNo('TWICE')))!.id));
+    assert.deepEqual(
+      history.map((h) => h.cause),
+      ['created', 'close'],
+    );
+    assert.equal(figures(store).reruns - before.reruns, 2);
+  });
+});
