@@ -172,6 +172,7 @@ async function start(options: GatewayOptions, undo: Undo): Promise<Gateway> {
       return { pending: b.pending, oldestDueAgeSeconds: b.oldestDueAgeMs / 1000 };
     },
     pool: () => store.db.poolStats(),
+    shared: () => store.db.sharedFigures(),
   });
   let started = false;
   const readiness = {

@@ -27,6 +27,14 @@ export interface PoolFigures {
 export interface ScrapeSources {
   outbox(): Promise<OutboxFigures>;
   pool(): PoolFigures | null;
+  /** Shared transactions of the order store since it opened (null on the embedded database). */
+  shared(): SharedFigures | null;
+}
+
+export interface SharedFigures {
+  readonly transactions: number;
+  readonly units: number;
+  readonly reruns: number;
 }
 
 export class GatewayMetrics {
@@ -97,6 +105,30 @@ export class GatewayMetrics {
         for (const state of ['max', 'total', 'idle', 'waiting'] as const) this.set({ state }, pool[state]);
       },
     });
+    // Counted by the store; read at scrape time (a counter set to the store's own count).
+    const sharedCounter = (name: string, help: string, figure: keyof SharedFigures) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const shared = sources()?.shared();
+          if (!shared) return;
+          this.reset();
+          this.inc(shared[figure]);
+        },
+      });
+    sharedCounter(
+      'tradegate_store_shared_transactions_total',
+      'Database transactions that carried order operations started together (units per transaction = units ÷ this)',
+      'transactions',
+    );
+    sharedCounter('tradegate_store_shared_transaction_units_total', 'Order operations (transactions and reads) carried by shared transactions', 'units');
+    sharedCounter(
+      'tradegate_store_shared_transaction_reruns_total',
+      'Order operations run again alone after their shared transaction rolled back for a neighbour',
+      'reruns',
+    );
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tradegate_' });
   }
 

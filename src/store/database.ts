@@ -161,7 +161,8 @@ export function openPostgres(opts: PostgresOptions): Database {
         connection.release(broken);
       }
     },
-    sharedTransaction: (fn) => shared.run(fn),
+    sharedTransaction: (fn) => shared.change(fn),
+    sharedRead: (fn) => shared.read(fn),
     poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     sharedFigures: () => shared.figures(),
     close: () => pool.end(),
@@ -172,7 +173,7 @@ export function openPostgres(opts: PostgresOptions): Database {
       const connection = await pool.connect();
       return { send: sendOn(connection), release: (broken) => connection.release(broken) };
     },
-    alone: (fn) => db.transaction(fn),
+    alone: (kind, fn) => (kind === 'change' ? db.transaction(fn) : db.session(fn)),
   });
   return db;
 }
@@ -214,6 +215,10 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       const scope = pipelinedScope(sendOn(tx as never), 'session');
       return scope.settleAfter(fn(scope.client));
     });
+  const session: Database['session'] = (fn) => {
+    const scope = pipelinedScope(sendOn(db), 'session');
+    return scope.settleAfter(fn(scope.client));
+  };
   return {
     kind: 'pglite',
     query: (sql, params) => db.query(sql, params as unknown[]) as never,
@@ -223,10 +228,8 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     transaction,
     // One connection, its transactions one after another under PGlite's lock: nothing to share.
     sharedTransaction: transaction,
-    session(fn) {
-      const scope = pipelinedScope(sendOn(db), 'session');
-      return scope.settleAfter(fn(scope.client));
-    },
+    sharedRead: session,
+    session,
     poolStats: () => null,
     sharedFigures: () => null,
     close: () => db.close(),

@@ -15,6 +15,9 @@
  *   unit changed and, alone, would have been rolled back the same way, so its answer stands.
  * - **After COMMIT is sent**, a failure the server reports (the transaction rolled back) sends every unit to run
  *   again alone; a lost connection is every unit's failure, as it would be alone (the outcome is unknown).
+ * Reads share too (`read`: a query and its nonce): their statements would each have committed on their own, so a
+ * read's own failure does not undo the others (its nonce is kept, as alone), and a read alone in its turn runs
+ * without BEGIN and COMMIT (one round trip). Reads and changes never share one transaction.
  * Nothing in a unit may hold the transaction on anything but the database (no network call, no timer): the
  * slowest unit sets when all of them commit.
  *
@@ -44,6 +47,9 @@ export interface Lease {
 
 type Work<T> = (client: SqlClient) => Promise<T>;
 
+/** `change`: a transaction of the order store; `read`: statements that would each commit on their own (a session). */
+export type UnitKind = 'change' | 'read';
+
 interface Unit {
   readonly work: Work<unknown>;
   resolve(value: unknown): void;
@@ -57,8 +63,8 @@ export interface SharedTransactionOptions {
   readonly maxUnits: number;
   /** A connection for a new shared transaction. */
   connect(): Promise<Lease>;
-  /** The unit's work in a transaction of its own (with the store's retries). */
-  alone<T>(work: Work<T>): Promise<T>;
+  /** The unit's work alone: a transaction of its own (with the store's retries), or a session for a read. */
+  alone<T>(kind: UnitKind, work: Work<T>): Promise<T>;
   /** Errors that the server reports (rather than a broken connection or the unit's own refusal). */
   isServerError?(error: unknown): boolean;
 }
@@ -70,23 +76,34 @@ export interface SharedTransactionOptions {
  */
 export const LOST_PREPARED_STATEMENT = '26000';
 const serverError = (error: unknown) => error instanceof pg.DatabaseError;
+/** A statement the connection had prepared is gone from the server: the connection must not be used again. */
+const lostPreparedStatement = (errors: readonly unknown[]) =>
+  errors.find((e) => (e as { code?: string } | null)?.code === LOST_PREPARED_STATEMENT) as Error | undefined;
 
 export function sharedTransactions(o: SharedTransactionOptions) {
   const counted = { transactions: 0, units: 0, reruns: 0 };
   const fromServer = o.isServerError ?? serverError;
-  /** The transaction still admitting units: until it has a connection and the event loop has turned once. */
-  let forming: Unit[] | null = null;
+  /** Per kind, the transaction still admitting units: until it has a connection and the event loop has turned. */
+  const forming: Record<UnitKind, Unit[] | null> = { change: null, read: null };
 
-  function form(): Unit[] {
+  function form(kind: UnitKind): Unit[] {
     const units: Unit[] = [];
     const closeAdmission = () => {
-      if (forming === units) forming = null;
+      if (forming[kind] === units) forming[kind] = null;
     };
     // setImmediate: the requests read in the same poll phase of the event loop have all started their work.
     Promise.all([o.connect(), new Promise<void>((resolve) => setImmediate(resolve))]).then(
       ([lease]) => {
         closeAdmission();
-        void run(units, lease);
+        let released = false;
+        const release = (broken?: Error) => {
+          if (!released) lease.release(broken);
+          released = true;
+        };
+        run(kind, units, lease.send, release).catch((err: Error) => {
+          release(err);
+          for (const unit of units) unit.reject(err); // no effect on a unit already answered
+        });
       },
       (err: unknown) => {
         closeAdmission();
@@ -116,63 +133,76 @@ export function sharedTransactions(o: SharedTransactionOptions) {
     }
   }
 
-  function again(unit: Unit) {
+  /** A failure that is the unit's own (a refusal …), not its neighbours' nor the server's: its answer stands. */
+  const ownFailure = (x: Outcome) => 'error' in x && !(x.error instanceof SharedRowError || fromServer(x.error));
+
+  function again(kind: UnitKind, unit: Unit) {
     counted.reruns++;
-    o.alone(unit.work).then(unit.resolve, unit.reject);
+    o.alone(kind, unit.work).then(unit.resolve, unit.reject);
   }
 
-  async function run(units: Unit[], lease: Lease): Promise<void> {
+  async function run(kind: UnitKind, units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
+    const [first] = units;
+    if (kind === 'read' && first && units.length === 1) return readAlone(first, send, release);
     counted.transactions++;
     counted.units += units.length;
-    const { send } = lease;
+    // Handled at once: a BEGIN that fails (a broken connection) must not be an unhandled rejection while the units run.
     const begun = send.query('BEGIN').then(() => undefined);
+    begun.catch(() => undefined);
     const claims = new Map<string, Unit>();
     const outcomes = await Promise.all(units.map((unit) => attempt(unit, send, claims)));
-    if (outcomes.every((x) => 'value' in x)) {
+    // A change commits only if every unit succeeded; reads, unless the server aborted the transaction.
+    const rollBack = kind === 'change' ? outcomes.some((x) => 'error' in x) : outcomes.some((x) => 'error' in x && !ownFailure(x));
+    if (!rollBack) {
       const committed = send.query('COMMIT').then(() => undefined);
       const answers = await Promise.allSettled([begun, ...outcomes.map((x) => x.scope.judged()), committed]);
-      const refused = answers.find((a) => a.status === 'rejected');
+      const refused = answers.find((a) => a.status === 'rejected' && !outcomes.some((x) => 'error' in x && x.error === a.reason));
       if (!refused) {
-        lease.release();
-        for (const x of outcomes) x.unit.resolve((x as { value: unknown }).value);
+        release();
+        for (const x of outcomes) 'value' in x ? x.unit.resolve(x.value) : x.unit.reject(x.error);
         return;
       }
       // A write failed (COMMIT then answered ROLLBACK) or COMMIT itself was refused: nothing was kept, all run
       // again. A broken connection: the outcome is unknown, as it would be for a unit alone.
-      const error = refused.reason as Error;
-      lease.release(fromServer(error) && !lostPreparedStatement([error]) ? undefined : error);
-      for (const x of outcomes) fromServer(error) ? again(x.unit) : x.unit.reject(error);
+      const error = (refused as PromiseRejectedResult).reason as Error;
+      release(fromServer(error) && !lostPreparedStatement([error]) ? undefined : error);
+      for (const x of outcomes) fromServer(error) ? again(kind, x.unit) : x.unit.reject(error);
       return;
     }
-
     const rolledBack = send.query('ROLLBACK').then(
       () => undefined,
       (e: Error) => e,
     );
     await Promise.allSettled([begun, ...outcomes.map((x) => x.scope.judged())]);
-    const broken = await rolledBack;
-    lease.release(broken ?? lostPreparedStatement(outcomes.map((x) => ('error' in x ? x.error : null))));
-    for (const x of outcomes) {
-      if ('error' in x && !(x.error instanceof SharedRowError || fromServer(x.error))) x.unit.reject(x.error);
-      else again(x.unit);
+    release((await rolledBack) ?? lostPreparedStatement(outcomes.map((x) => ('error' in x ? x.error : null))));
+    for (const x of outcomes) ownFailure(x) ? x.unit.reject((x as { error: unknown }).error) : again(kind, x.unit);
+  }
+
+  /** A read alone in its turn: its statements commit on their own, no BEGIN or COMMIT (one round trip). */
+  async function readAlone(unit: Unit, send: Send, release: (broken?: Error) => void): Promise<void> {
+    const scope = pipelinedScope(send, 'session');
+    try {
+      unit.resolve(await scope.settleAfter(unit.work(scope.client)));
+      release();
+    } catch (err) {
+      release(lostPreparedStatement([err]));
+      unit.reject(err);
     }
+  }
+
+  /** Runs work in the transaction of its kind being formed (a new one when there is none, or it is full). */
+  function share<T>(kind: UnitKind, work: Work<T>): Promise<T> {
+    if (o.maxUnits <= 1) return o.alone(kind, work);
+    let units = forming[kind];
+    if (!units || units.length >= o.maxUnits) units = forming[kind] = form(kind);
+    return new Promise<T>((resolve, reject) => {
+      units.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    });
   }
 
   return {
     figures: (): SharedTransactionFigures => ({ ...counted }),
-    /** Runs work in the transaction being formed (a new one when there is none, or it is full). */
-    run<T>(work: Work<T>): Promise<T> {
-      if (o.maxUnits <= 1) return o.alone(work);
-      if (!forming || forming.length >= o.maxUnits) forming = form();
-      const units = forming;
-      return new Promise<T>((resolve, reject) => {
-        units.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      });
-    },
+    change: <T>(work: Work<T>) => share('change', work),
+    read: <T>(work: Work<T>) => share('read', work),
   };
-}
-
-/** A statement the connection had prepared is gone from the server: the connection must not be used again. */
-function lostPreparedStatement(errors: readonly unknown[]): Error | undefined {
-  return errors.find((e) => (e as { code?: string } | null)?.code === LOST_PREPARED_STATEMENT) as Error | undefined;
 }

@@ -36,7 +36,7 @@ export interface SqlClient extends SqlRunner {
 
 /** Shared transactions (shared-transactions.ts) counted since the store opened (`/metrics`). */
 export interface SharedTransactionFigures {
-  /** Database transactions that carried units of work (one or more). */
+  /** Database transactions that carried units of work: changes (one or more), reads (two or more; one runs alone). */
   readonly transactions: number;
   /** Units of work they carried. */
   readonly units: number;
@@ -59,6 +59,11 @@ export interface Database extends SqlRunner {
    * may be run again on its own. The order store's transactions go this way.
    */
   sharedTransaction<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
+  /**
+   * Like `session`, but fn's statements may run in one transaction with other reads that started in the same turn
+   * of the event loop (committed together; fn's own failure does not undo the others). The order store's reads.
+   */
+  sharedRead<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
   /** Connection pool use (PostgreSQL server); null for PGlite, which is one in-process connection. */
   poolStats(): { max: number; total: number; idle: number; waiting: number } | null;
   /** Shared transactions since the store opened (PostgreSQL server); null for PGlite. */

@@ -182,8 +182,9 @@ export function sqlStore(db: Database): SqlStore {
     merchantForAuth: cachedMerchants((mchid) => merchantWithKeys(db, mchid)),
     // Order transactions may share a database transaction (shared-transactions.ts): sqlTx claims the orders.
     transaction: (fn) => db.sharedTransaction((c) => fn(sqlTx(c, true))),
-    // One connection for the read, so that its statements are sent together (lockMerchantOrder: one round trip).
-    read: (fn) => db.session((c) => fn(sqlTx(c, false))),
+    // One connection for the read, so that its statements are sent together (lockMerchantOrder: one round trip);
+    // reads that start together commit in one transaction (shared-transactions.ts).
+    read: (fn) => db.sharedRead((c) => fn(sqlTx(c, false))),
     recordingWith: (nonce) => ({
       async transaction(fn) {
         try {
@@ -198,7 +199,7 @@ export function sqlStore(db: Database): SqlStore {
         }
       },
       read: (fn) =>
-        db.session(async (c) => {
+        db.sharedRead(async (c) => {
           recordNonce(c, nonce);
           return fn(sqlTx(c, false));
         }),

@@ -114,6 +114,29 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
     assert.deepEqual(figures(store), { transactions: 1, units: 2, reruns: 2 });
   });
 
+  test("reads that start together commit together; a read's own failure keeps its writes and the others'", async () => {
+    const store = await probeStore();
+    const outcomes = await Promise.allSettled(
+      ['a', 'replayed', 'b'].map((k) =>
+        store.db.sharedRead(async (c) => {
+          c.write('INSERT INTO probe (k) VALUES ($1)', [k]); // as a query's nonce
+          if (k === 'replayed') throw new CoreError('ORDER_NOT_FOUND', 'refused');
+          return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM probe')).rows[0]!.n;
+        }),
+      ),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as CoreError).code)),
+      [1, 'ORDER_NOT_FOUND', 3],
+    );
+    assert.deepEqual(await committed(store), ['a', 'b', 'replayed'], 'statements that would have committed alone are kept');
+    assert.deepEqual(figures(store), { transactions: 1, units: 3, reruns: 0 });
+
+    // A read alone in its turn runs as it would alone, without a transaction (round-trips.test.ts: one round trip).
+    assert.equal(await store.db.sharedRead(async (c) => (await c.query<{ n: number }>('SELECT 7 AS n')).rows[0]!.n), 7);
+    assert.deepEqual(figures(store), { transactions: 1, units: 3, reruns: 0 });
+  });
+
   test('--database-shared-transactions 1: every unit in a transaction of its own', async () => {
     const store = await probeStore(1);
     await Promise.all(['a', 'b', 'c'].map((k) => store.db.sharedTransaction(async (c) => c.write('INSERT INTO probe (k) VALUES ($1)', [k]))));
