@@ -65,5 +65,10 @@ describe('--database-connections on the PostgreSQL server', { skip: !server && '
 
     const metrics = await (await fetch(new URL('/metrics', gateway.baseUrl))).text();
     assert.match(metrics, /^tradegate_store_pool_connections\{state="max"\} 1$/m);
+    // Requests waiting for the one connection joined the transaction being formed (shared-transactions.ts).
+    const counted = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    const transactions = counted('tradegate_store_shared_transactions_total');
+    assert.ok(transactions >= 1);
+    assert.ok(counted('tradegate_store_shared_transaction_units_total') > transactions, 'several operations shared a transaction');
   });
 });
