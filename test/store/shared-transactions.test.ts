@@ -17,6 +17,8 @@ import { postgresOnly } from '../helpers/database.ts';
 import { startRoundTripCounter } from '../helpers/round-trip-counter.ts';
 
 const server = postgresOnly();
+/** A unit's answer: its value, or its error's code (a CoreError's, or the server's SQLSTATE). */
+const valueOrCode = (o: PromiseSettledResult<unknown>) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code);
 const CLOSE_ALLOWED_AFTER_MS = 5 * 60_000 + 1;
 
 describe('shared transactions on the PostgreSQL server', { skip: !server && 'PostgreSQL server only (TEST_DATABASE_URL)' }, () => {
@@ -62,10 +64,7 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
         return k;
       });
     const outcomes = await Promise.allSettled(['a', 'refused', 'b'].map(unit));
-    assert.deepEqual(
-      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as CoreError).code)),
-      ['a', 'ORDER_NOT_FOUND', 'b'],
-    );
+    assert.deepEqual(outcomes.map(valueOrCode), ['a', 'ORDER_NOT_FOUND', 'b']);
     assert.deepEqual(await committed(store), ['a', 'b'], "the refused unit's write was rolled back");
     assert.deepEqual(Object.fromEntries(runs), { a: 2, refused: 1, b: 2 });
     assert.deepEqual(figures(store), { transactions: 1, units: 3, reruns: 2 });
@@ -83,10 +82,7 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
         }),
       ),
     );
-    assert.deepEqual(
-      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as { code: string }).code)),
-      ['a', '22012', 'b'],
-    );
+    assert.deepEqual(outcomes.map(valueOrCode), ['a', '22012', 'b']);
     assert.deepEqual(await committed(store), ['a', 'b']);
   });
 
@@ -125,10 +121,7 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
         }),
       ),
     );
-    assert.deepEqual(
-      outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as CoreError).code)),
-      [1, 'ORDER_NOT_FOUND', 3],
-    );
+    assert.deepEqual(outcomes.map(valueOrCode), [1, 'ORDER_NOT_FOUND', 3]);
     assert.deepEqual(await committed(store), ['a', 'b', 'replayed'], 'statements that would have committed alone are kept');
     assert.deepEqual(figures(store), { transactions: 1, units: 3, reruns: 0 });
 
