@@ -7,7 +7,7 @@
  *
  * What keeps each unit's outcome the one it would have had alone (some serial order of the units):
  * - **A row changed by one unit is no other unit's.** A unit claims the rows it changes (`claimRow`: the order it
- *   locks or creates). Row locks do not separate units of one transaction, so a row claimed twice fails the second
+ *   locks or creates, the fault definitions it locks). Row locks do not separate units of one transaction, so a row claimed twice fails the second
  *   claimant (`SharedRowError`), and both run again, each in a transaction of its own.
  * - **All or nothing.** COMMIT is sent only when every unit has finished without failure. Otherwise the
  *   transaction rolls back, and every unit runs again alone (the solo transaction, with its retries) — except one
@@ -65,8 +65,6 @@ export interface SharedTransactionOptions {
   connect(): Promise<Lease>;
   /** The unit's work alone: a transaction of its own (with the store's retries), or a session for a read. */
   alone<T>(kind: UnitKind, work: Work<T>): Promise<T>;
-  /** Errors that the server reports (rather than a broken connection or the unit's own refusal). */
-  isServerError?(error: unknown): boolean;
 }
 
 /**
@@ -75,14 +73,14 @@ export interface SharedTransactionOptions {
  * (which then failed as a whole), the work is run again on a fresh one.
  */
 export const LOST_PREPARED_STATEMENT = '26000';
-const serverError = (error: unknown) => error instanceof pg.DatabaseError;
+/** An error the server reported (rather than a broken connection, or the unit's own refusal). */
+const fromServer = (error: unknown) => error instanceof pg.DatabaseError;
 /** A statement the connection had prepared is gone from the server: the connection must not be used again. */
 const lostPreparedStatement = (errors: readonly unknown[]) =>
   errors.find((e) => (e as { code?: string } | null)?.code === LOST_PREPARED_STATEMENT) as Error | undefined;
 
 export function sharedTransactions(o: SharedTransactionOptions) {
   const counted = { transactions: 0, units: 0, reruns: 0 };
-  const fromServer = o.isServerError ?? serverError;
   /** Per kind, the transaction still admitting units: until it has a connection and the event loop has turned. */
   const forming: Record<UnitKind, Unit[] | null> = { change: null, read: null };
 
