@@ -137,7 +137,7 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
     assert.deepEqual(figures(store), { transactions: 0, units: 0, reruns: 0 });
   });
 
-  test('closes of six orders started together: 2 round trips in all; the same order twice: closed once', async () => {
+  test('closes of six orders started together: at most 3 round trips in all (12 alone); the same order twice: closed once', async () => {
     const { databaseUrl, schema } = await server!.storeOptions();
     const counter = await startRoundTripCounter(databaseUrl!);
     const store = await openStore({ databaseUrl: counter.url, schema });
@@ -158,7 +158,10 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
       closed.map((r) => [r.order.outTradeNo, r.order.state, r.changed]),
       nos.map((no) => [no, 'CLOSED', true]),
     );
-    assert.equal(counter.count(), 2, 'BEGIN and six locked reads; six writes and COMMIT');
+    // BEGIN and six locked reads; six writes and COMMIT. Alone, each close is 2 (12 in all). The count is at most
+    // 3: the server's answers may reach the units in more than one read of the socket, so that the last writes
+    // leave after everything sent before them was answered.
+    assert.ok(counter.count() <= 3, `${counter.count()} round trips for six closes started together`);
 
     await createOrder(ctx, newOrder('TWICE'), 'wechatV3');
     clock.advance(CLOSE_ALLOWED_AFTER_MS);
