@@ -7,8 +7,9 @@
  *
  * What keeps each unit's outcome the one it would have had alone (some serial order of the units):
  * - **A row changed by one unit is no other unit's.** A unit claims the rows it changes (`claimRow`: the order it
- *   locks or creates, the fault definitions it locks). Row locks do not separate units of one transaction, so a row claimed twice fails the second
- *   claimant (`SharedRowError`), and both run again, each in a transaction of its own.
+ *   locks or creates, the fault definitions it locks). Row locks do not separate units of one transaction, so a
+ *   row claimed twice fails the second claimant (`SharedRowError`), and both run again, each in a transaction of
+ *   its own.
  * - **All or nothing.** COMMIT is sent only when every unit has finished without failure. Otherwise the
  *   transaction rolls back, and every unit runs again alone (the solo transaction, with its retries) — except one
  *   whose failure was its own (a refusal, a replayed nonce, a fault of the fault lab): it worked on rows no other
@@ -27,8 +28,6 @@
 import pg from 'pg';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
 import type { SharedTransactionFigures, SqlClient } from './sql-client.ts';
-
-export type { SharedTransactionFigures } from './sql-client.ts';
 
 /** A unit of a shared transaction changed a row another unit of it had claimed: both run again alone. */
 export class SharedRowError extends Error {
