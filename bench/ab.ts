@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Row } from './run.ts';
+import type { Row } from './report.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -7,13 +7,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeCeiling } from './ceilings.ts';
 import { CpuMeter, peakRssMb, postgresPids, processTree, resetPeakRss } from './cpu.ts';
 import { benchMerchant, bulkOrders, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
-import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling, type DatabaseCeiling, type SigningCeiling } from './machine-ceilings.ts';
+import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
+import { markdown, type Ceilings, type Cpu, type Row } from './report.ts';
 import { secretsOf, signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import type { Merchant } from '../src/core/merchant.ts';
 import type { SqlStore } from '../src/store/sql-store.ts';
@@ -23,37 +24,20 @@ const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 64;
 const ROOT = join(import.meta.dirname, '..');
-const CORES = availableParallelism();
+/** Seconds of unmeasured load before each row (BENCH_WARMUP_SECONDS): JIT, connections and caches settle. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 interface Load {
   requests: number;
   durationSeconds: number;
   throughput: number;
+  mean: number;
   p50: number;
   p99: number;
   non2xx: number;
   errors: number;
   cpuMs: number;
 }
-interface Cpu {
-  gateway: number;
-  postgres: number;
-  loader: number;
-}
-export interface Row {
-  row: string;
-  backend: string;
-  throughput: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  peakRssMb: number;
-  ratio: string;
-  target: string;
-  cpuMsPerOp: Cpu;
-  loadAverage: number;
-}
-
 function log(line: string) {
   process.stderr.write(`${line}\n`);
 }
@@ -113,21 +97,25 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-async function drive(url: string, requests: Prebuilt[], connections = CONNECTIONS, seconds = SECONDS, expectBody = ''): Promise<Load> {
+/**
+ * Runs the load generator: a warm-up, then the measured load. `onMeasuring` is called when the warm-up is over, so
+ * that meters started there see only the measured part.
+ */
+async function drive(url: string, requests: Prebuilt[], connections = CONNECTIONS, seconds = SECONDS, expectBody = '', onMeasuring = () => {}): Promise<Load> {
   const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(requests));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', file, url, String(seconds), String(connections), expectBody], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const args = [file, url, String(seconds), String(connections), String(WARMUP_SECONDS), expectBody];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => {
+    const before = out;
     out += d;
+    if (!before.includes('measuring\n') && out.includes('measuring\n')) onMeasuring();
   });
   await new Promise((resolve) => child.once('exit', resolve));
   rmSync(file, { force: true });
   const last = out.trim().split('\n').pop();
-  if (!last) throw new Error('the load generator printed no result');
+  if (!last || last === 'measuring') throw new Error('the load generator printed no result');
   return JSON.parse(last) as Load;
 }
 
@@ -136,12 +124,16 @@ async function measureRow(server: ChildProcess, databases: string[], url: string
   const pid = server.pid;
   if (pid === undefined) throw new Error('the server process has no pid (it did not start)');
   resetPeakRss(pid);
-  const loadAverage = loadavg()[0];
-  const gateway = new CpuMeter(() => processTree(pid));
-  const postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
-  const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody);
+  let loadAverage = 0;
+  let meters: { gateway: CpuMeter; postgres: CpuMeter } | null = null;
+  const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody, () => {
+    loadAverage = loadavg()[0];
+    meters = { gateway: new CpuMeter(() => processTree(pid)), postgres: new CpuMeter(() => (databases.length ? postgresPids(databases) : [])) };
+  });
+  const started = meters as { gateway: CpuMeter; postgres: CpuMeter } | null;
+  if (!started) throw new Error('the load generator never started measuring');
   const ops = Math.max(load.requests, 1);
-  const cpu: Cpu = { gateway: gateway.stop() / ops, postgres: postgres.stop() / ops, loader: load.cpuMs / ops };
+  const cpu: Cpu = { gateway: started.gateway.stop() / ops, postgres: started.postgres.stop() / ops, loader: load.cpuMs / ops };
   return { load, cpu, peakRss: peakRssMb(pid), loadAverage };
 }
 
@@ -155,7 +147,7 @@ async function steadyState(store: SqlStore): Promise<void> {
 const QUICK = process.env.BENCH_QUICK === '1';
 const ORDERS = QUICK
   ? { reverse: 500, close: 500, v2: 500, query: 100, ceiling: 500, scaleSmall: 1000, scaleLarge: 10_000, queries: 500 }
-  : { reverse: 20_000, close: 20_000, v2: 30_000, query: 1000, ceiling: 30_000, scaleSmall: 10_000, scaleLarge: 990_000, queries: 25_000 };
+  : { reverse: 30_000, close: 30_000, v2: 40_000, query: 1000, ceiling: 30_000, scaleSmall: 10_000, scaleLarge: 990_000, queries: 40_000 };
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
 const STORE = process.env.BENCH_STORE === '1';
 /**
@@ -172,12 +164,6 @@ const wanted = (key: RowKey) => ONLY_ROWS === null || ONLY_ROWS.has(key);
 /** BENCH_SCALE=0 skips the 10k-vs-1M and 1-vs-2-process section (it inserts a million orders). */
 const SCALE = process.env.BENCH_SCALE !== '0';
 
-interface Ceilings {
-  S: SigningCeiling;
-  D: DatabaseCeiling;
-  L: number;
-}
-
 function dbNameOf(backend: Backend): string[] {
   const i = backend.startFlags.indexOf('--database-url');
   return i < 0 ? [] : [new URL(backend.startFlags[i + 1]).pathname.slice(1)];
@@ -189,6 +175,7 @@ function row(name: string, backend: string, r: Awaited<ReturnType<typeof measure
     row: name,
     backend,
     throughput: Math.round(load.throughput),
+    mean: load.mean,
     p50: load.p50,
     p99: load.p99,
     errors: load.non2xx + load.errors,
@@ -199,7 +186,7 @@ function row(name: string, backend: string, r: Awaited<ReturnType<typeof measure
     loadAverage: r.loadAverage,
   };
   log(
-    `  ${name}: ${out.throughput} req/s, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${out.errors}, CPU ms/op gateway ${r.cpu.gateway.toFixed(3)} ` +
+    `  ${name}: ${out.throughput} req/s, mean ${load.mean.toFixed(1)} ms, p50 ${load.p50} ms, p99 ${load.p99} ms, errors ${out.errors}, CPU ms/op gateway ${r.cpu.gateway.toFixed(3)} ` +
       `PostgreSQL ${r.cpu.postgres.toFixed(3)} loader ${r.cpu.loader.toFixed(3)}, peak RSS ${r.peakRss} MB, load ${r.loadAverage.toFixed(2)}`,
   );
   return out;
@@ -250,8 +237,8 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
   await store.db.close();
   const { D, L } = c;
   const databases = dbNameOf(backend);
-  // Pre-signing costs the run as much RSA as it measures: sign no more than twice what L allows in a row.
-  const signed = (n: number) => Math.min(n, Math.ceil(2 * L * SECONDS));
+  // Pre-signing costs the run as much RSA as it measures: sign no more than twice what L allows in a row (warm-up included).
+  const signed = (n: number) => Math.min(n, Math.ceil(2 * L * (SECONDS + WARMUP_SECONDS)));
 
   const { child, url } = await startGateway(backend.startFlags);
   try {
@@ -326,50 +313,6 @@ async function benchScale(): Promise<Record<string, number>> {
   }
 }
 
-const f = (n: number, d = 2) => n.toFixed(d);
-
-function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<string, number> | null, startedAt: string): string {
-  const floor = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cpuMsPerTx;
-  const pgRows = rows.filter((r) => r.backend === 'postgres');
-  const ours = pgRows.find((r) => r.row.startsWith('APIv3 reverse'));
-  const peer = pgRows.find((r) => r.row.startsWith('peer'));
-  const lines = [
-    `Run ${startedAt}: ${CORES} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${CONNECTIONS} connections, ${SECONDS} s per row; ` +
-      `the load generator shares the cores; load average at start of each row in the last column.`,
-    `The machine's ceilings, same run: S = ${f(pgC.S.signsPerSecond, 0)} RSA-2048 signs/s (\`openssl speed -multi ${CORES} rsa2048\`; ${f(pgC.S.verifiesPerSecond, 0)} verifies/s); ` +
-      `D = ${f(pgC.D.tps, 0)} tx/s PostgreSQL (\`pgbench -N -c 16 -j 2\`), ${f(liteC.D.tps, 0)} tx/s PGlite (in-process loop of the same statements); ` +
-      `L = 1/(1/S + 1/D) = ${f(pgC.L, 0)} / ${f(liteC.L, 0)}.`,
-    '',
-    '| row | database | req/s | p50 ms | p99 ms | errors | CPU ms/op gateway | PostgreSQL | loader | peak RSS MB | ratio | target | load avg |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.row} | ${r.backend} | ${r.throughput} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
-        `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`,
-    ),
-    '',
-    `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (node:crypto CPU time) + one database transaction ` +
-      `${f(pgC.D.cpuMsPerTx, 3)} ms (PostgreSQL CPU per pgbench -N transaction, from /proc) = ${f(floor(pgC), 3)} ms; PGlite ${f(floor(liteC), 3)} ms.`,
-  ];
-  if (ours && peer) {
-    const total = ours.cpuMsPerOp.gateway + ours.cpuMsPerOp.postgres;
-    lines.push(
-      `APIv3 reverse on PostgreSQL: gateway + PostgreSQL ${f(total, 3)} ms/op = ${f(total / floor(pgC))}× the floor (target ≤ 1.7×); ` +
-        `the peer ${f(peer.cpuMsPerOp.gateway + peer.cpuMsPerOp.postgres, 3)} ms/op. tradegate / peer = ${f(ours.throughput / Math.max(peer.throughput, 1))}× in throughput (target ≥ 1.5×).`,
-      `Scale-out on paper (load generator elsewhere, PostgreSQL on the same N cores): capacity ≈ N ÷ ${f(total, 3)} ms ≈ N × ${f(1000 / total, 0)} reverses/s; ` +
-        `PostgreSQL alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.postgres, 0.001), 0)}/s, the gateway alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.gateway, 0.001), 0)}/s ` +
-        `(gateway processes scale out; the database does not).`,
-    );
-  }
-  if (scale) {
-    lines.push(
-      `Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×); ` +
-        `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×); ${scale.errors} errors.`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 const startedAt = new Date().toISOString();
 log(
   `load average at start: ${loadavg()
@@ -379,7 +322,7 @@ log(
 // A/B runs of some rows (BENCH_ROWS) read CPU per op, not the ratio: short ceiling measurements do.
 const SHORT = QUICK || ONLY_ROWS !== null;
 const S = await opensslCeiling(SHORT ? 1 : 3);
-log(`S = ${S.signsPerSecond.toFixed(0)} RSA-2048 signs/s, ${S.verifiesPerSecond.toFixed(0)} verifies/s (openssl speed, ${CORES} cores)`);
+log(`S = ${S.signsPerSecond.toFixed(0)} RSA-2048 signs/s, ${S.verifiesPerSecond.toFixed(0)} verifies/s (openssl speed, all cores)`);
 const Dpg = await pgbenchCeiling(SERVER, SHORT ? 3 : 10);
 log(`D = ${Dpg.tps.toFixed(0)} tx/s (pgbench -N on the PostgreSQL server), PostgreSQL CPU ${Dpg.cpuMsPerTx.toFixed(3)} ms/tx`);
 const Dlite = await pgliteLoopCeiling(SHORT ? 1 : 5);
@@ -397,7 +340,7 @@ try {
 }
 const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pgliteBackend(), liteC, rows);
 const scale = SCALE ? await benchScale() : null;
-const table = markdown(rows, pgC, liteC, scale, startedAt);
+const table = markdown(rows, pgC, liteC, scale, { startedAt, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
 process.stdout.write(table);
 // BENCH_ROWS_JSON: the rows as JSON too, for bench/ab.ts (interleaved runs of variants).
 if (process.env.BENCH_ROWS_JSON) writeFileSync(process.env.BENCH_ROWS_JSON, JSON.stringify(rows));

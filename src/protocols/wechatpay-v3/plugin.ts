@@ -3,7 +3,7 @@
  * authentication, response signing, error rendering, and the route modules.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { randomBytes } from 'node:crypto';
+import { randomUpperHex } from '../../lib/crypto.ts';
 import { isCoreError } from '../../core/errors.ts';
 import { NonceReplayedError } from '../../core/nonce-ledger.ts';
 import { admitNonce } from '../nonce-admission.ts';
@@ -168,5 +168,5 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
 }
 
 export function newRequestId(): string {
-  return randomBytes(16).toString('hex').toUpperCase();
+  return randomUpperHex(32);
 }

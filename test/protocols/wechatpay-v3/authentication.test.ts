@@ -42,6 +42,8 @@ describe('APIv3 authentication', () => {
     assert.equal(res.statusCode, 200);
     for (const h of ['wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-serial', 'wechatpay-signature', 'request-id']) assert.ok(res.headers[h], h);
     assert.equal(res.headers['wechatpay-serial'], c.platformSerialNo);
+    assert.match(String(res.headers['request-id']), /^[0-9A-F]{32}$/);
+    assert.match(String(res.headers['wechatpay-nonce']), /^[A-Za-z0-9]{32}$/);
   });
 
   const { privateKey: strangerKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -1,0 +1,88 @@
+/** The bench's report: its rows and the machine's ceilings as the Markdown table kept in bench/results/ and the README. */
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import type { DatabaseCeiling, SigningCeiling } from './machine-ceilings.ts';
+
+export interface Cpu {
+  gateway: number;
+  postgres: number;
+  loader: number;
+}
+
+export interface Row {
+  row: string;
+  backend: string;
+  throughput: number;
+  /** Mean latency, ms: in a closed loop, connections ÷ throughput (Little's law). */
+  mean: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  peakRssMb: number;
+  ratio: string;
+  target: string;
+  cpuMsPerOp: Cpu;
+  loadAverage: number;
+}
+
+export interface Ceilings {
+  S: SigningCeiling;
+  D: DatabaseCeiling;
+  L: number;
+}
+
+export interface RunShape {
+  startedAt: string;
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+const f = (n: number, d = 2) => n.toFixed(d);
+
+/** The floor of one APIv3 reverse: a sign, a verify and one durable transaction, each at the machine's own cost. */
+export const floorOf = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cpuMsPerTx;
+
+export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<string, number> | null, run: RunShape): string {
+  const cores = availableParallelism();
+  const pgRows = rows.filter((r) => r.backend === 'postgres');
+  const ours = pgRows.find((r) => r.row.startsWith('APIv3 reverse'));
+  const peer = pgRows.find((r) => r.row.startsWith('peer'));
+  const lines = [
+    `Run ${run.startedAt}: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${run.connections} connections, ` +
+      `${run.seconds} s per row after a ${run.warmupSeconds} s warm-up; the load generator shares the cores; load average at start of each row in the last column.`,
+    `The machine's ceilings, same run: S = ${f(pgC.S.signsPerSecond, 0)} RSA-2048 signs/s (\`openssl speed -multi ${cores} rsa2048\`; ${f(pgC.S.verifiesPerSecond, 0)} verifies/s); ` +
+      `D = ${f(pgC.D.tps, 0)} tx/s PostgreSQL (\`pgbench -N -c 16 -j 2\`), ${f(liteC.D.tps, 0)} tx/s PGlite (in-process loop of the same statements); ` +
+      `L = 1/(1/S + 1/D) = ${f(pgC.L, 0)} / ${f(liteC.L, 0)}.`,
+    '',
+    '| row | database | req/s | mean ms | p50 ms | p99 ms | errors | CPU ms/op gateway | PostgreSQL | loader | peak RSS MB | ratio | target | load avg |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.row} | ${r.backend} | ${r.throughput} | ${f(r.mean, 1)} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
+        `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`,
+    ),
+    '',
+    `Latency at ${run.connections} connections: each connection waits for its answer before it sends again, so the mean is ${run.connections} ÷ req/s ` +
+      `(Little's law): a p99 of 50 ms needs more than ${Math.ceil(run.connections / 0.05)} req/s, of 30 ms more than ${Math.ceil(run.connections / 0.03)}, ` +
+      `and p99 ÷ mean says how evenly the waiting is shared.`,
+    `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (node:crypto CPU time) + one database transaction ` +
+      `${f(pgC.D.cpuMsPerTx, 3)} ms (PostgreSQL CPU per pgbench -N transaction, from /proc) = ${f(floorOf(pgC), 3)} ms; PGlite ${f(floorOf(liteC), 3)} ms.`,
+  ];
+  if (ours && peer) {
+    const total = ours.cpuMsPerOp.gateway + ours.cpuMsPerOp.postgres;
+    lines.push(
+      `APIv3 reverse on PostgreSQL: gateway + PostgreSQL ${f(total, 3)} ms/op = ${f(total / floorOf(pgC))}× the floor (target ≤ 1.7×); ` +
+        `the peer ${f(peer.cpuMsPerOp.gateway + peer.cpuMsPerOp.postgres, 3)} ms/op. tradegate / peer = ${f(ours.throughput / Math.max(peer.throughput, 1))}× in throughput (target ≥ 1.5×).`,
+      `Scale-out on paper (load generator elsewhere, PostgreSQL on the same N cores): capacity ≈ N ÷ ${f(total, 3)} ms ≈ N × ${f(1000 / total, 0)} reverses/s; ` +
+        `PostgreSQL alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.postgres, 0.001), 0)}/s, the gateway alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.gateway, 0.001), 0)}/s ` +
+        `(gateway processes scale out; the database does not).`,
+    );
+  }
+  if (scale) {
+    lines.push(
+      `Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×); ` +
+        `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×); ${scale.errors} errors.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
