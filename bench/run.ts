@@ -124,17 +124,16 @@ async function measureRow(server: ChildProcess, databases: string[], url: string
   const pid = server.pid;
   if (pid === undefined) throw new Error('the server process has no pid (it did not start)');
   resetPeakRss(pid);
-  let loadAverage = 0;
-  let meters: { gateway: CpuMeter; postgres: CpuMeter } | null = null;
+  const at: { loadAverage?: number; gateway?: CpuMeter; postgres?: CpuMeter } = {};
   const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody, () => {
-    loadAverage = loadavg()[0];
-    meters = { gateway: new CpuMeter(() => processTree(pid)), postgres: new CpuMeter(() => (databases.length ? postgresPids(databases) : [])) };
+    at.loadAverage = loadavg()[0];
+    at.gateway = new CpuMeter(() => processTree(pid));
+    at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
   });
-  const started = meters as { gateway: CpuMeter; postgres: CpuMeter } | null;
-  if (!started) throw new Error('the load generator never started measuring');
+  if (!at.gateway || !at.postgres || at.loadAverage === undefined) throw new Error('the load generator never started measuring');
   const ops = Math.max(load.requests, 1);
-  const cpu: Cpu = { gateway: started.gateway.stop() / ops, postgres: started.postgres.stop() / ops, loader: load.cpuMs / ops };
-  return { load, cpu, peakRss: peakRssMb(pid), loadAverage };
+  const cpu: Cpu = { gateway: at.gateway.stop() / ops, postgres: at.postgres.stop() / ops, loader: load.cpuMs / ops };
+  return { load, cpu, peakRss: peakRssMb(pid), loadAverage: at.loadAverage };
 }
 
 /** Bulk inserts set off autovacuum and a checkpoint; they would otherwise run during the first measurements. */
