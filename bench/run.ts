@@ -5,142 +5,19 @@
  * Prints a Markdown table and appends the run to bench/results/<date>.{json,md}. A script, not a test: it
  * asserts nothing, it measures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeCeiling } from './ceilings.ts';
-import { CpuMeter, peakRssMb, postgresPids, processTree, resetPeakRss } from './cpu.ts';
 import { benchMerchant, bulkOrders, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
+import { CONNECTIONS, drive, log, measureRow, ROOT, SECONDS, startGateway, startProcess, steadyState, stopProcess, WARMUP_SECONDS } from './harness.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
-import { markdown, type Ceilings, type Cpu, type Row } from './report.ts';
+import { markdown, type Ceilings, type Row } from './report.ts';
 import { secretsOf, signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import type { Merchant } from '../src/core/merchant.ts';
-import type { SqlStore } from '../src/store/sql-store.ts';
 
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** Seconds per row; BENCH_SECONDS shortens a run. */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 64;
-const ROOT = join(import.meta.dirname, '..');
-/** Seconds of unmeasured load before each row (BENCH_WARMUP_SECONDS): JIT, connections and caches settle. */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-
-interface Load {
-  requests: number;
-  durationSeconds: number;
-  throughput: number;
-  mean: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  cpuMs: number;
-}
-function log(line: string) {
-  process.stderr.write(`${line}\n`);
-}
-
-/** Starts a server process and waits for its "listening on" banner: the gateway prints it on stderr (stdout has the JSON logs), the peer on stdout. */
-function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (!m) return;
-      // From here on the output (JSON logs at --log-level info) is drained unread: the gateway pays for writing its
-      // logs to a pipe, as it would to a log collector, and the bench adds no cost of its own.
-      child.stdout.off('data', onData);
-      child.stderr.off('data', onData);
-      child.stdout.resume();
-      child.stderr.resume();
-      resolve({ child, url: m[1] });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)));
-  });
-}
-
-/** BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
-const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-/** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */
-const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean);
-
-function startGateway(flags: string[]) {
-  return startProcess([
-    ...GATEWAY_NODE_FLAGS,
-    'bin/tradegate.mjs',
-    'start',
-    '--port',
-    '0',
-    '--tls-port',
-    '0',
-    '--admin-token',
-    'bench',
-    '--log-level',
-    'error',
-    '--allow-insecure-secapi',
-    ...flags,
-    ...GATEWAY_FLAGS,
-  ]);
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-/**
- * Runs the load generator: a warm-up, then the measured load. `onMeasuring` is called when the warm-up is over, so
- * that meters started there see only the measured part.
- */
-async function drive(url: string, requests: Prebuilt[], connections = CONNECTIONS, seconds = SECONDS, expectBody = '', onMeasuring = () => {}): Promise<Load> {
-  const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
-  writeFileSync(file, JSON.stringify(requests));
-  const args = [file, url, String(seconds), String(connections), String(WARMUP_SECONDS), expectBody];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    const before = out;
-    out += d;
-    if (!before.includes('measuring\n') && out.includes('measuring\n')) onMeasuring();
-  });
-  await new Promise((resolve) => child.once('exit', resolve));
-  rmSync(file, { force: true });
-  const last = out.trim().split('\n').pop();
-  if (!last || last === 'measuring') throw new Error('the load generator printed no result');
-  return JSON.parse(last) as Load;
-}
-
-/** One row: load, CPU of server / PostgreSQL / loader per operation, this row's peak RSS of the server. */
-async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '') {
-  const pid = server.pid;
-  if (pid === undefined) throw new Error('the server process has no pid (it did not start)');
-  resetPeakRss(pid);
-  const at: { loadAverage?: number; gateway?: CpuMeter; postgres?: CpuMeter } = {};
-  const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody, () => {
-    at.loadAverage = loadavg()[0];
-    at.gateway = new CpuMeter(() => processTree(pid));
-    at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
-  });
-  if (!at.gateway || !at.postgres || at.loadAverage === undefined) throw new Error('the load generator never started measuring');
-  const ops = Math.max(load.requests, 1);
-  const cpu: Cpu = { gateway: at.gateway.stop() / ops, postgres: at.postgres.stop() / ops, loader: load.cpuMs / ops };
-  return { load, cpu, peakRss: peakRssMb(pid), loadAverage: at.loadAverage };
-}
-
-/** Bulk inserts set off autovacuum and a checkpoint; they would otherwise run during the first measurements. */
-async function steadyState(store: SqlStore): Promise<void> {
-  await store.db.exec('VACUUM (ANALYZE) orders');
-  await store.db.exec('CHECKPOINT');
-}
 
 /** BENCH_QUICK=1 shrinks every count (a smoke run of the script itself, not a measurement). */
 const QUICK = process.env.BENCH_QUICK === '1';

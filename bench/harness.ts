@@ -1,0 +1,141 @@
+/**
+ * The bench's harness: starting and stopping the servers it measures, driving one row of load through the load
+ * generator (bench/load.ts) and reading the CPU each process spent on it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CpuMeter, peakRssMb, postgresPids, processTree, resetPeakRss } from './cpu.ts';
+import type { Cpu } from './report.ts';
+import type { Prebuilt } from './requests.ts';
+import type { SqlStore } from '../src/store/sql-store.ts';
+
+/** Seconds per row; BENCH_SECONDS shortens a run. */
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const CONNECTIONS = 64;
+export const ROOT = join(import.meta.dirname, '..');
+/** Seconds of unmeasured load before each row (BENCH_WARMUP_SECONDS): JIT, connections and caches settle. */
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+
+export interface Load {
+  requests: number;
+  durationSeconds: number;
+  throughput: number;
+  mean: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  cpuMs: number;
+}
+export function log(line: string) {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Starts a server process and waits for its "listening on" banner: the gateway prints it on stderr (stdout has the JSON logs), the peer on stdout. */
+export function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (!m) return;
+      // From here on the output (JSON logs at --log-level info) is drained unread: the gateway pays for writing its
+      // logs to a pipe, as it would to a log collector, and the bench adds no cost of its own.
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      child.stdout.resume();
+      child.stderr.resume();
+      resolve({ child, url: m[1] });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+/** BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */
+const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean);
+
+export function startGateway(flags: string[]) {
+  return startProcess([
+    ...GATEWAY_NODE_FLAGS,
+    'bin/tradegate.mjs',
+    'start',
+    '--port',
+    '0',
+    '--tls-port',
+    '0',
+    '--admin-token',
+    'bench',
+    '--log-level',
+    'error',
+    '--allow-insecure-secapi',
+    ...flags,
+    ...GATEWAY_FLAGS,
+  ]);
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Runs the load generator: a warm-up, then the measured load. `onMeasuring` is called when the warm-up is over, so
+ * that meters started there see only the measured part.
+ */
+export async function drive(
+  url: string,
+  requests: Prebuilt[],
+  connections = CONNECTIONS,
+  seconds = SECONDS,
+  expectBody = '',
+  onMeasuring = () => {},
+): Promise<Load> {
+  const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(requests));
+  const args = [file, url, String(seconds), String(connections), String(WARMUP_SECONDS), expectBody];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    const before = out;
+    out += d;
+    if (!before.includes('measuring\n') && out.includes('measuring\n')) onMeasuring();
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  rmSync(file, { force: true });
+  const last = out.trim().split('\n').pop();
+  if (!last || last === 'measuring') throw new Error('the load generator printed no result');
+  return JSON.parse(last) as Load;
+}
+
+/** One row: load, CPU of server / PostgreSQL / loader per operation, this row's peak RSS of the server. */
+export async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '') {
+  const pid = server.pid;
+  if (pid === undefined) throw new Error('the server process has no pid (it did not start)');
+  resetPeakRss(pid);
+  const at: { loadAverage?: number; gateway?: CpuMeter; postgres?: CpuMeter } = {};
+  const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody, () => {
+    at.loadAverage = loadavg()[0];
+    at.gateway = new CpuMeter(() => processTree(pid));
+    at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
+  });
+  if (!at.gateway || !at.postgres || at.loadAverage === undefined) throw new Error('the load generator never started measuring');
+  const ops = Math.max(load.requests, 1);
+  const cpu: Cpu = { gateway: at.gateway.stop() / ops, postgres: at.postgres.stop() / ops, loader: load.cpuMs / ops };
+  return { load, cpu, peakRss: peakRssMb(pid), loadAverage: at.loadAverage };
+}
+
+/** Bulk inserts set off autovacuum and a checkpoint; they would otherwise run during the first measurements. */
+export async function steadyState(store: SqlStore): Promise<void> {
+  await store.db.exec('VACUUM (ANALYZE) orders');
+  await store.db.exec('CHECKPOINT');
+}
