@@ -9,7 +9,8 @@
  * connections to a loaded gateway wait up to 64 turns for their first answer: ~0.5 s on PostgreSQL, ~4 s on PGlite.)
  */
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface Prebuilt {
   method: string;
@@ -44,6 +45,11 @@ const instance = autocannon({
 /** What the measured part saw: answers' latencies (ms), refusals and errors. */
 const measured = { latencies: [] as number[], non2xx: 0, errors: 0, startedAt: 0, cpu: process.cpuUsage() };
 let measuring = false;
+/**
+ * BENCH_TRACE=<dir>: each measured answer's arrival (epoch ms) and latency, one file per row, to line the slow
+ * answers up with events elsewhere (a flush, a checkpoint, a collection) — the row's p99 alone cannot say when.
+ */
+const trace: string[] | null = process.env.BENCH_TRACE ? [] : null;
 let warmupAnswers = 0;
 let end: NodeJS.Timeout | undefined;
 function startMeasuring() {
@@ -63,6 +69,7 @@ instance.on('response', (_client: unknown, statusCode: number, _bytes: number, r
     return;
   }
   measured.latencies.push(responseTime);
+  if (trace) trace.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${responseTime.toFixed(2)}`);
   if (statusCode < 200 || statusCode > 299) measured.non2xx++;
 });
 for (const event of ['reqError', 'reqMismatch']) {
@@ -78,6 +85,7 @@ clearTimeout(end);
 // The pre-built requests ran out during the warm-up: nothing was measured, and the bench says so.
 if (!measuring) throw new Error(`the warm-up used all ${requests.length} pre-built requests`);
 
+if (trace) writeFileSync(join(process.env.BENCH_TRACE ?? '', `${Date.now()}.txt`), `${trace.join('\n')}\n`);
 const cpu = process.cpuUsage(measured.cpu);
 const sorted = measured.latencies.sort((a, b) => a - b);
 const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
@@ -88,8 +96,9 @@ process.stdout.write(
     durationSeconds,
     throughput: sorted.length / durationSeconds,
     mean: sorted.reduce((a, b) => a + b, 0) / Math.max(sorted.length, 1),
-    p50: Math.round(at(0.5)),
-    p99: Math.round(at(0.99)),
+    // A tenth of a millisecond: the scale section compares p50s of a few milliseconds, which whole ms would quantise.
+    p50: Math.round(at(0.5) * 10) / 10,
+    p99: Math.round(at(0.99) * 10) / 10,
     non2xx: measured.non2xx,
     errors: measured.errors,
     cpuMs: (cpu.user + cpu.system) / 1000,

@@ -58,7 +58,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.row} | ${r.backend} | ${r.throughput} | ${f(r.mean, 1)} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
+        `| ${r.row} | ${r.backend} | ${r.throughput} | ${f(r.mean, 1)} | ${f(r.p50, 0)} | ${f(r.p99, 0)} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
         `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`,
     ),
     '',
@@ -80,7 +80,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   }
   if (scale) {
     lines.push(
-      `Scale (PostgreSQL): query p50 ${scale.queryP50At10k} ms with 10k orders vs ${scale.queryP50At1M} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×); ` +
+      `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with 10k orders vs ${f(scale.queryP50At1M, 1)} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×); ` +
         `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×); ${scale.errors} errors.`,
     );
   }
