@@ -2,7 +2,9 @@
  * `npm run bench:ab -- [--rounds 3] [--rows reverse] [--seconds 8] base= nolog="--request-log-rows 0"`:
  * interleaved runs of variants, the way a budget of a few percent is judged — by CPU per operation over
  * interleaved runs, with the plain peer in every run as the control (throughput alone spreads ±10 % here).
- * A variant is `label=` followed by `tradegate start` flags; each round runs every variant once, odd rounds in
+ * A variant is `label=` followed by `tradegate start` flags, or `label@dir=flags` to run the gateway built in
+ * another checkout `dir` (`git worktree add dir REV`, then `npm run build` there): an A/B of two versions of the
+ * code with this bench. Each round runs every variant once, odd rounds in
  * the order given and even rounds backwards (BENCH_GATEWAY_NODE_FLAGS and BENCH_DATABASE_URL pass through). Prints, per variant and row, the means of
  * gateway + PostgreSQL CPU ms/op, that figure over the peer's in the same run, throughput over the peer's, p99.
  */
@@ -20,7 +22,8 @@ const { values, positionals } = parseArgs({
 const variants = positionals.map((p) => {
   const at = p.indexOf('=');
   if (at < 1) throw new Error(`a variant is label=flags, not ${JSON.stringify(p)}`);
-  return { label: p.slice(0, at), flags: p.slice(at + 1) };
+  const [label = '', dir] = p.slice(0, at).split('@');
+  return { label, flags: p.slice(at + 1), dir };
 });
 if (variants.length === 0) throw new Error('name at least one variant: label=flags (base= for the defaults)');
 
@@ -31,7 +34,7 @@ try {
     // ABBA order: even rounds run the variants backwards, so a drift of the machine does not favour the first.
     for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
       const file = join(dir, `${v.label}-${round}.json`);
-      process.stderr.write(`round ${round}: ${v.label} (${v.flags || 'defaults'})\n`);
+      process.stderr.write(`round ${round}: ${v.label} (${v.flags || 'defaults'}${v.dir ? `, built in ${v.dir}` : ''})\n`);
       const env = {
         ...process.env,
         BENCH_ROWS: values.rows,
@@ -39,6 +42,7 @@ try {
         BENCH_PGLITE: '0',
         BENCH_SCALE: '0',
         BENCH_GATEWAY_FLAGS: v.flags,
+        ...(v.dir ? { BENCH_GATEWAY_DIR: v.dir } : {}),
         BENCH_ROWS_JSON: file,
       };
       const run = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'run.ts')], { env, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CpuMeter, peakRssMb, postgresPids, processTree, resetPeakRss } from './cpu.ts';
 import type { Cpu } from './report.ts';
 import type { Prebuilt } from './requests.ts';
@@ -58,13 +58,15 @@ export function startProcess(args: string[]): Promise<{ child: ChildProcess; url
 
 /** BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
 const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** BENCH_GATEWAY_DIR: the checkout whose build (dist/) is the gateway measured; this one by default (bench/ab.ts). */
+const GATEWAY_DIR = resolve(process.env.BENCH_GATEWAY_DIR ?? ROOT);
 /** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */
 const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean);
 
 export function startGateway(flags: string[]) {
   return startProcess([
     ...GATEWAY_NODE_FLAGS,
-    'bin/tradegate.mjs',
+    join(GATEWAY_DIR, 'bin/tradegate.mjs'),
     'start',
     '--port',
     '0',

@@ -9,7 +9,7 @@
  * connections to a loaded gateway wait up to 64 turns for their first answer: ~0.5 s on PostgreSQL, ~4 s on PGlite.)
  */
 import autocannon from 'autocannon';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface Prebuilt {
@@ -85,7 +85,11 @@ clearTimeout(end);
 // The pre-built requests ran out during the warm-up: nothing was measured, and the bench says so.
 if (!measuring) throw new Error(`the warm-up used all ${requests.length} pre-built requests`);
 
-if (trace) writeFileSync(join(process.env.BENCH_TRACE ?? '', `${Date.now()}.txt`), `${trace.join('\n')}\n`);
+if (trace) {
+  const dir = process.env.BENCH_TRACE ?? '';
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${Date.now()}.txt`), `${trace.join('\n')}\n`);
+}
 const cpu = process.cpuUsage(measured.cpu);
 const sorted = measured.latencies.sort((a, b) => a - b);
 const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;

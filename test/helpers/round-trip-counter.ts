@@ -4,7 +4,8 @@
  * its earlier requests are answered (every Sync and simple Query has had its ReadyForQuery). Statements a
  * driver pipelines count once; a statement sent after waiting for an answer counts again. Run it in the
  * process of the gateway it measures: what the gateway writes in one turn of its event loop is in the kernel
- * before the proxy reads, so nothing is counted twice by accident of timing.
+ * before the proxy reads, so nothing is counted twice by accident of timing. It also counts statements executed
+ * (each Execute or simple Query message), BEGIN and COMMIT included.
  */
 import { createServer, connect, type Socket } from 'node:net';
 
@@ -31,6 +32,8 @@ export interface RoundTripCounter {
   readonly url: string;
   /** Round trips on every connection since the last reset. */
   count(): number;
+  /** Statements executed on every connection since the last reset. */
+  statements(): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -38,6 +41,7 @@ export interface RoundTripCounter {
 export async function startRoundTripCounter(targetUrl: string): Promise<RoundTripCounter> {
   const target = new URL(targetUrl);
   let roundTrips = 0;
+  let statements = 0;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(Number(target.port || 5432), target.hostname);
@@ -50,6 +54,7 @@ export async function startRoundTripCounter(targetUrl: string): Promise<RoundTri
       if (!inFlight) roundTrips++;
       inFlight = true;
       if (type === 'S' || type === 'Q') unanswered++;
+      if (type === 'E' || type === 'Q') statements++;
     });
     const fromServer = messages(false, (type) => {
       if (type !== 'Z') return;
@@ -80,8 +85,10 @@ export async function startRoundTripCounter(targetUrl: string): Promise<RoundTri
   return {
     url: proxied.toString(),
     count: () => roundTrips,
+    statements: () => statements,
     reset: () => {
       roundTrips = 0;
+      statements = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
