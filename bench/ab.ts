@@ -3,7 +3,7 @@
  * interleaved runs of variants, the way a budget of a few percent is judged — by CPU per operation over
  * interleaved runs, with the plain peer in every run as the control (throughput alone spreads ±10 % here).
  * A variant is `label=` followed by `tradegate start` flags, or `label@dir=flags` to run the gateway built in
- * another checkout `dir` (`git worktree add dir REV`, then `npm run build` there): an A/B of two versions of the
+ * another checkout `dir` (`git worktree add dir REV`, then `npm ci` there): an A/B of two versions of the
  * code with this bench. Each round runs every variant once, odd rounds in
  * the order given and even rounds backwards (BENCH_GATEWAY_NODE_FLAGS and BENCH_DATABASE_URL pass through). Prints, per variant and row, the means of
  * gateway + PostgreSQL CPU ms/op, that figure over the peer's in the same run, throughput over the peer's, p99.
