@@ -149,7 +149,7 @@ describe('request log', () => {
 
   test('retention keeps the newest rows and nothing older than the age bound', async () => {
     let now = 1_000_000_000_000;
-    const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, maxBuffered: 100 });
+    const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, batchRows: 100, maxBuffered: 100 });
     await gw.store.db.query('DELETE FROM request_log');
     const record = (i: number, at: number) => ({
       at,
@@ -172,6 +172,65 @@ describe('request log', () => {
     now += 120_000;
     await writer.prune();
     assert.equal((await gw.store.db.query('SELECT 1 FROM request_log')).rows.length, 0);
+    await writer.close();
+  });
+
+  test('a full buffer is written without waiting for the interval, one write at a time, in slices', async () => {
+    await gw.store.db.query('DELETE FROM request_log');
+    // The real database, watched: how many rows each INSERT carried and how many were in flight at once.
+    const inserts: number[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const watched = {
+      exec: (sql: string) => gw.store.db.exec(sql),
+      async query<R>(sql: string, params?: readonly unknown[]) {
+        if (!sql.startsWith('INSERT')) return gw.store.db.query<R>(sql, params);
+        inserts.push((JSON.parse(String(params?.[0])) as unknown[]).length);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        try {
+          return await gw.store.db.query<R>(sql, params);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const writer = new RequestLogWriter(watched, () => Date.now(), {
+      maxRows: 1000,
+      maxAgeMs: 60_000,
+      flushIntervalMs: 600_000,
+      batchRows: 4,
+      maxBuffered: 100,
+    });
+    const record = (i: number) => ({
+      at: Date.now(),
+      dialect: 'wechatpay-v3',
+      method: 'GET',
+      url: `/r/${i}`,
+      status: 200,
+      latencyMs: 1,
+      requestId: `S${i}`,
+      body: undefined,
+    });
+    const paths = async () => (await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id')).rows.map((r) => r.path);
+    const until = async (n: number) => {
+      for (const deadline = Date.now() + 5000; (await paths()).length < n; ) {
+        assert.ok(Date.now() < deadline, `the log holds ${(await paths()).length} rows, not ${n}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    for (let i = 0; i < 3; i++) writer.push(record(i));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await paths(), [], 'three records wait for the interval');
+    writer.push(record(3));
+    await until(4);
+    for (let i = 4; i < 14; i++) writer.push(record(i));
+    await until(14);
+    assert.deepEqual(inserts, [4, 4, 4, 2]);
+    assert.equal(mostInFlight, 1);
+    assert.deepEqual(
+      await paths(),
+      Array.from({ length: 14 }, (_, i) => `/r/${i}`),
+    );
     await writer.close();
   });
 });
