@@ -15,6 +15,17 @@ import { RequestLogWriter } from '../../src/request-log/writer.ts';
 
 const database = primaryDatabase();
 
+/** What the request path pushes for request `i`: its path is `/r/<i>`, by which a test finds it in the table. */
+const loggedRequest = (i: number, at: number) => ({
+  at,
+  dialect: 'wechatpay-v3',
+  method: 'GET',
+  url: `/r/${i}`,
+  status: 200,
+  latencyMs: 1,
+  requestId: `R${i}-${at}`,
+  body: undefined,
+});
 describe('request log', () => {
   let gw: TestGateway;
   let c: Credentials;
@@ -151,18 +162,8 @@ describe('request log', () => {
     let now = 1_000_000_000_000;
     const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, batchRows: 100, maxBuffered: 100 });
     await gw.store.db.query('DELETE FROM request_log');
-    const record = (i: number, at: number) => ({
-      at,
-      dialect: 'wechatpay-v3',
-      method: 'GET',
-      url: `/r/${i}`,
-      status: 200,
-      latencyMs: 1,
-      requestId: `R${i}`,
-      body: undefined,
-    });
-    for (let i = 0; i < 3; i++) writer.push(record(i, now - 120_000));
-    for (let i = 3; i < 12; i++) writer.push(record(i, now));
+    for (let i = 0; i < 3; i++) writer.push(loggedRequest(i, now - 120_000));
+    for (let i = 3; i < 12; i++) writer.push(loggedRequest(i, now));
     await writer.prune();
     const { rows } = await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id');
     assert.deepEqual(
@@ -201,16 +202,6 @@ describe('request log', () => {
       batchRows: 4,
       maxBuffered: 100,
     });
-    const record = (i: number) => ({
-      at: Date.now(),
-      dialect: 'wechatpay-v3',
-      method: 'GET',
-      url: `/r/${i}`,
-      status: 200,
-      latencyMs: 1,
-      requestId: `S${i}`,
-      body: undefined,
-    });
     const paths = async () => (await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id')).rows.map((r) => r.path);
     const until = async (n: number) => {
       for (const deadline = Date.now() + 5000; (await paths()).length < n; ) {
@@ -218,12 +209,12 @@ describe('request log', () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     };
-    for (let i = 0; i < 3; i++) writer.push(record(i));
+    for (let i = 0; i < 3; i++) writer.push(loggedRequest(i, Date.now()));
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(await paths(), [], 'three records wait for the interval');
-    writer.push(record(3));
+    writer.push(loggedRequest(3, Date.now()));
     await until(4);
-    for (let i = 4; i < 14; i++) writer.push(record(i));
+    for (let i = 4; i < 14; i++) writer.push(loggedRequest(i, Date.now()));
     await until(14);
     assert.deepEqual(inserts, [4, 4, 4, 2]);
     assert.equal(mostInFlight, 1);
