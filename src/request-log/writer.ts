@@ -167,14 +167,30 @@ export class RequestLogWriter {
       return;
     }
     this.buffer.push(record);
+    this.schedule();
+  }
+
+  /**
+   * Asks for the next write: in the next turn when a batch is full (not in the caller's turn: the rows are built
+   * after the answers of this turn have left), else after the interval. Nothing while a write is in flight: it
+   * asks again when it ends, so at most one write and one buffer are ever held (memory stays bounded by
+   * `maxBuffered` when the database is slow).
+   */
+  private schedule(): void {
+    if (this.closed || this.writing || this.soon || this.buffer.length === 0) return;
     if (this.buffer.length >= this.options.batchRows) {
-      // Not in the caller's turn: the rows are built after the answers of this turn have left.
-      if (!this.writing && !this.soon) this.soon = setImmediate(() => void this.flush());
+      this.soon = setImmediate(this.due);
     } else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+      this.timer = setTimeout(this.due, this.options.flushIntervalMs);
       this.timer.unref();
     }
   }
+
+  private readonly due = () => {
+    this.timer = null;
+    this.soon = null;
+    if (!this.writing) void this.flush();
+  };
 
   /** Writes what is buffered; resolves when everything pushed before the call is in the table. */
   flush(): Promise<void> {
@@ -206,8 +222,8 @@ export class RequestLogWriter {
     } finally {
       this.writing = false;
     }
-    // What filled up while this write was in flight goes next (the timer covers a buffer that is not full).
-    if (!this.closed && this.buffer.length >= this.options.batchRows && !this.soon) this.soon = setImmediate(() => void this.flush());
+    // What was pushed while this write was in flight goes next.
+    this.schedule();
   }
 
   /** Trims the table now (tests; the timer does it every minute otherwise). */

@@ -224,4 +224,43 @@ describe('request log', () => {
     );
     await writer.close();
   });
+
+  test('while the database is slow, records wait in one bounded buffer and the next write takes them all', async () => {
+    await gw.store.db.query('DELETE FROM request_log');
+    const inserts: number[] = [];
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // The real database behind an INSERT that does not answer until released: a database that has stalled.
+    const stalled = {
+      exec: (sql: string) => gw.store.db.exec(sql),
+      async query<R>(sql: string, params?: readonly unknown[]) {
+        if (sql.startsWith('INSERT')) {
+          inserts.push((JSON.parse(String(params?.[0])) as unknown[]).length);
+          await held;
+        }
+        return gw.store.db.query<R>(sql, params);
+      },
+    };
+    const writer = new RequestLogWriter(stalled, () => Date.now(), { maxRows: 1000, maxAgeMs: 60_000, flushIntervalMs: 5, batchRows: 2, maxBuffered: 5 });
+    writer.push(loggedRequest(0, Date.now()));
+    writer.push(loggedRequest(1, Date.now()));
+    for (let i = 2; i < 9; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      writer.push(loggedRequest(i, Date.now()));
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(inserts, [2], 'one write in flight; the interval does not start another');
+    assert.equal(writer.dropped, 2, 'the buffer holds 5; the 6th and 7th records pushed meanwhile are dropped');
+    release();
+    // Nothing more is pushed: what waited is written because the stalled write ended, not because of a new record.
+    const paths = async () => (await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id')).rows.map((r) => r.path);
+    for (const deadline = Date.now() + 5000; (await paths()).length < 7; await new Promise((r) => setTimeout(r, 5))) {
+      assert.ok(Date.now() < deadline, `the log holds ${(await paths()).length} rows, not 7`);
+    }
+    assert.deepEqual(inserts, [2, 2, 2, 1]);
+    assert.deepEqual(await paths(), ['/r/0', '/r/1', '/r/2', '/r/3', '/r/4', '/r/5', '/r/6']);
+    await writer.close();
+  });
 });
