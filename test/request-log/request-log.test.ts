@@ -12,6 +12,7 @@ import { authorization } from '../helpers/v3-signer.ts';
 import { v2SignedXml, v2Xml } from '../helpers/wire.ts';
 import { PayCloudClient, signingString, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';
 import { RequestLogWriter } from '../../src/request-log/writer.ts';
+import type { SqlRunner } from '../../src/store/sql-client.ts';
 
 const database = primaryDatabase();
 
@@ -26,6 +27,42 @@ const loggedRequest = (i: number, at: number) => ({
   requestId: `R${i}-${at}`,
   body: undefined,
 });
+
+/** The paths of the logged rows, oldest first. */
+async function loggedPaths(db: SqlRunner): Promise<string[]> {
+  return (await db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id')).rows.map((r) => r.path);
+}
+
+/** Waits (up to 5 s) until the log holds `n` rows: the writer writes on its own schedule. */
+async function untilLogged(db: SqlRunner, n: number): Promise<void> {
+  for (const deadline = Date.now() + 5000; (await loggedPaths(db)).length < n; await new Promise((r) => setTimeout(r, 5))) {
+    assert.ok(Date.now() < deadline, `the log holds ${(await loggedPaths(db)).length} rows, not ${n}`);
+  }
+}
+
+/**
+ * The real database with its INSERTs watched: how many rows each carried and how many were in flight at once.
+ * Each INSERT waits for `held` first, when given: a database that has stalled.
+ */
+function watchInserts(db: SqlRunner, held?: Promise<void>) {
+  const seen = { inserts: [] as number[], inFlight: 0, mostInFlight: 0 };
+  const runner: SqlRunner = {
+    exec: (sql) => db.exec(sql),
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      if (!sql.startsWith('INSERT')) return db.query<R>(sql, params);
+      seen.inserts.push((JSON.parse(String(params?.[0])) as unknown[]).length);
+      seen.mostInFlight = Math.max(seen.mostInFlight, ++seen.inFlight);
+      try {
+        await held;
+        return await db.query<R>(sql, params);
+      } finally {
+        seen.inFlight--;
+      }
+    },
+  };
+  return { runner, seen };
+}
+
 describe('request log', () => {
   let gw: TestGateway;
   let c: Credentials;
@@ -165,11 +202,7 @@ describe('request log', () => {
     for (let i = 0; i < 3; i++) writer.push(loggedRequest(i, now - 120_000));
     for (let i = 3; i < 12; i++) writer.push(loggedRequest(i, now));
     await writer.prune();
-    const { rows } = await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id');
-    assert.deepEqual(
-      rows.map((r) => r.path),
-      ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11'],
-    );
+    assert.deepEqual(await loggedPaths(gw.store.db), ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11']);
     now += 120_000;
     await writer.prune();
     assert.equal((await gw.store.db.query('SELECT 1 FROM request_log')).rows.length, 0);
@@ -178,23 +211,7 @@ describe('request log', () => {
 
   test('a full buffer is written without waiting for the interval, one write at a time, in slices', async () => {
     await gw.store.db.query('DELETE FROM request_log');
-    // The real database, watched: how many rows each INSERT carried and how many were in flight at once.
-    const inserts: number[] = [];
-    let inFlight = 0;
-    let mostInFlight = 0;
-    const watched = {
-      exec: (sql: string) => gw.store.db.exec(sql),
-      async query<R>(sql: string, params?: readonly unknown[]) {
-        if (!sql.startsWith('INSERT')) return gw.store.db.query<R>(sql, params);
-        inserts.push((JSON.parse(String(params?.[0])) as unknown[]).length);
-        mostInFlight = Math.max(mostInFlight, ++inFlight);
-        try {
-          return await gw.store.db.query<R>(sql, params);
-        } finally {
-          inFlight--;
-        }
-      },
-    };
+    const { runner: watched, seen } = watchInserts(gw.store.db);
     const writer = new RequestLogWriter(watched, () => Date.now(), {
       maxRows: 1000,
       maxAgeMs: 60_000,
@@ -202,24 +219,17 @@ describe('request log', () => {
       batchRows: 4,
       maxBuffered: 100,
     });
-    const paths = async () => (await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id')).rows.map((r) => r.path);
-    const until = async (n: number) => {
-      for (const deadline = Date.now() + 5000; (await paths()).length < n; ) {
-        assert.ok(Date.now() < deadline, `the log holds ${(await paths()).length} rows, not ${n}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
     for (let i = 0; i < 3; i++) writer.push(loggedRequest(i, Date.now()));
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(await paths(), [], 'three records wait for the interval');
+    assert.deepEqual(await loggedPaths(gw.store.db), [], 'three records wait for the interval');
     writer.push(loggedRequest(3, Date.now()));
-    await until(4);
+    await untilLogged(gw.store.db, 4);
     for (let i = 4; i < 14; i++) writer.push(loggedRequest(i, Date.now()));
-    await until(14);
-    assert.deepEqual(inserts, [4, 4, 4, 2]);
-    assert.equal(mostInFlight, 1);
+    await untilLogged(gw.store.db, 14);
+    assert.deepEqual(seen.inserts, [4, 4, 4, 2]);
+    assert.equal(seen.mostInFlight, 1);
     assert.deepEqual(
-      await paths(),
+      await loggedPaths(gw.store.db),
       Array.from({ length: 14 }, (_, i) => `/r/${i}`),
     );
     await writer.close();
@@ -227,22 +237,11 @@ describe('request log', () => {
 
   test('while the database is slow, records wait in one bounded buffer and the next write takes them all', async () => {
     await gw.store.db.query('DELETE FROM request_log');
-    const inserts: number[] = [];
     let release = () => {};
     const held = new Promise<void>((r) => {
       release = r;
     });
-    // The real database behind an INSERT that does not answer until released: a database that has stalled.
-    const stalled = {
-      exec: (sql: string) => gw.store.db.exec(sql),
-      async query<R>(sql: string, params?: readonly unknown[]) {
-        if (sql.startsWith('INSERT')) {
-          inserts.push((JSON.parse(String(params?.[0])) as unknown[]).length);
-          await held;
-        }
-        return gw.store.db.query<R>(sql, params);
-      },
-    };
+    const { runner: stalled, seen } = watchInserts(gw.store.db, held);
     const writer = new RequestLogWriter(stalled, () => Date.now(), { maxRows: 1000, maxAgeMs: 60_000, flushIntervalMs: 5, batchRows: 2, maxBuffered: 5 });
     writer.push(loggedRequest(0, Date.now()));
     writer.push(loggedRequest(1, Date.now()));
@@ -251,16 +250,13 @@ describe('request log', () => {
       writer.push(loggedRequest(i, Date.now()));
     }
     await new Promise((r) => setTimeout(r, 30));
-    assert.deepEqual(inserts, [2], 'one write in flight; the interval does not start another');
+    assert.deepEqual(seen.inserts, [2], 'one write in flight; the interval does not start another');
     assert.equal(writer.dropped, 2, 'the buffer holds 5; the 6th and 7th records pushed meanwhile are dropped');
     release();
     // Nothing more is pushed: what waited is written because the stalled write ended, not because of a new record.
-    const paths = async () => (await gw.store.db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id')).rows.map((r) => r.path);
-    for (const deadline = Date.now() + 5000; (await paths()).length < 7; await new Promise((r) => setTimeout(r, 5))) {
-      assert.ok(Date.now() < deadline, `the log holds ${(await paths()).length} rows, not 7`);
-    }
-    assert.deepEqual(inserts, [2, 2, 2, 1]);
-    assert.deepEqual(await paths(), ['/r/0', '/r/1', '/r/2', '/r/3', '/r/4', '/r/5', '/r/6']);
+    await untilLogged(gw.store.db, 7);
+    assert.deepEqual(seen.inserts, [2, 2, 2, 1]);
+    assert.deepEqual(await loggedPaths(gw.store.db), ['/r/0', '/r/1', '/r/2', '/r/3', '/r/4', '/r/5', '/r/6']);
     await writer.close();
   });
 });
