@@ -16,9 +16,11 @@
  *   unit changed and, alone, would have been rolled back the same way, so its answer stands.
  * - **After COMMIT is sent**, a failure the server reports (the transaction rolled back) sends every unit to run
  *   again alone; a lost connection is every unit's failure, as it would be alone (the outcome is unknown).
- * Reads share too (`read`: a query and its nonce): their statements would each have committed on their own, so a
- * read's own failure does not undo the others (its nonce is kept, as alone), and a read alone in its turn runs
- * without BEGIN and COMMIT (one round trip). Reads and changes never share one transaction.
+ * Reads share too (`read`: a query and its nonce): their statements would each have committed on their own, so
+ * COMMIT follows their first statements in the same write (one round trip and one WAL flush for all, where a read
+ * alone is one round trip without BEGIN and COMMIT), what a read issues after its first answer runs on its own
+ * after COMMIT, and a read's own failure does not undo the others (its nonce is kept, as alone). Reads and changes
+ * never share one transaction.
  * Nothing in a unit may hold the transaction on anything but the database (no network call, no timer): the
  * slowest unit sets when all of them commit.
  *
@@ -141,6 +143,7 @@ export function sharedTransactions(o: SharedTransactionOptions) {
   async function run(kind: UnitKind, units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
     const [first] = units;
     if (kind === 'read' && first && units.length === 1) return readAlone(first, send, release);
+    if (kind === 'read') return readTogether(units, send, release);
     counted.transactions++;
     counted.units += units.length;
     // Handled at once: a BEGIN that fails (a broken connection) must not be an unhandled rejection while the units run.
@@ -173,6 +176,38 @@ export function sharedTransactions(o: SharedTransactionOptions) {
     await Promise.allSettled([begun, ...outcomes.map((x) => x.scope.judged())]);
     release((await rolledBack) ?? lostPreparedStatement(outcomes.map((x) => ('error' in x ? x.error : null))));
     for (const x of outcomes) ownFailure(x) ? x.unit.reject((x as { error: unknown }).error) : again(kind, x.unit);
+  }
+
+  /**
+   * Reads that start together: BEGIN, their first statements and COMMIT leave in one write (one round trip, one
+   * WAL flush for their nonces). What a read issues after its first answers runs after COMMIT, on its own, as it
+   * would alone. A statement the server refused before COMMIT aborted the transaction (COMMIT then answers
+   * ROLLBACK, nothing was kept): the reads run again alone, but for one whose failure was its own.
+   */
+  async function readTogether(units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
+    counted.transactions++;
+    counted.units += units.length;
+    const begun = send.query('BEGIN').then(() => undefined);
+    begun.catch(() => undefined);
+    const attempts = units.map((unit) => attempt(unit, send, new Map()));
+    const committed = send.query('COMMIT').then((r) => (r as { command?: string }).command === 'COMMIT');
+    committed.catch(() => undefined);
+    const outcomes = await Promise.all(attempts);
+    const answers = await Promise.allSettled([begun, committed, ...outcomes.map((x) => x.scope.judged())]);
+    const broken = answers.slice(0, 2).find((a) => a.status === 'rejected');
+    if (broken) {
+      // BEGIN or COMMIT failed: the connection broke, and what was kept is unknown, as it would be alone.
+      const error = (broken as PromiseRejectedResult).reason as Error;
+      release(fromServer(error) && !lostPreparedStatement([error]) ? undefined : error);
+      for (const x of outcomes) x.unit.reject(error);
+      return;
+    }
+    release(lostPreparedStatement(outcomes.map((x) => ('error' in x ? x.error : null))));
+    const kept = (answers[1] as PromiseFulfilledResult<boolean>).value;
+    for (const x of outcomes) {
+      if (kept || ownFailure(x)) 'value' in x ? x.unit.resolve(x.value) : x.unit.reject(x.error);
+      else again('read', x.unit);
+    }
   }
 
   /** A read alone in its turn: its statements commit on their own, no BEGIN or COMMIT (one round trip). */

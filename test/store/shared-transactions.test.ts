@@ -32,6 +32,17 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
     await store.db.exec('CREATE TABLE probe (k text PRIMARY KEY)');
     return store;
   };
+  /** A store whose round trips and statements are counted on the wire. */
+  const countedStore = async () => {
+    const { databaseUrl, schema } = await server!.storeOptions();
+    const counter = await startRoundTripCounter(databaseUrl!);
+    const store = await openStore({ databaseUrl: counter.url, schema });
+    after(async () => {
+      await store.db.close();
+      await counter.close();
+    });
+    return { store, counter };
+  };
   const committed = async (store: SqlStore) => (await store.db.query<{ k: string }>('SELECT k FROM probe ORDER BY k')).rows.map((r) => r.k);
   const figures = (store: SqlStore) => store.db.sharedFigures()!;
 
@@ -130,6 +141,44 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
     assert.deepEqual(figures(store), { transactions: 1, units: 3, reruns: 0 });
   });
 
+  test('reads that start together are one round trip with their COMMIT; a refused statement sends them again alone', async () => {
+    const { store, counter } = await countedStore();
+    await store.db.exec('CREATE TABLE probe (k text PRIMARY KEY)');
+    const read = (k: string, then?: string) =>
+      store.db.sharedRead(async (c) => {
+        c.write('INSERT INTO probe (k) VALUES ($1)', [k]); // as a query's nonce
+        const n = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM probe')).rows[0]!.n;
+        // Issued after the first answer: on its own after COMMIT, as it would be alone.
+        if (then) await c.query('INSERT INTO probe (k) VALUES ($1)', [then]);
+        return n;
+      });
+    counter.reset();
+    assert.deepEqual(await Promise.all([read('a'), read('b'), read('c')]), [1, 2, 3]);
+    assert.deepEqual([counter.count(), counter.statements()], [1, 8], 'BEGIN, 3 × 2 statements and COMMIT: one round trip');
+    counter.reset();
+    assert.deepEqual(await Promise.all([read('d'), read('e', 'e-later')]), [4, 5]);
+    // What a read issues after its first answer follows COMMIT (a second round trip, unless the answers before
+    // COMMIT's reached the gateway in a socket read of their own and it was sent while COMMIT's was on its way).
+    assert.equal(counter.statements(), 7);
+    assert.ok(counter.count() <= 2);
+    assert.deepEqual(await committed(store), ['a', 'b', 'c', 'd', 'e', 'e-later']);
+
+    // A statement the server refuses aborts the shared transaction (COMMIT answers ROLLBACK): nothing of it is
+    // kept, every read runs again alone, and the refused one fails alone as it would have.
+    const refused = store.db.sharedRead(async (c) => {
+      c.write('INSERT INTO probe (k) VALUES ($1)', ['x']);
+      return (await c.query<{ n: number }>('SELECT 1 / 0 AS n')).rows[0]!.n;
+    });
+    const outcomes = await Promise.allSettled([read('f'), refused, read('g')]);
+    assert.deepEqual(
+      outcomes.map((o) => typeof valueOrCode(o)),
+      ['number', 'string', 'number'],
+    );
+    assert.equal(valueOrCode(outcomes[1]!), '22012', 'division by zero, alone too');
+    assert.deepEqual(await committed(store), ['a', 'b', 'c', 'd', 'e', 'e-later', 'f', 'g', 'x'], 'each kept once, as alone');
+    assert.deepEqual(figures(store), { transactions: 3, units: 8, reruns: 3 });
+  });
+
   test('--database-shared-transactions 1: every unit in a transaction of its own', async () => {
     const store = await probeStore(1);
     await Promise.all(['a', 'b', 'c'].map((k) => store.db.sharedTransaction(async (c) => c.write('INSERT INTO probe (k) VALUES ($1)', [k]))));
@@ -138,13 +187,7 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
   });
 
   test('closes of six orders started together: at most 3 round trips in all (12 alone); the same order twice: closed once', async () => {
-    const { databaseUrl, schema } = await server!.storeOptions();
-    const counter = await startRoundTripCounter(databaseUrl!);
-    const store = await openStore({ databaseUrl: counter.url, schema });
-    after(async () => {
-      await store.db.close();
-      await counter.close();
-    });
+    const { store, counter } = await countedStore();
     const clock = new ManualClock();
     const ctx = contextOf(store, clock);
     await aMerchant(store);
