@@ -189,17 +189,19 @@ export function sharedTransactions(o: SharedTransactionOptions) {
     counted.units += units.length;
     const begun = send.query('BEGIN').then(() => undefined);
     begun.catch(() => undefined);
-    const attempts = units.map((unit) => attempt(unit, send, new Map()));
+    const claims = new Map<string, Unit>(); // reads claim no rows
+    const attempts = units.map((unit) => attempt(unit, send, claims));
     const committed = send.query('COMMIT').then((r) => (r as { command?: string }).command === 'COMMIT');
     committed.catch(() => undefined);
     const outcomes = await Promise.all(attempts);
     const answers = await Promise.allSettled([begun, committed, ...outcomes.map((x) => x.scope.judged())]);
-    const broken = answers.slice(0, 2).find((a) => a.status === 'rejected');
-    if (broken) {
-      // BEGIN or COMMIT failed: the connection broke, and what was kept is unknown, as it would be alone.
-      const error = (broken as PromiseRejectedResult).reason as Error;
+    const refused = answers.slice(0, 2).find((a) => a.status === 'rejected');
+    if (refused) {
+      // As for changes: a failure the server reports rolled everything back, and the reads run again alone; a lost
+      // connection is every read's failure (what was kept is unknown, as it would be alone).
+      const error = (refused as PromiseRejectedResult).reason as Error;
       release(fromServer(error) && !lostPreparedStatement([error]) ? undefined : error);
-      for (const x of outcomes) x.unit.reject(error);
+      for (const x of outcomes) fromServer(error) ? again('read', x.unit) : x.unit.reject(error);
       return;
     }
     release(lostPreparedStatement(outcomes.map((x) => ('error' in x ? x.error : null))));

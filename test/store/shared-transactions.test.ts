@@ -179,6 +179,22 @@ describe('shared transactions on the PostgreSQL server', { skip: !server && 'Pos
     assert.deepEqual(figures(store), { transactions: 3, units: 8, reruns: 3 });
   });
 
+  test('reads whose COMMIT the server refuses run again alone, each with the answer it would have had', async () => {
+    const store = await probeStore();
+    // Checked at COMMIT: two reads of one shared transaction may each write the key, and COMMIT refuses both.
+    await store.db.exec('CREATE TABLE once (k text, CONSTRAINT once_k UNIQUE (k) DEFERRABLE INITIALLY DEFERRED)');
+    const read = (k: string) =>
+      store.db.sharedRead(async (c) => {
+        c.write('INSERT INTO once (k) VALUES ($1)', [k]);
+        return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM once')).rows[0]!.n;
+      });
+    const outcomes = await Promise.allSettled([read('k'), read('k')]);
+    assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected'], 'alone, the first keeps it and the second is refused');
+    assert.equal(valueOrCode(outcomes.find((o) => o.status === 'rejected')!), '23505');
+    assert.deepEqual((await store.db.query<{ k: string }>('SELECT k FROM once')).rows, [{ k: 'k' }]);
+    assert.deepEqual(figures(store), { transactions: 1, units: 2, reruns: 2 });
+  });
+
   test('--database-shared-transactions 1: every unit in a transaction of its own', async () => {
     const store = await probeStore(1);
     await Promise.all(['a', 'b', 'c'].map((k) => store.db.sharedTransaction(async (c) => c.write('INSERT INTO probe (k) VALUES ($1)', [k]))));
