@@ -182,7 +182,8 @@ export function sharedTransactions(o: SharedTransactionOptions) {
    * Reads that start together: BEGIN, their first statements and COMMIT leave in one write (one round trip, one
    * WAL flush for their nonces). What a read issues after its first answers runs after COMMIT, on its own, as it
    * would alone. A statement the server refused before COMMIT aborted the transaction (COMMIT then answers
-   * ROLLBACK, nothing was kept): the reads run again alone, but for one whose failure was its own.
+   * ROLLBACK, nothing was kept): the reads run again alone, but for one whose failure was its own; so do they all
+   * when the server refuses COMMIT itself.
    */
   async function readTogether(units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
     counted.transactions++;
