@@ -142,32 +142,46 @@ export function sharedTransactions(o: SharedTransactionOptions) {
 
   async function run(kind: UnitKind, units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
     const [first] = units;
-    if (kind === 'read' && first && units.length === 1) return readAlone(first, send, release);
-    if (kind === 'read') return readTogether(units, send, release);
+    if (kind === 'change') return changeTogether(units, send, release);
+    if (first && units.length === 1) return readAlone(first, send, release);
+    return readTogether(units, send, release);
+  }
+
+  /** Counts the shared transaction and sends its BEGIN. */
+  function begin(units: Unit[], send: Send): Promise<void> {
     counted.transactions++;
     counted.units += units.length;
     // Handled at once: a BEGIN that fails (a broken connection) must not be an unhandled rejection while the units run.
     const begun = send.query('BEGIN').then(() => undefined);
     begun.catch(() => undefined);
+    return begun;
+  }
+
+  /**
+   * COMMIT or a statement before it failed. One the server reports rolled everything back: all run again alone. A
+   * broken connection: the outcome is unknown, as it would be for a unit alone.
+   */
+  function afterFailure(kind: UnitKind, outcomes: Outcome[], error: Error, release: (broken?: Error) => void) {
+    release(fromServer(error) && !lostPreparedStatement([error]) ? undefined : error);
+    for (const x of outcomes) fromServer(error) ? again(kind, x.unit) : x.unit.reject(error);
+  }
+
+  /** Changes that start together: COMMIT only if every unit succeeded, else ROLLBACK and the others alone. */
+  async function changeTogether(units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
+    const begun = begin(units, send);
     const claims = new Map<string, Unit>();
     const outcomes = await Promise.all(units.map((unit) => attempt(unit, send, claims)));
-    // A change commits only if every unit succeeded; reads, unless the server aborted the transaction.
-    const rollBack = kind === 'change' ? outcomes.some((x) => 'error' in x) : outcomes.some((x) => 'error' in x && !ownFailure(x));
-    if (!rollBack) {
+    if (!outcomes.some((x) => 'error' in x)) {
       const committed = send.query('COMMIT').then(() => undefined);
       const answers = await Promise.allSettled([begun, ...outcomes.map((x) => x.scope.judged()), committed]);
-      const refused = answers.find((a) => a.status === 'rejected' && !outcomes.some((x) => 'error' in x && x.error === a.reason));
+      const refused = answers.find((a) => a.status === 'rejected');
       if (!refused) {
         release();
         for (const x of outcomes) 'value' in x ? x.unit.resolve(x.value) : x.unit.reject(x.error);
         return;
       }
-      // A write failed (COMMIT then answered ROLLBACK) or COMMIT itself was refused: nothing was kept, all run
-      // again. A broken connection: the outcome is unknown, as it would be for a unit alone.
-      const error = (refused as PromiseRejectedResult).reason as Error;
-      release(fromServer(error) && !lostPreparedStatement([error]) ? undefined : error);
-      for (const x of outcomes) fromServer(error) ? again(kind, x.unit) : x.unit.reject(error);
-      return;
+      // A write failed (COMMIT then answered ROLLBACK) or COMMIT itself was refused: nothing was kept.
+      return afterFailure('change', outcomes, (refused as PromiseRejectedResult).reason as Error, release);
     }
     const rolledBack = send.query('ROLLBACK').then(
       () => undefined,
@@ -175,7 +189,7 @@ export function sharedTransactions(o: SharedTransactionOptions) {
     );
     await Promise.allSettled([begun, ...outcomes.map((x) => x.scope.judged())]);
     release((await rolledBack) ?? lostPreparedStatement(outcomes.map((x) => ('error' in x ? x.error : null))));
-    for (const x of outcomes) ownFailure(x) ? x.unit.reject((x as { error: unknown }).error) : again(kind, x.unit);
+    for (const x of outcomes) ownFailure(x) ? x.unit.reject((x as { error: unknown }).error) : again('change', x.unit);
   }
 
   /**
@@ -186,10 +200,7 @@ export function sharedTransactions(o: SharedTransactionOptions) {
    * when the server refuses COMMIT itself.
    */
   async function readTogether(units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
-    counted.transactions++;
-    counted.units += units.length;
-    const begun = send.query('BEGIN').then(() => undefined);
-    begun.catch(() => undefined);
+    const begun = begin(units, send);
     const claims = new Map<string, Unit>(); // reads claim no rows
     const attempts = units.map((unit) => attempt(unit, send, claims));
     const committed = send.query('COMMIT').then((r) => (r as { command?: string }).command === 'COMMIT');
@@ -197,14 +208,7 @@ export function sharedTransactions(o: SharedTransactionOptions) {
     const outcomes = await Promise.all(attempts);
     const answers = await Promise.allSettled([begun, committed, ...outcomes.map((x) => x.scope.judged())]);
     const refused = answers.slice(0, 2).find((a) => a.status === 'rejected');
-    if (refused) {
-      // As for changes: a failure the server reports rolled everything back, and the reads run again alone; a lost
-      // connection is every read's failure (what was kept is unknown, as it would be alone).
-      const error = (refused as PromiseRejectedResult).reason as Error;
-      release(fromServer(error) && !lostPreparedStatement([error]) ? undefined : error);
-      for (const x of outcomes) fromServer(error) ? again('read', x.unit) : x.unit.reject(error);
-      return;
-    }
+    if (refused) return afterFailure('read', outcomes, (refused as PromiseRejectedResult).reason as Error, release);
     release(lostPreparedStatement(outcomes.map((x) => ('error' in x ? x.error : null))));
     const kept = (answers[1] as PromiseFulfilledResult<boolean>).value;
     for (const x of outcomes) {
