@@ -62,6 +62,12 @@ const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' 
 const GATEWAY_DIR = resolve(process.env.BENCH_GATEWAY_DIR ?? ROOT);
 /** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */
 const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean);
+/**
+ * The gateway shares the bench's cores with PostgreSQL and the load generator, the case `--cpu-scheduling batch`
+ * is for (README, Options); `BENCH_GATEWAY_FLAGS="--cpu-scheduling default"` measures the system's policy (the
+ * last flag wins). Printed with each run.
+ */
+export const GATEWAY_TUNING = ['--cpu-scheduling', 'batch', ...GATEWAY_FLAGS];
 
 export function startGateway(flags: string[]) {
   return startProcess([
@@ -78,7 +84,7 @@ export function startGateway(flags: string[]) {
     'error',
     '--allow-insecure-secapi',
     ...flags,
-    ...GATEWAY_FLAGS,
+    ...GATEWAY_TUNING,
   ]);
 }
 

@@ -10,7 +10,20 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeCeiling } from './ceilings.ts';
 import { benchMerchant, bulkOrders, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
-import { CONNECTIONS, drive, log, measureRow, ROOT, SECONDS, startGateway, startProcess, steadyState, stopProcess, WARMUP_SECONDS } from './harness.ts';
+import {
+  CONNECTIONS,
+  drive,
+  GATEWAY_TUNING,
+  log,
+  measureRow,
+  ROOT,
+  SECONDS,
+  startGateway,
+  startProcess,
+  steadyState,
+  stopProcess,
+  WARMUP_SECONDS,
+} from './harness.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
 import { markdown, type Ceilings, type Row } from './report.ts';
@@ -82,7 +95,7 @@ async function peerRow(backend: Backend, m: Merchant, requests: Prebuilt[], L: n
   };
   const file = join(tmpdir(), `tradegate-bench-peer-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  const peer = await startProcess(['--import', 'tsx', 'bench/peer/server.ts', file]);
+  const peer = await startProcess([...(process.env.BENCH_PEER_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'bench/peer/server.ts', file]);
   try {
     return row('peer: plain APIv3 reverse', backend.name, await measureRow(peer.child, dbNameOf(backend), peer.url, requests), L, 'L', '');
   } finally {
@@ -216,7 +229,13 @@ try {
 }
 const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pgliteBackend(), liteC, rows);
 const scale = SCALE ? await benchScale() : null;
-const table = markdown(rows, pgC, liteC, scale, { startedAt, connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
+const table = markdown(rows, pgC, liteC, scale, {
+  startedAt,
+  connections: CONNECTIONS,
+  seconds: SECONDS,
+  warmupSeconds: WARMUP_SECONDS,
+  gatewayFlags: GATEWAY_TUNING.join(' '),
+});
 process.stdout.write(table);
 // BENCH_ROWS_JSON: the rows as JSON too, for bench/ab.ts (interleaved runs of variants).
 if (process.env.BENCH_ROWS_JSON) writeFileSync(process.env.BENCH_ROWS_JSON, JSON.stringify(rows));

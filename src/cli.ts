@@ -2,8 +2,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { readAdminToken } from './admin-token.ts';
-import { clusterWorkerEnv, loadClientConfig, loadConfig, LOG_LEVELS, type ClientFlags, type GatewayConfig, type StartFlags } from './config.ts';
+import { clusterWorkerEnv, CPU_SCHEDULING, loadClientConfig, loadConfig, LOG_LEVELS, type ClientFlags, type GatewayConfig, type StartFlags } from './config.ts';
 import { installProcessGuards } from './process-guards.ts';
+import { useBatchScheduling } from './lib/cpu-scheduling.ts';
 import { FAULT_COMMITS, FAULT_DIALECTS, FAULT_EFFECTS, FAULT_OPERATIONS } from './core/faults.ts';
 
 // src/cli.ts and dist/cli.js both sit one folder below package.json.
@@ -100,10 +101,17 @@ program
     'PostgreSQL unreachable at startup: retry this long, 0 = exit at once (TRADEGATE_WAIT_FOR_DATABASE; default forever)',
   )
   .option('--workers <n>', 'gateway processes sharing the port; needs --database-url (TRADEGATE_WORKERS; default 1)')
+  .addOption(
+    new Option(
+      '--cpu-scheduling <policy>',
+      "Linux: batch = the gateway's threads under SCHED_BATCH, for a machine it shares with PostgreSQL (TRADEGATE_CPU_SCHEDULING; default: the system's)",
+    ).choices(CPU_SCHEDULING),
+  )
   .action(async (flags: StartFlags) => {
     let config: GatewayConfig;
     try {
       config = loadConfig(flags);
+      if (config.cpuScheduling === 'batch') useBatchScheduling();
     } catch (err) {
       return fail((err as Error).message);
     }

@@ -30,7 +30,12 @@ export interface GatewayConfig {
   readonly requestLog: { readonly maxRows: number; readonly maxAgeMs: number };
   /** PostgreSQL server: bounds on getting a connection and on each statement's answer; how long startup waits. */
   readonly database: DatabaseBounds;
+  /** Linux scheduling policy of the gateway's threads: `batch` (SCHED_BATCH, lib/cpu-scheduling.ts) or the system's. */
+  readonly cpuScheduling: CpuScheduling;
 }
+
+export const CPU_SCHEDULING = ['default', 'batch'] as const;
+export type CpuScheduling = (typeof CPU_SCHEDULING)[number];
 
 export interface DatabaseBounds {
   readonly connectTimeoutMs: number;
@@ -69,6 +74,7 @@ export interface StartFlags {
   databasePreparedStatements?: string;
   databaseConnections?: string | number;
   databaseSharedTransactions?: string | number;
+  cpuScheduling?: string;
 }
 
 /** `--wait-for-database`: seconds (0 = do not wait) or `forever` (the default). */
@@ -195,7 +201,16 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
         DEFAULT_SHARED_TRANSACTION_UNITS,
       ),
     },
+    cpuScheduling: cpuSchedulingOf(sourced(flags.cpuScheduling, '--cpu-scheduling', env, 'TRADEGATE_CPU_SCHEDULING')),
   };
+}
+
+function cpuSchedulingOf(source: { value: string | undefined; name: string }): CpuScheduling {
+  const { value, name } = source;
+  if (value === undefined) return 'default';
+  const found = CPU_SCHEDULING.find((c) => c === value);
+  if (!found) throw new Error(`invalid ${name}: ${value} (${CPU_SCHEDULING.join(' or ')})`);
+  return found;
 }
 
 /** Listener timeouts and connection cap; Node refuses a head timeout longer than the request timeout. */

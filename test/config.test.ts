@@ -40,3 +40,10 @@ test('--request-log-rows 0 turns the request log off; below 0 is refused', () =>
   assert.equal(loadConfig({ requestLogRows: '0' }, {}).requestLog.maxRows, 0);
   assert.throws(() => loadConfig({ requestLogRows: '-1' }, {}), /invalid --request-log-rows: -1 \(a whole number ≥ 0\)/);
 });
+
+test("--cpu-scheduling: the system's policy unless batch is asked for; anything else is refused", () => {
+  assert.equal(loadConfig({}, {}).cpuScheduling, 'default');
+  assert.equal(loadConfig({}, { TRADEGATE_CPU_SCHEDULING: 'batch' }).cpuScheduling, 'batch');
+  assert.equal(loadConfig({ cpuScheduling: 'default' }, { TRADEGATE_CPU_SCHEDULING: 'batch' }).cpuScheduling, 'default');
+  assert.throws(() => loadConfig({}, { TRADEGATE_CPU_SCHEDULING: 'fifo' }), /invalid TRADEGATE_CPU_SCHEDULING: fifo \(default or batch\)/);
+});
