@@ -56,12 +56,16 @@ export function startProcess(args: string[]): Promise<{ child: ChildProcess; url
   });
 }
 
+/** The words of a variable holding command-line flags, none when it is unset. */
+const flagsIn = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
 /** BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
-const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const GATEWAY_NODE_FLAGS = flagsIn('BENCH_GATEWAY_NODE_FLAGS');
+/** BENCH_PEER_NODE_FLAGS: node flags for the peer (e.g. a preload), for A/B runs of the peer itself. */
+export const PEER_NODE_FLAGS = flagsIn('BENCH_PEER_NODE_FLAGS');
 /** BENCH_GATEWAY_DIR: the checkout whose build (dist/) is the gateway measured; this one by default (bench/ab.ts). */
 const GATEWAY_DIR = resolve(process.env.BENCH_GATEWAY_DIR ?? ROOT);
 /** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */
-const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean);
+const GATEWAY_FLAGS = flagsIn('BENCH_GATEWAY_FLAGS');
 /**
  * The gateway shares the bench's cores with PostgreSQL and the load generator, the case `--cpu-scheduling batch`
  * is for (README, Options); `BENCH_GATEWAY_FLAGS="--cpu-scheduling default"` measures the system's policy (the

@@ -16,6 +16,7 @@ import {
   GATEWAY_TUNING,
   log,
   measureRow,
+  PEER_NODE_FLAGS,
   ROOT,
   SECONDS,
   startGateway,
@@ -95,7 +96,7 @@ async function peerRow(backend: Backend, m: Merchant, requests: Prebuilt[], L: n
   };
   const file = join(tmpdir(), `tradegate-bench-peer-${process.pid}.json`);
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  const peer = await startProcess([...(process.env.BENCH_PEER_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'bench/peer/server.ts', file]);
+  const peer = await startProcess([...PEER_NODE_FLAGS, '--import', 'tsx', 'bench/peer/server.ts', file]);
   try {
     return row('peer: plain APIv3 reverse', backend.name, await measureRow(peer.child, dbNameOf(backend), peer.url, requests), L, 'L', '');
   } finally {

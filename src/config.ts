@@ -137,9 +137,18 @@ function flagOf(value: string, name: string): boolean {
   throw new Error(`invalid ${name}: ${value} (true or false)`);
 }
 
-export function logLevelOf(value: string, name = '--log-level'): LogLevel {
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new Error(`invalid ${name}: ${value} (one of ${LOG_LEVELS.join(', ')})`);
-  return value as LogLevel;
+/** `value` if it is one of `choices`; else refused, naming the option and the choices. */
+function choiceOf<T extends string>(choices: readonly T[], value: string, name: string): T {
+  const found = choices.find((c) => c === value);
+  if (found === undefined) {
+    const allowed = choices.length === 2 ? choices.join(' or ') : `one of ${choices.join(', ')}`;
+    throw new Error(`invalid ${name}: ${value} (${allowed})`);
+  }
+  return found;
+}
+
+function logLevelOf(value: string, name = '--log-level'): LogLevel {
+  return choiceOf(LOG_LEVELS, value, name);
 }
 
 function positive(source: { value: string | number | undefined; name: string }, fallback: number): number {
@@ -206,11 +215,7 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
 }
 
 function cpuSchedulingOf(source: { value: string | undefined; name: string }): CpuScheduling {
-  const { value, name } = source;
-  if (value === undefined) return 'default';
-  const found = CPU_SCHEDULING.find((c) => c === value);
-  if (!found) throw new Error(`invalid ${name}: ${value} (${CPU_SCHEDULING.join(' or ')})`);
-  return found;
+  return source.value === undefined ? 'default' : choiceOf(CPU_SCHEDULING, source.value, source.name);
 }
 
 /** Listener timeouts and connection cap; Node refuses a head timeout longer than the request timeout. */
