@@ -2,7 +2,8 @@
  * `npm run bench:ab -- [--rounds 3] [--rows reverse] [--seconds 8] base= nolog="--request-log-rows 0"`:
  * interleaved runs of variants, the way a budget of a few percent is judged — by CPU per operation over
  * interleaved runs, with the plain peer in every run as the control (throughput alone spreads ±10 % here).
- * A variant is `label=` followed by `tradegate start` flags, or `label@dir=flags` to run the gateway built in
+ * A variant is `label=` followed by `tradegate start` flags (a flag written `node:--flag` is a node flag for the
+ * gateway's process instead), or `label@dir=flags` to run the gateway built in
  * another checkout `dir` (`git worktree add dir REV`, then `npm ci` there): an A/B of two versions of the
  * code with this bench. Each round runs every variant once, odd rounds in
  * the order given and even rounds backwards (BENCH_GATEWAY_NODE_FLAGS and BENCH_DATABASE_URL pass through). Prints, per variant and row, the means of
@@ -23,7 +24,12 @@ const variants = positionals.map((p) => {
   const at = p.indexOf('=');
   if (at < 1) throw new Error(`a variant is label=flags, not ${JSON.stringify(p)}`);
   const [label = '', dir] = p.slice(0, at).split('@');
-  return { label, flags: p.slice(at + 1), dir };
+  const words = p
+    .slice(at + 1)
+    .split(/\s+/)
+    .filter(Boolean);
+  const node = words.filter((w) => w.startsWith('node:')).map((w) => w.slice('node:'.length));
+  return { label, flags: words.filter((w) => !w.startsWith('node:')).join(' '), nodeFlags: node.join(' '), dir };
 });
 if (variants.length === 0) throw new Error('name at least one variant: label=flags (base= for the defaults)');
 
@@ -34,7 +40,8 @@ try {
     // ABBA order: even rounds run the variants backwards, so a drift of the machine does not favour the first.
     for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
       const file = join(dir, `${v.label}-${round}.json`);
-      process.stderr.write(`round ${round}: ${v.label} (${v.flags || 'defaults'}${v.dir ? `, built in ${v.dir}` : ''})\n`);
+      const shown = [v.flags, v.nodeFlags && `node ${v.nodeFlags}`].filter(Boolean).join('; ');
+      process.stderr.write(`round ${round}: ${v.label} (${shown || 'defaults'}${v.dir ? `, built in ${v.dir}` : ''})\n`);
       const env = {
         ...process.env,
         BENCH_ROWS: values.rows,
@@ -42,6 +49,7 @@ try {
         BENCH_PGLITE: '0',
         BENCH_SCALE: '0',
         BENCH_GATEWAY_FLAGS: v.flags,
+        ...(v.nodeFlags ? { BENCH_GATEWAY_NODE_FLAGS: [process.env.BENCH_GATEWAY_NODE_FLAGS, v.nodeFlags].filter(Boolean).join(' ') } : {}),
         ...(v.dir ? { BENCH_GATEWAY_DIR: v.dir } : {}),
         BENCH_ROWS_JSON: file,
       };

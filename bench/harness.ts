@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CpuMeter, peakRssMb, postgresPids, processTree, resetPeakRss } from './cpu.ts';
 import type { Cpu } from './report.ts';
@@ -58,10 +58,18 @@ export function startProcess(args: string[]): Promise<{ child: ChildProcess; url
 
 /** The words of a variable holding command-line flags, none when it is unset. */
 const flagsIn = (name: string) => (process.env[name] ?? '').split(' ').filter(Boolean);
+/**
+ * V8's helper threads (its collector's parallel and concurrent work, background compilation): Node starts four
+ * whatever the machine. On the 2-core bench machine, shared with PostgreSQL and the load generator, two did better
+ * than four in three sets of interleaved rounds (APIv3 reverse +11 to +24 % req/s; notes of 2026-12-03) and one no
+ * better, so both servers run with at most one per core. It is the runtime's setting, not the code's: the peer gets
+ * it too. A later `--v8-pool-size` in BENCH_GATEWAY_NODE_FLAGS or BENCH_PEER_NODE_FLAGS wins.
+ */
+export const NODE_TUNING = [`--v8-pool-size=${Math.min(4, availableParallelism())}`];
 /** BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
-const GATEWAY_NODE_FLAGS = flagsIn('BENCH_GATEWAY_NODE_FLAGS');
+const GATEWAY_NODE_FLAGS = [...NODE_TUNING, ...flagsIn('BENCH_GATEWAY_NODE_FLAGS')];
 /** BENCH_PEER_NODE_FLAGS: node flags for the peer (e.g. a preload), for A/B runs of the peer itself. */
-export const PEER_NODE_FLAGS = flagsIn('BENCH_PEER_NODE_FLAGS');
+export const PEER_NODE_FLAGS = [...NODE_TUNING, ...flagsIn('BENCH_PEER_NODE_FLAGS')];
 /** BENCH_GATEWAY_DIR: the checkout whose build (dist/) is the gateway measured; this one by default (bench/ab.ts). */
 const GATEWAY_DIR = resolve(process.env.BENCH_GATEWAY_DIR ?? ROOT);
 /** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */

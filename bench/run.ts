@@ -16,6 +16,7 @@ import {
   GATEWAY_TUNING,
   log,
   measureRow,
+  NODE_TUNING,
   PEER_NODE_FLAGS,
   ROOT,
   SECONDS,
@@ -236,6 +237,7 @@ const table = markdown(rows, pgC, liteC, scale, {
   seconds: SECONDS,
   warmupSeconds: WARMUP_SECONDS,
   gatewayFlags: GATEWAY_TUNING.join(' '),
+  nodeFlags: NODE_TUNING.join(' '),
 });
 process.stdout.write(table);
 // BENCH_ROWS_JSON: the rows as JSON too, for bench/ab.ts (interleaved runs of variants).
