@@ -137,13 +137,27 @@ export async function drive(
   return JSON.parse(last) as Load;
 }
 
-/** One row: load, CPU of server / PostgreSQL / loader per operation, this row's peak RSS of the server. */
-export async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '') {
-  const pid = server.pid;
-  if (pid === undefined) throw new Error('the server process has no pid (it did not start)');
-  resetPeakRss(pid);
+function pidOf(server: ChildProcess): number {
+  if (server.pid === undefined) throw new Error('the server process has no pid (it did not start)');
+  return server.pid;
+}
+
+/**
+ * Load at `connections` for `seconds`, with the CPU per operation of the server (its process tree), the PostgreSQL
+ * backends of `databases` and the load generator, read over the measured part only.
+ */
+export async function meteredLoad(
+  server: ChildProcess,
+  databases: string[],
+  url: string,
+  requests: Prebuilt[],
+  expectBody = '',
+  connections = CONNECTIONS,
+  seconds = SECONDS,
+) {
+  const pid = pidOf(server);
   const at: { loadAverage?: number; gateway?: CpuMeter; postgres?: CpuMeter } = {};
-  const load = await drive(url, requests, CONNECTIONS, SECONDS, expectBody, () => {
+  const load = await drive(url, requests, connections, seconds, expectBody, () => {
     at.loadAverage = loadavg()[0];
     at.gateway = new CpuMeter(() => processTree(pid));
     at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
@@ -151,7 +165,15 @@ export async function measureRow(server: ChildProcess, databases: string[], url:
   if (!at.gateway || !at.postgres || at.loadAverage === undefined) throw new Error('the load generator never started measuring');
   const ops = Math.max(load.requests, 1);
   const cpu: Cpu = { gateway: at.gateway.stop() / ops, postgres: at.postgres.stop() / ops, loader: load.cpuMs / ops };
-  return { load, cpu, peakRss: peakRssMb(pid), loadAverage: at.loadAverage };
+  return { load, cpu, loadAverage: at.loadAverage };
+}
+
+/** One row: load, CPU of server / PostgreSQL / loader per operation, this row's peak RSS of the server. */
+export async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '') {
+  const pid = pidOf(server);
+  resetPeakRss(pid);
+  const measured = await meteredLoad(server, databases, url, requests, expectBody);
+  return { ...measured, peakRss: peakRssMb(pid) };
 }
 
 /** Bulk inserts set off autovacuum and a checkpoint; they would otherwise run during the first measurements. */

@@ -16,6 +16,7 @@ import {
   GATEWAY_TUNING,
   log,
   measureRow,
+  meteredLoad,
   NODE_TUNING,
   PEER_NODE_FLAGS,
   ROOT,
@@ -173,8 +174,20 @@ async function benchScale(): Promise<Record<string, number>> {
     await bulkOrders(store, m, 'Q', ORDERS.scaleSmall, 'paid-code');
     const queries = async (url: string, n: number, connections: number, seconds: number) =>
       drive(url, await signV3(m, v3Query(m, 'Q', ORDERS.scaleSmall, n)), connections, seconds, '"trade_state":"SUCCESS"');
+    // Latency is read minutes apart, before and after the insert, on a machine that drifts; CPU per query is not
+    // moved by the drift, so it says what the data's size costs (a lookup through a deeper index, a scan if any).
+    const metered = async (gateway: Awaited<ReturnType<typeof startGateway>>) =>
+      meteredLoad(
+        gateway.child,
+        dbNameOf(backend),
+        gateway.url,
+        await signV3(m, v3Query(m, 'Q', ORDERS.scaleSmall, ORDERS.queries)),
+        '"trade_state":"SUCCESS"',
+        8,
+        5,
+      );
     let gw = await startGateway(backend.startFlags);
-    const small = await queries(gw.url, ORDERS.queries, 8, 5);
+    const small = await metered(gw);
     const single = await queries(gw.url, ORDERS.queries, CONNECTIONS, SECONDS);
     await stopProcess(gw.child);
     log(`inserting ${ORDERS.scaleLarge} more orders`);
@@ -182,22 +195,26 @@ async function benchScale(): Promise<Record<string, number>> {
     await steadyState(store);
     await store.db.close();
     gw = await startGateway(backend.startFlags);
-    const large = await queries(gw.url, ORDERS.queries, 8, 5);
+    const large = await metered(gw);
     await stopProcess(gw.child);
     gw = await startGateway([...backend.startFlags, '--workers', '2']);
     await new Promise((r) => setTimeout(r, 2000)); // both workers listening
     const double = await queries(gw.url, ORDERS.queries, CONNECTIONS, SECONDS);
     await stopProcess(gw.child);
     return {
-      queryP50At10k: small.p50,
-      queryP50At1M: large.p50,
-      queryP99At10k: small.p99,
-      queryP99At1M: large.p99,
-      latencyRatio: large.p50 / Math.max(small.p50, 0.001),
+      queryP50At10k: small.load.p50,
+      queryP50At1M: large.load.p50,
+      queryP99At10k: small.load.p99,
+      queryP99At1M: large.load.p99,
+      latencyRatio: large.load.p50 / Math.max(small.load.p50, 0.001),
+      postgresCpuMsAt10k: small.cpu.postgres,
+      postgresCpuMsAt1M: large.cpu.postgres,
+      gatewayCpuMsAt10k: small.cpu.gateway,
+      gatewayCpuMsAt1M: large.cpu.gateway,
       oneProcess: single.throughput,
       twoProcesses: double.throughput,
       processScaling: double.throughput / single.throughput,
-      errors: [small, single, large, double].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
+      errors: [small.load, single, large.load, double].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
     };
   } finally {
     await backend.drop();
