@@ -172,23 +172,16 @@ async function benchScale(): Promise<Record<string, number>> {
     const store = await backend.open();
     const m = await benchMerchant(store);
     await bulkOrders(store, m, 'Q', ORDERS.scaleSmall, 'paid-code');
-    const queries = async (url: string, n: number, connections: number, seconds: number) =>
-      drive(url, await signV3(m, v3Query(m, 'Q', ORDERS.scaleSmall, n)), connections, seconds, '"trade_state":"SUCCESS"');
+    const expectBody = '"trade_state":"SUCCESS"';
+    const queryRequests = () => signV3(m, v3Query(m, 'Q', ORDERS.scaleSmall, ORDERS.queries));
+    const queries = async (url: string) => drive(url, await queryRequests(), CONNECTIONS, SECONDS, expectBody);
     // Latency is read minutes apart, before and after the insert, on a machine that drifts; CPU per query is not
     // moved by the drift, so it says what the data's size costs (a lookup through a deeper index, a scan if any).
     const metered = async (gateway: Awaited<ReturnType<typeof startGateway>>) =>
-      meteredLoad(
-        gateway.child,
-        dbNameOf(backend),
-        gateway.url,
-        await signV3(m, v3Query(m, 'Q', ORDERS.scaleSmall, ORDERS.queries)),
-        '"trade_state":"SUCCESS"',
-        8,
-        5,
-      );
+      meteredLoad(gateway.child, dbNameOf(backend), gateway.url, await queryRequests(), expectBody, 8, 5);
     let gw = await startGateway(backend.startFlags);
     const small = await metered(gw);
-    const single = await queries(gw.url, ORDERS.queries, CONNECTIONS, SECONDS);
+    const single = await queries(gw.url);
     await stopProcess(gw.child);
     log(`inserting ${ORDERS.scaleLarge} more orders`);
     await bulkOrders(store, m, 'Z', ORDERS.scaleLarge, 'paid-code');
@@ -199,7 +192,7 @@ async function benchScale(): Promise<Record<string, number>> {
     await stopProcess(gw.child);
     gw = await startGateway([...backend.startFlags, '--workers', '2']);
     await new Promise((r) => setTimeout(r, 2000)); // both workers listening
-    const double = await queries(gw.url, ORDERS.queries, CONNECTIONS, SECONDS);
+    const double = await queries(gw.url);
     await stopProcess(gw.child);
     return {
       queryP50At10k: small.load.p50,
