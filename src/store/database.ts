@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
 import { LOST_PREPARED_STATEMENT, sharedTransactions } from './shared-transactions.ts';
 import type { Database } from './sql-client.ts';
@@ -74,8 +75,7 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
 /**
  * The PostgreSQL server through node-postgres in pipeline mode: a client writes each query (Parse/Bind/Execute/
- * Sync, unnamed statement, values as bind parameters) as soon as it is issued, without waiting for the answers
- * to the ones before. Unnamed statements keep it working behind PgBouncer in transaction pooling mode.
+ * Sync, values as bind parameters) as soon as it is issued, without waiting for the answers to the ones before.
  */
 export function openPostgres(opts: PostgresOptions): Database {
   const pool = new pg.Pool({
@@ -89,6 +89,35 @@ export function openPostgres(opts: PostgresOptions): Database {
     keepAlive: true,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
+  return onPool(pool, 'postgres', opts);
+}
+
+/**
+ * Embedded PostgreSQL (WASM) persisted in `dataDir`, or in memory when dataDir is undefined: one in-process
+ * connection, spoken to through node-postgres like the server (PGlite's own node-postgres connection), so that
+ * both stores are one code path and PGlite too runs prepared statements and shared transactions. Against PGlite's
+ * own `query` (which parses and plans every statement again, and enters the WASM module once per protocol message)
+ * a loop of pgbench's transaction took 0.29–0.37 ms of CPU instead of 0.60–0.96 (bench/results/2026-12-03-notes.md).
+ */
+export async function openPglite(dataDir?: string, opts: Pick<PostgresOptions, 'sharedTransactionUnits'> = {}): Promise<Database> {
+  const lite = dataDir ? new PGlite(dataDir) : new PGlite();
+  await lite.waitReady;
+  // One client for the store's life (no idle timeout) and no statement timeout: a client ended or destroyed would
+  // leave PGlite's one backend as it was, inside the transaction it had begun.
+  const pool = new pg.Pool({ ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0, types: pgTypes, pipeline: true });
+  const db = onPool(pool, 'pglite', opts);
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      await lite.close();
+    },
+  };
+}
+
+type PoolOptions = Pick<PostgresOptions, 'onConnectionError' | 'preparedStatements' | 'sharedTransactionUnits'>;
+
+function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Database {
   const reported = opts.onConnectionError ?? (() => undefined);
   // pg-pool listens for 'error' only on idle clients and removes its listener while a client is checked out: a
   // server killed under a running transaction then emits 'error' on a client nobody listens to, which Node turns
@@ -100,7 +129,8 @@ export function openPostgres(opts: PostgresOptions): Database {
   });
   pool.on('error', () => undefined); // an idle client's connection dropped: reported above; the pool replaces it
   // Only the statements of transactions and sessions (the operations' fixed texts) are prepared; the pool's own
-  // queries (sandbox lists, the request log's batches) are rarer and vary in shape, and stay unnamed.
+  // queries (sandbox lists, the request log's batches) are rarer and vary in shape, and stay unnamed. Unnamed
+  // statements only (preparedStatements false) keep it working behind PgBouncer in transaction pooling mode.
   const prepared = opts.preparedStatements ?? true;
   const sendOn = (connection: pg.PoolClient): Send => {
     const corked = oneWritePerTick(connection);
@@ -120,7 +150,7 @@ export function openPostgres(opts: PostgresOptions): Database {
     };
   };
   const db: Database = {
-    kind: 'postgres',
+    kind,
     query: (sql, params) => pool.query(sql, params as unknown[]) as never,
     exec: async (sql) => {
       await pool.query(sql);
@@ -184,54 +214,18 @@ export function openPostgres(opts: PostgresOptions): Database {
  * also where the server's process is woken, so each one saved is a wake-up saved.
  */
 function oneWritePerTick(connection: pg.PoolClient): () => void {
-  const stream = (connection as unknown as { connection: { stream: { cork(): void; uncork(): void } } }).connection.stream;
+  const stream = (connection as unknown as { connection: { stream: Partial<Record<'cork' | 'uncork', () => void>> } }).connection.stream;
+  const { cork, uncork } = stream;
+  if (!cork || !uncork) return () => undefined; // PGlite's connection: no socket, each message goes in at once
   let corked = false;
-  const uncork = () => {
+  const flush = () => {
     corked = false;
-    stream.uncork();
+    uncork.call(stream);
   };
   return () => {
     if (corked) return;
     corked = true;
-    stream.cork();
-    process.nextTick(uncork);
-  };
-}
-
-/** Embedded PostgreSQL (WASM) persisted in `dataDir`, or in memory when dataDir is undefined. One connection. */
-export async function openPglite(dataDir?: string): Promise<Database> {
-  const db = dataDir ? new PGlite(dataDir) : new PGlite();
-  await db.waitReady;
-  // PGlite runs each query under one FIFO mutex: statements issued without waiting still run in issue order.
-  const sendOn = (q: Pick<PGlite, 'query' | 'exec'>): Send => ({
-    query: async (sql, params) => ({ rows: (await q.query<Record<string, unknown>>(sql, params as unknown[])).rows }),
-    exec: async (sql) => {
-      await q.exec(sql);
-    },
-  });
-  // PGlite sends BEGIN and COMMIT itself; the scope only waits for its writes before COMMIT.
-  const transaction: Database['transaction'] = (fn) =>
-    db.transaction((tx) => {
-      const scope = pipelinedScope(sendOn(tx as never), 'session');
-      return scope.settleAfter(fn(scope.client));
-    });
-  const session: Database['session'] = (fn) => {
-    const scope = pipelinedScope(sendOn(db), 'session');
-    return scope.settleAfter(fn(scope.client));
-  };
-  return {
-    kind: 'pglite',
-    query: (sql, params) => db.query(sql, params as unknown[]) as never,
-    exec: async (sql) => {
-      await db.exec(sql);
-    },
-    transaction,
-    // One connection, its transactions one after another under PGlite's lock: nothing to share.
-    sharedTransaction: transaction,
-    sharedRead: session,
-    session,
-    poolStats: () => null,
-    sharedFigures: () => null,
-    close: () => db.close(),
+    cork.call(stream);
+    process.nextTick(flush);
   };
 }

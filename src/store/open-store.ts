@@ -21,7 +21,7 @@ export interface StoreOptions {
   readonly preparedStatements?: boolean;
   /** PostgreSQL: connections kept at most (database.ts DEFAULT_DATABASE_CONNECTIONS). */
   readonly connections?: number;
-  /** PostgreSQL: order operations in one database transaction at most (database.ts DEFAULT_SHARED_TRANSACTION_UNITS). */
+  /** Order operations in one database transaction at most (database.ts DEFAULT_SHARED_TRANSACTION_UNITS). */
   readonly sharedTransactions?: number;
   /**
    * PostgreSQL unreachable at startup: keep trying (back-off from 250 ms to 5 s) for this long; 0 fails at once.
@@ -43,12 +43,12 @@ export async function openStore(opts: StoreOptions): Promise<SqlStore> {
   if (opts.databaseUrl) {
     db = await openPostgresWaiting(opts, opts.databaseUrl);
   } else if (opts.inMemory || !opts.dataDir) {
-    db = await openPglite();
+    db = await openPglite(undefined, { sharedTransactionUnits: opts.sharedTransactions });
   } else {
     const dir = join(opts.dataDir, 'pgdata');
     ensurePrivateDir(dir);
     await initPgliteDataDir(dir); // in a child process: see pglite-initdb.ts
-    db = await openPglite(dir);
+    db = await openPglite(dir, { sharedTransactionUnits: opts.sharedTransactions });
     tightenTree(dir); // PGlite sets the modes of the files it creates at first start itself (0666): see private-dir.ts
   }
   if (db.kind === 'pglite') await migrate(db);

@@ -1,7 +1,7 @@
 /**
  * The statements of one transaction or session on one connection, sent as they are issued. The driver pipelines
- * them (node-postgres in `pipeline: true` mode writes each query without waiting for the answers before it;
- * PGlite runs queries under one FIFO lock), so statements issued together cost one round trip: an APIv3 reverse
+ * them (node-postgres in `pipeline: true` mode writes each query without waiting for the answers before it, to
+ * the server or to PGlite's in-process connection), so statements issued together cost one round trip: an APIv3 reverse
  * is `BEGIN, nonce, order FOR UPDATE joined with its merchant` then `order + history + refund (one statement), COMMIT`.
  *
  * Why a little bookkeeping of our own on top: a write whose answer nobody waits for must still count. Its answer

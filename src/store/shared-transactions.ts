@@ -27,6 +27,7 @@
  * Written here rather than taken from a library: node-postgres has no notion of several callers sharing one
  * transaction, and the rules above are the store's (which rows conflict, which failures stand).
  */
+import { protocol } from '@electric-sql/pglite';
 import pg from 'pg';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
 import type { SharedTransactionFigures, SqlClient } from './sql-client.ts';
@@ -74,8 +75,11 @@ export interface SharedTransactionOptions {
  * (which then failed as a whole), the work is run again on a fresh one.
  */
 export const LOST_PREPARED_STATEMENT = '26000';
-/** An error the server reported (rather than a broken connection, or the unit's own refusal). */
-const fromServer = (error: unknown) => error instanceof pg.DatabaseError;
+/**
+ * An error the server reported (rather than a broken connection, or the unit's own refusal): node-postgres's class
+ * from a server, PGlite's protocol's from the embedded database (its connection hands node-postgres its own errors).
+ */
+const fromServer = (error: unknown) => error instanceof pg.DatabaseError || error instanceof protocol.messages.DatabaseError;
 /** A statement the connection had prepared is gone from the server: the connection must not be used again. */
 const lostPreparedStatement = (errors: readonly unknown[]) =>
   errors.find((e) => (e as { code?: string } | null)?.code === LOST_PREPARED_STATEMENT) as Error | undefined;

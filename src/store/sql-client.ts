@@ -1,4 +1,4 @@
-/** The SQL surface the store speaks: node-postgres and PGlite both stand behind it (database.ts). */
+/** The SQL surface the store speaks: node-postgres stands behind it, on the server or on PGlite (database.ts). */
 
 export interface Statement {
   readonly sql: string;
@@ -64,9 +64,9 @@ export interface Database extends SqlRunner {
    * of the event loop (committed together; fn's own failure does not undo the others). The order store's reads.
    */
   sharedRead<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
-  /** Connection pool use (PostgreSQL server); null for PGlite, which is one in-process connection. */
+  /** Connection pool use (PGlite: a pool of its one in-process connection); null when there is no pool. */
   poolStats(): { max: number; total: number; idle: number; waiting: number } | null;
-  /** Shared transactions since the store opened (PostgreSQL server); null for PGlite. */
+  /** Shared transactions since the store opened; null when the store does not share them. */
   sharedFigures(): SharedTransactionFigures | null;
   close(): Promise<void>;
 }
