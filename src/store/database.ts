@@ -92,6 +92,11 @@ export function openPostgres(opts: PostgresOptions): Database {
   return onPool(pool, 'postgres', opts);
 }
 
+export interface PgliteOptions extends Pick<PostgresOptions, 'sharedTransactionUnits'> {
+  /** Where the database is kept; in memory when absent. */
+  readonly dataDir?: string;
+}
+
 /**
  * Embedded PostgreSQL (WASM) persisted in `dataDir`, or in memory when dataDir is undefined: one in-process
  * connection, spoken to through node-postgres like the server (PGlite's own node-postgres connection), so that
@@ -99,8 +104,8 @@ export function openPostgres(opts: PostgresOptions): Database {
  * own `query` (which parses and plans every statement again, and enters the WASM module once per protocol message)
  * a loop of pgbench's transaction took 0.29–0.37 ms of CPU instead of 0.60–0.96 (bench/results/2026-12-03-notes.md).
  */
-export async function openPglite(dataDir?: string, opts: Pick<PostgresOptions, 'sharedTransactionUnits'> = {}): Promise<Database> {
-  const lite = dataDir ? new PGlite(dataDir) : new PGlite();
+export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
+  const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
   await lite.waitReady;
   // One client for the store's life (no idle timeout) and no statement timeout: a client ended or destroyed would
   // leave PGlite's one backend as it was, inside the transaction it had begun.

@@ -43,12 +43,12 @@ export async function openStore(opts: StoreOptions): Promise<SqlStore> {
   if (opts.databaseUrl) {
     db = await openPostgresWaiting(opts, opts.databaseUrl);
   } else if (opts.inMemory || !opts.dataDir) {
-    db = await openPglite(undefined, { sharedTransactionUnits: opts.sharedTransactions });
+    db = await openPglite({ sharedTransactionUnits: opts.sharedTransactions });
   } else {
     const dir = join(opts.dataDir, 'pgdata');
     ensurePrivateDir(dir);
     await initPgliteDataDir(dir); // in a child process: see pglite-initdb.ts
-    db = await openPglite(dir, { sharedTransactionUnits: opts.sharedTransactions });
+    db = await openPglite({ dataDir: dir, sharedTransactionUnits: opts.sharedTransactions });
     tightenTree(dir); // PGlite sets the modes of the files it creates at first start itself (0666): see private-dir.ts
   }
   if (db.kind === 'pglite') await migrate(db);
