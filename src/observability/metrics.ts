@@ -26,9 +26,9 @@ export interface PoolFigures {
 /** What /metrics reads at scrape time; absent until the database is open. */
 export interface ScrapeSources {
   outbox(): Promise<OutboxFigures>;
-  pool(): PoolFigures | null;
-  /** Shared transactions of the order store since it opened (null on the embedded database). */
-  shared(): SharedFigures | null;
+  pool(): PoolFigures;
+  /** Shared transactions of the order store since it opened. */
+  shared(): SharedFigures;
 }
 
 export interface SharedFigures {
@@ -96,7 +96,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'tradegate_store_pool_connections',
-      help: 'PostgreSQL connection pool of this process: max, total (open), idle, waiting (requests queued for a connection)',
+      help: 'Database connection pool of this process (embedded: its one connection): max, total (open), idle, waiting (requests queued for a connection)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       collect() {

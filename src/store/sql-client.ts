@@ -64,9 +64,9 @@ export interface Database extends SqlRunner {
    * of the event loop (committed together; fn's own failure does not undo the others). The order store's reads.
    */
   sharedRead<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
-  /** Connection pool use (PGlite: a pool of its one in-process connection); null when there is no pool. */
-  poolStats(): { max: number; total: number; idle: number; waiting: number } | null;
-  /** Shared transactions since the store opened; null when the store does not share them. */
-  sharedFigures(): SharedTransactionFigures | null;
+  /** Connection pool use (PGlite: a pool of its one in-process connection). */
+  poolStats(): { max: number; total: number; idle: number; waiting: number };
+  /** Shared transactions since the store opened. */
+  sharedFigures(): SharedTransactionFigures;
   close(): Promise<void>;
 }

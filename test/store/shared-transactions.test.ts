@@ -46,7 +46,7 @@ for (const database of testDatabases()) {
       return { store, counter };
     };
     const committed = async (store: SqlStore) => (await store.db.query<{ k: string }>('SELECT k FROM probe ORDER BY k')).rows.map((r) => r.k);
-    const figures = (store: SqlStore) => store.db.sharedFigures()!;
+    const figures = (store: SqlStore) => store.db.sharedFigures();
 
     test('units that start together share one transaction and all commit', async () => {
       const store = await probeStore();
