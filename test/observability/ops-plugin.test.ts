@@ -32,6 +32,9 @@ test('operations endpoints: no token, readiness follows the database', { timeout
       /tradegate_requests_total\{dialect="sandbox",operation="\/sandbox\/merchants\/:mchid",outcome="refused",code="UNAUTHORIZED"\} 1/,
     );
     assert.match(metrics.text, /tradegate_outbox_backlog 0/);
+    // The store's pool and shared transactions, on either database (the embedded one is a pool of one connection).
+    assert.match(metrics.text, /^tradegate_store_pool_connections\{state="max"\} [1-9]\d*$/m);
+    assert.match(metrics.text, /^tradegate_store_shared_transactions_total \d+$/m);
     assert.equal(metrics.text.includes(merchant.mchid), false, 'no merchant data');
 
     // A migration of this build missing: not ready, and it says which.
