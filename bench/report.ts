@@ -42,6 +42,8 @@ export interface RunShape {
 }
 
 const f = (n: number, d = 2) => n.toFixed(d);
+/** An order count as the scale line names it: 10k, 1M. */
+const count = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
 /** The floor of one APIv3 reverse: a sign, a verify and one durable transaction, each at the machine's own cost. */
 export const floorOf = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cpuMsPerTx;
@@ -84,7 +86,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   }
   if (scale) {
     lines.push(
-      `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with 10k orders vs ${f(scale.queryP50At1M, 1)} ms with 1M (${f(scale.latencyRatio)}×, target ≤ 1.2×), ` +
+      `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with ${count(scale.ordersSmall)} orders vs ${f(scale.queryP50At1M, 1)} ms with ${count(scale.ordersLarge)} (${f(scale.latencyRatio)}×, target ≤ 1.2×), ` +
         `CPU per query ${f(scale.gatewayCpuMsAt10k, 3)} vs ${f(scale.gatewayCpuMsAt1M, 3)} ms in the gateway, ${f(scale.postgresCpuMsAt10k, 3)} vs ${f(scale.postgresCpuMsAt1M, 3)} in PostgreSQL; ` +
         `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×); ${scale.errors} errors.`,
     );

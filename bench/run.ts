@@ -164,9 +164,11 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
   return own;
 }
 
-/** Query latency with 10k vs 1M orders, and 1 vs 2 gateway processes (PostgreSQL only). */
+/** Query latency with 10k vs 1M orders (fewer in a smoke run), and 1 vs 2 gateway processes (PostgreSQL only). */
 async function benchScale(): Promise<Record<string, number>> {
-  log('\n== scale: 10k vs 1M orders; 1 vs 2 processes');
+  const ordersSmall = ORDERS.scaleSmall;
+  const ordersLarge = ORDERS.scaleSmall + ORDERS.scaleLarge;
+  log(`\n== scale: ${ordersSmall} vs ${ordersLarge} orders; 1 vs 2 processes`);
   const backend = await postgresBackend(SERVER, 'scale');
   try {
     const store = await backend.open();
@@ -195,6 +197,8 @@ async function benchScale(): Promise<Record<string, number>> {
     const double = await queries(gw.url);
     await stopProcess(gw.child);
     return {
+      ordersSmall,
+      ordersLarge,
       queryP50At10k: small.load.p50,
       queryP50At1M: large.load.p50,
       queryP99At10k: small.load.p99,

@@ -1,0 +1,116 @@
+/**
+ * The bench's meters (bench/cpu.ts) read what they claim from /proc: a process tree's CPU time (the gateway with
+ * its cluster workers), the PostgreSQL backends of the bench's own databases and not those of other databases on a
+ * shared server, and a process tree's peak resident memory since the last reset. Linux only, as the bench is.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import { CpuMeter, peakRssMb, postgresPids, processCpuMs, processTree, resetPeakRss } from '../../bench/cpu.ts';
+import { TEST_DATABASE_URL } from '../helpers/database.ts';
+
+const linux = process.platform === 'linux' ? false : 'the bench reads /proc (Linux)';
+
+/** A child running `code` with an IPC channel: messages it sends are awaited with `next`. */
+function child(code: string, execArgv: string[] = []): { proc: ChildProcess; next: () => Promise<unknown> } {
+  const proc = spawn(process.execPath, [...execArgv, '-e', code], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const queue: unknown[] = [];
+  const waiting: ((m: unknown) => void)[] = [];
+  proc.on('message', (m) => (waiting.length ? waiting.shift()?.(m) : queue.push(m)));
+  return { proc, next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve))) };
+}
+
+/** Busy for `ms` of wall time, then says so. */
+const BURN = (ms: number) => `const end = Date.now() + ${ms}; while (Date.now() < end) {} process.send('burnt'); setInterval(() => {}, 1000);`;
+
+describe('bench meters', { skip: linux }, () => {
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  test("a process's CPU time, and a process tree's: a grandchild's CPU counts for its grandparent", async () => {
+    const idle = Date.now();
+    // A shell whose child burns ~400 ms: the bench meters the gateway this way (cluster workers are its children).
+    const shell = spawn('sh', ['-c', `${process.execPath} -e "const end = Date.now() + 400; while (Date.now() < end) {}"; sleep 5`], { stdio: 'ignore' });
+    children.push(shell);
+    assert.ok(shell.pid);
+    const meter = new CpuMeter(() => processTree(shell.pid as number));
+    // The tree holds the shell and, once it has started, node.
+    let tree: number[] = [];
+    while (tree.length < 2 && Date.now() - idle < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+      tree = processTree(shell.pid);
+    }
+    assert.equal(tree[0], shell.pid);
+    assert.ok(tree.length >= 2, `the shell's child is in its tree: ${tree}`);
+    const node = tree[1] as number;
+    while (processCpuMs(node) > 0 && Date.now() - idle < 5000) await new Promise((r) => setTimeout(r, 20)); // until it exits
+    const burnt = meter.stop();
+    // The shell itself uses ~nothing; node's start-up adds tens of ms to the 400 ms loop.
+    assert.ok(burnt >= 300 && burnt <= 1500, `CPU of the tree: ${burnt} ms`);
+    assert.equal(processCpuMs(node), 0, 'an exited process reads 0, not an error');
+  });
+
+  test('one process: CPU time rises by what it burnt', async () => {
+    const c = child(BURN(300));
+    children.push(c.proc);
+    await c.next();
+    const pid = c.proc.pid as number;
+    const used = processCpuMs(pid);
+    assert.ok(used >= 250 && used <= 1200, `${used} ms`);
+  });
+
+  test("a process tree's peak resident memory, and its reset", async () => {
+    const c = child(
+      `let b = Buffer.alloc(256 * 2 ** 20, 1); process.send('big');
+       process.on('message', () => { b = null; globalThis.gc(); setTimeout(() => process.send('small'), 100); });
+       setInterval(() => {}, 1000);`,
+      ['--expose-gc'],
+    );
+    children.push(c.proc);
+    await c.next();
+    const pid = c.proc.pid as number;
+    assert.ok(peakRssMb(pid) >= 256, `peak while holding 256 MB: ${peakRssMb(pid)} MB`);
+    c.proc.send('free');
+    await c.next();
+    assert.ok(peakRssMb(pid) >= 256, 'the peak outlives the memory');
+    resetPeakRss(pid);
+    assert.ok(peakRssMb(pid) < 200, `after the reset the peak is today's: ${peakRssMb(pid)} MB`);
+  });
+});
+
+describe('PostgreSQL CPU is read for the bench databases only', { skip: linux || (TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL not set') }, () => {
+  test("a backend of the named database counts, another database's does not, the server's own processes do", async () => {
+    const url = TEST_DATABASE_URL as string;
+    const name = `tradegate_test_meter_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    const ours = new URL(url);
+    ours.pathname = `/${name}`;
+    const bench = new pg.Client({ connectionString: ours.toString() });
+    try {
+      await bench.connect();
+      const benchPid = Number((await bench.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      const otherPid = Number((await admin.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      const counted = postgresPids([name]);
+      assert.ok(counted.includes(benchPid), "the bench database's backend is counted");
+      assert.ok(!counted.includes(otherPid), "another database's backend is not");
+      assert.ok(!postgresPids([]).includes(benchPid), 'nor is it when the database is not named');
+      // The server's own processes (checkpointer, WAL writer…) work for every database: counted whole.
+      const checkpointer = Number((await admin.query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")).rows[0]?.pid);
+      assert.ok(counted.includes(checkpointer), 'the checkpointer is counted');
+      // The meter sees the backend's work: a query that burns CPU in it.
+      const meter = new CpuMeter(() => postgresPids([name]));
+      await bench.query('SELECT count(*) FROM generate_series(1, 3000000)');
+      assert.ok(meter.stop() > 50, 'the backend spent CPU on the count');
+    } finally {
+      await bench.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});

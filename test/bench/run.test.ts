@@ -1,0 +1,109 @@
+/**
+ * `npm run bench` end to end in its smoke mode (BENCH_QUICK=1: every count shrunk, 1 s rows): the instrument that
+ * performance is judged by keeps working — the machine's ceilings are read from `openssl speed` and `pgbench`, every
+ * row of both databases and the plain peer answers without an error, the meters read CPU and memory, and the
+ * printed ratios are the printed figures' own. It asserts no speed: the bench measures, tests do not time.
+ *
+ * Needs the PostgreSQL server (TEST_DATABASE_URL) and its `pgbench`; mandatory when CI=true (the PostgreSQL pass),
+ * skipped with a notice elsewhere when either is missing. ~35–60 s on 2 cores.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Row } from '../../bench/report.ts';
+import { TEST_DATABASE_URL } from '../helpers/database.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const pgbenchMissing = spawnSync('pgbench', ['--version']).status !== 0;
+const skip = !TEST_DATABASE_URL
+  ? 'the bench needs the PostgreSQL server (TEST_DATABASE_URL)'
+  : pgbenchMissing && process.env.CI !== 'true'
+    ? 'pgbench is not installed (Debian: postgresql-contrib or the server package)'
+    : false;
+if (skip && TEST_DATABASE_URL) process.stderr.write(`NOTICE: bench smoke run skipped: ${skip}\n`);
+
+/** The number after `label` in the printed text. */
+function figure(text: string, pattern: RegExp): number {
+  const m = pattern.exec(text);
+  assert.ok(m, `the bench printed ${pattern}`);
+  return Number(m[1]);
+}
+
+test('the bench runs end to end: ceilings, every row without errors, meters, ratios of its own figures', { skip, timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tradegate-bench-smoke-'));
+  const results = join(ROOT, 'bench/results');
+  const before = readdirSync(results).map((f) => `${f} ${statSync(join(results, f)).mtimeMs}`);
+  try {
+    const rowsFile = join(dir, 'rows.json');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 280_000,
+      env: {
+        ...process.env,
+        BENCH_QUICK: '1',
+        BENCH_SECONDS: '1',
+        BENCH_WARMUP_SECONDS: '1',
+        BENCH_DATABASE_URL: TEST_DATABASE_URL,
+        BENCH_ROWS_JSON: rowsFile,
+      },
+    });
+    assert.equal(run.status, 0, `the bench exited ${run.status}: ${run.stderr.slice(-3000)}`);
+    const out = run.stdout;
+    const rows = JSON.parse(readFileSync(rowsFile, 'utf8')) as Row[];
+
+    const names = rows.map((r) => `${r.backend}: ${r.row}`);
+    assert.deepEqual(names, [
+      'postgres: APIv3 reverse (paid → refund)',
+      'postgres: peer: plain APIv3 reverse',
+      'postgres: APIv3 query',
+      'postgres: APIv3 close',
+      'postgres: APIv2 reverse (HMAC)',
+      'pglite: APIv3 reverse (paid → refund)',
+      'pglite: APIv3 query',
+      'pglite: APIv3 close',
+      'pglite: APIv2 reverse (HMAC)',
+    ]);
+    for (const r of rows) {
+      const what = `${r.backend}: ${r.row}`;
+      assert.equal(r.errors, 0, `${what}: every answer a success`);
+      assert.ok(r.throughput > 0 && r.p50 > 0 && r.p99 >= r.p50 && r.mean > 0, `${what}: latencies ${JSON.stringify(r)}`);
+      assert.ok(r.cpuMsPerOp.gateway > 0 && r.cpuMsPerOp.loader > 0, `${what}: the server's and the loader's CPU are read`);
+      assert.ok(r.backend === 'pglite' ? r.cpuMsPerOp.postgres === 0 : r.cpuMsPerOp.postgres > 0, `${what}: PostgreSQL's CPU where it runs`);
+      assert.ok(r.peakRssMb > 20, `${what}: peak RSS ${r.peakRssMb} MB`);
+      assert.ok(out.includes(`| ${r.row} | ${r.backend} | ${r.throughput} |`), `${what}: in the printed table`);
+    }
+
+    // The machine's ceilings come from the tools, and every ratio is the printed figures' own.
+    const S = figure(out, /S = (\d+) RSA-2048 signs\/s \(`openssl speed/);
+    const Dpg = figure(out, /D = (\d+) tx\/s PostgreSQL \(`pgbench -N/);
+    const [Lpg, Llite] = (/L = 1\/\(1\/S \+ 1\/D\) = (\d+) \/ (\d+)\./.exec(out) ?? []).slice(1).map(Number);
+    assert.ok(S > 0 && Dpg > 0 && Lpg > 0 && Llite > 0, 'ceilings measured');
+    assert.ok(Math.abs(Lpg - 1 / (1 / S + 1 / Dpg)) <= 1, `L from S and D: ${Lpg}`);
+    const ratio = (r: Row) => Number(r.ratio.split(' ')[0]);
+    for (const r of rows) {
+      const [ceiling, unit] = r.row.startsWith('APIv2') ? [r.backend === 'postgres' ? Dpg : Number.NaN, 'D'] : [r.backend === 'postgres' ? Lpg : Llite, 'L'];
+      assert.ok(r.ratio.endsWith(` ${unit}`), `${r.row}: ${r.ratio}`);
+      if (Number.isFinite(ceiling)) assert.ok(Math.abs(ratio(r) - r.throughput / ceiling) <= 0.011, `${r.backend}: ${r.row}: ${r.ratio} of ${ceiling}`);
+    }
+    const floor = figure(out, /CPU floor per APIv3 reverse: .* = ([\d.]+) ms; PGlite/);
+    const total = figure(out, /gateway \+ PostgreSQL ([\d.]+) ms\/op = /);
+    const times = figure(out, /ms\/op = ([\d.]+)× the floor/);
+    assert.ok(Math.abs(times - total / floor) <= 0.011, `${times}× = ${total} / ${floor}`);
+    const ours = rows[0] as Row;
+    assert.ok(Math.abs(total - (ours.cpuMsPerOp.gateway + ours.cpuMsPerOp.postgres)) <= 0.001, 'the floor comparison is the reverse row’s CPU');
+    // The scale section names the counts it compared (a smoke run's are small) and had no errors.
+    assert.match(out, /Scale \(PostgreSQL\): query p50 [\d.]+ ms with 1k orders vs [\d.]+ ms with 11k \(/);
+    assert.match(out, /with 2 \([\d.]+×\); 0 errors\./);
+    // A smoke run keeps nothing: bench/results/ holds full runs only.
+    assert.deepEqual(
+      readdirSync(results).map((f) => `${f} ${statSync(join(results, f)).mtimeMs}`),
+      before,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
