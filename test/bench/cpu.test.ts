@@ -22,8 +22,12 @@ function child(code: string, execArgv: string[] = []): { proc: ChildProcess; nex
   return { proc, next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve))) };
 }
 
-/** Busy for `ms` of wall time, then says so. */
-const BURN = (ms: number) => `const end = Date.now() + ${ms}; while (Date.now() < end) {} process.send('burnt'); setInterval(() => {}, 1000);`;
+/**
+ * Busy until it has used `ms` of CPU time (not of wall time: the suite shares the machine), then says so on its
+ * IPC channel or its stdout, and idles until killed.
+ */
+const BURN = (ms: number, say: string) =>
+  `const t0 = process.cpuUsage(); for (;;) { const t = process.cpuUsage(t0); if (t.user + t.system >= ${ms * 1000}) break; } ${say}; setInterval(() => {}, 1000);`;
 
 describe('bench meters', { skip: linux }, () => {
   const children: ChildProcess[] = [];
@@ -31,36 +35,38 @@ describe('bench meters', { skip: linux }, () => {
     for (const c of children) c.kill('SIGKILL');
   });
 
-  test("a process's CPU time, and a process tree's: a grandchild's CPU counts for its grandparent", async () => {
-    const idle = Date.now();
-    // A shell whose child burns ~400 ms: the bench meters the gateway this way (cluster workers are its children).
-    const shell = spawn('sh', ['-c', `${process.execPath} -e "const end = Date.now() + 400; while (Date.now() < end) {}"; sleep 5`], { stdio: 'ignore' });
+  test("a process tree's CPU time: a grandchild's CPU counts for its grandparent", async () => {
+    // A shell whose child burns 400 ms of CPU: the bench meters the gateway this way (cluster workers are its children).
+    const burner = `${process.execPath} -e "${BURN(400, "console.log('burnt')")}"`;
+    // `; true`: a shell may exec its last command in place of itself, and the tree would be one process.
+    const shell = spawn('sh', ['-c', `${burner}; true`], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(shell);
     assert.ok(shell.pid);
     const meter = new CpuMeter(() => processTree(shell.pid as number));
-    // The tree holds the shell and, once it has started, node.
-    let tree: number[] = [];
-    while (tree.length < 2 && Date.now() - idle < 5000) {
-      await new Promise((r) => setTimeout(r, 20));
-      tree = processTree(shell.pid);
-    }
+    await new Promise<void>((resolve) => shell.stdout.on('data', (d) => String(d).includes('burnt') && resolve()));
+    const tree = processTree(shell.pid);
     assert.equal(tree[0], shell.pid);
-    assert.ok(tree.length >= 2, `the shell's child is in its tree: ${tree}`);
-    const node = tree[1] as number;
-    while (processCpuMs(node) > 0 && Date.now() - idle < 5000) await new Promise((r) => setTimeout(r, 20)); // until it exits
+    assert.equal(tree.length, 2, `the shell and its child: ${tree}`);
     const burnt = meter.stop();
-    // The shell itself uses ~nothing; node's start-up adds tens of ms to the 400 ms loop.
-    assert.ok(burnt >= 300 && burnt <= 1500, `CPU of the tree: ${burnt} ms`);
-    assert.equal(processCpuMs(node), 0, 'an exited process reads 0, not an error');
+    // The shell itself uses ~nothing; node's start-up adds tens of ms to the loop's 400.
+    assert.ok(burnt >= 380 && burnt <= 1500, `CPU of the tree: ${burnt} ms`);
+    for (const pid of [...tree].reverse()) process.kill(pid, 'SIGKILL');
+  });
+
+  test('an exited process reads 0, not an error', async () => {
+    const c = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    const pid = c.pid as number;
+    await new Promise((resolve) => c.once('exit', resolve));
+    assert.equal(processCpuMs(pid), 0);
   });
 
   test('one process: CPU time rises by what it burnt', async () => {
-    const c = child(BURN(300));
+    const c = child(BURN(300, "process.send('burnt')"));
     children.push(c.proc);
     await c.next();
     const pid = c.proc.pid as number;
     const used = processCpuMs(pid);
-    assert.ok(used >= 250 && used <= 1200, `${used} ms`);
+    assert.ok(used >= 290 && used <= 1200, `${used} ms`);
   });
 
   test("a process tree's peak resident memory, and its reset", async () => {
