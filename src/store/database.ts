@@ -98,6 +98,15 @@ export interface PgliteOptions extends Pick<PostgresOptions, 'sharedTransactionU
 }
 
 /**
+ * PGlite's own start parameters, with shared buffers of 32 MB instead of initdb's 128 MB. The WASM backend takes its
+ * shared memory from its own heap, writes all of it at start and never gives it back: at 128 MB a gateway on the
+ * embedded database sat at ~390 MB RSS before its first request. The sandbox's working set is far smaller, and the
+ * bench's PGlite rows (30,000–40,000 orders each) ran as fast with 32 MB (bench/results/2026-12-03-notes.md). A
+ * start parameter, not postgresql.conf: PGlite's `postgresqlconf` option replaces the data directory's whole file.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
+/**
  * Embedded PostgreSQL (WASM) persisted in `dataDir`, or in memory when dataDir is undefined: one in-process
  * connection, spoken to through node-postgres like the server (PGlite's own node-postgres connection), so that
  * both stores are one code path and PGlite too runs prepared statements and shared transactions. Against PGlite's
@@ -105,7 +114,8 @@ export interface PgliteOptions extends Pick<PostgresOptions, 'sharedTransactionU
  * a loop of pgbench's transaction took 0.29–0.37 ms of CPU instead of 0.60–0.96 (bench/results/2026-12-03-notes.md).
  */
 export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
-  const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
+  // The options object, not `new PGlite(dataDir, options)`: PGlite ignores the options when dataDir is undefined.
+  const lite = new PGlite({ dataDir: opts.dataDir, startParams: PGLITE_START_PARAMS });
   await lite.waitReady;
   // One client for the store's life (no idle timeout) and no statement timeout: a client ended or destroyed would
   // leave PGlite's one backend as it was, inside the transaction it had begun.
