@@ -1,7 +1,8 @@
 /**
  * `npm run bench:ab -- [--rounds 3] [--rows reverse] [--seconds 8] base= nolog="--request-log-rows 0"`:
  * interleaved runs of variants, the way a budget of a few percent is judged — by CPU per operation over
- * interleaved runs, with the plain peer in every run as the control (throughput alone spreads ±10 % here).
+ * interleaved runs, with the plain peer in every run as the control (throughput alone spreads ±10 % here); the
+ * gateway's and PostgreSQL's shares are printed apart, since a change can move work from one to the other.
  * A variant is `label=` followed by `tradegate start` flags (a flag written `node:--flag` is a node flag for the
  * gateway's process instead), or `label@dir=flags` to run the gateway built in
  * another checkout `dir` (`git worktree add dir REV`, then `npm ci` there): an A/B of two versions of the
@@ -68,8 +69,8 @@ const f = (n: number, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : '—');
 const lines = [
   `Interleaved runs: ${values.rounds} rounds, ${values.seconds} s per row; means over the rounds.`,
   '',
-  '| variant | row | gateway + PostgreSQL CPU ms/op | × the peer’s | throughput / peer | req/s | p99 ms |',
-  '|---|---|---|---|---|---|---|',
+  '| variant | row | gateway + PostgreSQL CPU ms/op | gateway | PostgreSQL | × the peer’s | throughput / peer | req/s | p99 ms |',
+  '|---|---|---|---|---|---|---|---|---|',
 ];
 for (const v of variants) {
   const each = runs.get(v.label) ?? [];
@@ -79,7 +80,8 @@ for (const v of variants) {
     const ours = pairs.flatMap((p) => (p.ours ? [p.ours] : []));
     const withPeer = pairs.flatMap((p) => (p.ours && p.peer ? [{ ours: p.ours, peer: p.peer }] : []));
     lines.push(
-      `| ${v.label} | ${name} | ${f(mean(ours.map(cpu)))} | ${withPeer.length ? f(mean(withPeer.map((p) => cpu(p.ours) / cpu(p.peer)))) : '—'} | ` +
+      `| ${v.label} | ${name} | ${f(mean(ours.map(cpu)))} | ${f(mean(ours.map((r) => r.cpuMsPerOp.gateway)))} | ` +
+        `${f(mean(ours.map((r) => r.cpuMsPerOp.postgres)))} | ${withPeer.length ? f(mean(withPeer.map((p) => cpu(p.ours) / cpu(p.peer)))) : '—'} | ` +
         `${withPeer.length ? f(mean(withPeer.map((p) => p.ours.throughput / p.peer.throughput))) : '—'} | ${f(mean(ours.map((r) => r.throughput)), 0)} | ${f(mean(ours.map((r) => r.p99)), 0)} |`,
     );
   }

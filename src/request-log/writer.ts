@@ -11,9 +11,8 @@
  * (bench/results/2026-12-02-notes.md). While a write is in flight the buffer grows (up to `maxBuffered`) and the
  * next write takes all of it, in slices of `batchRows`: the batch size follows what the database keeps up with.
  */
-import type { SqlRunner } from '../store/database.ts';
 import type { AuthDiagnostics } from './note.ts';
-import { insertRequests, pruneRequests, type RequestLogRow } from './store.ts';
+import { insertRequests, pruneRequests, type RequestLogDb, type RequestLogRow } from './store.ts';
 
 export interface RequestLogOptions {
   /** Rows kept (newest). */
@@ -55,7 +54,23 @@ export interface PendingRequest {
 const PRUNE_EVERY_MS = 60_000;
 const MAX_TEXT = 4096;
 
-const clip = (s: string | undefined | null, n = 128): string | null => (s === undefined || s === null ? null : s.slice(0, n));
+/** PostgreSQL text cannot hold U+0000, and one such value would fail its whole batch: it is logged as U+FFFD. */
+const storable = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+
+const clip = (s: string | undefined | null, n = 128): string | null => (s === undefined || s === null ? null : storable(s.slice(0, n)));
+
+/** The diagnostics' texts made storable (they quote what the caller sent: a body may hold anything). */
+function storableDiagnostics(d: AuthDiagnostics): AuthDiagnostics {
+  return {
+    ...d,
+    reason: storable(d.reason),
+    expected_signing_string: clip(d.expected_signing_string, MAX_TEXT) ?? undefined,
+    key: clip(d.key, MAX_TEXT) ?? undefined,
+    sign_type: clip(d.sign_type) ?? undefined,
+    received_signature_prefix: clip(d.received_signature_prefix) ?? undefined,
+    valid_serials: d.valid_serials?.map(storable),
+  };
+}
 
 /** Per field name: JSON `"name":"v"`, XML `<name>v</name>` (CDATA too), form `name=v`; compiled once. */
 const FIELD_PATTERNS = new Map<string, readonly [RegExp, RegExp, RegExp]>();
@@ -126,8 +141,8 @@ export function toRow(p: PendingRequest): RequestLogRow {
     mchid: clip(p.mchid, 64),
     dialect: p.dialect,
     operation: clip(p.operation),
-    method: p.method.slice(0, 16),
-    path: p.url.slice(0, 1024),
+    method: storable(p.method.slice(0, 16)),
+    path: storable(p.url.slice(0, 1024)),
     status: p.status,
     error_code: clip(p.errorCode, 64),
     message: clip(p.message, 256),
@@ -135,7 +150,7 @@ export function toRow(p: PendingRequest): RequestLogRow {
     request_id: p.requestId,
     out_trade_no: clip(outTradeNo, 64),
     transaction_id: clip(transactionId, 64),
-    diagnostics: d ? { ...d, expected_signing_string: clip(d.expected_signing_string, MAX_TEXT) ?? undefined } : null,
+    diagnostics: d ? storableDiagnostics(d) : null,
   };
 }
 
@@ -153,7 +168,7 @@ export class RequestLogWriter {
   dropped = 0;
 
   constructor(
-    private readonly db: SqlRunner,
+    private readonly db: RequestLogDb,
     private readonly now: () => number,
     readonly options: RequestLogOptions = DEFAULT_REQUEST_LOG_OPTIONS,
     private readonly onError: (err: unknown) => void = () => {},

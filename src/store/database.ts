@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { from as copyFrom } from 'pg-copy-streams';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
 import { LOST_PREPARED_STATEMENT, sharedTransactions } from './shared-transactions.ts';
 import type { Database } from './sql-client.ts';
@@ -78,18 +79,20 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
  * Sync, values as bind parameters) as soon as it is issued, without waiting for the answers to the ones before.
  */
 export function openPostgres(opts: PostgresOptions): Database {
-  const pool = new pg.Pool({
+  const config: pg.PoolConfig = {
     connectionString: opts.connectionString,
-    max: opts.max ?? DEFAULT_DATABASE_CONNECTIONS,
     types: pgTypes,
-    pipeline: true,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     query_timeout: opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     // A peer that vanished without a FIN/RST (host down, network cut) is noticed instead of waited on forever.
     keepAlive: true,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
-  });
-  return onPool(pool, 'postgres', opts);
+  };
+  const pool = new pg.Pool({ ...config, max: opts.max ?? DEFAULT_DATABASE_CONNECTIONS, pipeline: true });
+  // node-postgres refuses a COPY stream on a pipelined connection, so COPY has one connection of its own, opened on
+  // first use (the request log writes one batch at a time) and closed when idle, like the pool's.
+  const copyPool = new pg.Pool({ ...config, max: 1 });
+  return onPool(pool, 'postgres', opts, copyPool);
 }
 
 export interface PgliteOptions extends Pick<PostgresOptions, 'sharedTransactionUnits'> {
@@ -132,17 +135,25 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
 
 type PoolOptions = Pick<PostgresOptions, 'onConnectionError' | 'preparedStatements' | 'sharedTransactionUnits'>;
 
-function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Database {
-  const reported = opts.onConnectionError ?? (() => undefined);
-  // pg-pool listens for 'error' only on idle clients and removes its listener while a client is checked out: a
-  // server killed under a running transaction then emits 'error' on a client nobody listens to, which Node turns
-  // into an uncaught exception that ends the process. Every client gets a listener of its own for its whole life;
-  // the failed statements still reject (the caller answers a system error) and pg-pool discards the client on
-  // release because it is no longer queryable.
+/**
+ * pg-pool listens for 'error' only on idle clients and removes its listener while a client is checked out: a
+ * server killed under a running transaction then emits 'error' on a client nobody listens to, which Node turns
+ * into an uncaught exception that ends the process. Every client gets a listener of its own for its whole life;
+ * the failed statements still reject (the caller answers a system error) and pg-pool discards the client on
+ * release because it is no longer queryable.
+ */
+function reportingErrors(pool: pg.Pool, reported: (err: Error) => void): pg.Pool {
   pool.on('connect', (client) => {
     client.on('error', (err: Error) => reported(err));
   });
   pool.on('error', () => undefined); // an idle client's connection dropped: reported above; the pool replaces it
+  return pool;
+}
+
+function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions, copyPool?: pg.Pool): Database {
+  const reported = opts.onConnectionError ?? (() => undefined);
+  reportingErrors(pool, reported);
+  if (copyPool) reportingErrors(copyPool, reported);
   // Only the statements of transactions and sessions (the operations' fixed texts) are prepared; the pool's own
   // queries (sandbox lists, the request log's batches) are rarer and vary in shape, and stay unnamed. Unnamed
   // statements only (preparedStatements false) keep it working behind PgBouncer in transaction pooling mode.
@@ -206,11 +217,14 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Datab
         connection.release(broken);
       }
     },
+    copyIn: copyPool ? (copySql, data) => copyOnPool(copyPool, copySql, data) : null,
     sharedTransaction: (fn) => shared.change(fn),
     sharedRead: (fn) => shared.read(fn),
     poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     sharedFigures: () => shared.figures(),
-    close: () => pool.end(),
+    async close() {
+      await Promise.all([pool.end(), copyPool?.end()]);
+    },
   };
   const shared = sharedTransactions({
     maxUnits: opts.sharedTransactionUnits ?? DEFAULT_SHARED_TRANSACTION_UNITS,
@@ -221,6 +235,29 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Datab
     alone: (kind, fn) => (kind === 'change' ? db.transaction(fn) : db.session(fn)),
   });
   return db;
+}
+
+/**
+ * One COPY FROM STDIN on a connection of its own. The pool's statement timeout covers it (pg-copy-streams lets
+ * node-postgres time it like any query); a COPY that failed or timed out takes its connection with it, since the
+ * server may still be inside the copy.
+ */
+async function copyOnPool(pool: pg.Pool, copySql: string, data: string): Promise<void> {
+  const connection = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const copy = connection.query(copyFrom(copySql));
+      copy.on('error', reject);
+      copy.on('finish', resolve);
+      copy.end(data);
+    });
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    connection.release(broken);
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { authorization } from '../helpers/v3-signer.ts';
 import { v2SignedXml, v2Xml } from '../helpers/wire.ts';
 import { PayCloudClient, signingString, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';
 import { RequestLogWriter } from '../../src/request-log/writer.ts';
+import type { RequestLogDb } from '../../src/request-log/store.ts';
 import type { SqlRunner } from '../../src/store/sql-client.ts';
 
 const database = primaryDatabase();
@@ -41,24 +42,30 @@ async function untilLogged(db: SqlRunner, n: number): Promise<void> {
 }
 
 /**
- * The real database with its INSERTs watched: how many rows each carried and how many were in flight at once.
- * Each INSERT waits for `held` first, when given: a database that has stalled.
+ * The real database with its batch writes watched (COPY on the server, INSERT on PGlite): how many rows each
+ * carried and how many were in flight at once. Each write waits for `held` first, when given: a database that has
+ * stalled.
  */
-function watchInserts(db: SqlRunner, held?: Promise<void>) {
+function watchInserts(db: RequestLogDb, held?: Promise<void>) {
   const seen = { inserts: [] as number[], inFlight: 0, mostInFlight: 0 };
-  const runner: SqlRunner = {
+  const watched = async <T>(rows: number, write: () => Promise<T>): Promise<T> => {
+    seen.inserts.push(rows);
+    seen.mostInFlight = Math.max(seen.mostInFlight, ++seen.inFlight);
+    try {
+      await held;
+      return await write();
+    } finally {
+      seen.inFlight--;
+    }
+  };
+  const { copyIn } = db;
+  const runner: RequestLogDb = {
     exec: (sql) => db.exec(sql),
-    async query<R>(sql: string, params?: readonly unknown[]) {
+    query<R>(sql: string, params?: readonly unknown[]) {
       if (!sql.startsWith('INSERT')) return db.query<R>(sql, params);
-      seen.inserts.push((JSON.parse(String(params?.[0])) as unknown[]).length);
-      seen.mostInFlight = Math.max(seen.mostInFlight, ++seen.inFlight);
-      try {
-        await held;
-        return await db.query<R>(sql, params);
-      } finally {
-        seen.inFlight--;
-      }
+      return watched((JSON.parse(String(params?.[0])) as unknown[]).length, () => db.query<R>(sql, params));
     },
+    copyIn: copyIn && ((sql, data) => watched(data.split('\n').length - 1, () => copyIn(sql, data))),
   };
   return { runner, seen };
 }
@@ -193,6 +200,23 @@ describe('request log', () => {
     assert.equal((await gw.admin('GET', '/sandbox/requests?cursor=nope')).status, 400);
     assert.equal((await gw.admin('GET', '/sandbox/requests?status=abc')).status, 400);
     assert.equal((await fetch(new URL('/sandbox/requests', gw.baseUrl))).status, 401);
+  });
+
+  test('text the caller sent is logged as sent (tabs, newlines, backslashes, quotes, CJK), U+0000 as U+FFFD', async () => {
+    const url = '/v3/pay/transactions/out-trade-no/LOG-TEXT/close';
+    // A body holding every character COPY's text format escapes, and one PostgreSQL text cannot hold.
+    const body = `{"mchid":"${c.mchid}","note":"tab\\there \\\\ \\"q\\" 中文","raw":"a\tb\r\nc\\d\u0000e"}`;
+    const res = await fetch(new URL(url, gw.baseUrl), {
+      method: 'POST',
+      headers: { authorization: authorization(c, 'POST', url, body, { signedBody: 'not this body' }), 'content-type': 'application/json' },
+      body,
+    });
+    assert.equal(res.status, 401);
+    const [row] = (await requests(`mchid=${c.mchid}&status=401&limit=1`)).data;
+    assert.equal(row.path, url);
+    assert.equal(row.out_trade_no, 'LOG-TEXT');
+    const signed = row.diagnostics.expected_signing_string as string;
+    assert.equal(signed.slice(signed.indexOf('{'), -1), body.replace('\u0000', '\uFFFD'));
   });
 
   test('retention keeps the newest rows and nothing older than the age bound', async () => {
