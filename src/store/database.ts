@@ -155,7 +155,7 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions, copyPo
   reportingErrors(pool, reported);
   if (copyPool) reportingErrors(copyPool, reported);
   // Only the statements of transactions and sessions (the operations' fixed texts) are prepared; the pool's own
-  // queries (sandbox lists, the request log's batches) are rarer and vary in shape, and stay unnamed. Unnamed
+  // queries (sandbox lists, the request log's batches on PGlite) are rarer and vary in shape, and stay unnamed. Unnamed
   // statements only (preparedStatements false) keep it working behind PgBouncer in transaction pooling mode.
   const prepared = opts.preparedStatements ?? true;
   const sendOn = (connection: pg.PoolClient): Send => {

@@ -65,8 +65,8 @@ export interface Database extends SqlRunner {
    */
   sharedRead<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
   /**
-   * Loads rows with `COPY table (columns) FROM STDIN` (`data`: rows in COPY's text format, copy-text.ts), on one
-   * connection of the pool, bounded like a statement. PostgreSQL's cheapest way in for many rows: the request log's
+   * Loads rows with `COPY table (columns) FROM STDIN` (`data`: rows in COPY's text format, copy-text.ts), on a
+   * connection of its own, bounded like a statement. PostgreSQL's cheapest way in for many rows: the request log's
    * batches cost the server half the CPU per row of an INSERT from a JSON parameter. null on PGlite, whose
    * single-user backend stops at COPY FROM STDIN: callers there INSERT.
    */
