@@ -203,9 +203,14 @@ export function merchantProfileFromRow(r: Row): MerchantProfile {
   return profile;
 }
 
-/** The merchant's profile from a row of orders joined with merchants (its columns prefixed `m_`, mchid shared). */
+/** The merchant's profile from the order's read (`o`: the order's row, `m`: the profile but the mchid they share). */
 export function merchantProfileFromJoinedRow(r: Row): MerchantProfile {
-  return merchantProfileFromRow(Object.fromEntries(MERCHANT_PROFILE_FIELDS.map((c) => [c, c === 'mchid' ? r.mchid : r[`m_${c}`]])));
+  return merchantProfileFromRow({ ...(r.m as Row), mchid: (r.o as Row).mchid });
+}
+
+/** The order from the order's read with its merchant (`o`: the order's row as JSON). */
+export function orderFromJoinedRow(r: Row): Order {
+  return orderFromRow(r.o as Row);
 }
 
 export function merchantFromRow(r: Row): Merchant {

@@ -14,6 +14,7 @@ import {
   merchantProfileFromJoinedRow,
   merchantProfileFromRow,
   ORDER_COLUMNS,
+  orderFromJoinedRow,
   orderFromRow,
   orderToRow,
   placeholders,
@@ -73,12 +74,16 @@ function orderWhere(ref: OrderRef) {
 }
 
 /**
- * The order with its merchant's profile in one statement (one statement less per operation than two SELECTs):
- * the merchant's columns carry an `m_` prefix. Only the order's row is locked.
+ * The order with its merchant's profile in one statement (one statement less per operation than two SELECTs), each
+ * as one JSON value: two columns instead of 35. node-postgres asks for the columns' description with every
+ * execution and builds its row template from it each time: with 35 columns that was ~8 % of the event loop's CPU per
+ * reverse (bench/results/2026-12-03-notes.md). Every column is text, integer, bigint (a safe integer by
+ * construction: int8 already arrives as a JS number) or jsonb, so JSON carries each value exactly, as the rows'
+ * own mapping reads it. Only the order's row is locked.
  */
-const MERCHANT_ORDER_SELECT = `SELECT o.*, ${MERCHANT_PROFILE_FIELDS.filter((c) => c !== 'mchid')
-  .map((c) => `m.${c} AS m_${c}`)
-  .join(', ')}
+const MERCHANT_ORDER_SELECT = `SELECT to_json(o) AS o, json_build_object(${MERCHANT_PROFILE_FIELDS.filter((c) => c !== 'mchid')
+  .map((c) => `'${c}', m.${c}`)
+  .join(', ')}) AS m
   FROM orders o JOIN merchants m ON m.mchid = o.mchid`;
 
 /** A locked order is its transaction's to change (a shared transaction's units change different orders). */
@@ -112,7 +117,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       const {
         rows: [row],
       } = await c.query(`${MERCHANT_ORDER_SELECT} WHERE ${where}${lock ? ' FOR UPDATE OF o' : ''}`, params);
-      if (row) return { merchant: merchantProfileFromJoinedRow(row), order: claimed(c, lock, orderFromRow(row)) };
+      if (row) return { merchant: merchantProfileFromJoinedRow(row), order: claimed(c, lock, orderFromJoinedRow(row)) };
       // No such order: whether its merchant exists decides the answer (a second statement only on this path).
       const {
         rows: [merchant],
