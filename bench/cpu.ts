@@ -1,22 +1,72 @@
 /**
- * CPU time and memory from /proc (Linux): utime+stime per process, in milliseconds. The bench reads them before
- * and after each row, for the gateway (its process tree), PostgreSQL (the backends of the bench's databases and
- * the server's own auxiliary processes) and the load generator (which reports its own process.cpuUsage()).
+ * CPU time and memory from /proc (Linux): each thread's run time in milliseconds (to the nanosecond, from
+ * schedstat), peak resident memory per process. The bench reads them through each row, for the gateway (its
+ * process tree), PostgreSQL (the backends of the bench's databases and the server's own auxiliary processes) and
+ * the load generator (which reports its own process.cpuUsage()).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const TICK_MS = 1000 / (Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100);
+/** Whether the kernel keeps per-thread run times (CONFIG_SCHED_INFO); without them, whole clock ticks per process. */
+const SCHEDSTAT = existsSync('/proc/self/schedstat');
 
-/** utime+stime of one process in ms (fields 14 and 15 of /proc/<pid>/stat, after the parenthesised comm). */
-export function processCpuMs(pid: number): number {
+/**
+ * Run time of one thread in ms, to the nanosecond: the first field of /proc/<pid>/task/<tid>/schedstat (the
+ * scheduler's own sum). /proc/<pid>/stat's utime+stime are whole clock ticks (10 ms) per process: a PostgreSQL
+ * backend that works 3 ms in a 1 s row reads 0 or 10 there, and a short row's sum over a few backends could read 0.
+ * Null once the thread has exited.
+ */
+function threadCpuMs(pid: number, tid: string): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
+function threadsOf(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // exited
+  }
+}
+
+/** utime+stime of one process in ms, in clock ticks (fields 14 and 15 of /proc/<pid>/stat, after the comm). */
+function processTicksMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * TICK_MS;
   } catch {
-    return 0;
-  } // exited
+    return 0; // exited
+  }
+}
+
+/**
+ * CPU time of one process's live threads in ms (clock ticks of the whole process where the kernel keeps no
+ * schedstat). 0 once the process has exited.
+ */
+export function processCpuMs(pid: number): number {
+  return [...readings([pid]).values()].reduce((a, b) => a + b, 0);
+}
+
+/** CPU ms of every live thread of `pids`, by pid/tid (by pid where the kernel keeps no schedstat). */
+function readings(pids: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    if (!SCHEDSTAT) {
+      const ms = processTicksMs(pid);
+      if (ms > 0) out.set(`${pid}`, ms);
+      continue;
+    }
+    for (const tid of threadsOf(pid)) {
+      const ms = threadCpuMs(pid, tid);
+      if (ms !== null) out.set(`${pid}/${tid}`, ms);
+    }
+  }
+  return out;
 }
 
 function childrenOf(pid: number): number[] {
@@ -89,25 +139,24 @@ export function peakRssMb(pid: number): number {
 
 /**
  * Accumulates CPU over a set of processes that changes while it runs (backends come and go: pool idle timeouts,
- * new connections). Sampled every 200 ms: a process that exits loses at most its last 200 ms.
+ * new connections), thread by thread, so that a thread's exit never reads as negative time. Sampled every 200 ms:
+ * a thread or process that exits loses at most its last 200 ms.
  */
 export class CpuMeter {
-  private readonly last = new Map<number, number>();
+  private last: Map<string, number>;
   private total = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly list: () => number[]) {
-    for (const pid of list()) this.last.set(pid, processCpuMs(pid));
+    this.last = readings(list());
     this.timer = setInterval(() => this.sample(), 200);
   }
 
   private sample(): void {
-    for (const pid of this.list()) {
-      const now = processCpuMs(pid);
-      if (now === 0) continue; // exited between listing and reading
-      this.total += now - (this.last.get(pid) ?? 0);
-      this.last.set(pid, now);
-    }
+    const now = readings(this.list());
+    for (const [thread, ms] of now) this.total += ms - (this.last.get(thread) ?? 0);
+    // Threads that exited since drop out: their time up to the last sample stays counted.
+    this.last = now;
   }
 
   /** CPU ms used since construction; stops the meter. */

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { CpuMeter, peakRssMb, postgresPids, processCpuMs, processTree, resetPeakRss } from '../../bench/cpu.ts';
@@ -67,6 +68,35 @@ describe('bench meters', { skip: linux }, () => {
     const pid = c.proc.pid as number;
     const used = processCpuMs(pid);
     assert.ok(used >= 290 && used <= 1200, `${used} ms`);
+  });
+
+  test('CPU time to below a clock tick, where the kernel keeps run times per thread (schedstat)', {
+    skip: existsSync('/proc/self/schedstat') ? false : 'no /proc/<pid>/schedstat on this kernel',
+  }, async () => {
+    // /proc/<pid>/stat counts whole 10 ms ticks: a PostgreSQL backend working 3 ms in a short row read 0 there.
+    const c = child(BURN(3, "process.send('burnt')"));
+    children.push(c.proc);
+    await c.next();
+    const used = processCpuMs(c.proc.pid as number);
+    assert.ok(used > 0 && used % 10 !== 0, `not a whole number of ticks: ${used} ms`);
+  });
+
+  test("a thread's exit never subtracts its time from what the meter has counted", async () => {
+    // A worker thread burns 300 ms, the meter starts, the worker exits, then the main thread burns 100 ms: the
+    // meter reads the 100 (and what the worker did after it started), not 100 − 300.
+    const c = child(
+      `const { Worker } = require('node:worker_threads');
+       const w = new Worker(${JSON.stringify(BURN(300, "require('node:worker_threads').parentPort.postMessage('burnt')"))}, { eval: true });
+       w.once('message', () => process.send('worker burnt'));
+       process.on('message', async () => { await w.terminate(); setTimeout(() => { ${BURN(100, "process.send('main burnt')")} }, 50); });`,
+    );
+    children.push(c.proc);
+    await c.next();
+    const meter = new CpuMeter(() => [c.proc.pid as number]);
+    c.proc.send('go');
+    await c.next();
+    const counted = meter.stop();
+    assert.ok(counted >= 90 && counted <= 600, `CPU counted: ${counted} ms`);
   });
 
   test("a process tree's peak resident memory, and its reset", async () => {
