@@ -6,7 +6,7 @@ import { dueAt } from '../core/policy.ts';
 import { legacySettlement, type Settlement } from '../core/settlement.ts';
 import type { OrderEvent } from '../core/state-machine.ts';
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -201,16 +201,6 @@ export const MERCHANT_PROFILE_COLUMNS = MERCHANT_PROFILE_FIELDS.join(', ');
 export function merchantProfileFromRow(r: Row): MerchantProfile {
   const { secrets: _, ...profile } = merchantFromRow({ ...r, secrets: null });
   return profile;
-}
-
-/** The merchant's profile from the order's read (`o`: the order's row, `m`: the profile but the mchid they share). */
-export function merchantProfileFromJoinedRow(r: Row): MerchantProfile {
-  return merchantProfileFromRow({ ...(r.m as Row), mchid: (r.o as Row).mchid });
-}
-
-/** The order from the order's read with its merchant (`o`: the order's row as JSON). */
-export function orderFromJoinedRow(r: Row): Order {
-  return orderFromRow(r.o as Row);
 }
 
 export function merchantFromRow(r: Row): Merchant {

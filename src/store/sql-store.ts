@@ -11,16 +11,15 @@ import {
   merchantFromRow,
   MERCHANT_PROFILE_COLUMNS,
   MERCHANT_PROFILE_FIELDS,
-  merchantProfileFromJoinedRow,
   merchantProfileFromRow,
   ORDER_COLUMNS,
-  orderFromJoinedRow,
   orderFromRow,
   orderToRow,
   placeholders,
   REFUND_COLUMNS,
   refundFromRow,
   refundToRow,
+  type Row,
 } from './rows.ts';
 
 const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
@@ -81,9 +80,7 @@ function orderWhere(ref: OrderRef) {
  * construction: int8 already arrives as a JS number) or jsonb, so JSON carries each value exactly, as the rows'
  * own mapping reads it. Only the order's row is locked.
  */
-const MERCHANT_ORDER_SELECT = `SELECT to_json(o) AS o, json_build_object(${MERCHANT_PROFILE_FIELDS.filter((c) => c !== 'mchid')
-  .map((c) => `'${c}', m.${c}`)
-  .join(', ')}) AS m
+const MERCHANT_ORDER_SELECT = `SELECT to_json(o) AS o, json_build_object(${MERCHANT_PROFILE_FIELDS.map((c) => `'${c}', m.${c}`).join(', ')}) AS m
   FROM orders o JOIN merchants m ON m.mchid = o.mchid`;
 
 /** A locked order is its transaction's to change (a shared transaction's units change different orders). */
@@ -117,7 +114,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       const {
         rows: [row],
       } = await c.query(`${MERCHANT_ORDER_SELECT} WHERE ${where}${lock ? ' FOR UPDATE OF o' : ''}`, params);
-      if (row) return { merchant: merchantProfileFromJoinedRow(row), order: claimed(c, lock, orderFromJoinedRow(row)) };
+      if (row) return { merchant: merchantProfileFromRow(row.m as Row), order: claimed(c, lock, orderFromRow(row.o as Row)) };
       // No such order: whether its merchant exists decides the answer (a second statement only on this path).
       const {
         rows: [merchant],
