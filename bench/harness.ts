@@ -81,10 +81,11 @@ const GATEWAY_FLAGS = flagsIn('BENCH_GATEWAY_FLAGS');
  */
 export const GATEWAY_TUNING = ['--cpu-scheduling', 'batch', ...GATEWAY_FLAGS];
 
-export function startGateway(flags: string[]) {
+/** Starts `tradegate start` with `flags`, from the build in `dir` (BENCH_GATEWAY_DIR or this checkout by default). */
+export function startGateway(flags: string[], dir = GATEWAY_DIR) {
   return startProcess([
     ...GATEWAY_NODE_FLAGS,
-    join(GATEWAY_DIR, 'bin/tradegate.mjs'),
+    join(resolve(dir), 'bin/tradegate.mjs'),
     'start',
     '--port',
     '0',
@@ -119,10 +120,11 @@ export async function drive(
   seconds = SECONDS,
   expectBody = '',
   onMeasuring = () => {},
+  rate = 0,
 ): Promise<Load> {
   const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(requests));
-  const args = [file, url, String(seconds), String(connections), String(WARMUP_SECONDS), expectBody];
+  const args = [file, url, String(seconds), String(connections), String(WARMUP_SECONDS), expectBody, String(rate)];
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => {
@@ -154,14 +156,23 @@ export async function meteredLoad(
   expectBody = '',
   connections = CONNECTIONS,
   seconds = SECONDS,
+  rate = 0,
 ) {
   const pid = pidOf(server);
   const at: { loadAverage?: number; gateway?: CpuMeter; postgres?: CpuMeter } = {};
-  const load = await drive(url, requests, connections, seconds, expectBody, () => {
-    at.loadAverage = loadavg()[0];
-    at.gateway = new CpuMeter(() => processTree(pid));
-    at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
-  });
+  const load = await drive(
+    url,
+    requests,
+    connections,
+    seconds,
+    expectBody,
+    () => {
+      at.loadAverage = loadavg()[0];
+      at.gateway = new CpuMeter(() => processTree(pid));
+      at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
+    },
+    rate,
+  );
   if (!at.gateway || !at.postgres || at.loadAverage === undefined) throw new Error('the load generator never started measuring');
   const ops = Math.max(load.requests, 1);
   const cpu: Cpu = { gateway: at.gateway.stop() / ops, postgres: at.postgres.stop() / ops, loader: load.cpuMs / ops };

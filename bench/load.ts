@@ -19,7 +19,7 @@ interface Prebuilt {
   body?: string;
 }
 
-const [file, url, seconds, connections, warmupSeconds, expectBody] = process.argv.slice(2);
+const [file, url, seconds, connections, warmupSeconds, expectBody, rate] = process.argv.slice(2);
 // A dialect that answers refusals with HTTP 200 (APIv2) must show success in the body; anything else is an error.
 const expected = expectBody ? new RegExp(expectBody) : null;
 const requests = JSON.parse(readFileSync(file, 'utf8')) as Prebuilt[];
@@ -31,6 +31,8 @@ const instance = autocannon({
   connections: Number(connections),
   amount: requests.length,
   sampleInt: 100,
+  // A fixed rate over all connections (bench/pair.ts), instead of each connection sending again at once.
+  ...(Number(rate) > 0 ? { overallRate: Number(rate) } : {}),
   ...(expected ? { verifyBody: (body: string) => expected.test(body) } : {}),
   requests: [
     {
