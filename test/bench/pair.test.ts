@@ -30,8 +30,9 @@ test('bench:pair measures two variants at once: both rows, CPU apart, ratios wit
     const [total, gateway, postgres, rate, errors] = row.slice(1).map(Number);
     assert.ok(gateway > 0 && postgres > 0, `${label}: the gateway's and its database's CPU are read (${gateway}, ${postgres})`);
     assert.ok(Math.abs(total - (gateway + postgres)) <= 0.002, `${label}: the total is the sum of its parts`);
-    // The offered rate is met, roughly: the two gateways are not starved by each other on 2 cores.
-    assert.ok(rate > 100 && rate < 200, `${label}: served ${rate}/s of 150 offered`);
+    // The rate is a ceiling (a closed loop of 32 connections would serve several times more), and it is served
+    // roughly even beside another test file on 2 cores.
+    assert.ok(rate > 50 && rate < 200, `${label}: served ${rate}/s of 150 offered`);
     assert.equal(errors, 0, `${label}: every answer a success`);
   }
   const ratios = /per round: ([\d.]+), ([\d.]+)\n/.exec(out);
