@@ -16,22 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Row } from './report.ts';
+import { parseVariant } from './variants.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { rounds: { type: 'string', default: '3' }, rows: { type: 'string', default: 'reverse' }, seconds: { type: 'string', default: '8' } },
 });
-const variants = positionals.map((p) => {
-  const at = p.indexOf('=');
-  if (at < 1) throw new Error(`a variant is label=flags, not ${JSON.stringify(p)}`);
-  const [label = '', dir] = p.slice(0, at).split('@');
-  const words = p
-    .slice(at + 1)
-    .split(/\s+/)
-    .filter(Boolean);
-  const node = words.filter((w) => w.startsWith('node:')).map((w) => w.slice('node:'.length));
-  return { label, flags: words.filter((w) => !w.startsWith('node:')).join(' '), nodeFlags: node.join(' '), dir };
-});
+const variants = positionals.map(parseVariant);
 if (variants.length === 0) throw new Error('name at least one variant: label=flags (base= for the defaults)');
 
 const dir = mkdtempSync(join(tmpdir(), 'tradegate-ab-'));
@@ -41,7 +32,7 @@ try {
     // ABBA order: even rounds run the variants backwards, so a drift of the machine does not favour the first.
     for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
       const file = join(dir, `${v.label}-${round}.json`);
-      const shown = [v.flags, v.nodeFlags && `node ${v.nodeFlags}`].filter(Boolean).join('; ');
+      const shown = [v.flags.join(' '), v.nodeFlags.length > 0 && `node ${v.nodeFlags.join(' ')}`].filter(Boolean).join('; ');
       process.stderr.write(`round ${round}: ${v.label} (${shown || 'defaults'}${v.dir ? `, built in ${v.dir}` : ''})\n`);
       const env = {
         ...process.env,
@@ -49,8 +40,8 @@ try {
         BENCH_SECONDS: values.seconds,
         BENCH_PGLITE: '0',
         BENCH_SCALE: '0',
-        BENCH_GATEWAY_FLAGS: v.flags,
-        ...(v.nodeFlags ? { BENCH_GATEWAY_NODE_FLAGS: [process.env.BENCH_GATEWAY_NODE_FLAGS, v.nodeFlags].filter(Boolean).join(' ') } : {}),
+        BENCH_GATEWAY_FLAGS: v.flags.join(' '),
+        ...(v.nodeFlags.length > 0 ? { BENCH_GATEWAY_NODE_FLAGS: [process.env.BENCH_GATEWAY_NODE_FLAGS, ...v.nodeFlags].filter(Boolean).join(' ') } : {}),
         ...(v.dir ? { BENCH_GATEWAY_DIR: v.dir } : {}),
         BENCH_ROWS_JSON: file,
       };

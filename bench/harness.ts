@@ -81,10 +81,14 @@ const GATEWAY_FLAGS = flagsIn('BENCH_GATEWAY_FLAGS');
  */
 export const GATEWAY_TUNING = ['--cpu-scheduling', 'batch', ...GATEWAY_FLAGS];
 
-/** Starts `tradegate start` with `flags`, from the build in `dir` (BENCH_GATEWAY_DIR or this checkout by default). */
-export function startGateway(flags: string[], dir = GATEWAY_DIR) {
+/**
+ * Starts `tradegate start` with `flags`, from the build in `dir` (BENCH_GATEWAY_DIR or this checkout by default),
+ * with `nodeFlags` after the bench's own node flags.
+ */
+export function startGateway(flags: string[], dir = GATEWAY_DIR, nodeFlags: string[] = []) {
   return startProcess([
     ...GATEWAY_NODE_FLAGS,
+    ...nodeFlags,
     join(resolve(dir), 'bin/tradegate.mjs'),
     'start',
     '--port',

@@ -2,8 +2,8 @@
  * `npm run bench:pair -- [--rounds 6] [--row reverse|query] [--seconds 8] [--rate 600] base= nolog="--request-log-rows 0"`:
  * two variants of the gateway measured at the same time, each on a database of its own with half the connections
  * and the same offered rate, and the CPU per operation of each (its process tree and its database's backends) read
- * over the same seconds. A variant is `label=` and `tradegate start` flags, or `label@dir=flags` for the gateway
- * built in another checkout (as in bench/ab.ts).
+ * over the same seconds. Variants are written as for bench/ab.ts (bench/variants.ts): `label=` and `tradegate start`
+ * flags, `node:--flag` for a node flag, `label@dir=flags` for the gateway built in another checkout.
  *
  * Why beside `bench:ab`: interleaved runs compare variants minutes apart, and machines of this kind drift by ±10 %
  * from one minute to the next (a 6-round A/B of the request log read +19.5 % in one round and −12.9 % in another),
@@ -26,6 +26,7 @@ import jstat from 'jstat';
 import { benchMerchant, bulkOrders, postgresBackend, type Backend } from './fixtures.ts';
 import { CONNECTIONS, log, meteredLoad, SECONDS, startGateway, steadyState, stopProcess, WARMUP_SECONDS } from './harness.ts';
 import { signV3, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
+import { parseVariant } from './variants.ts';
 import type { Merchant } from '../src/core/merchant.ts';
 
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,19 +46,7 @@ const rate = Number(values.rate);
 if (values.row !== 'reverse' && values.row !== 'query') throw new Error(`--row is reverse or query, not ${values.row}`);
 const row = values.row;
 if (positionals.length !== 2) throw new Error('name two variants: label=flags (base= for the defaults)');
-const variants = positionals.map((p) => {
-  const at = p.indexOf('=');
-  if (at < 1) throw new Error(`a variant is label=flags, not ${JSON.stringify(p)}`);
-  const [label = '', dir] = p.slice(0, at).split('@');
-  return {
-    label,
-    dir,
-    flags: p
-      .slice(at + 1)
-      .split(/\s+/)
-      .filter(Boolean),
-  };
-});
+const variants = positionals.map(parseVariant);
 
 /** Requests per gateway and round: the rate's with a margin, or twice what half of a 2-core machine's ~2,400 reverses/s would use. */
 const PER_ROUND = Math.ceil((rate > 0 ? 1.2 * rate : 2 * 1200) * (seconds + WARMUP_SECONDS));
@@ -94,7 +83,12 @@ async function runRound(sides: [Side, Side], round: number) {
   const order = swap ? [1, 0] : [0, 1];
   const gateways: Awaited<ReturnType<typeof startGateway>>[] = [];
   try {
-    for (const i of order) gateways[i] = await startGateway([...assigned[i].side.backend.startFlags, ...assigned[i].variant.flags], assigned[i].variant.dir);
+    for (const i of order)
+      gateways[i] = await startGateway(
+        [...assigned[i].side.backend.startFlags, ...assigned[i].variant.flags],
+        assigned[i].variant.dir,
+        assigned[i].variant.nodeFlags,
+      );
     const expectBody = row === 'query' ? '"trade_state":"SUCCESS"' : '';
     const results = await Promise.all(
       assigned.map((a, i) => meteredLoad(gateways[i].child, [a.side.database], gateways[i].url, requests[i], expectBody, CONNECTIONS / 2, seconds, rate)),

@@ -2,7 +2,8 @@
  * `npm run bench:pair` in a short run: two gateways loaded at once at a fixed rate, each on its own database, and
  * the CPU of each read apart. What a user sees: one table row per variant with CPU read for the gateway and for its
  * own database's backends, both variants served at the rate offered without an error, and per-round ratios whose
- * mean is printed with an interval that contains it. It asserts no speed.
+ * mean is printed with an interval that contains it (the second variant carries a node flag, which reaches its
+ * gateway's process rather than `tradegate start`). It asserts no speed.
  *
  * Needs the PostgreSQL server (TEST_DATABASE_URL); skipped with a notice elsewhere. ~30 s on 2 cores.
  */
@@ -18,7 +19,7 @@ const skip = TEST_DATABASE_URL ? false : 'the paired bench needs the PostgreSQL 
 test('bench:pair measures two variants at once: both rows, CPU apart, ratios with their interval', { skip, timeout: 180_000 }, () => {
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'bench/pair.ts', '--rounds', '2', '--seconds', '2', '--rate', '150', 'on=', 'off=--request-log-rows 0'],
+    ['--import', 'tsx', 'bench/pair.ts', '--rounds', '2', '--seconds', '2', '--rate', '150', 'on=', 'off=--request-log-rows 0 node:--v8-pool-size=1'],
     { cwd: ROOT, encoding: 'utf8', timeout: 170_000, env: { ...process.env, BENCH_DATABASE_URL: TEST_DATABASE_URL, BENCH_WARMUP_SECONDS: '1' } },
   );
   assert.equal(run.status, 0, `bench:pair exited ${run.status}: ${run.stderr.slice(-3000)}`);
