@@ -17,6 +17,12 @@ export interface Backend {
   drop(): Promise<void>;
 }
 
+/** The PostgreSQL database a backend's gateway works in, as the CPU meters name it; none for PGlite. */
+export function databasesOf(backend: Backend): string[] {
+  const i = backend.startFlags.indexOf('--database-url');
+  return i < 0 ? [] : [new URL(backend.startFlags[i + 1]).pathname.slice(1)];
+}
+
 export async function postgresBackend(serverUrl: string, tag: string): Promise<Backend> {
   const name = `tradegate_bench_${tag}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: serverUrl });

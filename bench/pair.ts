@@ -23,7 +23,7 @@
  */
 import { parseArgs } from 'node:util';
 import jstat from 'jstat';
-import { benchMerchant, bulkOrders, postgresBackend, type Backend } from './fixtures.ts';
+import { benchMerchant, bulkOrders, databasesOf, postgresBackend, type Backend } from './fixtures.ts';
 import { CONNECTIONS, log, meteredLoad, SECONDS, startGateway, steadyState, stopProcess, WARMUP_SECONDS } from './harness.ts';
 import { signV3, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import { parseVariant } from './variants.ts';
@@ -55,7 +55,7 @@ const QUERY_ORDERS = 1000;
 interface Side {
   backend: Backend;
   merchant: Merchant;
-  database: string;
+  databases: string[];
 }
 
 async function prepare(tag: string): Promise<Side> {
@@ -66,8 +66,7 @@ async function prepare(tag: string): Promise<Side> {
   else await bulkOrders(store, merchant, 'Q', QUERY_ORDERS, 'paid-code');
   await steadyState(store);
   await store.db.close();
-  const database = new URL(backend.startFlags[1]).pathname.slice(1);
-  return { backend, merchant, database };
+  return { backend, merchant, databases: databasesOf(backend) };
 }
 
 function requestsFor(side: Side, round: number): Promise<Prebuilt[]> {
@@ -91,7 +90,7 @@ async function runRound(sides: [Side, Side], round: number) {
       );
     const expectBody = row === 'query' ? '"trade_state":"SUCCESS"' : '';
     const results = await Promise.all(
-      assigned.map((a, i) => meteredLoad(gateways[i].child, [a.side.database], gateways[i].url, requests[i], expectBody, CONNECTIONS / 2, seconds, rate)),
+      assigned.map((a, i) => meteredLoad(gateways[i].child, a.side.databases, gateways[i].url, requests[i], expectBody, CONNECTIONS / 2, seconds, rate)),
     );
     return results.map((r) => ({
       cpu: r.cpu.gateway + r.cpu.postgres,

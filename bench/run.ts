@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, rmS
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeCeiling } from './ceilings.ts';
-import { benchMerchant, bulkOrders, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
+import { benchMerchant, bulkOrders, databasesOf, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
 import {
   CONNECTIONS,
   drive,
@@ -56,11 +56,6 @@ const wanted = (key: RowKey) => ONLY_ROWS === null || ONLY_ROWS.has(key);
 /** BENCH_SCALE=0 skips the 10k-vs-1M and 1-vs-2-process section (it inserts a million orders). */
 const SCALE = process.env.BENCH_SCALE !== '0';
 
-function dbNameOf(backend: Backend): string[] {
-  const i = backend.startFlags.indexOf('--database-url');
-  return i < 0 ? [] : [new URL(backend.startFlags[i + 1]).pathname.slice(1)];
-}
-
 function row(name: string, backend: string, r: Awaited<ReturnType<typeof measureRow>>, ceiling: number, unit: string, target: string): Row {
   const { load } = r;
   const out: Row = {
@@ -100,7 +95,7 @@ async function peerRow(backend: Backend, m: Merchant, requests: Prebuilt[], L: n
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
   const peer = await startProcess([...PEER_NODE_FLAGS, '--import', 'tsx', 'bench/peer/server.ts', file]);
   try {
-    return row('peer: plain APIv3 reverse', backend.name, await measureRow(peer.child, dbNameOf(backend), peer.url, requests), L, 'L', '');
+    return row('peer: plain APIv3 reverse', backend.name, await measureRow(peer.child, databasesOf(backend), peer.url, requests), L, 'L', '');
   } finally {
     await stopProcess(peer.child);
     rmSync(file, { force: true });
@@ -128,7 +123,7 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
   }
   await store.db.close();
   const { D, L } = c;
-  const databases = dbNameOf(backend);
+  const databases = databasesOf(backend);
   // Pre-signing costs the run as much RSA as it measures: sign no more than twice what L allows in a row (warm-up included).
   const signed = (n: number) => Math.min(n, Math.ceil(2 * L * (SECONDS + WARMUP_SECONDS)));
 
@@ -180,7 +175,7 @@ async function benchScale(): Promise<Record<string, number>> {
     // Latency is read minutes apart, before and after the insert, on a machine that drifts; CPU per query is not
     // moved by the drift, so it says what the data's size costs (a lookup through a deeper index, a scan if any).
     const metered = async (gateway: Awaited<ReturnType<typeof startGateway>>) =>
-      meteredLoad(gateway.child, dbNameOf(backend), gateway.url, await queryRequests(), expectBody, 8, 5);
+      meteredLoad(gateway.child, databasesOf(backend), gateway.url, await queryRequests(), expectBody, 8, 5);
     let gw = await startGateway(backend.startFlags);
     const small = await metered(gw);
     const single = await queries(gw.url);
