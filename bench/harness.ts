@@ -33,9 +33,30 @@ export function log(line: string) {
   process.stderr.write(`${line}\n`);
 }
 
+/**
+ * Every process the bench started and that still runs. A bench stopped half-way (Ctrl-C, a kill, a throw) must not
+ * leave gateways behind: an orphan keeps its database open and takes CPU from every later measurement.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => process.exit(code));
+
+/** `child`, killed with the bench if it still runs then. */
+function tracked<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 /** Starts a server process and waits for its "listening on" banner: the gateway prints it on stderr (stdout has the JSON logs), the peer on stdout. */
 export function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = tracked(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
@@ -129,7 +150,7 @@ export async function drive(
   const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(requests));
   const args = [file, url, String(seconds), String(connections), String(WARMUP_SECONDS), expectBody, String(rate)];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   child.stdout.on('data', (d) => {
     const before = out;

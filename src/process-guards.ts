@@ -6,8 +6,11 @@ import type { GatewayConfig } from './config.ts';
 import type { StoreOptions } from './store/open-store.ts';
 import { isDatabaseUnavailable } from './store/unavailable.ts';
 
+/** stderr still has a reader: once a write to it failed (the pipe's reader exited), the process's lines are dropped. */
+let stderrOpen = true;
+
 const say = (line: string) => {
-  process.stderr.write(`tradegate: ${line}\n`);
+  if (stderrOpen) process.stderr.write(`tradegate: ${line}\n`);
 };
 
 /** A burst of broken connections (a server restart breaks all of them at once) is reported once a second. */
@@ -43,6 +46,14 @@ export function databaseStoreOptions(config: GatewayConfig, dataDir?: string): S
  * leaves the process in an unknown state, so it is logged and the process exits (the supervisor restarts it).
  */
 export function installProcessGuards(): void {
+  // A closed stdout or stderr (whoever read the pipe exited: EPIPE) fails every later write with an 'error' event.
+  // Unheard, that event is an uncaught exception whose report is one more write to stderr, which fails the same way:
+  // a loop at full CPU (seen on a gateway whose parent was killed). What the process cannot write is dropped; the
+  // gateway keeps serving, and its JSON logs have their own handler (observability/log-destination.ts).
+  process.stderr.on('error', () => {
+    stderrOpen = false;
+  });
+  process.stdout.on('error', () => undefined);
   process.on('unhandledRejection', (reason) => {
     say(`unhandled rejection (kept serving): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
   });

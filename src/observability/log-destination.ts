@@ -8,6 +8,12 @@
 import pino from 'pino';
 
 const FLUSH_EVERY_MS = 250;
+/**
+ * Bytes of lines waiting for a slow reader, at most; beyond, new lines are dropped. Unbounded, a reader that stalls
+ * (a pipe nobody drains) would grow the gateway's memory by every request's line. (A reader that is gone, EPIPE,
+ * is pino's own case: its destination stops writing.)
+ */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 export interface LogDestination {
   readonly stream: pino.DestinationStream;
@@ -16,7 +22,7 @@ export interface LogDestination {
 }
 
 export function bufferedStdout(): LogDestination {
-  const stream = pino.destination({ dest: 1, minLength: 4096, sync: false });
+  const stream = pino.destination({ dest: 1, minLength: 4096, sync: false, maxLength: MAX_BUFFERED_BYTES });
   const timer = setInterval(() => stream.flush(), FLUSH_EVERY_MS);
   timer.unref();
   return {
