@@ -13,7 +13,7 @@ const FLUSH_EVERY_MS = 250;
  * (a pipe nobody drains) would grow the gateway's memory by every request's line. (A reader that is gone, EPIPE,
  * is pino's own case: its destination stops writing.)
  */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 export interface LogDestination {
   readonly stream: pino.DestinationStream;
@@ -21,8 +21,9 @@ export interface LogDestination {
   close(): void;
 }
 
-export function bufferedStdout(): LogDestination {
-  const stream = pino.destination({ dest: 1, minLength: 4096, sync: false, maxLength: MAX_BUFFERED_BYTES });
+/** `dest` and `maxBytes` are for tests (a pipe nobody reads, a small bound); the gateway logs to stdout. */
+export function bufferedStdout(dest: number | string = 1, maxBytes = MAX_BUFFERED_BYTES): LogDestination {
+  const stream = pino.destination({ dest, minLength: 4096, sync: false, maxLength: maxBytes });
   const timer = setInterval(() => stream.flush(), FLUSH_EVERY_MS);
   timer.unref();
   return {
