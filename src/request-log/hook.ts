@@ -1,5 +1,5 @@
 /** Wires the request log into the root Fastify instance: one onResponse hook that pushes a record per API call. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { dialectOf } from '../transport-errors.ts';
 import type { GatewayDeps } from '../server-deps.ts';
 import './note.ts';
@@ -12,6 +12,12 @@ declare module 'fastify' {
 }
 
 const DIALECT_NAMES = { v3: 'wechatpay-v3', v2: 'wechatpay-v2', paycloud: 'paycloud' } as const;
+
+/** `METHOD /route/:pattern`; read once: Fastify builds a new object of a dozen fields per `routeOptions` read. */
+function routeOperation(request: FastifyRequest): string | undefined {
+  const route = request.routeOptions.url;
+  return route ? `${request.method} ${route}` : undefined;
+}
 
 /**
  * Every request to a dialect's paths is logged (sandbox, dashboard and operational endpoints are not API calls).
@@ -44,7 +50,7 @@ export function installRequestLog(app: FastifyInstance, deps: GatewayDeps, optio
         requestId: request.tradegateRequestId,
         body: request.body,
         mchid: note?.mchid,
-        operation: note?.operation ?? (request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : undefined),
+        operation: note?.operation ?? routeOperation(request),
         errorCode: note?.errorCode,
         message: note?.message,
         diagnostics: note?.diagnostics,

@@ -36,19 +36,43 @@ export type RequestLogDb = SqlRunner & Pick<Database, 'copyIn'>;
 const COPY = `COPY request_log (${NAMES}) FROM STDIN`;
 const INSERT = `INSERT INTO request_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`;
 
-/** The row's fields in the order of NAMES; diagnostics as JSON text, which the jsonb column reads. */
-const FIELDS = NAMES.split(', ') as (keyof RequestLogRow)[];
-const copied = (r: RequestLogRow) => copyLine(FIELDS.map((f) => (f === 'diagnostics' ? r.diagnostics && JSON.stringify(r.diagnostics) : r[f])));
+/** One row as a line of COPY text, its fields in the order of NAMES; diagnostics as JSON text, which jsonb reads. */
+export function copyLineOf(r: RequestLogRow): string {
+  const diagnostics = r.diagnostics && JSON.stringify(r.diagnostics);
+  return copyLine([
+    r.at,
+    r.mchid,
+    r.dialect,
+    r.operation,
+    r.method,
+    r.path,
+    r.status,
+    r.error_code,
+    r.message,
+    r.latency_ms,
+    r.request_id,
+    r.out_trade_no,
+    r.transaction_id,
+    diagnostics,
+  ]);
+}
+
+/** Rows ready to be written: as COPY text for the server, as rows for PGlite (request-log/queue.ts). */
+export type RequestBatch = { readonly count: number; readonly copyText: Uint8Array } | { readonly count: number; readonly rows: readonly RequestLogRow[] };
 
 /**
  * One statement for the whole batch. On the server, COPY: PostgreSQL spent ~12 µs of CPU per row on the INSERT
  * below and ~6 µs on COPY (256-row batches, this table and its indexes; bench/results/2026-12-03-notes.md). On
  * PGlite, which cannot COPY from a client, an INSERT whose rows travel as one JSON parameter.
  */
-export async function insertRequests(db: RequestLogDb, rows: readonly RequestLogRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (db.copyIn) await db.copyIn(COPY, rows.map(copied).join(''));
-  else await db.query(INSERT, [JSON.stringify(rows)]);
+export async function insertRequests(db: RequestLogDb, batch: RequestBatch): Promise<void> {
+  if (batch.count === 0) return;
+  if ('copyText' in batch) {
+    if (!db.copyIn) throw new Error('COPY text for a database that cannot COPY');
+    await db.copyIn(COPY, batch.copyText);
+  } else {
+    await db.query(INSERT, [JSON.stringify(batch.rows)]);
+  }
 }
 
 /** Keeps the newest `maxRows` rows and nothing older than `oldestAt`. */

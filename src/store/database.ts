@@ -242,7 +242,7 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions, copyPo
  * node-postgres time it like any query); a COPY that failed or timed out takes its connection with it, since the
  * server may still be inside the copy.
  */
-async function copyOnPool(pool: pg.Pool, copySql: string, data: string): Promise<void> {
+async function copyOnPool(pool: pg.Pool, copySql: string, data: string | Uint8Array): Promise<void> {
   const connection = await pool.connect();
   let broken: Error | undefined;
   try {

@@ -70,7 +70,7 @@ export interface Database extends SqlRunner {
    * batches cost the server half the CPU per row of an INSERT from a JSON parameter. null on PGlite, whose
    * single-user backend stops at COPY FROM STDIN: callers there INSERT.
    */
-  readonly copyIn: ((copySql: string, data: string) => Promise<void>) | null;
+  readonly copyIn: ((copySql: string, data: string | Uint8Array) => Promise<void>) | null;
   /** Connection pool use (PGlite: a pool of its one in-process connection). */
   poolStats(): { max: number; total: number; idle: number; waiting: number };
   /** Shared transactions since the store opened. */

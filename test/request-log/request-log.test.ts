@@ -46,6 +46,8 @@ async function untilLogged(db: SqlRunner, n: number): Promise<void> {
  * carried and how many were in flight at once. Each write waits for `held` first, when given: a database that has
  * stalled.
  */
+const linesIn = (copyText: string | Uint8Array) => (typeof copyText === 'string' ? copyText : Buffer.from(copyText).toString()).split('\n').length - 1;
+
 function watchInserts(db: RequestLogDb, held?: Promise<void>) {
   const seen = { inserts: [] as number[], inFlight: 0, mostInFlight: 0 };
   const watched = async <T>(rows: number, write: () => Promise<T>): Promise<T> => {
@@ -65,7 +67,7 @@ function watchInserts(db: RequestLogDb, held?: Promise<void>) {
       if (!sql.startsWith('INSERT')) return db.query<R>(sql, params);
       return watched((JSON.parse(String(params?.[0])) as unknown[]).length, () => db.query<R>(sql, params));
     },
-    copyIn: copyIn && ((sql, data) => watched(data.split('\n').length - 1, () => copyIn(sql, data))),
+    copyIn: copyIn && ((sql, data) => watched(linesIn(data), () => copyIn(sql, data))),
   };
   return { runner, seen };
 }
