@@ -7,7 +7,7 @@
  * database could pin as many bodies. A chunk's bytes are outside the JavaScript heap and one object however many
  * rows it holds. It was also meant to spare the collector the records promoted while they waited (the log's share
  * of collector time was ~1.2 % of the gateway's CPU, perf at 400 APIv3 reverses/s); paired runs did not resolve
- * a difference in CPU per request (−0.5 %, interval −2.3 to +1.4 %; bench/results/2026-12-04-notes.md).
+ * a difference in CPU per request (+0.5 %, interval −1.4 to +2.3 %; bench/results/2026-12-04-notes.md).
  */
 import { copyLineOf, type RequestBatch, type RequestLogDb, type RequestLogRow } from './store.ts';
 
