@@ -92,6 +92,10 @@ function segmentAfter(url: string, marker: string): string | null {
   }
 }
 
+const BODY_SEARCHED = 64 * 1024;
+const TRANSACTION_ID_FIELDS = ['transaction_id', 'trans_no'] as const;
+const ORDER_FIELDS = ['out_trade_no', 'merchant_order_no', ...TRANSACTION_ID_FIELDS] as const;
+
 /**
  * The first 64 KB of a body as text, decoded only when it names one of the fields looked for (searched in its
  * bytes): most calls name their order in the path, and a decoded body is one more allocation per request.
@@ -101,10 +105,6 @@ function bodyText(body: unknown, names: readonly string[]): string {
   const head = body.length > BODY_SEARCHED ? body.subarray(0, BODY_SEARCHED) : body;
   return names.some((n) => head.includes(n)) ? head.toString('utf8') : '';
 }
-
-const BODY_SEARCHED = 64 * 1024;
-const TRANSACTION_ID_FIELDS = ['transaction_id', 'trans_no'] as const;
-const ORDER_FIELDS = ['out_trade_no', 'merchant_order_no', ...TRANSACTION_ID_FIELDS] as const;
 
 /** The order a request addressed: the path first, then the body (PayCloud calls it merchant_order_no). */
 function orderNumbers(p: PendingRequest): { outTradeNo: string | null; transactionId: string | null } {

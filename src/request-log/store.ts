@@ -62,8 +62,9 @@ export type RequestBatch = { readonly count: number; readonly copyText: Uint8Arr
 
 /**
  * One statement for the whole batch. On the server, COPY: PostgreSQL spent ~12 µs of CPU per row on the INSERT
- * below and ~6 µs on COPY (256-row batches, this table and its indexes; bench/results/2026-12-03-notes.md). On
- * PGlite, which cannot COPY from a client, an INSERT whose rows travel as one JSON parameter.
+ * below and ~6 µs on COPY in a loop of 256-row batches (bench/results/2026-12-03-notes.md); in place, one batch
+ * now and then among the order operations, ~18 µs (2026-12-04). On PGlite, which cannot COPY from a client, an
+ * INSERT whose rows travel as one JSON parameter.
  */
 export async function insertRequests(db: RequestLogDb, batch: RequestBatch): Promise<void> {
   if (batch.count === 0) return;
