@@ -3,19 +3,17 @@
  * (request-log/queue.ts); the queue is written in one statement per `batchRows` rows when it holds that many or
  * has waited `flushIntervalMs`, one write at a time, and now and then the table is trimmed to its bounds.
  *
- * Why small batches, written as they fill: a write's rows are inserted by one PostgreSQL backend (~6 µs each on
- * COPY). With a whole second of a busy gateway (3,000 requests) in one statement, the event loop was held 11–14 ms
- * at once (the rows were then built at write time) and one of two cores taken for ~25 ms, once a second, and every
- * request in flight waited: the query row's p99 fell from 42.0 to 39.7 ms (mean of 7 interleaved rounds) with
- * batches of 256 (bench/results/2026-12-02-notes.md). While a write is in flight the queue grows (up to
- * `maxBuffered` rows) and the next write takes all of it, a statement per batch: the batch size follows what the
- * database keeps up with.
+ * Why small batches, written as they fill: a write's rows are inserted by one PostgreSQL backend (~18 µs each on
+ * COPY, in place; 2026-12-04). With a whole second of a busy gateway (3,000 requests) in one statement, the event
+ * loop was held 11–14 ms at once (the rows were then built at write time) and one of two cores taken for ~25 ms,
+ * once a second, and every request in flight waited: the query row's p99 fell from 42.0 to 39.7 ms (mean of 7
+ * interleaved rounds) with batches of 256 (bench/results/2026-12-02-notes.md). While a write is in flight the queue
+ * grows (up to `maxBuffered` rows) and the next write takes all of it, a statement per batch: the batch size
+ * follows what the database keeps up with.
  */
 import { queueFor, type RowQueue } from './queue.ts';
 import { type PendingRequest, toRow } from './row.ts';
 import { insertRequests, pruneRequests, type RequestBatch, type RequestLogDb } from './store.ts';
-
-export type { PendingRequest } from './row.ts';
 
 export interface RequestLogOptions {
   /** Rows kept (newest). */
@@ -23,7 +21,7 @@ export interface RequestLogOptions {
   /** Age after which rows are deleted. */
   readonly maxAgeMs: number;
   readonly flushIntervalMs: number;
-  /** Records written as soon as this many are buffered, and at most this many per INSERT. */
+  /** Rows written as soon as this many are queued, and at most this many per statement. */
   readonly batchRows: number;
   /** Records held in memory at most while the database is slow; beyond, new records are counted and dropped. */
   readonly maxBuffered: number;
@@ -42,14 +40,14 @@ const PRUNE_EVERY_MS = 60_000;
 export class RequestLogWriter {
   private readonly queue: RowQueue;
   private timer: NodeJS.Timeout | null = null;
-  /** A write asked for because the buffer is full, due in the next turn. */
+  /** A write asked for because a batch is full, due in the next turn. */
   private soon: NodeJS.Immediate | null = null;
-  /** A write is in flight: a full buffer waits for it instead of queueing a write of its own. */
+  /** A write is in flight: a full batch waits for it instead of starting a write of its own. */
   private writing = false;
   private flushing: Promise<void> = Promise.resolve();
   private lastPrune = 0;
   private closed = false;
-  /** Records dropped because the buffer was full (the database could not keep up). */
+  /** Records dropped because the queue was full (the database could not keep up) or their row could not be made. */
   dropped = 0;
 
   constructor(
@@ -81,7 +79,7 @@ export class RequestLogWriter {
   /**
    * Asks for the next write: in the next turn when a batch is full (not in the caller's turn: the rows are built
    * after the answers of this turn have left), else after the interval. Nothing while a write is in flight: it
-   * asks again when it ends, so at most one write and one buffer are ever held (memory stays bounded by
+   * asks again when it ends, so at most one write and one queue are ever held (memory stays bounded by
    * `maxBuffered` when the database is slow).
    */
   private schedule(): void {
@@ -100,7 +98,7 @@ export class RequestLogWriter {
     if (!this.writing) void this.flush();
   };
 
-  /** Writes what is buffered; resolves when everything pushed before the call is in the table. */
+  /** Writes what is queued; resolves when everything pushed before the call is in the table. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.soon) clearImmediate(this.soon);
