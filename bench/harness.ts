@@ -146,10 +146,11 @@ export async function drive(
   expectBody = '',
   onMeasuring = () => {},
   rate = 0,
+  warmupSeconds = WARMUP_SECONDS,
 ): Promise<Load> {
   const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(requests));
-  const args = [file, url, String(seconds), String(connections), String(WARMUP_SECONDS), expectBody, String(rate)];
+  const args = [file, url, String(seconds), String(connections), String(warmupSeconds), expectBody, String(rate)];
   const child = tracked(spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   child.stdout.on('data', (d) => {
@@ -182,6 +183,7 @@ export async function meteredLoad(
   connections = CONNECTIONS,
   seconds = SECONDS,
   rate = 0,
+  warmupSeconds = WARMUP_SECONDS,
 ) {
   const pid = pidOf(server);
   const at: { loadAverage?: number; gateway?: CpuMeter; postgres?: CpuMeter } = {};
@@ -197,6 +199,7 @@ export async function meteredLoad(
       at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
     },
     rate,
+    warmupSeconds,
   );
   if (!at.gateway || !at.postgres || at.loadAverage === undefined) throw new Error('the load generator never started measuring');
   const ops = Math.max(load.requests, 1);

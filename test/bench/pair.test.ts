@@ -19,12 +19,26 @@ const skip = TEST_DATABASE_URL ? false : 'the paired bench needs the PostgreSQL 
 test('bench:pair measures two variants at once: both rows, CPU apart, ratios with their interval', { skip, timeout: 180_000 }, () => {
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'bench/pair.ts', '--rounds', '2', '--seconds', '2', '--rate', '150', 'on=', 'off=--request-log-rows 0 node:--v8-pool-size=1'],
-    { cwd: ROOT, encoding: 'utf8', timeout: 170_000, env: { ...process.env, BENCH_DATABASE_URL: TEST_DATABASE_URL, BENCH_WARMUP_SECONDS: '1' } },
+    [
+      '--import',
+      'tsx',
+      'bench/pair.ts',
+      '--rounds',
+      '2',
+      '--seconds',
+      '2',
+      '--warmup',
+      '1',
+      '--rate',
+      '150',
+      'on=',
+      'off=--request-log-rows 0 node:--v8-pool-size=1',
+    ],
+    { cwd: ROOT, encoding: 'utf8', timeout: 170_000, env: { ...process.env, BENCH_DATABASE_URL: TEST_DATABASE_URL } },
   );
   assert.equal(run.status, 0, `bench:pair exited ${run.status}: ${run.stderr.slice(-3000)}`);
   const out = run.stdout;
-  assert.match(out, /2 rounds of APIv3 reverse, 2 s each, two gateways at once \(32 connections each, 150 requests\/s offered to each\)/);
+  assert.match(out, /2 rounds of APIv3 reverse, 2 s each after 1 s of warm-up, two gateways at once \(32 connections each, 150 requests\/s offered to each\)/);
   for (const label of ['on', 'off']) {
     const row = new RegExp(`^\\| ${label} \\| ([\\d.]+) \\| ([\\d.]+) \\| ([\\d.]+) \\| (\\d+) \\| (\\d+) \\|$`, 'm').exec(out);
     assert.ok(row, `a row for ${label} in:\n${out}`);
