@@ -159,57 +159,88 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
   return own;
 }
 
-/** Query latency with 10k vs 1M orders (fewer in a smoke run), and 1 vs 2 gateway processes (PostgreSQL only). */
+const average = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** A database for the scale line: `orders` paid orders (the first ORDERS.scaleSmall of them queried), and its merchant. */
+async function scaleSide(tag: string, orders: number) {
+  const backend = await postgresBackend(SERVER, tag);
+  const store = await backend.open();
+  const merchant = await benchMerchant(store);
+  await bulkOrders(store, merchant, 'Q', ORDERS.scaleSmall, 'paid-code');
+  if (orders > ORDERS.scaleSmall) {
+    log(`inserting ${orders - ORDERS.scaleSmall} more orders`);
+    await bulkOrders(store, merchant, 'Z', orders - ORDERS.scaleSmall, 'paid-code');
+  }
+  await steadyState(store);
+  await store.db.close();
+  return { backend, merchant, orders };
+}
+
+/**
+ * Query latency with 10k vs 1M orders (fewer in a smoke run), and 1 vs 2 gateway processes (PostgreSQL only).
+ *
+ * Why two databases read 10k, 1M, 1M, 10k: read before and after the million rows were inserted, the two were
+ * minutes apart on a machine that drifts, and a run of 2026-12-04 read 1.28× — with the gateway's CPU per query up
+ * as much (0.70 → 0.85 ms), which the table's size does not touch. Read in that order, each figure the mean of two,
+ * a drift that is steady over the four readings cancels.
+ */
 async function benchScale(): Promise<Record<string, number>> {
-  const ordersSmall = ORDERS.scaleSmall;
-  const ordersLarge = ORDERS.scaleSmall + ORDERS.scaleLarge;
-  log(`\n== scale: ${ordersSmall} vs ${ordersLarge} orders; 1 vs 2 processes`);
-  const backend = await postgresBackend(SERVER, 'scale');
+  log(`\n== scale: ${ORDERS.scaleSmall} vs ${ORDERS.scaleSmall + ORDERS.scaleLarge} orders; 1 vs 2 processes`);
+  const sides: Awaited<ReturnType<typeof scaleSide>>[] = [];
   try {
-    const store = await backend.open();
-    const m = await benchMerchant(store);
-    await bulkOrders(store, m, 'Q', ORDERS.scaleSmall, 'paid-code');
+    sides.push(await scaleSide('scale_small', ORDERS.scaleSmall));
+    sides.push(await scaleSide('scale_large', ORDERS.scaleSmall + ORDERS.scaleLarge));
+    const [small, large] = sides;
     const expectBody = '"trade_state":"SUCCESS"';
-    const queryRequests = () => signV3(m, v3Query(m, 'Q', ORDERS.scaleSmall, ORDERS.queries));
-    const queries = async (url: string) => drive(url, await queryRequests(), CONNECTIONS, SECONDS, expectBody);
-    // Latency is read minutes apart, before and after the insert, on a machine that drifts; CPU per query is not
-    // moved by the drift, so it says what the data's size costs (a lookup through a deeper index, a scan if any).
-    const metered = async (gateway: Awaited<ReturnType<typeof startGateway>>) =>
-      meteredLoad(gateway.child, databasesOf(backend), gateway.url, await queryRequests(), expectBody, 8, 5);
-    let gw = await startGateway(backend.startFlags);
-    const small = await metered(gw);
-    const single = await queries(gw.url);
-    await stopProcess(gw.child);
-    log(`inserting ${ORDERS.scaleLarge} more orders`);
-    await bulkOrders(store, m, 'Z', ORDERS.scaleLarge, 'paid-code');
-    await steadyState(store);
-    await store.db.close();
-    gw = await startGateway(backend.startFlags);
-    const large = await metered(gw);
-    await stopProcess(gw.child);
-    gw = await startGateway([...backend.startFlags, '--workers', '2']);
-    await new Promise((r) => setTimeout(r, 2000)); // both workers listening
-    const double = await queries(gw.url);
-    await stopProcess(gw.child);
+    const queryRequests = (side: typeof small) => signV3(side.merchant, v3Query(side.merchant, 'Q', ORDERS.scaleSmall, ORDERS.queries));
+    const metered = async (side: typeof small) => {
+      const gw = await startGateway(side.backend.startFlags);
+      try {
+        return await meteredLoad(gw.child, databasesOf(side.backend), gw.url, await queryRequests(side), expectBody, 8, 5);
+      } finally {
+        await stopProcess(gw.child);
+      }
+    };
+    type Reading = Awaited<ReturnType<typeof metered>>;
+    const readings: { side: typeof small; reading: Reading }[] = [];
+    for (const side of [small, large, large, small]) readings.push({ side, reading: await metered(side) });
+    const meanOf = (side: typeof small, figure: (r: Reading) => number) => average(readings.filter((r) => r.side === side).map((r) => figure(r.reading)));
+    const p50 = (side: typeof small) => meanOf(side, (r) => r.load.p50);
+
+    // One process against two, read 1, 2, 2, 1 for the same reason.
+    const throughput = async (side: typeof small, workers: number) => {
+      const gw = await startGateway([...side.backend.startFlags, ...(workers > 1 ? ['--workers', String(workers)] : [])]);
+      try {
+        if (workers > 1) await new Promise((r) => setTimeout(r, 2000)); // every worker listening
+        return await drive(gw.url, await queryRequests(side), CONNECTIONS, SECONDS, expectBody);
+      } finally {
+        await stopProcess(gw.child);
+      }
+    };
+    const processes: { workers: number; load: Awaited<ReturnType<typeof throughput>> }[] = [];
+    for (const workers of [1, 2, 2, 1]) processes.push({ workers, load: await throughput(workers === 1 ? small : large, workers) });
+    const meanThroughput = (workers: number) => average(processes.filter((p) => p.workers === workers).map((p) => p.load.throughput));
+    const single = meanThroughput(1);
+    const double = meanThroughput(2);
     return {
-      ordersSmall,
-      ordersLarge,
-      queryP50At10k: small.load.p50,
-      queryP50At1M: large.load.p50,
-      queryP99At10k: small.load.p99,
-      queryP99At1M: large.load.p99,
-      latencyRatio: large.load.p50 / Math.max(small.load.p50, 0.001),
-      postgresCpuMsAt10k: small.cpu.postgres,
-      postgresCpuMsAt1M: large.cpu.postgres,
-      gatewayCpuMsAt10k: small.cpu.gateway,
-      gatewayCpuMsAt1M: large.cpu.gateway,
-      oneProcess: single.throughput,
-      twoProcesses: double.throughput,
-      processScaling: double.throughput / single.throughput,
-      errors: [small.load, single, large.load, double].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
+      ordersSmall: small.orders,
+      ordersLarge: large.orders,
+      queryP50At10k: p50(small),
+      queryP50At1M: p50(large),
+      queryP99At10k: meanOf(small, (r) => r.load.p99),
+      queryP99At1M: meanOf(large, (r) => r.load.p99),
+      latencyRatio: p50(large) / Math.max(p50(small), 0.001),
+      postgresCpuMsAt10k: meanOf(small, (r) => r.cpu.postgres),
+      postgresCpuMsAt1M: meanOf(large, (r) => r.cpu.postgres),
+      gatewayCpuMsAt10k: meanOf(small, (r) => r.cpu.gateway),
+      gatewayCpuMsAt1M: meanOf(large, (r) => r.cpu.gateway),
+      oneProcess: single,
+      twoProcesses: double,
+      processScaling: double / single,
+      errors: [...readings.map((r) => r.reading.load), ...processes.map((p) => p.load)].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
     };
   } finally {
-    await backend.drop();
+    for (const side of sides) await side.backend.drop();
   }
 }
 

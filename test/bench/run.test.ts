@@ -100,7 +100,8 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
     assert.ok(Math.abs(total - (ours.cpuMsPerOp.gateway + ours.cpuMsPerOp.postgres)) <= 0.001, 'the floor comparison is the reverse row’s CPU');
     // The scale section names the counts it compared (a smoke run's are small) and had no errors.
     assert.match(out, /Scale \(PostgreSQL\): query p50 [\d.]+ ms with 1k orders vs [\d.]+ ms with 11k \(/);
-    assert.match(out, /with 2 \([\d.]+×\); 0 errors\./);
+    assert.match(out, /two databases read in the order 1k, 11k, 11k, 1k, each figure the mean of its two\)/);
+    assert.match(out, /with 2 \([\d.]+×; read 1, 2, 2, 1\); 0 errors\./);
     // A smoke run keeps nothing: bench/results/ holds full runs only.
     assert.deepEqual(listing(), before);
   } finally {
