@@ -64,14 +64,20 @@ function startMeasuring() {
   // The measured part lasts `seconds` from the end of the warm-up, whichever way it ended.
   end = setTimeout(() => instance.stop(), Number(seconds) * 1000);
 }
-instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+/** Each connection's number in the order of its first answer, for the trace: are the slow answers some connections'? */
+const connectionOf = new WeakMap<object, number>();
+let connectionsSeen = 0;
+instance.on('response', (client: object, statusCode: number, _bytes: number, responseTime: number) => {
   // Each pre-built request is good for one use: the warm-up ends early once it has used a quarter of them.
   if (!measuring) {
     if (++warmupAnswers >= requests.length / 4) startMeasuring();
     return;
   }
   measured.latencies.push(responseTime);
-  if (trace) trace.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${responseTime.toFixed(2)}`);
+  if (trace) {
+    if (!connectionOf.has(client)) connectionOf.set(client, connectionsSeen++);
+    trace.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${responseTime.toFixed(2)} ${connectionOf.get(client)}`);
+  }
   if (statusCode < 200 || statusCode > 299) measured.non2xx++;
 });
 for (const event of ['reqError', 'reqMismatch']) {

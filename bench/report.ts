@@ -1,5 +1,6 @@
 /** The bench's report: its rows and the machine's ceilings as the Markdown table kept in bench/results/ and the README. */
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import type { Load } from './harness.ts';
 import type { DatabaseCeiling, SigningCeiling } from './machine-ceilings.ts';
 
 export interface Cpu {
@@ -35,6 +36,8 @@ export interface RunShape {
   connections: number;
   seconds: number;
   warmupSeconds: number;
+  /** `bench/sign-only-server.ts` under the same load: the spread of latency before any gateway work (full runs). */
+  latencyFloor: Pick<Load, 'throughput' | 'mean' | 'p99' | 'non2xx' | 'errors'> | null;
   /** `tradegate start` flags of the measured gateway beyond ports, token and log level. */
   gatewayFlags: string;
   /** Node flags both servers (tradegate and the peer) run with. */
@@ -44,6 +47,17 @@ export interface RunShape {
 const f = (n: number, d = 2) => n.toFixed(d);
 /** An order count as the scale line names it: 10k, 1M. */
 const count = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+/** What the sign-only server saw, and what its spread asks of a row's throughput to meet the p99 targets. */
+function latencyFloorLine(floor: NonNullable<RunShape['latencyFloor']>, connections: number): string {
+  const spread = floor.p99 / Math.max(floor.mean, 0.001);
+  const needs = (p99Ms: number) => Math.ceil((connections * spread) / (p99Ms / 1000));
+  return (
+    ` Latency floor, same run: a Node server that only signs each answer (node:http, one async RSA-2048 sign, no database: \`bench/sign-only-server.ts\`) ` +
+    `answered ${f(floor.throughput, 0)} req/s under the same load generator, mean ${f(floor.mean, 1)} ms, p99 ${f(floor.p99, 1)} ms: p99 ÷ mean ${f(spread)} ` +
+    `(${floor.non2xx + floor.errors} errors). At that spread a p99 of 50 ms needs ${needs(50)} req/s, of 30 ms ${needs(30)}.`
+  );
+}
 
 /** The floor of one APIv3 reverse: a sign, a verify and one durable transaction, each at the machine's own cost. */
 export const floorOf = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cpuMsPerTx;
@@ -70,7 +84,8 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
     '',
     `Latency at ${run.connections} connections: each connection waits for its answer before it sends again, so the mean is ${run.connections} ÷ req/s ` +
       `(Little's law): a p99 of 50 ms needs more than ${Math.ceil(run.connections / 0.05)} req/s, of 30 ms more than ${Math.ceil(run.connections / 0.03)}, ` +
-      `and p99 ÷ mean says how evenly the waiting is shared.`,
+      `and p99 ÷ mean says how evenly the waiting is shared.` +
+      (run.latencyFloor ? latencyFloorLine(run.latencyFloor, run.connections) : ''),
     `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (node:crypto CPU time) + one database transaction ` +
       `${f(pgC.D.cpuMsPerTx, 3)} ms (PostgreSQL CPU per pgbench -N transaction, from /proc) = ${f(floorOf(pgC), 3)} ms; PGlite ${f(floorOf(liteC), 3)} ms.`,
   ];
@@ -87,7 +102,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   if (scale) {
     lines.push(
       `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with ${count(scale.ordersSmall)} orders vs ${f(scale.queryP50At1M, 1)} ms with ${count(scale.ordersLarge)} (${f(scale.latencyRatio)}×, target ≤ 1.2×; two databases read in the order ${count(scale.ordersSmall)}, ${count(scale.ordersLarge)}, ${count(scale.ordersLarge)}, ${count(scale.ordersSmall)}, each figure the mean of its two), ` +
-        `CPU per query ${f(scale.gatewayCpuMsAt10k, 3)} vs ${f(scale.gatewayCpuMsAt1M, 3)} ms in the gateway, ${f(scale.postgresCpuMsAt10k, 3)} vs ${f(scale.postgresCpuMsAt1M, 3)} in PostgreSQL; ` +
+        `CPU per query ${f(scale.gatewayCpuMsAt10k, 3)} vs ${f(scale.gatewayCpuMsAt1M, 3)} ms in the gateway, ${f(scale.postgresCpuMsAt10k, 3)} vs ${f(scale.postgresCpuMsAt1M, 3)} in PostgreSQL, ${f(scale.loaderCpuMsAt10k, 3)} vs ${f(scale.loaderCpuMsAt1M, 3)} in the load generator (which the table's size cannot move: it shows the machine's drift); ` +
         `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×; read 1, 2, 2, 1); ${scale.errors} errors.`,
     );
   }

@@ -14,6 +14,7 @@ import {
   CONNECTIONS,
   drive,
   GATEWAY_TUNING,
+  type Load,
   log,
   measureRow,
   meteredLoad,
@@ -177,6 +178,21 @@ async function scaleSide(tag: string, orders: number) {
 }
 
 /**
+ * The latency floor: `bench/sign-only-server.ts` (read, one async RSA sign, answer) under the rows' load generator
+ * and connections. Its p99 ÷ mean is the spread the machine and Node give before any gateway work.
+ */
+async function latencyFloor(): Promise<Load> {
+  const server = await startProcess([...PEER_NODE_FLAGS, '--import', 'tsx', 'bench/sign-only-server.ts']);
+  try {
+    // Each pre-built request is used once; a bare sign answers at most ~S a second (a quarter warms up).
+    const request: Prebuilt = { method: 'GET', path: '/', headers: {} };
+    return await drive(server.url, new Array(QUICK ? 2000 : 150_000).fill(request), CONNECTIONS, SECONDS);
+  } finally {
+    await stopProcess(server.child);
+  }
+}
+
+/**
  * Query latency with 10k vs 1M orders (fewer in a smoke run), and 1 vs 2 gateway processes (PostgreSQL only).
  *
  * Why two databases read 10k, 1M, 1M, 10k: read before and after the million rows were inserted, the two were
@@ -234,6 +250,8 @@ async function benchScale(): Promise<Record<string, number>> {
       postgresCpuMsAt1M: meanOf(large, (r) => r.cpu.postgres),
       gatewayCpuMsAt10k: meanOf(small, (r) => r.cpu.gateway),
       gatewayCpuMsAt1M: meanOf(large, (r) => r.cpu.gateway),
+      loaderCpuMsAt10k: meanOf(small, (r) => r.cpu.loader),
+      loaderCpuMsAt1M: meanOf(large, (r) => r.cpu.loader),
       oneProcess: single,
       twoProcesses: double,
       processScaling: double / single,
@@ -257,6 +275,9 @@ log(`S = ${S.signsPerSecond.toFixed(0)} RSA-2048 signs/s, ${S.verifiesPerSecond.
 const Dpg = await pgbenchCeiling(SERVER, SHORT ? 3 : 10);
 log(`D = ${Dpg.tps.toFixed(0)} tx/s (pgbench -N on the PostgreSQL server), PostgreSQL CPU ${Dpg.cpuMsPerTx.toFixed(3)} ms/tx`);
 const Dlite = await pgliteLoopCeiling(SHORT ? 1 : 5);
+// Runs of some rows (A/B, profiles) compare the gateway with itself: the latency floor is for full runs and the smoke.
+const floor = ONLY_ROWS === null ? await latencyFloor() : null;
+if (floor) log(`latency floor (a server that only signs): ${floor.throughput.toFixed(0)} answers/s, mean ${floor.mean.toFixed(1)} ms, p99 ${floor.p99} ms`);
 log(`D = ${Dlite.tps.toFixed(0)} tx/s (PGlite, in-process loop), CPU ${Dlite.cpuMsPerTx.toFixed(3)} ms/tx`);
 const pgC: Ceilings = { S, D: Dpg, L: 1 / (1 / S.signsPerSecond + 1 / Dpg.tps) };
 const liteC: Ceilings = { S, D: Dlite, L: 1 / (1 / S.signsPerSecond + 1 / Dlite.tps) };
@@ -276,6 +297,7 @@ const table = markdown(rows, pgC, liteC, scale, {
   connections: CONNECTIONS,
   seconds: SECONDS,
   warmupSeconds: WARMUP_SECONDS,
+  latencyFloor: floor,
   gatewayFlags: GATEWAY_TUNING.join(' '),
   nodeFlags: NODE_TUNING.join(' '),
 });
@@ -289,7 +311,14 @@ const date = startedAt.slice(0, 10);
 const jsonFile = join(ROOT, `bench/results/${date}.json`);
 // Several runs a day go into one file: these machines are noisy, and a figure is read across runs.
 const previous = existsSync(jsonFile) ? ((JSON.parse(readFileSync(jsonFile, 'utf8')) as { runs?: unknown[] }).runs ?? []) : [];
-const run = { startedAt, machineCeilings: { postgres: pgC, pglite: liteC }, tradegateStore: { postgres: ownPg, pglite: ownLite }, rows, scale };
+const run = {
+  startedAt,
+  machineCeilings: { postgres: pgC, pglite: liteC },
+  latencyFloor: floor,
+  tradegateStore: { postgres: ownPg, pglite: ownLite },
+  rows,
+  scale,
+};
 writeFileSync(jsonFile, `${JSON.stringify({ date, runs: [...previous, run] }, null, 2)}\n`);
 appendFileSync(join(ROOT, `bench/results/${date}.md`), `${table}\n`);
 log(`\nwritten: bench/results/${date}.json and .md`);

@@ -102,6 +102,14 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
     assert.match(out, /Scale \(PostgreSQL\): query p50 [\d.]+ ms with 1k orders vs [\d.]+ ms with 11k \(/);
     assert.match(out, /two databases read in the order 1k, 11k, 11k, 1k, each figure the mean of its two\)/);
     assert.match(out, /with 2 \([\d.]+×; read 1, 2, 2, 1\); 0 errors\./);
+    // The latency floor: the sign-only server answered without an error, and its spread is its figures' own.
+    const floorMean = figure(out, /a Node server that only signs each answer .* req\/s under the same load generator, mean ([\d.]+) ms/);
+    const floorP99 = figure(out, /under the same load generator, mean [\d.]+ ms, p99 ([\d.]+) ms/);
+    const spread = figure(out, /ms: p99 ÷ mean ([\d.]+) \(0 errors\)\./);
+    assert.ok(floorMean > 0 && Math.abs(spread - floorP99 / floorMean) <= 0.011, `${spread} = ${floorP99} / ${floorMean}`);
+    // The load generator's CPU per query is printed for both sizes: the control for the machine's drift.
+    const loader = out.match(/, (\d\.\d{3}) vs (\d\.\d{3}) in the load generator \(/);
+    assert.ok(loader && Number(loader[1]) > 0 && Number(loader[2]) > 0, 'the loader’s CPU per query at both sizes');
     // A smoke run keeps nothing: bench/results/ holds full runs only.
     assert.deepEqual(listing(), before);
   } finally {
