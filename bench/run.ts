@@ -12,12 +12,9 @@ import { storeCeiling } from './ceilings.ts';
 import { benchMerchant, bulkOrders, databasesOf, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
 import {
   CONNECTIONS,
-  drive,
   GATEWAY_TUNING,
-  type Load,
   log,
   measureRow,
-  meteredLoad,
   NODE_TUNING,
   PEER_NODE_FLAGS,
   ROOT,
@@ -28,8 +25,10 @@ import {
   stopProcess,
   WARMUP_SECONDS,
 } from './harness.ts';
+import { latencyFloor } from './latency-floor.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
+import { benchScale } from './scale.ts';
 import { markdown, type Ceilings, type Row } from './report.ts';
 import { secretsOf, signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import type { Merchant } from '../src/core/merchant.ts';
@@ -160,108 +159,6 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
   return own;
 }
 
-const average = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/** A database for the scale line: `orders` paid orders (the first ORDERS.scaleSmall of them queried), and its merchant. */
-async function scaleSide(tag: string, orders: number) {
-  const backend = await postgresBackend(SERVER, tag);
-  const store = await backend.open();
-  const merchant = await benchMerchant(store);
-  await bulkOrders(store, merchant, 'Q', ORDERS.scaleSmall, 'paid-code');
-  if (orders > ORDERS.scaleSmall) {
-    log(`inserting ${orders - ORDERS.scaleSmall} more orders`);
-    await bulkOrders(store, merchant, 'Z', orders - ORDERS.scaleSmall, 'paid-code');
-  }
-  await steadyState(store);
-  await store.db.close();
-  return { backend, merchant, orders };
-}
-
-/**
- * The latency floor: `bench/sign-only-server.ts` (read, one async RSA sign, answer) under the rows' load generator
- * and connections. Its p99 ÷ mean is the spread the machine and Node give before any gateway work.
- */
-async function latencyFloor(): Promise<Load> {
-  const server = await startProcess([...PEER_NODE_FLAGS, '--import', 'tsx', 'bench/sign-only-server.ts']);
-  try {
-    // Each pre-built request is used once; a bare sign answers at most ~S a second (a quarter warms up).
-    const request: Prebuilt = { method: 'GET', path: '/', headers: {} };
-    return await drive(server.url, new Array(QUICK ? 2000 : 150_000).fill(request), CONNECTIONS, SECONDS);
-  } finally {
-    await stopProcess(server.child);
-  }
-}
-
-/**
- * Query latency with 10k vs 1M orders (fewer in a smoke run), and 1 vs 2 gateway processes (PostgreSQL only).
- *
- * Why two databases read 10k, 1M, 1M, 10k: read before and after the million rows were inserted, the two were
- * minutes apart on a machine that drifts, and a run of 2026-12-04 read 1.28× — with the gateway's CPU per query up
- * as much (0.70 → 0.85 ms), which the table's size does not touch. Read in that order, each figure the mean of two,
- * a drift that is steady over the four readings cancels.
- */
-async function benchScale(): Promise<Record<string, number>> {
-  log(`\n== scale: ${ORDERS.scaleSmall} vs ${ORDERS.scaleSmall + ORDERS.scaleLarge} orders; 1 vs 2 processes`);
-  const sides: Awaited<ReturnType<typeof scaleSide>>[] = [];
-  try {
-    sides.push(await scaleSide('scale_small', ORDERS.scaleSmall));
-    sides.push(await scaleSide('scale_large', ORDERS.scaleSmall + ORDERS.scaleLarge));
-    const [small, large] = sides;
-    const expectBody = '"trade_state":"SUCCESS"';
-    const queryRequests = (side: typeof small) => signV3(side.merchant, v3Query(side.merchant, 'Q', ORDERS.scaleSmall, ORDERS.queries));
-    const metered = async (side: typeof small) => {
-      const gw = await startGateway(side.backend.startFlags);
-      try {
-        return await meteredLoad(gw.child, databasesOf(side.backend), gw.url, await queryRequests(side), expectBody, 8, 5);
-      } finally {
-        await stopProcess(gw.child);
-      }
-    };
-    type Reading = Awaited<ReturnType<typeof metered>>;
-    const readings: { side: typeof small; reading: Reading }[] = [];
-    for (const side of [small, large, large, small]) readings.push({ side, reading: await metered(side) });
-    const meanOf = (side: typeof small, figure: (r: Reading) => number) => average(readings.filter((r) => r.side === side).map((r) => figure(r.reading)));
-    const p50 = (side: typeof small) => meanOf(side, (r) => r.load.p50);
-
-    // One process against two, read 1, 2, 2, 1 for the same reason.
-    const throughput = async (side: typeof small, workers: number) => {
-      const gw = await startGateway([...side.backend.startFlags, ...(workers > 1 ? ['--workers', String(workers)] : [])]);
-      try {
-        if (workers > 1) await new Promise((r) => setTimeout(r, 2000)); // every worker listening
-        return await drive(gw.url, await queryRequests(side), CONNECTIONS, SECONDS, expectBody);
-      } finally {
-        await stopProcess(gw.child);
-      }
-    };
-    const processes: { workers: number; load: Awaited<ReturnType<typeof throughput>> }[] = [];
-    for (const workers of [1, 2, 2, 1]) processes.push({ workers, load: await throughput(workers === 1 ? small : large, workers) });
-    const meanThroughput = (workers: number) => average(processes.filter((p) => p.workers === workers).map((p) => p.load.throughput));
-    const single = meanThroughput(1);
-    const double = meanThroughput(2);
-    return {
-      ordersSmall: small.orders,
-      ordersLarge: large.orders,
-      queryP50At10k: p50(small),
-      queryP50At1M: p50(large),
-      queryP99At10k: meanOf(small, (r) => r.load.p99),
-      queryP99At1M: meanOf(large, (r) => r.load.p99),
-      latencyRatio: p50(large) / Math.max(p50(small), 0.001),
-      postgresCpuMsAt10k: meanOf(small, (r) => r.cpu.postgres),
-      postgresCpuMsAt1M: meanOf(large, (r) => r.cpu.postgres),
-      gatewayCpuMsAt10k: meanOf(small, (r) => r.cpu.gateway),
-      gatewayCpuMsAt1M: meanOf(large, (r) => r.cpu.gateway),
-      loaderCpuMsAt10k: meanOf(small, (r) => r.cpu.loader),
-      loaderCpuMsAt1M: meanOf(large, (r) => r.cpu.loader),
-      oneProcess: single,
-      twoProcesses: double,
-      processScaling: double / single,
-      errors: [...readings.map((r) => r.reading.load), ...processes.map((p) => p.load)].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
-    };
-  } finally {
-    for (const side of sides) await side.backend.drop();
-  }
-}
-
 const startedAt = new Date().toISOString();
 log(
   `load average at start: ${loadavg()
@@ -276,7 +173,7 @@ const Dpg = await pgbenchCeiling(SERVER, SHORT ? 3 : 10);
 log(`D = ${Dpg.tps.toFixed(0)} tx/s (pgbench -N on the PostgreSQL server), PostgreSQL CPU ${Dpg.cpuMsPerTx.toFixed(3)} ms/tx`);
 const Dlite = await pgliteLoopCeiling(SHORT ? 1 : 5);
 // Runs of some rows (A/B, profiles) compare the gateway with itself: the latency floor is for full runs and the smoke.
-const floor = ONLY_ROWS === null ? await latencyFloor() : null;
+const floor = ONLY_ROWS === null ? await latencyFloor(QUICK) : null;
 if (floor) log(`latency floor (a server that only signs): ${floor.throughput.toFixed(0)} answers/s, mean ${floor.mean.toFixed(1)} ms, p99 ${floor.p99} ms`);
 log(`D = ${Dlite.tps.toFixed(0)} tx/s (PGlite, in-process loop), CPU ${Dlite.cpuMsPerTx.toFixed(3)} ms/tx`);
 const pgC: Ceilings = { S, D: Dpg, L: 1 / (1 / S.signsPerSecond + 1 / Dpg.tps) };
@@ -291,7 +188,7 @@ try {
   await pgBackend.drop();
 }
 const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pgliteBackend(), liteC, rows);
-const scale = SCALE ? await benchScale() : null;
+const scale = SCALE ? await benchScale(SERVER, ORDERS) : null;
 const table = markdown(rows, pgC, liteC, scale, {
   startedAt,
   connections: CONNECTIONS,
