@@ -46,7 +46,8 @@ const seconds = Number(values.seconds);
  * Seconds of unmeasured load after each gateway starts. Longer than the full bench's 2 s: at 400 requests/s, 2 s are
  * 800 requests, and code that runs once per request or once per batch (the request log's) is still being compiled
  * while it is measured. Two gateways with the log off read 0.817 ms of gateway CPU per reverse after 2 s and 0.690
- * after 20 s; the log's share read 3.8 % (interval 2.4–5.2) and 3.1 % (1.0–5.2) (bench/results/2026-12-04-notes.md).
+ * after 8.4 s (asked for 20, the load generator then ended a warm-up at a quarter of its requests; bench/load.ts
+ * now lets a fixed rate's run its time) (bench/results/2026-12-04-notes.md).
  * A budget is a cost of the running gateway, so it is read at steady state.
  */
 const warmup = Number(values.warmup);
@@ -98,11 +99,15 @@ async function runRound(sides: [Side, Side], round: number) {
         assigned[i].variant.nodeFlags,
       );
     const expectBody = row === 'query' ? '"trade_state":"SUCCESS"' : '';
-    const results = await Promise.all(
-      assigned.map((a, i) =>
-        meteredLoad(gateways[i].child, a.side.databases, gateways[i].url, requests[i], expectBody, CONNECTIONS / 2, seconds, rate, warmup),
-      ),
-    );
+    // The load generators start in the round's order too: the one started second measures its last moments with
+    // the other's load gone, and with a fixed order the variant named first read 1.6–2.3 % dearer (the request log
+    // measured both ways round, 2026-12-04 notes).
+    const loads: ReturnType<typeof meteredLoad>[] = [];
+    for (const i of order) {
+      const a = assigned[i];
+      loads[i] = meteredLoad(gateways[i].child, a.side.databases, gateways[i].url, requests[i], expectBody, CONNECTIONS / 2, seconds, rate, warmup);
+    }
+    const results = await Promise.all(loads);
     return results.map((r) => ({
       cpu: r.cpu.gateway + r.cpu.postgres,
       gateway: r.cpu.gateway,
