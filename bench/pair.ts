@@ -99,9 +99,9 @@ async function runRound(sides: [Side, Side], round: number) {
         assigned[i].variant.nodeFlags,
       );
     const expectBody = row === 'query' ? '"trade_state":"SUCCESS"' : '';
-    // The load generators start in the round's order too: the one started second measures its last moments with
-    // the other's load gone, and with a fixed order the variant named first read 1.6–2.3 % dearer (the request log
-    // measured both ways round, 2026-12-04 notes).
+    // The load generators start in the round's order too: started in a fixed order, the variant named first read
+    // 1.6–2.3 % dearer (the request log measured both ways round, 2026-12-04 notes). Why is not fully known (the
+    // first-started load counts a slightly higher rate); alternating puts it on both variants alike.
     const loads: ReturnType<typeof meteredLoad>[] = [];
     for (const i of order) {
       const a = assigned[i];
