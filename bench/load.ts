@@ -20,6 +20,8 @@ interface Prebuilt {
 }
 
 const [file, url, seconds, connections, warmupSeconds, expectBody, rate] = process.argv.slice(2);
+/** A fixed rate over all connections (bench/pair.ts), instead of each connection sending again at once. */
+const fixedRate = Number(rate) > 0 ? Number(rate) : 0;
 // A dialect that answers refusals with HTTP 200 (APIv2) must show success in the body; anything else is an error.
 const expected = expectBody ? new RegExp(expectBody) : null;
 const requests = JSON.parse(readFileSync(file, 'utf8')) as Prebuilt[];
@@ -31,8 +33,7 @@ const instance = autocannon({
   connections: Number(connections),
   amount: requests.length,
   sampleInt: 100,
-  // A fixed rate over all connections (bench/pair.ts), instead of each connection sending again at once.
-  ...(Number(rate) > 0 ? { overallRate: Number(rate) } : {}),
+  ...(fixedRate ? { overallRate: fixedRate } : {}),
   ...(expected ? { verifyBody: (body: string) => expected.test(body) } : {}),
   requests: [
     {
@@ -73,7 +74,7 @@ instance.on('response', (client: object, statusCode: number, _bytes: number, res
   // (bench/pair.ts: 1.2 × rate × their seconds), and the warm-up lasts its time: cut at a quarter, bench:pair's
   // "20 s" at 400 requests/s had been 8.4 s.
   if (!measuring) {
-    if (++warmupAnswers >= requests.length / 4 && !(Number(rate) > 0)) startMeasuring();
+    if (++warmupAnswers >= requests.length / 4 && !fixedRate) startMeasuring();
     return;
   }
   measured.latencies.push(responseTime);

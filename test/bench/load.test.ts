@@ -4,35 +4,28 @@
  * time — bench:pair's warm-up of 20 s had been cut to 8.4 s at 400 requests/s.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, startProcess, stopProcess } from '../../bench/harness.ts';
+import { drive, startProcess, stopProcess } from '../../bench/harness.ts';
+import type { Prebuilt } from '../../bench/requests.ts';
 
-/** Runs the load generator; resolves with the seconds until it printed `measuring` and its result line. */
-function load(url: string, requests: number, seconds: number, warmupSeconds: number, rate: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'tradegate-load-'));
-  const file = join(dir, 'requests.json');
-  writeFileSync(file, JSON.stringify(new Array(requests).fill({ method: 'GET', path: '/', headers: {} })));
+/** Drives the load generator (through the bench's own `drive`); resolves with the seconds until it began measuring and its result. */
+async function load(url: string, requests: number, seconds: number, warmupSeconds: number, rate: number) {
+  const request: Prebuilt = { method: 'GET', path: '/', headers: {} };
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', file, url, String(seconds), '8', String(warmupSeconds), '', String(rate)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
   let measuringAt = Number.NaN;
-  child.stdout.on('data', (d) => {
-    out += d;
-    if (Number.isNaN(measuringAt) && out.includes('measuring\n')) measuringAt = (performance.now() - started) / 1000;
-  });
-  return new Promise<{ measuringAt: number; result: { requests: number; errors: number; non2xx: number } }>((resolve) =>
-    child.once('exit', () => {
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ measuringAt, result: JSON.parse(out.trim().split('\n').pop() ?? '{}') });
-    }),
+  const result = await drive(
+    url,
+    new Array(requests).fill(request),
+    8,
+    seconds,
+    '',
+    () => {
+      measuringAt = (performance.now() - started) / 1000;
+    },
+    rate,
+    warmupSeconds,
   );
+  return { measuringAt, result };
 }
 
 test('at a fixed rate the warm-up lasts its time; in a closed loop it ends once a quarter of the requests are used', async () => {
