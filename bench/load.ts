@@ -21,7 +21,7 @@ interface Prebuilt {
 
 const [file, url, seconds, connections, warmupSeconds, expectBody, rate] = process.argv.slice(2);
 /** A fixed rate over all connections (bench/pair.ts), instead of each connection sending again at once. */
-const fixedRate = Number(rate) > 0 ? Number(rate) : 0;
+const fixedRate = Math.max(Number(rate) || 0, 0);
 // A dialect that answers refusals with HTTP 200 (APIv2) must show success in the body; anything else is an error.
 const expected = expectBody ? new RegExp(expectBody) : null;
 const requests = JSON.parse(readFileSync(file, 'utf8')) as Prebuilt[];
