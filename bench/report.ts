@@ -2,6 +2,7 @@
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import type { Load } from './harness.ts';
 import type { DatabaseCeiling, SigningCeiling } from './machine-ceilings.ts';
+import type { MinimalOperation } from './minimal.ts';
 
 export interface Cpu {
   gateway: number;
@@ -31,13 +32,17 @@ export interface Ceilings {
   L: number;
 }
 
+type LoadFigures = Pick<Load, 'throughput' | 'mean' | 'p99' | 'non2xx' | 'errors'>;
+
 export interface RunShape {
   startedAt: string;
   connections: number;
   seconds: number;
   warmupSeconds: number;
   /** `bench/sign-only-server.ts` under the same load: the spread of latency before any gateway work (full runs). */
-  latencyFloor: Pick<Load, 'throughput' | 'mean' | 'p99' | 'non2xx' | 'errors'> | null;
+  latencyFloor: LoadFigures | null;
+  /** `bench/minimal-server.ts` under the same load: what the machine leaves any server of the protocol (full runs). */
+  minimal: Record<MinimalOperation, { load: LoadFigures; cpu: Cpu }> | null;
   /** `tradegate start` flags of the measured gateway beyond ports, token and log level. */
   gatewayFlags: string;
   /** Node flags both servers (tradegate and the peer) run with. */
@@ -59,6 +64,34 @@ function latencyFloorLine(floor: NonNullable<RunShape['latencyFloor']>, connecti
   );
 }
 
+/** What the minimal servers saw, and tradegate's rows against them. */
+function minimalLine(minimal: NonNullable<RunShape['minimal']>, ours: Record<MinimalOperation, Row | undefined>): string {
+  const cpuOf = (cpu: Cpu) => `CPU ms/op server ${f(cpu.gateway, 3)}, PostgreSQL ${f(cpu.postgres, 3)}, loader ${f(cpu.loader, 3)}`;
+  const figures = (name: MinimalOperation) => {
+    const { load, cpu } = minimal[name];
+    return (
+      `${name} ${f(load.throughput, 0)} req/s, mean ${f(load.mean, 1)} ms, p99 ${f(load.p99, 1)} ms (p99 ÷ mean ${f(load.p99 / Math.max(load.mean, 0.001))}; ` +
+      `${load.non2xx + load.errors} errors), ${cpuOf(cpu)}`
+    );
+  };
+  const against = (name: MinimalOperation) => {
+    const row = ours[name];
+    if (!row) return `${name} not run`;
+    const { load, cpu } = minimal[name];
+    const times = (row.cpuMsPerOp.gateway + row.cpuMsPerOp.postgres) / Math.max(cpu.gateway + cpu.postgres, 0.001);
+    return (
+      `${name} ${row.throughput} req/s = ${f(row.throughput / Math.max(load.throughput, 1))}× the minimal, p99 ${f(row.p99, 1)} ms, ` +
+      `gateway + PostgreSQL ${f(times)}× the minimal's CPU per operation`
+    );
+  };
+  return (
+    ` Minimal servers, same run: a Node server that does only what the protocol cannot skip (node:http; the request's RSA signature verified; its nonce ` +
+    `written and its order read — a reverse's changed, with a history row — in one statement for the requests that arrive together, on 5 connections; one ` +
+    `async RSA-2048 sign; no framework, log, refund or notification: \`bench/minimal-server.ts\`): ${figures('query')}; ${figures('reverse')}. ` +
+    `tradegate on PostgreSQL: ${against('query')}; ${against('reverse')}.`
+  );
+}
+
 /** The floor of one APIv3 reverse: a sign, a verify and one durable transaction, each at the machine's own cost. */
 export const floorOf = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cpuMsPerTx;
 
@@ -67,6 +100,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   const pgRows = rows.filter((r) => r.backend === 'postgres');
   const ours = pgRows.find((r) => r.row.startsWith('APIv3 reverse'));
   const peer = pgRows.find((r) => r.row.startsWith('peer'));
+  const query = pgRows.find((r) => r.row === 'APIv3 query');
   const lines = [
     `Run ${run.startedAt}: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${run.connections} connections, ` +
       `${run.seconds} s per row after a ${run.warmupSeconds} s warm-up; tradegate started with \`${run.gatewayFlags}\`, it and the peer under \`node ${run.nodeFlags}\`; the load generator shares the cores; load average at start of each row in the last column.`,
@@ -85,7 +119,8 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
     `Latency at ${run.connections} connections: each connection waits for its answer before it sends again, so the mean is ${run.connections} ÷ req/s ` +
       `(Little's law): a p99 of 50 ms needs more than ${Math.ceil(run.connections / 0.05)} req/s, of 30 ms more than ${Math.ceil(run.connections / 0.03)}, ` +
       `and p99 ÷ mean says how evenly the waiting is shared.` +
-      (run.latencyFloor ? latencyFloorLine(run.latencyFloor, run.connections) : ''),
+      (run.latencyFloor ? latencyFloorLine(run.latencyFloor, run.connections) : '') +
+      (run.minimal ? minimalLine(run.minimal, { query, reverse: ours }) : ''),
     `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (node:crypto CPU time) + one database transaction ` +
       `${f(pgC.D.cpuMsPerTx, 3)} ms (PostgreSQL CPU per pgbench -N transaction, from /proc) = ${f(floorOf(pgC), 3)} ms; PGlite ${f(floorOf(liteC), 3)} ms.`,
   ];

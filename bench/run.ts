@@ -26,6 +26,7 @@ import {
   WARMUP_SECONDS,
 } from './harness.ts';
 import { latencyFloor } from './latency-floor.ts';
+import { minimalRow } from './minimal.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
 import { benchScale } from './scale.ts';
@@ -175,6 +176,16 @@ const Dlite = await pgliteLoopCeiling(SHORT ? 1 : 5);
 // Runs of some rows (A/B, profiles) compare the gateway with itself: the latency floor is for full runs and the smoke.
 const floor = ONLY_ROWS === null ? await latencyFloor(QUICK) : null;
 if (floor) log(`latency floor (a server that only signs): ${floor.throughput.toFixed(0)} answers/s, mean ${floor.mean.toFixed(1)} ms, p99 ${floor.p99} ms`);
+// What the machine leaves any server of the protocol: the floor's throughput bounds how many requests each needs.
+const minimal = floor
+  ? { query: await minimalRow(SERVER, 'query', QUICK, floor.throughput), reverse: await minimalRow(SERVER, 'reverse', QUICK, floor.throughput) }
+  : null;
+for (const [name, { load, cpu }] of Object.entries(minimal ?? {})) {
+  log(
+    `minimal APIv3 ${name}: ${load.throughput.toFixed(0)} answers/s, mean ${load.mean.toFixed(1)} ms, p99 ${load.p99} ms, ` +
+      `CPU ms/op server ${cpu.gateway.toFixed(3)} PostgreSQL ${cpu.postgres.toFixed(3)} loader ${cpu.loader.toFixed(3)}`,
+  );
+}
 log(`D = ${Dlite.tps.toFixed(0)} tx/s (PGlite, in-process loop), CPU ${Dlite.cpuMsPerTx.toFixed(3)} ms/tx`);
 const pgC: Ceilings = { S, D: Dpg, L: 1 / (1 / S.signsPerSecond + 1 / Dpg.tps) };
 const liteC: Ceilings = { S, D: Dlite, L: 1 / (1 / S.signsPerSecond + 1 / Dlite.tps) };
@@ -195,6 +206,7 @@ const table = markdown(rows, pgC, liteC, scale, {
   seconds: SECONDS,
   warmupSeconds: WARMUP_SECONDS,
   latencyFloor: floor,
+  minimal,
   gatewayFlags: GATEWAY_TUNING.join(' '),
   nodeFlags: NODE_TUNING.join(' '),
 });
@@ -212,6 +224,7 @@ const run = {
   startedAt,
   machineCeilings: { postgres: pgC, pglite: liteC },
   latencyFloor: floor,
+  minimal,
   tradegateStore: { postgres: ownPg, pglite: ownLite },
   rows,
   scale,

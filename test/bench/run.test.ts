@@ -1,11 +1,12 @@
 /**
  * `npm run bench` end to end in its smoke mode (BENCH_QUICK=1: every count shrunk, 1 s rows): the instrument that
  * performance is judged by keeps working — the machine's ceilings are read from `openssl speed` and `pgbench`, every
- * row of both databases and the plain peer answers without an error, the meters read CPU and memory, and the
+ * row of both databases, the plain peer and the minimal servers answer without an error, the meters read CPU and memory, and the
  * printed ratios are the printed figures' own. It asserts no speed: the bench measures, tests do not time.
  *
  * Needs the PostgreSQL server (TEST_DATABASE_URL) and its `pgbench`; mandatory when CI=true (the PostgreSQL pass),
- * skipped with a notice elsewhere when either is missing. 36 s alone on 2 cores, 66 s beside another test file.
+ * skipped with a notice elsewhere when either is missing. 92 s alone on a slow 2-core machine of 2026-12-04 (76 s there
+ * before the minimal servers were added; 36 s alone on faster ones).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -107,6 +108,27 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
     const floorP99 = figure(out, /under the same load generator, mean [\d.]+ ms, p99 ([\d.]+) ms/);
     const spread = figure(out, /ms: p99 ÷ mean ([\d.]+) \(0 errors\)\./);
     assert.ok(floorMean > 0 && Math.abs(spread - floorP99 / floorMean) <= 0.011, `${spread} = ${floorP99} / ${floorMean}`);
+    // The minimal servers answered every request as asked, and tradegate's rows are read against their figures.
+    for (const [name, row] of [
+      ['query', 'APIv3 query'],
+      ['reverse', 'APIv3 reverse (paid → refund)'],
+    ]) {
+      const minimal = new RegExp(
+        `\`bench/minimal-server\\.ts\`\\): .*?${name} ([\\d.]+) req/s, mean [\\d.]+ ms, p99 [\\d.]+ ms \\(p99 ÷ mean [\\d.]+; 0 errors\\), ` +
+          'CPU ms/op server (\\d+\\.\\d+), PostgreSQL (\\d+\\.\\d+), loader (\\d+\\.\\d+)',
+      ).exec(out);
+      const against = new RegExp(
+        `tradegate on PostgreSQL: .*?${name} (\\d+) req/s = ([\\d.]+)× the minimal, p99 ([\\d.]+) ms, gateway \\+ PostgreSQL ([\\d.]+)× the minimal's CPU`,
+      ).exec(out);
+      assert.ok(minimal && against, `the minimal ${name}, without errors, and tradegate's against it`);
+      const [rate, server, postgres, loader] = minimal.slice(1).map(Number);
+      assert.ok(rate > 0 && server > 0 && postgres > 0 && loader > 0, `the minimal ${name}'s CPU is read: ${minimal[0]}`);
+      const ours = rows.find((r) => r.backend === 'postgres' && r.row === row) as Row;
+      assert.deepEqual([Number(against[1]), Number(against[3])], [ours.throughput, ours.p99]);
+      assert.ok(Math.abs(Number(against[2]) - ours.throughput / rate) <= 0.011, `${against[2]}× = ${ours.throughput} / ${rate}`);
+      const cpu = (ours.cpuMsPerOp.gateway + ours.cpuMsPerOp.postgres) / (server + postgres);
+      assert.ok(Math.abs(Number(against[4]) - cpu) <= 0.01 * cpu + 0.006, `${against[4]}× = ${JSON.stringify(ours.cpuMsPerOp)} over ${server} + ${postgres}`);
+    }
     // The load generator's CPU per query is printed for both sizes: the control for the machine's drift.
     const loader = out.match(/, (\d\.\d{3}) vs (\d\.\d{3}) in the load generator \(/);
     assert.ok(loader && Number(loader[1]) > 0 && Number(loader[2]) > 0, 'the loader’s CPU per query at both sizes');
