@@ -23,24 +23,31 @@ export function databasesOf(backend: Backend): string[] {
   return i < 0 ? [] : [new URL(backend.startFlags[i + 1]).pathname.slice(1)];
 }
 
-export async function postgresBackend(serverUrl: string, tag: string): Promise<Backend> {
+/** A database of its own on `serverUrl`, named for the bench; `drop()` removes it whoever is still connected. */
+export async function scratchDatabase(serverUrl: string, tag: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `tradegate_bench_${tag}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  await admin.end();
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  return { name, url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`) };
+}
+
+export async function postgresBackend(serverUrl: string, tag: string): Promise<Backend> {
+  const database = await scratchDatabase(serverUrl, tag);
   return {
     name: 'postgres',
-    startFlags: ['--database-url', url.toString()],
-    open: () => openStore({ databaseUrl: url.toString() }),
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      await c.end();
-    },
+    startFlags: ['--database-url', database.url],
+    open: () => openStore({ databaseUrl: database.url }),
+    drop: database.drop,
   };
 }
 

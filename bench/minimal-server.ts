@@ -12,10 +12,11 @@
  * bench/minimal.ts); prints "minimal listening on http://…". `GET /public-key` answers the key that verifies its
  * answers.
  */
-import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pg from 'pg';
+import { sendSigned } from './signed-answer.ts';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { databaseUrl: string; merchantPublicKeyPem: string };
 const merchantKey = createPublicKey(config.merchantPublicKeyPem);
@@ -58,25 +59,8 @@ interface Waiting {
 const waiting: Record<Operation, Waiting[]> = { query: [], reverse: [] };
 let busy = 0;
 let due = false;
-let answered = 0;
 
-function answer(res: ServerResponse, status: number, body: string): void {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = (++answered).toString(36).padStart(16, '0');
-  sign('sha256', Buffer.from(`${timestamp}\n${nonce}\n${body}\n`), platform.privateKey, (err, signature) => {
-    if (err) {
-      res.writeHead(500).end();
-      return;
-    }
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'wechatpay-timestamp': timestamp,
-      'wechatpay-nonce': nonce,
-      'wechatpay-signature': signature.toString('base64'),
-    });
-    res.end(body);
-  });
-}
+const answer = (res: ServerResponse, status: number, body: string) => sendSigned(res, status, body, platform.privateKey);
 
 function reply(operation: Operation, res: ServerResponse, row: { fresh: boolean; state: string | null; body: unknown }): void {
   if (!row.fresh) answer(res, 401, '{"code":"SIGN_ERROR","message":"nonce already used"}');

@@ -9,6 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { scratchDatabase } from './fixtures.ts';
 import { meteredLoad, PEER_NODE_FLAGS, SECONDS, startProcess, stopProcess, WARMUP_SECONDS } from './harness.ts';
 import type { Prebuilt } from './requests.ts';
 import { signAll } from './rsa-pool.ts';
@@ -20,17 +21,8 @@ const QUERIED_ORDERS = 10_000;
 
 /** A database of its own with the server's tables and `orders` paid orders M1…; dropped with `drop()`. */
 export async function minimalDatabase(serverUrl: string, orders: number): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = `tradegate_bench_minimal_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const drop = async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    await admin.end();
-  };
-  const db = new pg.Client({ connectionString: url.toString() });
+  const database = await scratchDatabase(serverUrl, 'minimal');
+  const db = new pg.Client({ connectionString: database.url });
   try {
     await db.connect();
     await db.query(`CREATE TABLE nonces (mchid text, nonce text, PRIMARY KEY (mchid, nonce));
@@ -49,12 +41,12 @@ export async function minimalDatabase(serverUrl: string, orders: number): Promis
     await db.query('VACUUM ANALYZE orders');
     await db.query('CHECKPOINT');
   } catch (err) {
-    await drop();
-    throw err;
-  } finally {
     await db.end();
+    await database.drop();
+    throw err;
   }
-  return { url: url.toString(), name, drop };
+  await db.end();
+  return database;
 }
 
 /** `count` requests of orders M1…M`orders` (in turn), each with a fresh nonce, signed with the merchant's key on every core. */

@@ -7,8 +7,9 @@
  * Run: node --import tsx bench/sign-only-server.ts; prints "sign-only listening on http://…". `GET /public-key` answers the key
  * that verifies its signatures (the bench's test checks them).
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
+import { sendSigned } from './signed-answer.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
@@ -22,22 +23,7 @@ const server = createServer((req, res) => {
   req.resume();
   req.once('end', () => {
     // An APIv3-shaped signed answer: timestamp, nonce and body, signed as the platform signs its answers.
-    const body = JSON.stringify({ code: 'SUCCESS', n: ++answered });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = answered.toString(36).padStart(16, '0');
-    sign('sha256', Buffer.from(`${timestamp}\n${nonce}\n${body}\n`), privateKey, (err, signature) => {
-      if (err) {
-        res.writeHead(500).end();
-        return;
-      }
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'wechatpay-timestamp': timestamp,
-        'wechatpay-nonce': nonce,
-        'wechatpay-signature': signature.toString('base64'),
-      });
-      res.end(body);
-    });
+    sendSigned(res, 200, JSON.stringify({ code: 'SUCCESS', n: ++answered }), privateKey);
   });
 });
 server.listen(0, '127.0.0.1', () => {
