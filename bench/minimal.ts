@@ -4,15 +4,14 @@
  * and its p99, are what the machine leaves any server of the protocol's query and reverse: tradegate's rows are read
  * against them (bench/report.ts).
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { scratchDatabase } from './fixtures.ts';
 import { meteredLoad, PEER_NODE_FLAGS, SECONDS, startProcess, stopProcess, WARMUP_SECONDS } from './harness.ts';
-import type { Prebuilt } from './requests.ts';
-import { signAll } from './rsa-pool.ts';
+import { type Prebuilt, signV3As, v3Query, v3Reverse } from './requests.ts';
 
 export const MINIMAL_MCHID = '1900000109';
 export type MinimalOperation = 'query' | 'reverse';
@@ -49,29 +48,14 @@ export async function minimalDatabase(serverUrl: string, orders: number): Promis
   return database;
 }
 
-/** `count` requests of orders M1…M`orders` (in turn), each with a fresh nonce, signed with the merchant's key on every core. */
-export async function minimalRequests(operation: MinimalOperation, merchantPrivateKeyPem: string, count: number, orders: number): Promise<Prebuilt[]> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const order = (i: number) => `M${(i % orders) + 1}`;
-  const [method, body] = operation === 'query' ? ['GET', ''] : ['POST', JSON.stringify({ appid: 'wxd678efh567hg6787', mchid: MINIMAL_MCHID })];
-  const paths = Array.from({ length: count }, (_, i) =>
-    operation === 'query' ? `/v3/pay/transactions/out-trade-no/${order(i)}?mchid=${MINIMAL_MCHID}` : `/v3/pay/transactions/out-trade-no/${order(i)}/reverse`,
-  );
-  const nonces = paths.map(() => randomBytes(16).toString('hex'));
-  const signatures = await signAll(
-    merchantPrivateKeyPem,
-    paths.map((path, i) => `${method}\n${path}\n${timestamp}\n${nonces[i]}\n${body}\n`),
-  );
-  return paths.map((path, i) => ({
-    method,
-    path,
-    headers: {
-      authorization: `WECHATPAY2-SHA256-RSA2048 mchid="${MINIMAL_MCHID}",nonce_str="${nonces[i]}",timestamp="${timestamp}",serial_no="BENCH",signature="${signatures[i]}"`,
-      accept: 'application/json',
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body } : {}),
-  }));
+/**
+ * `count` requests, each with a fresh nonce, signed with the merchant's key on every core: queries of orders
+ * M1…M`orders` in turn, reverses of M1…M`count` (each once).
+ */
+export function minimalRequests(operation: MinimalOperation, merchantPrivateKeyPem: string, count: number, orders: number): Promise<Prebuilt[]> {
+  const merchant = { mchid: MINIMAL_MCHID, appid: 'wxd678efh567hg6787' };
+  const unsigned = operation === 'query' ? v3Query(merchant, 'M', orders, count) : v3Reverse(merchant, 'M', count);
+  return signV3As({ mchid: MINIMAL_MCHID, privateKeyPem: merchantPrivateKeyPem, serialNo: 'BENCH' }, unsigned);
 }
 
 /** Starts the server on `databaseUrl`, trusting `merchantPublicKeyPem`. */

@@ -24,18 +24,30 @@ export function secretsOf(m: Merchant): MerchantSecrets {
   return m.secrets;
 }
 
+/** Who signs APIv3 requests: the merchant's number, private key and its certificate's serial number. */
+export interface V3Signer {
+  readonly mchid: string;
+  readonly privateKeyPem: string;
+  readonly serialNo: string;
+}
+
 /** APIv3 requests with fresh nonces, signed with the merchant key on every core. */
-export async function signV3(m: Merchant, unsigned: Unsigned[]): Promise<Prebuilt[]> {
+export function signV3(m: Merchant, unsigned: Unsigned[]): Promise<Prebuilt[]> {
   const s = secretsOf(m);
+  return signV3As({ mchid: m.mchid, privateKeyPem: s.merchantPrivateKeyPem, serialNo: s.merchantSerialNo }, unsigned);
+}
+
+/** The same for a signer that is not a provisioned merchant (the minimal servers' requests). */
+export async function signV3As(signer: V3Signer, unsigned: Unsigned[]): Promise<Prebuilt[]> {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonces = unsigned.map(() => randomBytes(16).toString('hex'));
   const messages = unsigned.map((u, i) => `${u.method}\n${u.path}\n${timestamp}\n${nonces[i]}\n${u.body}\n`);
-  const signatures = await signAll(s.merchantPrivateKeyPem, messages);
+  const signatures = await signAll(signer.privateKeyPem, messages);
   return unsigned.map((u, i) => ({
     method: u.method,
     path: u.path,
     headers: {
-      authorization: `WECHATPAY2-SHA256-RSA2048 mchid="${m.mchid}",nonce_str="${nonces[i]}",timestamp="${timestamp}",serial_no="${s.merchantSerialNo}",signature="${signatures[i]}"`,
+      authorization: `WECHATPAY2-SHA256-RSA2048 mchid="${signer.mchid}",nonce_str="${nonces[i]}",timestamp="${timestamp}",serial_no="${signer.serialNo}",signature="${signatures[i]}"`,
       ...(u.body ? { 'content-type': 'application/json' } : {}),
       accept: 'application/json',
     },
@@ -43,7 +55,7 @@ export async function signV3(m: Merchant, unsigned: Unsigned[]): Promise<Prebuil
   }));
 }
 
-export function v3Reverse(m: Merchant, prefix: string, count: number): Unsigned[] {
+export function v3Reverse(m: Pick<Merchant, 'mchid' | 'appid'>, prefix: string, count: number): Unsigned[] {
   const body = JSON.stringify({ appid: m.appid, mchid: m.mchid });
   return Array.from({ length: count }, (_, i) => ({ method: 'POST', path: `/v3/pay/transactions/out-trade-no/${prefix}${i + 1}/reverse`, body }));
 }
@@ -54,7 +66,7 @@ export function v3Close(m: Merchant, prefix: string, count: number): Unsigned[] 
 }
 
 /** Queries spread over `orders` existing orders. */
-export function v3Query(m: Merchant, prefix: string, orders: number, count: number): Unsigned[] {
+export function v3Query(m: Pick<Merchant, 'mchid'>, prefix: string, orders: number, count: number): Unsigned[] {
   return Array.from({ length: count }, (_, i) => ({
     method: 'GET',
     path: `/v3/pay/transactions/out-trade-no/${prefix}${(i % orders) + 1}?mchid=${m.mchid}`,
