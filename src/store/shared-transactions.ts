@@ -31,6 +31,7 @@ import { protocol } from '@electric-sql/pglite';
 import pg from 'pg';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
 import type { SharedTransactionFigures, SqlClient } from './sql-client.ts';
+import { statementBatch } from './statement-batch.ts';
 
 /** A unit of a shared transaction changed a row another unit of it had claimed: both run again alone. */
 export class SharedRowError extends Error {
@@ -172,9 +173,11 @@ export function sharedTransactions(o: SharedTransactionOptions) {
 
   /** Changes that start together: COMMIT only if every unit succeeded, else ROLLBACK and the others alone. */
   async function changeTogether(units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
+    const batch = statementBatch(send); // first: its first sending is due before the socket's uncorking after BEGIN
     const begun = begin(units, send);
     const claims = new Map<string, Unit>();
-    const outcomes = await Promise.all(units.map((unit) => attempt(unit, send, claims)));
+    const outcomes = await Promise.all(units.map((unit) => attempt(unit, batch.sendFor(), claims)));
+    batch.flush(); // the writes the units issued last go before COMMIT or ROLLBACK
     if (!outcomes.some((x) => 'error' in x)) {
       const committed = send.query('COMMIT').then(() => undefined);
       const answers = await Promise.allSettled([begun, ...outcomes.map((x) => x.scope.judged()), committed]);
@@ -206,7 +209,9 @@ export function sharedTransactions(o: SharedTransactionOptions) {
   async function readTogether(units: Unit[], send: Send, release: (broken?: Error) => void): Promise<void> {
     const begun = begin(units, send);
     const claims = new Map<string, Unit>(); // reads claim no rows
-    const attempts = units.map((unit) => attempt(unit, send, claims));
+    const batch = statementBatch(send);
+    const attempts = units.map((unit) => attempt(unit, batch.sendFor(), claims));
+    batch.flush(); // their first statements, before COMMIT
     const committed = send.query('COMMIT').then((r) => (r as { command?: string }).command === 'COMMIT');
     committed.catch(() => undefined);
     const outcomes = await Promise.all(attempts);

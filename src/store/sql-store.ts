@@ -1,87 +1,39 @@
 import type { Merchant } from '../core/merchant.ts';
 import type { HistoryEntry, Order } from '../core/order.ts';
 import { NonceReplayedError, type NonceLedger, type RequestNonce } from '../core/nonce-ledger.ts';
-import type { DueOrderSource, MerchantLookup, MerchantStore, OrderRef, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
+import type { DueOrderSource, MerchantLookup, MerchantStore, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
 import type { Database, SqlClient, SqlRunner } from './sql-client.ts';
 import { faultTx } from './fault-store.ts';
 import { cachedMerchants } from './merchant-cache.ts';
 import { findMerchantByAppId } from './paycloud-apps.ts';
 import {
-  historyFromRow,
-  merchantFromRow,
-  MERCHANT_PROFILE_COLUMNS,
-  MERCHANT_PROFILE_FIELDS,
-  merchantProfileFromRow,
-  ORDER_COLUMNS,
-  orderFromRow,
-  orderToRow,
-  placeholders,
-  REFUND_COLUMNS,
-  refundFromRow,
-  refundToRow,
-  type Row,
-} from './rows.ts';
+  CHANGE,
+  CHANGE_WITH_REFUND,
+  HISTORY_INSERT,
+  historyParams,
+  MERCHANT_PROFILE_SELECT,
+  merchantOrderStatement,
+  NONCE_UPSERT,
+  nonceParams,
+  ORDER_INSERT,
+  orderKey,
+  REFUND_INSERT,
+  REFUND_UPDATE,
+} from './order-statements.ts';
+import { historyFromRow, merchantFromRow, merchantProfileFromRow, orderFromRow, orderToRow, refundFromRow, refundToRow, type Row } from './rows.ts';
 
-const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
-  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`;
-const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
-  .map((c, i) => `${c} = $${i + 2}`)
-  .join(', ')} WHERE id = $1`;
-const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
-  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
-const HISTORY_COLUMNS = 'order_id, from_state, to_state, cause, protocol, request_id, at, refund_id, event';
-const HISTORY_COUNT = 9;
-/** The history row's insert, its values from parameter `first` on. */
-const historyInsert = (first: number) => `INSERT INTO order_history (${HISTORY_COLUMNS}) VALUES (${placeholders(HISTORY_COUNT, first)})`;
-const HISTORY_INSERT = historyInsert(1);
-/**
- * A state change's writes as one statement (each statement costs PostgreSQL a bind, an execution and a sync):
- * the order's row ($1…), its history row (after the order's values) and, for a reverse's or void's refund (no
- * out_refund_no, nothing to collide on), the refund's row last. Data-modifying CTEs all run, referenced or not.
- */
-const CHANGED_ORDER = `WITH changed_order AS (${ORDER_UPDATE})`;
-const HISTORY_AFTER_ORDER = historyInsert(ORDER_COLUMNS.length + 1);
-const CHANGE = `${CHANGED_ORDER} ${HISTORY_AFTER_ORDER}`;
-const CHANGE_WITH_REFUND = `${CHANGED_ORDER}, full_refund AS (INSERT INTO refunds (${REFUND_COLUMNS.join(', ')})
-  VALUES (${placeholders(REFUND_COLUMNS.length, ORDER_COLUMNS.length + HISTORY_COUNT + 1)})) ${HISTORY_AFTER_ORDER}`;
-const historyParams = (e: HistoryEntry) => [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event];
-/** A nonce is new, or its earlier use has expired (only then may it be taken again). Returns a row when accepted. */
-const NONCE_UPSERT = `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
-  ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
-  RETURNING nonce`;
-const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
 /** Records the nonce with the transaction's or session's first statements (pipelined); a replay fails it. */
 const recordNonce = (c: SqlClient, nonce: RequestNonce) =>
   c.write(NONCE_UPSERT, nonceParams(nonce), (rows) => {
     if (rows.length !== 1) throw new NonceReplayedError();
   });
 const rememberNonce = async (db: SqlRunner, nonce: RequestNonce) => (await db.query(NONCE_UPSERT, nonceParams(nonce))).rows.length === 1;
-const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`;
-const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
 
 /**
  * PostgreSQL text cannot hold U+0000 (the server refuses the parameter), so no stored key contains it: a lookup by
  * such a key finds nothing, instead of failing with an SQL error (a 500) for whoever sent it.
  */
 const unstorable = (...keys: readonly unknown[]) => keys.some((k) => typeof k === 'string' && k.includes('\u0000'));
-
-/** The condition's text is one of three literals (its type says so: test/store/sql-text.test.ts checks it). */
-function orderWhere(ref: OrderRef) {
-  if ('outTradeNo' in ref) return ['o.mchid = $1 AND o.out_trade_no = $2', [ref.mchid, ref.outTradeNo]] as const;
-  if ('transactionId' in ref) return ['o.mchid = $1 AND o.transaction_id = $2', [ref.mchid, ref.transactionId]] as const;
-  return ['o.mchid = $1 AND o.id = $2', [ref.mchid, ref.orderId]] as const;
-}
-
-/**
- * The order with its merchant's profile in one statement (one statement less per operation than two SELECTs), each
- * as one JSON value: two columns instead of 35. node-postgres asks for the columns' description with every
- * execution and builds its row template from it each time: with 35 columns that was ~8 % of the event loop's CPU per
- * reverse (bench/results/2026-12-03-notes.md). Every column is text, integer, bigint (a safe integer by
- * construction: int8 already arrives as a JS number) or jsonb, so JSON carries each value exactly, as the rows'
- * own mapping reads it. Only the order's row is locked.
- */
-const MERCHANT_ORDER_SELECT = `SELECT to_json(o) AS o, json_build_object(${MERCHANT_PROFILE_FIELDS.map((c) => `'${c}', m.${c}`).join(', ')}) AS m
-  FROM orders o JOIN merchants m ON m.mchid = o.mchid`;
 
 /** A locked order is its transaction's to change (a shared transaction's units change different orders). */
 function claimed(c: SqlClient, lock: boolean, order: Order): Order {
@@ -103,17 +55,17 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return rows.length === 1;
     },
     async lockOrder(ref) {
-      const [where, params] = orderWhere(ref);
-      if (unstorable(...params)) return null;
-      const { rows } = await c.query(`SELECT o.* FROM orders o WHERE ${where}${lock ? ' FOR UPDATE' : ''}`, params);
+      const [column, value] = orderKey(ref);
+      if (unstorable(ref.mchid, value)) return null;
+      const { rows } = await c.query(`SELECT o.* FROM orders o WHERE o.mchid = $1 AND o.${column} = $2${lock ? ' FOR UPDATE' : ''}`, [ref.mchid, value]);
       return rows[0] ? claimed(c, lock, orderFromRow(rows[0])) : null;
     },
     async lockMerchantOrder(ref) {
-      const [where, params] = orderWhere(ref);
+      const [sql, params] = merchantOrderStatement(ref, lock);
       if (unstorable(...params)) return { merchant: null, order: null };
       const {
         rows: [row],
-      } = await c.query(`${MERCHANT_ORDER_SELECT} WHERE ${where}${lock ? ' FOR UPDATE OF o' : ''}`, params);
+      } = await c.query(sql, params);
       if (row) return { merchant: merchantProfileFromRow(row.m as Row), order: claimed(c, lock, orderFromRow(row.o as Row)) };
       // No such order: whether its merchant exists decides the answer (a second statement only on this path).
       const {

@@ -1,0 +1,188 @@
+/**
+ * The order store's statements on the request path, each with its set form where units of one shared
+ * transaction issue it together (set-statements.ts): a request's nonce, the order locked with its merchant, and
+ * a state change's writes. The texts are fixed (values are parameters), so each is prepared once per connection.
+ */
+import type { RequestNonce } from '../core/nonce-ledger.ts';
+import type { HistoryEntry } from '../core/order.ts';
+import type { OrderRef } from '../core/ports.ts';
+import { MERCHANT_PROFILE_FIELDS, ORDER_COLUMNS, placeholders, REFUND_COLUMNS } from './rows.ts';
+import { noRows, type Params, type Row, type SqlType, splitByUnit, unnested, withSetForm } from './set-statements.ts';
+
+/** Each order column's type, for the set forms' arrays (the compiler checks every column has one). */
+const ORDER_TYPES: Record<(typeof ORDER_COLUMNS)[number], SqlType> = {
+  id: 'text',
+  mchid: 'text',
+  out_trade_no: 'text',
+  transaction_id: 'text',
+  trade_type: 'text',
+  state: 'text',
+  amount: 'bigint',
+  currency: 'text',
+  description: 'text',
+  attach: 'text',
+  notify_url: 'text',
+  payer_openid: 'text',
+  fingerprint: 'text',
+  protocol: 'text',
+  created_at: 'bigint',
+  expires_at: 'bigint',
+  paid_at: 'bigint',
+  payer_confirm_at: 'bigint',
+  payer_deadline_at: 'bigint',
+  failure: 'text',
+  refunded_amount: 'bigint',
+  refund_count: 'integer',
+  extra: 'jsonb',
+  settlement_rate: 'bigint',
+  payer_currency: 'text',
+  payer_amount: 'bigint',
+  due_at: 'bigint',
+};
+const REFUND_TYPES: Record<(typeof REFUND_COLUMNS)[number], SqlType> = {
+  refund_id: 'text',
+  order_id: 'text',
+  mchid: 'text',
+  out_refund_no: 'text',
+  amount: 'bigint',
+  currency: 'text',
+  status: 'text',
+  cause: 'text',
+  reason: 'text',
+  notify_url: 'text',
+  fingerprint: 'text',
+  protocol: 'text',
+  created_at: 'bigint',
+  settle_at: 'bigint',
+  success_at: 'bigint',
+};
+const HISTORY_FIELDS = ['order_id', 'from_state', 'to_state', 'cause', 'protocol', 'request_id', 'at', 'refund_id', 'event'] as const;
+const HISTORY_TYPES: Record<(typeof HISTORY_FIELDS)[number], SqlType> = {
+  order_id: 'text',
+  from_state: 'text',
+  to_state: 'text',
+  cause: 'text',
+  protocol: 'text',
+  request_id: 'text',
+  at: 'bigint',
+  refund_id: 'text',
+  event: 'text',
+};
+
+export const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
+  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`;
+const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
+  .map((c, i) => `${c} = $${i + 2}`)
+  .join(', ')} WHERE id = $1`;
+export const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
+  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
+const HISTORY_COLUMNS = HISTORY_FIELDS.join(', ');
+/** The history row's insert, its values from parameter `first` on. */
+const historyInsert = (first: number) => `INSERT INTO order_history (${HISTORY_COLUMNS}) VALUES (${placeholders(HISTORY_FIELDS.length, first)})`;
+export const HISTORY_INSERT = historyInsert(1);
+export const historyParams = (e: HistoryEntry) => [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event];
+
+/**
+ * A state change's writes as one statement (each statement costs PostgreSQL a bind, an execution and a sync):
+ * the order's row ($1…), its history row (after the order's values) and, for a reverse's or void's refund (no
+ * out_refund_no, nothing to collide on), the refund's row last. Data-modifying CTEs all run, referenced or not.
+ */
+const CHANGED_ORDER = `WITH changed_order AS (${ORDER_UPDATE})`;
+const HISTORY_AFTER_ORDER = historyInsert(ORDER_COLUMNS.length + 1);
+const SINGLE_CHANGE = `${CHANGED_ORDER} ${HISTORY_AFTER_ORDER}`;
+const SINGLE_CHANGE_WITH_REFUND = `${CHANGED_ORDER}, full_refund AS (INSERT INTO refunds (${REFUND_COLUMNS.join(', ')})
+  VALUES (${placeholders(REFUND_COLUMNS.length, ORDER_COLUMNS.length + HISTORY_FIELDS.length + 1)})) ${HISTORY_AFTER_ORDER}`;
+
+/**
+ * The same changes of many orders: one row of `v` per unit (its order's columns, then `h_` its history row's,
+ * then `r_` its refund's), the orders updated from it, the history (and refund) rows inserted from it, in the
+ * units' order. Each unit changes an order of its own (shared-transactions.ts: a row claimed twice fails first).
+ */
+const orderColumns = ORDER_COLUMNS.map((c) => [c, ORDER_TYPES[c]] as const);
+const historyColumns = HISTORY_FIELDS.map((c) => [`h_${c}`, HISTORY_TYPES[c]] as const);
+const refundColumns = REFUND_COLUMNS.map((c) => [`r_${c}`, REFUND_TYPES[c]] as const);
+const { from: CHANGES_FROM, params: changesParams } = unnested('v', [...orderColumns, ...historyColumns]);
+const { from: REFUNDING_CHANGES_FROM, params: refundingChangesParams } = unnested('v', [...orderColumns, ...historyColumns, ...refundColumns]);
+const CHANGED_ORDERS = `changed_orders AS (UPDATE orders SET ${ORDER_COLUMNS.slice(1)
+  .map((c) => `${c} = v.${c}`)
+  .join(', ')} FROM v WHERE orders.id = v.id)`;
+const HISTORY_FROM_V = `INSERT INTO order_history (${HISTORY_COLUMNS}) SELECT ${HISTORY_FIELDS.map((c) => `h_${c}`).join(', ')} FROM v ORDER BY unit`;
+
+export const CHANGE = withSetForm(SINGLE_CHANGE, {
+  sql: `WITH v AS (SELECT * FROM ${CHANGES_FROM}), ${CHANGED_ORDERS} ${HISTORY_FROM_V}`,
+  params: changesParams,
+  split: noRows,
+});
+export const CHANGE_WITH_REFUND = withSetForm(SINGLE_CHANGE_WITH_REFUND, {
+  sql: `WITH v AS (SELECT * FROM ${REFUNDING_CHANGES_FROM}), ${CHANGED_ORDERS},
+    full_refunds AS (INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) SELECT ${REFUND_COLUMNS.map((c) => `r_${c}`).join(', ')} FROM v ORDER BY unit)
+    ${HISTORY_FROM_V}`,
+  params: refundingChangesParams,
+  split: noRows,
+});
+
+/**
+ * A nonce is new, or its earlier use has expired (only then may it be taken again). Returns a row when accepted.
+ * The set form takes the earliest `now` of its units: a unit whose nonce's earlier use expired between its
+ * neighbours' clocks and its own is refused as a replay — microseconds, inside a lifetime of minutes, for a
+ * random nonce used twice. Two units with one nonce fail it (PostgreSQL will not let one statement take a row
+ * twice), and each runs again alone: one accepted, one a replay.
+ */
+export const NONCE_UPSERT = withSetForm(
+  `INSERT INTO auth_nonces (mchid, nonce, expires_at) VALUES ($1, $2, $3)
+  ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
+  RETURNING nonce`,
+  {
+    sql: `INSERT INTO auth_nonces (mchid, nonce, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+  ON CONFLICT (mchid, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_nonces.expires_at < $4
+  RETURNING mchid, nonce`,
+    params: (each) => [each.map((p) => p[0]), each.map((p) => p[1]), each.map((p) => p[2]), Math.min(...each.map((p) => Number(p[3])))],
+    split: (rows, each) => each.map(([mchid, nonce]) => rows.filter((r) => r.mchid === mchid && r.nonce === nonce)),
+  },
+);
+export const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
+
+export const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_FIELDS.join(', ')} FROM merchants WHERE mchid = $1`;
+export const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
+
+/** The column an order reference names, and its value (the text is one of three literals: the type says so). */
+export function orderKey(ref: OrderRef) {
+  if ('outTradeNo' in ref) return ['out_trade_no', ref.outTradeNo] as const;
+  if ('transactionId' in ref) return ['transaction_id', ref.transactionId] as const;
+  return ['id', ref.orderId] as const;
+}
+type OrderKeyColumn = ReturnType<typeof orderKey>[0];
+
+/**
+ * The order with its merchant's profile in one statement (one statement less per operation than two SELECTs), each
+ * as one JSON value: two columns instead of 35. node-postgres asks for the columns' description with every
+ * execution and builds its row template from it each time: with 35 columns that was ~8 % of the event loop's CPU per
+ * reverse (bench/results/2026-12-03-notes.md). Every column is text, integer, bigint (a safe integer by
+ * construction: int8 already arrives as a JS number) or jsonb, so JSON carries each value exactly, as the rows'
+ * own mapping reads it. Only the order's row is locked.
+ */
+const MERCHANT_ORDER_COLUMNS = `to_json(o) AS o, json_build_object(${MERCHANT_PROFILE_FIELDS.map((c) => `'${c}', m.${c}`).join(', ')}) AS m`;
+
+function merchantOrderSelect(column: OrderKeyColumn, lock: boolean): string {
+  const locking = lock ? ' FOR UPDATE OF o' : '';
+  return withSetForm(
+    `SELECT ${MERCHANT_ORDER_COLUMNS} FROM orders o JOIN merchants m ON m.mchid = o.mchid
+  WHERE o.mchid = $1 AND o.${column} = $2${locking}`,
+    {
+      sql: `SELECT k.unit, ${MERCHANT_ORDER_COLUMNS} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(mchid, ref, unit)
+  JOIN orders o ON o.mchid = k.mchid AND o.${column} = k.ref JOIN merchants m ON m.mchid = o.mchid${locking}`,
+      params: (each: readonly Params[]) => [each.map((p) => p[0]), each.map((p) => p[1])],
+      split: splitByUnit as (rows: readonly Row[], each: readonly Params[]) => Row[][],
+    },
+  );
+}
+
+const KEY_COLUMNS = ['out_trade_no', 'transaction_id', 'id'] as const satisfies readonly OrderKeyColumn[];
+/** Every (column, lock) pair's statement, registered with its set form once. */
+const MERCHANT_ORDER_SELECTS = new Map(KEY_COLUMNS.flatMap((c) => [true, false].map((lock) => [`${c}/${lock}`, merchantOrderSelect(c, lock)] as const)));
+
+/** The statement reading (and with `lock`, locking) the order `ref` names, with its merchant's profile; its parameters. */
+export function merchantOrderStatement(ref: OrderRef, lock: boolean): readonly [sql: string, params: readonly [string, string]] {
+  const [column, value] = orderKey(ref);
+  return [MERCHANT_ORDER_SELECTS.get(`${column}/${lock}`) as string, [ref.mchid, value]];
+}
