@@ -6,8 +6,8 @@
 import type { RequestNonce } from '../core/nonce-ledger.ts';
 import type { HistoryEntry } from '../core/order.ts';
 import type { OrderRef } from '../core/ports.ts';
-import { MERCHANT_PROFILE_FIELDS, ORDER_COLUMNS, placeholders, REFUND_COLUMNS } from './rows.ts';
-import { noRows, type Params, type Row, type SqlType, splitByUnit, unnested, withSetForm } from './set-statements.ts';
+import { MERCHANT_PROFILE_COLUMNS, MERCHANT_PROFILE_FIELDS, ORDER_COLUMNS, placeholders, REFUND_COLUMNS } from './rows.ts';
+import { noRows, type Params, type SqlType, splitByUnit, unnested, withSetForm } from './set-statements.ts';
 
 /** Each order column's type, for the set forms' arrays (the compiler checks every column has one). */
 const ORDER_TYPES: Record<(typeof ORDER_COLUMNS)[number], SqlType> = {
@@ -142,7 +142,7 @@ export const NONCE_UPSERT = withSetForm(
 );
 export const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
 
-export const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_FIELDS.join(', ')} FROM merchants WHERE mchid = $1`;
+export const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`;
 export const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;
 
 /** The column an order reference names, and its value (the text is one of three literals: the type says so). */
@@ -172,7 +172,7 @@ function merchantOrderSelect(column: OrderKeyColumn, lock: boolean): string {
       sql: `SELECT k.unit, ${MERCHANT_ORDER_COLUMNS} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(mchid, ref, unit)
   JOIN orders o ON o.mchid = k.mchid AND o.${column} = k.ref JOIN merchants m ON m.mchid = o.mchid${locking}`,
       params: (each: readonly Params[]) => [each.map((p) => p[0]), each.map((p) => p[1])],
-      split: splitByUnit as (rows: readonly Row[], each: readonly Params[]) => Row[][],
+      split: splitByUnit,
     },
   );
 }
