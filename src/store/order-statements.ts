@@ -69,17 +69,56 @@ const HISTORY_TYPES: Record<(typeof HISTORY_FIELDS)[number], SqlType> = {
   event: 'text',
 };
 
-export const ORDER_INSERT = `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
-  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`;
+/**
+ * A new order, unless its out_trade_no is taken (then no row: the operation reads the order that has it). In the
+ * set form two units with one out_trade_no insert it once (DO NOTHING skips a row the same statement inserted):
+ * the second finds it taken, as it would after the first, and its claim on that order then sends both to run
+ * again alone. Rows are handed back by order id (made by the gateway, one per unit).
+ */
+const { from: NEW_ORDERS_FROM, params: newOrdersParams } = unnested(
+  'v',
+  ORDER_COLUMNS.map((c) => [c, ORDER_TYPES[c]] as const),
+);
+export const ORDER_INSERT = withSetForm(
+  `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
+  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`,
+  {
+    sql: `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) SELECT ${ORDER_COLUMNS.join(', ')} FROM ${NEW_ORDERS_FROM} ORDER BY unit
+  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`,
+    params: newOrdersParams,
+    split: (rows, each) => each.map(([id]) => rows.filter((r) => r.id === id)),
+  },
+);
 const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
   .map((c, i) => `${c} = $${i + 2}`)
   .join(', ')} WHERE id = $1`;
-export const REFUND_INSERT = `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
-  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`;
+/** A merchant's refund, unless its out_refund_no is taken (no row); set form as the order's insert, by refund id. */
+const { from: NEW_REFUNDS_FROM, params: newRefundsParams } = unnested(
+  'v',
+  REFUND_COLUMNS.map((c) => [c, REFUND_TYPES[c]] as const),
+);
+export const REFUND_INSERT = withSetForm(
+  `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
+  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`,
+  {
+    sql: `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) SELECT ${REFUND_COLUMNS.join(', ')} FROM ${NEW_REFUNDS_FROM} ORDER BY unit
+  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`,
+    params: newRefundsParams,
+    split: (rows, each) => each.map(([id]) => rows.filter((r) => r.refund_id === id)),
+  },
+);
 const HISTORY_COLUMNS = HISTORY_FIELDS.join(', ');
 /** The history row's insert, its values from parameter `first` on. */
 const historyInsert = (first: number) => `INSERT INTO order_history (${HISTORY_COLUMNS}) VALUES (${placeholders(HISTORY_FIELDS.length, first)})`;
-export const HISTORY_INSERT = historyInsert(1);
+const { from: HISTORY_ROWS_FROM, params: historyRowsParams } = unnested(
+  'v',
+  HISTORY_FIELDS.map((c) => [c, HISTORY_TYPES[c]] as const),
+);
+export const HISTORY_INSERT = withSetForm(historyInsert(1), {
+  sql: `INSERT INTO order_history (${HISTORY_COLUMNS}) SELECT ${HISTORY_COLUMNS} FROM ${HISTORY_ROWS_FROM} ORDER BY unit`,
+  params: historyRowsParams,
+  split: noRows,
+});
 export const historyParams = (e: HistoryEntry) => [e.orderId, e.from, e.to, e.cause, e.protocol, e.requestId, e.at, e.refundId, e.event];
 
 /**
@@ -141,6 +180,24 @@ export const NONCE_UPSERT = withSetForm(
   },
 );
 export const nonceParams = (n: RequestNonce) => [n.mchid, n.nonce, n.expiresAt, n.now];
+
+/** A notification due (its first attempt at `due_at`, which is also when it was made). */
+const OUTBOX_FIELDS = [
+  ['mchid', 'text'],
+  ['order_id', 'text'],
+  ['refund_id', 'text'],
+  ['kind', 'text'],
+  ['protocol', 'text'],
+  ['url', 'text'],
+  ['due_at', 'bigint'],
+] as const;
+const OUTBOX_COLUMNS = 'mchid, order_id, refund_id, kind, protocol, url, due_at, created_at';
+const { from: OUTBOX_ROWS_FROM, params: outboxRowsParams } = unnested('v', OUTBOX_FIELDS);
+export const OUTBOX_INSERT = withSetForm(`INSERT INTO outbox (${OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, {
+  sql: `INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT mchid, order_id, refund_id, kind, protocol, url, due_at, due_at FROM ${OUTBOX_ROWS_FROM} ORDER BY unit`,
+  params: outboxRowsParams,
+  split: noRows,
+});
 
 export const MERCHANT_PROFILE_SELECT = `SELECT ${MERCHANT_PROFILE_COLUMNS} FROM merchants WHERE mchid = $1`;
 export const REFUND_UPDATE = `UPDATE refunds SET status = $2, success_at = $3 WHERE refund_id = $1`;

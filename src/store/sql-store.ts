@@ -17,6 +17,7 @@ import {
   nonceParams,
   ORDER_INSERT,
   orderKey,
+  OUTBOX_INSERT,
   REFUND_INSERT,
   REFUND_UPDATE,
 } from './order-statements.ts';
@@ -98,17 +99,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       const { rows } = await c.query('SELECT * FROM order_history WHERE order_id = $1 ORDER BY id', [orderId]);
       return rows.map(historyFromRow);
     },
-    enqueueNotification(e: OutboxEvent) {
-      c.write(`INSERT INTO outbox (mchid, order_id, refund_id, kind, protocol, url, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, [
-        e.mchid,
-        e.orderId,
-        e.refundId,
-        e.kind,
-        e.protocol,
-        e.url,
-        e.dueAt,
-      ]);
-    },
+    enqueueNotification: (e: OutboxEvent) => c.write(OUTBOX_INSERT, [e.mchid, e.orderId, e.refundId, e.kind, e.protocol, e.url, e.dueAt]),
     ...faultTx(c, lock),
   };
 }

@@ -9,9 +9,12 @@ import { after, describe, test } from 'node:test';
 import type { Merchant } from '../../src/core/merchant.ts';
 import { NonceReplayedError, type RequestNonce } from '../../src/core/nonce-ledger.ts';
 import type { HistoryEntry, Order, Refund } from '../../src/core/order.ts';
+import { createOrder } from '../../src/operations/create-order.ts';
+import { payByCode } from '../../src/operations/pay-by-code.ts';
+import { refundOrder } from '../../src/operations/refund-order.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { SqlStore } from '../../src/store/sql-store.ts';
-import { aMerchant } from '../helpers/context.ts';
+import { aMerchant, byNo, contextOf, ManualClock, newOrder } from '../helpers/context.ts';
 import { testDatabases } from '../helpers/database.ts';
 import { anOrder, T0 } from '../helpers/orders.ts';
 import { startRoundTripCounter } from '../helpers/round-trip-counter.ts';
@@ -166,6 +169,97 @@ for (const database of testDatabases()) {
       ]);
       assert.deepEqual(twice.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
       assert.ok((twice.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason instanceof NonceReplayedError);
+    });
+
+    test('creates, code payments and refunds at once: each as alone, a taken number once, every row written', async () => {
+      const store = await opened();
+      await aMerchant(store);
+      const ctx = contextOf(store, new ManualClock());
+      const nos = ['K1', 'K2', 'K3', 'K4'];
+      const before = store.db.sharedFigures();
+      const created = await Promise.all([...nos.map((no) => createOrder(ctx, newOrder(no), 'wechatV3')), createOrder(ctx, newOrder('K1'), 'wechatV3')]);
+      assert.deepEqual(
+        created.map((c) => [c.order.outTradeNo, c.order.state]),
+        [...nos, 'K1'].map((no) => [no, 'NOTPAY']),
+      );
+      assert.equal(created[4]!.order.id, created[0]!.order.id, 'the same create twice: one order');
+      const later = store.db.sharedFigures();
+      // One transaction of five; the second K1 found the first's (its insert answered no row) and claimed it, so that
+      // transaction rolled back and all five ran again alone.
+      assert.deepEqual([later.transactions - before.transactions, later.units - before.units, later.reruns - before.reruns], [1, 5, 5]);
+
+      // At the store: inserts at once answer each for its own row — a number taken before answers false, alone too.
+      const [taken, ...fresh] = await withOrders(store, 1, 40).then(async ([t]) => [t!, paidOrder(41), paidOrder(42)]);
+      const inserted = await Promise.all(
+        [...fresh, { ...paidOrder(43), outTradeNo: taken.outTradeNo }].map((o) => store.transaction((tx) => tx.insertOrder(o))),
+      );
+      assert.deepEqual(inserted, [true, true, false]);
+      const takenRefund = { ...refundOf(fresh[0]!), refundId: 'r-taken', outRefundNo: 'RF-TAKEN' };
+      await store.transaction((tx) => tx.insertRefund(takenRefund));
+      const refundsInserted = await Promise.all(
+        [
+          { ...refundOf(fresh[0]!), outRefundNo: 'RF-NEW' },
+          { ...refundOf(fresh[1]!), outRefundNo: 'RF-TAKEN' },
+        ].map((r) => store.transaction((tx) => tx.insertRefund(r))),
+      );
+      assert.deepEqual(refundsInserted, [true, false]);
+      assert.equal(store.db.sharedFigures().reruns - later.reruns, 0, 'a taken number is no failure: no unit ran again');
+      assert.deepEqual(created.map((c) => c.replayed).sort(), [false, false, false, false, true]);
+
+      const codes = ['M1', 'M2', 'M3'];
+      const paid = await Promise.all(codes.map((no) => payByCode(ctx, newOrder(no, { tradeType: 'MICROPAY' }), { kind: 'pay' }, 'wechatV3')));
+      assert.deepEqual(
+        paid.map((p) => p.order.state),
+        ['SUCCESS', 'SUCCESS', 'SUCCESS'],
+      );
+      const refund = (no: string, outRefundNo: string) =>
+        refundOrder(
+          ctx,
+          {
+            order: byNo(no),
+            outRefundNo,
+            amount: 100,
+            currency: 'CNY',
+            statedTotal: 1000,
+            reason: null,
+            notifyUrl: 'http://127.0.0.1:9/r',
+            fingerprint: `fp-${outRefundNo}`,
+          },
+          'wechatV3',
+        );
+      const refunded = await Promise.allSettled([refund('M1', 'RF1'), refund('M2', 'RF2'), refund('M3', 'RF3')]);
+      assert.deepEqual(
+        refunded.map((r) => r.status === 'fulfilled' && r.value.order.state),
+        ['REFUND', 'REFUND', 'REFUND'],
+      );
+      const rows = async (sql: string) => (await store.db.query<{ k: string }>(sql)).rows.map((r) => r.k);
+      assert.deepEqual(
+        await rows(
+          `SELECT o.out_trade_no || ':' || string_agg(h.cause, ',' ORDER BY h.id) AS k FROM orders o JOIN order_history h ON h.order_id = o.id GROUP BY o.out_trade_no ORDER BY 1`,
+        ),
+        [
+          'K1:created',
+          'K2:created',
+          'K3:created',
+          'K4:created',
+          'M1:created,paid_by_code,refund',
+          'M2:created,paid_by_code,refund',
+          'M3:created,paid_by_code,refund',
+        ],
+      );
+      assert.deepEqual(await rows(`SELECT out_refund_no || ':' || amount AS k FROM refunds WHERE out_refund_no LIKE 'RF_' ORDER BY 1`), [
+        'RF1:100',
+        'RF2:100',
+        'RF3:100',
+      ]);
+      assert.deepEqual(await rows(`SELECT o.out_trade_no || ':' || x.kind AS k FROM outbox x JOIN orders o ON o.id = x.order_id ORDER BY 1`), [
+        'M1:payment',
+        'M1:refund',
+        'M2:payment',
+        'M2:refund',
+        'M3:payment',
+        'M3:refund',
+      ]);
     });
 
     test('on the wire: one statement per kind for all units, not one per unit', {
