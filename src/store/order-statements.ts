@@ -70,43 +70,40 @@ const HISTORY_TYPES: Record<(typeof HISTORY_FIELDS)[number], SqlType> = {
 };
 
 /**
- * A new order, unless its out_trade_no is taken (then no row: the operation reads the order that has it). In the
- * set form two units with one out_trade_no insert it once (DO NOTHING skips a row the same statement inserted):
- * the second finds it taken, as it would after the first, and its claim on that order then sends both to run
- * again alone. Rows are handed back by order id (made by the gateway, one per unit).
+ * A new row unless the merchant's number for it is taken (then no row: the operation reads the row that has it):
+ * a new order (out_trade_no), a merchant's refund (out_refund_no). In the set form two units with one number insert it
+ * once (DO NOTHING skips a row the same statement inserted): the second finds it taken, as it would after the first
+ * (for an order, its claim on the first's then sends every unit to run again alone). Rows are handed back by the id
+ * the gateway made for each unit's row, its first parameter.
  */
-const { from: NEW_ORDERS_FROM, params: newOrdersParams } = unnested(
-  'v',
-  ORDER_COLUMNS.map((c) => [c, ORDER_TYPES[c]] as const),
-);
-export const ORDER_INSERT = withSetForm(
-  `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders(ORDER_COLUMNS.length)})
-  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`,
-  {
-    sql: `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) SELECT ${ORDER_COLUMNS.join(', ')} FROM ${NEW_ORDERS_FROM} ORDER BY unit
-  ON CONFLICT (mchid, out_trade_no) DO NOTHING RETURNING id`,
-    params: newOrdersParams,
-    split: (rows, each) => each.map(([id]) => rows.filter((r) => r.id === id)),
-  },
-);
+function insertUnlessTaken(
+  table: 'orders' | 'refunds',
+  columns: readonly string[],
+  types: Readonly<Record<string, SqlType>>,
+  key: 'out_trade_no' | 'out_refund_no',
+  id: 'id' | 'refund_id',
+): string {
+  const COLUMN_LIST = columns.join(', ');
+  const { from: NEW_ROWS_FROM, params } = unnested(
+    'v',
+    columns.map((c) => [c, types[c] as SqlType] as const),
+  );
+  return withSetForm(
+    `INSERT INTO ${table} (${COLUMN_LIST}) VALUES (${placeholders(columns.length)})
+  ON CONFLICT (mchid, ${key}) DO NOTHING RETURNING ${id}`,
+    {
+      sql: `INSERT INTO ${table} (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${NEW_ROWS_FROM} ORDER BY unit
+  ON CONFLICT (mchid, ${key}) DO NOTHING RETURNING ${id}`,
+      params,
+      split: (rows, each) => each.map(([made]) => rows.filter((r) => r[id] === made)),
+    },
+  );
+}
+export const ORDER_INSERT = insertUnlessTaken('orders', ORDER_COLUMNS, ORDER_TYPES, 'out_trade_no', 'id');
+export const REFUND_INSERT = insertUnlessTaken('refunds', REFUND_COLUMNS, REFUND_TYPES, 'out_refund_no', 'refund_id');
 const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
   .map((c, i) => `${c} = $${i + 2}`)
   .join(', ')} WHERE id = $1`;
-/** A merchant's refund, unless its out_refund_no is taken (no row); set form as the order's insert, by refund id. */
-const { from: NEW_REFUNDS_FROM, params: newRefundsParams } = unnested(
-  'v',
-  REFUND_COLUMNS.map((c) => [c, REFUND_TYPES[c]] as const),
-);
-export const REFUND_INSERT = withSetForm(
-  `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) VALUES (${placeholders(REFUND_COLUMNS.length)})
-  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`,
-  {
-    sql: `INSERT INTO refunds (${REFUND_COLUMNS.join(', ')}) SELECT ${REFUND_COLUMNS.join(', ')} FROM ${NEW_REFUNDS_FROM} ORDER BY unit
-  ON CONFLICT (mchid, out_refund_no) DO NOTHING RETURNING refund_id`,
-    params: newRefundsParams,
-    split: (rows, each) => each.map(([id]) => rows.filter((r) => r.refund_id === id)),
-  },
-);
 const HISTORY_COLUMNS = HISTORY_FIELDS.join(', ');
 /** The history row's insert, its values from parameter `first` on. */
 const historyInsert = (first: number) => `INSERT INTO order_history (${HISTORY_COLUMNS}) VALUES (${placeholders(HISTORY_FIELDS.length, first)})`;
