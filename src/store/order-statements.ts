@@ -7,7 +7,7 @@ import type { RequestNonce } from '../core/nonce-ledger.ts';
 import type { HistoryEntry } from '../core/order.ts';
 import type { OrderRef } from '../core/ports.ts';
 import { MERCHANT_PROFILE_COLUMNS, MERCHANT_PROFILE_FIELDS, ORDER_COLUMNS, placeholders, REFUND_COLUMNS } from './rows.ts';
-import { noRows, type Params, type SqlType, splitByUnit, unnested, withSetForm } from './set-statements.ts';
+import { noRows, type SqlType, splitByUnit, unnested, withSetForm } from './set-statements.ts';
 
 /** Each order column's type, for the set forms' arrays (the compiler checks every column has one). */
 const ORDER_TYPES: Record<(typeof ORDER_COLUMNS)[number], SqlType> = {
@@ -69,6 +69,10 @@ const HISTORY_TYPES: Record<(typeof HISTORY_FIELDS)[number], SqlType> = {
   event: 'text',
 };
 
+/** A table's columns with their types, for `unnested` (named `<prefix><column>` where several tables share one row). */
+const typed = <C extends string>(columns: readonly C[], types: Readonly<Record<C, SqlType>>, prefix = '') =>
+  columns.map((c) => [`${prefix}${c}`, types[c]] as const);
+
 /**
  * A new row unless the merchant's number for it is taken (then no row: the operation reads the row that has it):
  * a new order (out_trade_no), a merchant's refund (out_refund_no). In the set form two units with one number insert it
@@ -78,16 +82,12 @@ const HISTORY_TYPES: Record<(typeof HISTORY_FIELDS)[number], SqlType> = {
  */
 function insertUnlessTaken(
   table: 'orders' | 'refunds',
-  columns: readonly string[],
-  types: Readonly<Record<string, SqlType>>,
+  columns: readonly (readonly [name: string, type: SqlType])[],
   key: 'out_trade_no' | 'out_refund_no',
   id: 'id' | 'refund_id',
 ): string {
-  const COLUMN_LIST = columns.join(', ');
-  const { from: NEW_ROWS_FROM, params } = unnested(
-    'v',
-    columns.map((c) => [c, types[c] as SqlType] as const),
-  );
+  const COLUMN_LIST = columns.map(([name]) => name).join(', ');
+  const { from: NEW_ROWS_FROM, params } = unnested('v', columns);
   return withSetForm(
     `INSERT INTO ${table} (${COLUMN_LIST}) VALUES (${placeholders(columns.length)})
   ON CONFLICT (mchid, ${key}) DO NOTHING RETURNING ${id}`,
@@ -99,18 +99,15 @@ function insertUnlessTaken(
     },
   );
 }
-export const ORDER_INSERT = insertUnlessTaken('orders', ORDER_COLUMNS, ORDER_TYPES, 'out_trade_no', 'id');
-export const REFUND_INSERT = insertUnlessTaken('refunds', REFUND_COLUMNS, REFUND_TYPES, 'out_refund_no', 'refund_id');
+export const ORDER_INSERT = insertUnlessTaken('orders', typed(ORDER_COLUMNS, ORDER_TYPES), 'out_trade_no', 'id');
+export const REFUND_INSERT = insertUnlessTaken('refunds', typed(REFUND_COLUMNS, REFUND_TYPES), 'out_refund_no', 'refund_id');
 const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
   .map((c, i) => `${c} = $${i + 2}`)
   .join(', ')} WHERE id = $1`;
 const HISTORY_COLUMNS = HISTORY_FIELDS.join(', ');
 /** The history row's insert, its values from parameter `first` on. */
 const historyInsert = (first: number) => `INSERT INTO order_history (${HISTORY_COLUMNS}) VALUES (${placeholders(HISTORY_FIELDS.length, first)})`;
-const { from: HISTORY_ROWS_FROM, params: historyRowsParams } = unnested(
-  'v',
-  HISTORY_FIELDS.map((c) => [c, HISTORY_TYPES[c]] as const),
-);
+const { from: HISTORY_ROWS_FROM, params: historyRowsParams } = unnested('v', typed(HISTORY_FIELDS, HISTORY_TYPES));
 export const HISTORY_INSERT = withSetForm(historyInsert(1), {
   sql: `INSERT INTO order_history (${HISTORY_COLUMNS}) SELECT ${HISTORY_COLUMNS} FROM ${HISTORY_ROWS_FROM} ORDER BY unit`,
   params: historyRowsParams,
@@ -134,9 +131,9 @@ const SINGLE_CHANGE_WITH_REFUND = `${CHANGED_ORDER}, full_refund AS (INSERT INTO
  * then `r_` its refund's), the orders updated from it, the history (and refund) rows inserted from it, in the
  * units' order. Each unit changes an order of its own (shared-transactions.ts: a row claimed twice fails first).
  */
-const orderColumns = ORDER_COLUMNS.map((c) => [c, ORDER_TYPES[c]] as const);
-const historyColumns = HISTORY_FIELDS.map((c) => [`h_${c}`, HISTORY_TYPES[c]] as const);
-const refundColumns = REFUND_COLUMNS.map((c) => [`r_${c}`, REFUND_TYPES[c]] as const);
+const orderColumns = typed(ORDER_COLUMNS, ORDER_TYPES);
+const historyColumns = typed(HISTORY_FIELDS, HISTORY_TYPES, 'h_');
+const refundColumns = typed(REFUND_COLUMNS, REFUND_TYPES, 'r_');
 const { from: CHANGES_FROM, params: changesParams } = unnested('v', [...orderColumns, ...historyColumns]);
 const { from: REFUNDING_CHANGES_FROM, params: refundingChangesParams } = unnested('v', [...orderColumns, ...historyColumns, ...refundColumns]);
 const CHANGED_ORDERS = `changed_orders AS (UPDATE orders SET ${ORDER_COLUMNS.slice(1)
@@ -217,15 +214,21 @@ type OrderKeyColumn = ReturnType<typeof orderKey>[0];
  */
 const MERCHANT_ORDER_COLUMNS = `to_json(o) AS o, json_build_object(${MERCHANT_PROFILE_FIELDS.map((c) => `'${c}', m.${c}`).join(', ')}) AS m`;
 
+/** One row per unit: the merchant and the value of the order's key column it names. */
+const { from: ORDER_KEYS_FROM, params: orderKeysParams } = unnested('k', [
+  ['mchid', 'text'],
+  ['ref', 'text'],
+]);
+
 function merchantOrderSelect(column: OrderKeyColumn, lock: boolean): string {
   const locking = lock ? ' FOR UPDATE OF o' : '';
   return withSetForm(
     `SELECT ${MERCHANT_ORDER_COLUMNS} FROM orders o JOIN merchants m ON m.mchid = o.mchid
   WHERE o.mchid = $1 AND o.${column} = $2${locking}`,
     {
-      sql: `SELECT k.unit, ${MERCHANT_ORDER_COLUMNS} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(mchid, ref, unit)
+      sql: `SELECT k.unit, ${MERCHANT_ORDER_COLUMNS} FROM ${ORDER_KEYS_FROM}
   JOIN orders o ON o.mchid = k.mchid AND o.${column} = k.ref JOIN merchants m ON m.mchid = o.mchid${locking}`,
-      params: (each: readonly Params[]) => [each.map((p) => p[0]), each.map((p) => p[1])],
+      params: orderKeysParams,
       split: splitByUnit,
     },
   );
