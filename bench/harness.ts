@@ -86,7 +86,13 @@ const flagsIn = (name: string) => (process.env[name] ?? '').split(' ').filter(Bo
  * better, so both servers run with at most one per core. It is the runtime's setting, not the code's: the peer gets
  * it too. A later `--v8-pool-size` in BENCH_GATEWAY_NODE_FLAGS or BENCH_PEER_NODE_FLAGS wins.
  */
-export const NODE_TUNING = [`--v8-pool-size=${Math.min(4, availableParallelism())}`];
+/**
+ * V8's young generation at most 16 MB a semi-space, what Node 20's V8 uses at any heap size. V8 13 (Node 24) sizes
+ * it from the heap limit, which it derives from the machine's memory: on the bench's 24 GiB machine the gateway's
+ * peak RSS rose from 150–215 MB on Node 20 to 302–342 MB on Node 24, past the 250 MB budget, and to 203–243 with
+ * this flag; CPU per operation moved within the spread (three interleaved rounds; notes of 2026-12-04, sixth session).
+ */
+export const NODE_TUNING = [`--v8-pool-size=${Math.min(4, availableParallelism())}`, '--max-semi-space-size=16'];
 /** BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
 const GATEWAY_NODE_FLAGS = [...NODE_TUNING, ...flagsIn('BENCH_GATEWAY_NODE_FLAGS')];
 /** BENCH_PEER_NODE_FLAGS: node flags for the peer (e.g. a preload), for A/B runs of the peer itself. */

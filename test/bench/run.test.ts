@@ -79,6 +79,11 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
       assert.ok(out.includes(`| ${r.row} | ${r.backend} | ${r.throughput} |`), `${what}: in the printed table`);
     }
 
+    // The header says what the servers ran under: V8's settings (a runtime's, not the code's) and Node's version,
+    // whose V8 sizes the young generation by itself from Node 22 on.
+    const version = process.version.replaceAll('.', '\\.');
+    assert.match(out, new RegExp(`under \`node --v8-pool-size=\\d --max-semi-space-size=16\` \\(Node ${version}\\)`));
+
     // The machine's ceilings come from the tools, and every ratio is the printed figures' own.
     const S = figure(out, /S = (\d+) RSA-2048 signs\/s \(`openssl speed/);
     const Dpg = figure(out, /D = (\d+) tx\/s PostgreSQL \(`pgbench -N/);
