@@ -85,8 +85,7 @@ const flagsIn = (name: string) => (process.env[name] ?? '').split(' ').filter(Bo
  * than four in three sets of interleaved rounds (APIv3 reverse +11 to +24 % req/s; notes of 2026-12-03) and one no
  * better, so both servers run with at most one per core. It is the runtime's setting, not the code's: the peer gets
  * it too. A later `--v8-pool-size` in BENCH_GATEWAY_NODE_FLAGS or BENCH_PEER_NODE_FLAGS wins.
- */
-/**
+ *
  * V8's young generation at most 16 MB a semi-space, what Node 20's V8 uses at any heap size. V8 13 (Node 24) sizes
  * it from the heap limit, which it derives from the machine's memory: on the bench's 24 GiB machine the gateway's
  * peak RSS rose from 150–215 MB on Node 20 to 302–342 MB on Node 24, past the 250 MB budget, and to 203–243 with

@@ -80,7 +80,7 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
     }
 
     // The header says what the servers ran under: V8's settings (a runtime's, not the code's) and Node's version,
-    // whose V8 sizes the young generation by itself from Node 22 on.
+    // whose V8 sizes the young generation by itself from Node 24 on.
     const version = process.version.replaceAll('.', '\\.');
     assert.match(out, new RegExp(`under \`node --v8-pool-size=\\d --max-semi-space-size=16\` \\(Node ${version}\\)`));
 
