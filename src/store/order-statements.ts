@@ -185,10 +185,12 @@ const OUTBOX_FIELDS = [
   ['url', 'text'],
   ['due_at', 'bigint'],
 ] as const;
-const OUTBOX_COLUMNS = 'mchid, order_id, refund_id, kind, protocol, url, due_at, created_at';
+const OUTBOX_FIELD_LIST = OUTBOX_FIELDS.map(([name]) => name).join(', ');
+/** The fields, then `created_at`: made when first due, so it takes `due_at`'s value (the last field). */
+const OUTBOX_COLUMNS = `${OUTBOX_FIELD_LIST}, created_at`;
 const { from: OUTBOX_ROWS_FROM, params: outboxRowsParams } = unnested('v', OUTBOX_FIELDS);
-export const OUTBOX_INSERT = withSetForm(`INSERT INTO outbox (${OUTBOX_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, {
-  sql: `INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT mchid, order_id, refund_id, kind, protocol, url, due_at, due_at FROM ${OUTBOX_ROWS_FROM} ORDER BY unit`,
+export const OUTBOX_INSERT = withSetForm(`INSERT INTO outbox (${OUTBOX_COLUMNS}) VALUES (${placeholders(OUTBOX_FIELDS.length)}, $${OUTBOX_FIELDS.length})`, {
+  sql: `INSERT INTO outbox (${OUTBOX_COLUMNS}) SELECT ${OUTBOX_FIELD_LIST}, due_at FROM ${OUTBOX_ROWS_FROM} ORDER BY unit`,
   params: outboxRowsParams,
   split: noRows,
 });
