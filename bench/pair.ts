@@ -74,7 +74,7 @@ async function prepare(tag: string): Promise<Side> {
   const merchant = await benchMerchant(store);
   if (row === 'reverse') for (let r = 1; r <= rounds; r++) await bulkOrders(store, merchant, `R${r}x`, PER_ROUND, 'paid-code');
   else await bulkOrders(store, merchant, 'Q', QUERY_ORDERS, 'paid-code');
-  await steadyState(store);
+  await steadyState(store, merchant.mchid);
   await store.db.close();
   return { backend, merchant, databases: databasesOf(backend) };
 }

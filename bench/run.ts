@@ -116,7 +116,7 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
     await bulkOrders(store, m, 'D', ORDERS.ceiling, 'paid-code');
     await bulkOrders(store, m, 'E', ORDERS.ceiling, 'paid-code');
   }
-  await steadyState(store);
+  await steadyState(store, m.mchid);
   if (STORE) {
     own.v3 = await storeCeiling(store, m.mchid, 'D', ORDERS.ceiling, 5, 'v3');
     own.v2 = await storeCeiling(store, m.mchid, 'E', ORDERS.ceiling, 5, 'v2');

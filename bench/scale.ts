@@ -25,7 +25,7 @@ async function scaleSide(server: string, counts: ScaleCounts, tag: string, order
     log(`inserting ${orders - counts.scaleSmall} more orders`);
     await bulkOrders(store, merchant, 'Z', orders - counts.scaleSmall, 'paid-code');
   }
-  await steadyState(store);
+  await steadyState(store, merchant.mchid);
   await store.db.close();
   return { backend, merchant, orders };
 }

@@ -207,7 +207,10 @@ export function sqlStore(db: Database): SqlStore {
   };
 }
 
+/** The expired nonces' deletion (an index range of `auth_nonces_expiry`, not a read of the table). */
+export const PURGE_NONCES = 'DELETE FROM auth_nonces WHERE expires_at < $1';
+
 /** Deletes nonces past their lifetime (they can no longer be replayed: the timestamp window refuses them). */
 export async function purgeNonces(db: Database, now: number): Promise<void> {
-  await db.query('DELETE FROM auth_nonces WHERE expires_at < $1', [now]);
+  await db.query(PURGE_NONCES, [now]);
 }

@@ -34,7 +34,7 @@ test('bench:pair measures two variants at once: both rows, CPU apart, ratios wit
       'on=',
       'off=--request-log-rows 0 node:--v8-pool-size=1',
     ],
-    { cwd: ROOT, encoding: 'utf8', timeout: 170_000, env: { ...process.env, BENCH_DATABASE_URL: TEST_DATABASE_URL } },
+    { cwd: ROOT, encoding: 'utf8', timeout: 170_000, env: { ...process.env, BENCH_QUICK: '1', BENCH_DATABASE_URL: TEST_DATABASE_URL } },
   );
   assert.equal(run.status, 0, `bench:pair exited ${run.status}: ${run.stderr.slice(-3000)}`);
   const out = run.stdout;
