@@ -42,7 +42,8 @@ export interface StoreTx {
   /** The merchant (without its keys) and its locked order, read together in one round trip. */
   lockMerchantOrder(ref: OrderRef): Promise<{ merchant: MerchantProfile | null; order: Order | null }>;
   /**
-   * The writes of one state change of a locked order, sent together: its new row and its history row, and the
+   * The writes of one state change of a locked order, sent together: what the event changed of it (EVENT_FIELDS
+   * of `applyEvent`'s order; its other facts are as it was made) and its history row, and the
    * refund the change makes when that refund has no out_refund_no to collide on (a reverse's or void's full refund;
    * a merchant's refund goes through insertRefund first, whose answer says whether the number was taken).
    */

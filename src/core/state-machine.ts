@@ -38,7 +38,21 @@ export class IllegalTransitionError extends Error {
 }
 
 /** Order facts an event may set besides the state (payment facts, failure, the payer's timers, refund totals). */
-export type OrderPatch = Partial<Pick<Order, 'transactionId' | 'failure' | 'payerConfirmAt' | 'payerDeadlineAt' | 'refundedAmount' | 'refundCount'>>;
+export const PATCH_FIELDS = [
+  'transactionId',
+  'failure',
+  'payerConfirmAt',
+  'payerDeadlineAt',
+  'refundedAmount',
+  'refundCount',
+] as const satisfies readonly (keyof Order)[];
+export type OrderPatch = Partial<Pick<Order, (typeof PATCH_FIELDS)[number]>>;
+/**
+ * Every order fact an event changes: `applyEvent`'s order differs from the one it was given in these alone (the
+ * rest was fixed when the order was made), so a state change writes these and nothing else.
+ */
+export const EVENT_FIELDS = ['state', 'paidAt', ...PATCH_FIELDS] as const;
+export type EventField = (typeof EVENT_FIELDS)[number];
 
 /**
  * The order after `event` at business time `at`; throws IllegalTransitionError for a pair not in the table.

@@ -6,7 +6,7 @@
 import type { RequestNonce } from '../core/nonce-ledger.ts';
 import type { HistoryEntry } from '../core/order.ts';
 import type { OrderRef } from '../core/ports.ts';
-import { MERCHANT_PROFILE_COLUMNS, MERCHANT_PROFILE_FIELDS, ORDER_COLUMNS, placeholders, REFUND_COLUMNS } from './rows.ts';
+import { CHANGED_ORDER_COLUMNS, MERCHANT_PROFILE_COLUMNS, MERCHANT_PROFILE_FIELDS, ORDER_COLUMNS, placeholders, REFUND_COLUMNS } from './rows.ts';
 import { noRows, type SqlType, splitByUnit, unnested, withSetForm } from './set-statements.ts';
 
 /** Each order column's type, for the set forms' arrays (the compiler checks every column has one). */
@@ -101,7 +101,8 @@ function insertUnlessTaken(
 }
 export const ORDER_INSERT = insertUnlessTaken('orders', typed(ORDER_COLUMNS, ORDER_TYPES), 'out_trade_no', 'id');
 export const REFUND_INSERT = insertUnlessTaken('refunds', typed(REFUND_COLUMNS, REFUND_TYPES), 'out_refund_no', 'refund_id');
-const ORDER_UPDATE = `UPDATE orders SET ${ORDER_COLUMNS.slice(1)
+/** A state change's write of its order: what an event changes (CHANGED_ORDER_COLUMNS, the id first). */
+const ORDER_UPDATE = `UPDATE orders SET ${CHANGED_ORDER_COLUMNS.slice(1)
   .map((c, i) => `${c} = $${i + 2}`)
   .join(', ')} WHERE id = $1`;
 const HISTORY_COLUMNS = HISTORY_FIELDS.join(', ');
@@ -117,26 +118,27 @@ export const historyParams = (e: HistoryEntry) => [e.orderId, e.from, e.to, e.ca
 
 /**
  * A state change's writes as one statement (each statement costs PostgreSQL a bind, an execution and a sync):
- * the order's row ($1…), its history row (after the order's values) and, for a reverse's or void's refund (no
- * out_refund_no, nothing to collide on), the refund's row last. Data-modifying CTEs all run, referenced or not.
+ * the order's changed columns ($1…), its history row (after the order's values) and, for a reverse's or void's
+ * refund (no out_refund_no, nothing to collide on), the refund's row last. Data-modifying CTEs all run, referenced
+ * or not.
  */
 const CHANGED_ORDER = `WITH changed_order AS (${ORDER_UPDATE})`;
-const HISTORY_AFTER_ORDER = historyInsert(ORDER_COLUMNS.length + 1);
+const HISTORY_AFTER_ORDER = historyInsert(CHANGED_ORDER_COLUMNS.length + 1);
 const SINGLE_CHANGE = `${CHANGED_ORDER} ${HISTORY_AFTER_ORDER}`;
 const SINGLE_CHANGE_WITH_REFUND = `${CHANGED_ORDER}, full_refund AS (INSERT INTO refunds (${REFUND_COLUMNS.join(', ')})
-  VALUES (${placeholders(REFUND_COLUMNS.length, ORDER_COLUMNS.length + HISTORY_FIELDS.length + 1)})) ${HISTORY_AFTER_ORDER}`;
+  VALUES (${placeholders(REFUND_COLUMNS.length, CHANGED_ORDER_COLUMNS.length + HISTORY_FIELDS.length + 1)})) ${HISTORY_AFTER_ORDER}`;
 
 /**
- * The same changes of many orders: one row of `v` per unit (its order's columns, then `h_` its history row's,
- * then `r_` its refund's), the orders updated from it, the history (and refund) rows inserted from it, in the
- * units' order. Each unit changes an order of its own (shared-transactions.ts: a row claimed twice fails first).
+ * The same changes of many orders: one row of `v` per unit (its order's changed columns, then `h_` its history
+ * row's, then `r_` its refund's), the orders updated from it, the history (and refund) rows inserted from it, in
+ * the units' order. Each unit changes an order of its own (shared-transactions.ts: a row claimed twice fails first).
  */
-const orderColumns = typed(ORDER_COLUMNS, ORDER_TYPES);
+const orderColumns = typed(CHANGED_ORDER_COLUMNS, ORDER_TYPES);
 const historyColumns = typed(HISTORY_FIELDS, HISTORY_TYPES, 'h_');
 const refundColumns = typed(REFUND_COLUMNS, REFUND_TYPES, 'r_');
 const { from: CHANGES_FROM, params: changesParams } = unnested('v', [...orderColumns, ...historyColumns]);
 const { from: REFUNDING_CHANGES_FROM, params: refundingChangesParams } = unnested('v', [...orderColumns, ...historyColumns, ...refundColumns]);
-const CHANGED_ORDERS = `changed_orders AS (UPDATE orders SET ${ORDER_COLUMNS.slice(1)
+const CHANGED_ORDERS = `changed_orders AS (UPDATE orders SET ${CHANGED_ORDER_COLUMNS.slice(1)
   .map((c) => `${c} = v.${c}`)
   .join(', ')} FROM v WHERE orders.id = v.id)`;
 const HISTORY_FROM_V = `INSERT INTO order_history (${HISTORY_COLUMNS}) SELECT ${HISTORY_FIELDS.map((c) => `h_${c}`).join(', ')} FROM v ORDER BY unit`;

@@ -21,7 +21,17 @@ import {
   REFUND_INSERT,
   REFUND_UPDATE,
 } from './order-statements.ts';
-import { historyFromRow, merchantFromRow, merchantProfileFromRow, orderFromRow, orderToRow, refundFromRow, refundToRow, type Row } from './rows.ts';
+import {
+  changedOrderToRow,
+  historyFromRow,
+  merchantFromRow,
+  merchantProfileFromRow,
+  orderFromRow,
+  orderToRow,
+  refundFromRow,
+  refundToRow,
+  type Row,
+} from './rows.ts';
 
 /** Records the nonce with the transaction's or session's first statements (pipelined); a replay fails it. */
 const recordNonce = (c: SqlClient, nonce: RequestNonce) =>
@@ -75,7 +85,7 @@ function sqlTx(c: SqlClient, lock: boolean): StoreTx {
       return { merchant: merchant ? merchantProfileFromRow(merchant) : null, order: null };
     },
     recordChange(order, history, refund) {
-      const values = [...orderToRow(order), ...historyParams(history)];
+      const values = [...changedOrderToRow(order), ...historyParams(history)];
       if (refund) c.write(CHANGE_WITH_REFUND, [...values, ...refundToRow(refund)]);
       else c.write(CHANGE, values);
     },

@@ -2,7 +2,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { OrderState } from '../../src/core/order.ts';
-import { applyEvent, IllegalTransitionError, nextState, ORDER_EVENTS, ORDER_STATES, TRANSITIONS, type OrderEvent } from '../../src/core/state-machine.ts';
+import {
+  applyEvent,
+  EVENT_FIELDS,
+  IllegalTransitionError,
+  nextState,
+  ORDER_EVENTS,
+  ORDER_STATES,
+  TRANSITIONS,
+  type OrderEvent,
+  type OrderPatch,
+} from '../../src/core/state-machine.ts';
 import { anOrder, SECOND, T0 } from '../helpers/orders.ts';
 
 /** The table written out as the allowed pairs, independently of TRANSITIONS. */
@@ -71,6 +81,38 @@ describe('the order state machine', () => {
     assert.deepEqual([waiting.state, waiting.payerConfirmAt, waiting.payerDeadlineAt], ['USERPAYING', T0 + 10 * SECOND, T0 + 30 * SECOND]);
     const timedOut = applyEvent(waiting, 'fail', T0 + 30 * SECOND, { failure: 'PAYER_ABANDONED' });
     assert.deepEqual([timedOut.payerConfirmAt, timedOut.payerDeadlineAt, timedOut.paidAt], [null, null, null]);
+  });
+
+  test('an event changes only EVENT_FIELDS (what a state change writes), with or without a patch', () => {
+    // Every fact of the order set, and a patch that sets every patchable fact to something else.
+    const PATCH: Required<OrderPatch> = {
+      transactionId: 'T2',
+      failure: 'NOT_ENOUGH',
+      payerConfirmAt: T0 + 7,
+      payerDeadlineAt: T0 + 8,
+      refundedAmount: 9,
+      refundCount: 3,
+    };
+    for (const [state, event] of ALLOWED) {
+      const order = anOrder(state, 'MICROPAY', {
+        transactionId: 'T',
+        attach: 'a',
+        payerOpenid: 'o',
+        extra: { k: 1 },
+        paidAt: null,
+        payerConfirmAt: T0,
+        payerDeadlineAt: T0,
+      });
+      for (const patch of [{}, PATCH]) {
+        const next = applyEvent(order, event, T0 + SECOND, patch);
+        const changed = (Object.keys(next) as (keyof typeof next)[]).filter((k) => next[k] !== order[k]);
+        assert.deepEqual(
+          changed.filter((k) => !(EVENT_FIELDS as readonly string[]).includes(k)),
+          [],
+          `${state} × ${event}`,
+        );
+      }
+    }
   });
 
   test('an event keeps every other fact of the order', () => {

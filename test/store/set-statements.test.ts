@@ -34,7 +34,8 @@ const paidOrder = (i: number): Order =>
     notifyUrl: i % 2 ? 'https://example.com/n?a=1&b="2"' : null,
     extra: { nested: { list: [1, 'two', null, { three: AWKWARD }] }, i, empty: '' },
   });
-const reversed = (o: Order): Order => ({ ...o, state: 'REVOKED', refundedAmount: o.amount, refundCount: 1, extra: { ...o.extra, reversed: AWKWARD } });
+/** The change a reverse makes, and an awkward text in a fact an event may set (a state change writes only those). */
+const reversed = (o: Order): Order => ({ ...o, state: 'REVOKED', refundedAmount: o.amount, refundCount: 1, transactionId: `${AWKWARD} ${o.id}` });
 const historyOf = (o: Order, refundId: string | null): HistoryEntry => ({
   orderId: o.id,
   from: 'SUCCESS',
