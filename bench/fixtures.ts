@@ -67,7 +67,8 @@ export async function benchMerchant(store: SqlStore): Promise<Merchant> {
 
 /**
  * Inserts `count` orders numbered `${prefix}1…` in one statement: paid code payments (reverse, query) or unpaid
- * native orders (close). Created an hour ago on the merchant's clock so that every window is open.
+ * native orders (close). Created an hour ago on the merchant's clock so that every window is open; an unpaid order
+ * is due when it expires, as the gateway stores it (the sweeper looks for it every second).
  */
 export async function bulkOrders(store: SqlStore, m: Merchant, prefix: string, count: number, kind: 'paid-code' | 'unpaid-native'): Promise<void> {
   // In statements of at most 100k rows: each must finish within the store's statement timeout (5 s by default).
@@ -84,10 +85,10 @@ async function bulkChunk(store: SqlStore, m: Merchant, prefix: string, from: num
   const digit = [...prefix].map((ch) => String(ch.charCodeAt(0)).padStart(3, '0')).join('');
   await store.db.query(
     `INSERT INTO orders (id, mchid, out_trade_no, transaction_id, trade_type, state, amount, currency, description, fingerprint,
-       protocol, created_at, expires_at, paid_at, extra)
+       protocol, created_at, expires_at, paid_at, extra, due_at)
      SELECT $1::text || g, $2::text, $1::text || g, CASE WHEN $10::bool THEN '42' || $3::text || lpad(g::text, 23 - length($3::text), '0') END, $4::text,
        $5::text, 100, 'CNY', 'bench', 'bench', 'wechatpay-v3', $6::bigint, $7::bigint, CASE WHEN $10::bool THEN $6::bigint END,
-       jsonb_build_object('appid', $8::text)
+       jsonb_build_object('appid', $8::text), CASE WHEN NOT $10::bool THEN $7::bigint END
      FROM generate_series($11::int, $9::int) g`,
     [prefix, m.mchid, digit, paid ? 'MICROPAY' : 'NATIVE', paid ? 'SUCCESS' : 'NOTPAY', created, created + 7 * 86400_000, m.appid, to, paid, from],
   );

@@ -1,0 +1,81 @@
+/**
+ * The sweeper's search for due orders: it finds the orders whose time has come on their own merchant's clock (a
+ * sandbox merchant's clock may run ahead), and only those — and it finds them without reading the open orders that
+ * are not due, which a provider holds by the hundred thousand (native orders wait two hours for their payer) while
+ * the sweeper looks every second.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { Order } from '../../src/core/order.ts';
+import { ORDER_COLUMNS } from '../../src/store/rows.ts';
+import { DUE_ORDERS, type SqlStore } from '../../src/store/sql-store.ts';
+import { aMerchant } from '../helpers/context.ts';
+import { testDatabases } from '../helpers/database.ts';
+import { anOrder, DAY, MINUTE } from '../helpers/orders.ts';
+
+const NOW = Date.UTC(2026, 5, 1);
+const open = (id: string, mchid: string, expiresAt: number): Order =>
+  anOrder('NOTPAY', 'NATIVE', { id, mchid, outTradeNo: `T-${id}`, createdAt: NOW - DAY, expiresAt });
+const insert = (store: SqlStore, orders: Order[]) => Promise.all(orders.map((o) => store.transaction((tx) => tx.insertOrder(o))));
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+/** The rows a plan node read of its table: those it passed on and those its filter dropped. */
+const rowsRead = (n: PlanNode) => (n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0);
+const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+
+for (const database of testDatabases()) {
+  describe(`the sweeper's due orders (${database.name})`, () => {
+    after(() => database.cleanup());
+
+    test("finds the orders due on their own merchant's clock, and only those", async () => {
+      const store = await database.open();
+      await aMerchant(store, '1900000001');
+      await aMerchant(store, '1900000002');
+      await store.advanceClock('1900000002', DAY);
+      await insert(store, [
+        open('a-due', '1900000001', NOW - MINUTE),
+        open('a-later', '1900000001', NOW + MINUTE),
+        open('b-due', '1900000002', NOW + DAY - MINUTE),
+        open('b-later', '1900000002', NOW + DAY + MINUTE),
+      ]);
+      const due = await store.dueOrders(NOW, 100);
+      assert.deepEqual(due.map((d) => `${d.mchid} ${'orderId' in d ? d.orderId : ''}`).sort(), ['1900000001 a-due', '1900000002 b-due']);
+    });
+
+    test('reads no open order that is not due', async () => {
+      const store = await database.open();
+      // A provider's sub-merchants: with a handful, PostgreSQL would look each one's due orders up by itself.
+      for (let i = 1; i <= 20; i++) await aMerchant(store, String(1900000000 + i));
+      await insert(store, [open('waiting', '1900000001', NOW + 2 * 60 * MINUTE)]);
+      // 20,000 more like it, waiting for their payer (copies of the row, each with its own id and number).
+      const copied = ORDER_COLUMNS.map((c) => (c === 'id' || c === 'out_trade_no' ? `${c} || '-' || g` : c)).join(', ');
+      await store.db.query(`INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) SELECT ${copied} FROM orders, generate_series(1, 20000) g WHERE id = 'waiting'`);
+      await store.db.exec('ANALYZE orders');
+      await store.db.exec('ANALYZE merchants');
+      const { rows } = await store.db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${DUE_ORDERS}`, [NOW, 100]);
+      const reads = nodesOf(rows[0]['QUERY PLAN'][0].Plan).filter((n) => n['Relation Name'] === 'orders');
+      assert.ok(reads.length > 0, 'the plan reads orders');
+      assert.deepEqual(
+        reads.map(rowsRead),
+        reads.map(() => 0),
+        'not one open order read',
+      );
+      // The join's own filter must not be where they are dropped either.
+      assert.equal(
+        nodesOf(rows[0]['QUERY PLAN'][0].Plan).reduce(
+          (n, node) => n + (node['Rows Removed by Filter'] ?? 0) + ((node as { 'Rows Removed by Join Filter'?: number })['Rows Removed by Join Filter'] ?? 0),
+          0,
+        ),
+        0,
+      );
+      assert.deepEqual(await store.dueOrders(NOW, 100), []);
+      assert.equal((await store.dueOrders(NOW + 3 * 60 * MINUTE, 50_000)).length, 20_001);
+    });
+  });
+}
