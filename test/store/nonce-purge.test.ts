@@ -8,20 +8,10 @@ import { after, describe, test } from 'node:test';
 import type { RequestNonce } from '../../src/core/nonce-ledger.ts';
 import { PURGE_NONCES, purgeNonces } from '../../src/store/sql-store.ts';
 import { testDatabases } from '../helpers/database.ts';
+import { howItReads } from '../helpers/query-plan.ts';
 
 const NOW = 1_760_000_000_000;
 const nonce = (n: string, expiresAt: number, now = NOW): RequestNonce => ({ mchid: '1900000001', nonce: n, expiresAt, now });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Actual Rows'?: number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-/** The rows a plan node read of its table: those it passed on and those its filter dropped. */
-const rowsRead = (n: PlanNode) => (n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0);
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 for (const database of testDatabases()) {
   describe(`the nonce purge (${database.name})`, () => {
@@ -50,15 +40,9 @@ for (const database of testDatabases()) {
         [NOW],
       );
       await store.db.exec('ANALYZE auth_nonces');
-      // EXPLAIN ANALYZE runs the purge: the plan says what it read.
-      const { rows } = await store.db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${PURGE_NONCES}`, [NOW]);
-      const reads = nodesOf(rows[0]['QUERY PLAN'][0].Plan).filter((n) => n['Relation Name'] === 'auth_nonces' && n['Node Type'] !== 'ModifyTable');
-      assert.ok(reads.length > 0, 'the plan reads auth_nonces');
-      assert.deepEqual(
-        reads.map(rowsRead),
-        reads.map(() => 4),
-        'the four expired nonces read, no live one',
-      );
+      // EXPLAIN ANALYZE runs the purge, and says what it read.
+      const plan = await howItReads(store.db, PURGE_NONCES, [NOW]);
+      assert.deepEqual(plan.rowsReadOf('auth_nonces'), [4], 'the four expired nonces read, no live one');
       const { rows: left } = await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM auth_nonces');
       assert.equal(left[0].n, 20001);
     });
