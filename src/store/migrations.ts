@@ -260,7 +260,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     name: 'nonces: the purge reads only the expired',
     // The sweeper deletes expired nonces every second. Without an index that was a read of every live nonce: a
     // gateway at 2,000 APIv3 requests/s holds 1.2 million (ten minutes' worth), ~85 ms of PostgreSQL a second —
-    // +65 µs of PostgreSQL CPU per reverse once a gateway has run ten minutes (bench/results/2026-12-05-notes.md).
+    // +40 µs of PostgreSQL CPU per reverse once a gateway has run ten minutes (bench/results/2026-12-05-notes.md).
     // Nonces expire in the order they were taken, so each insert lands on the index's rightmost page.
     sql: `
       CREATE INDEX auth_nonces_expiry ON auth_nonces (expires_at);
