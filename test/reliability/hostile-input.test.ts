@@ -63,6 +63,8 @@ const database = databases[databases.length - 1]!;
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const BATCH = 8;
+/** A request unanswered this long fails its category (see `watchdog`). */
+const STUCK_MS = 60_000;
 
 type Format = 'v3' | 'v2' | 'pc' | 'json' | 'any';
 
@@ -403,9 +405,47 @@ describe(`hostile input: ≥ 100,000 fuzzed requests (${database.name})`, () => 
 
   // ---------------------------------------------------------------- sending
 
+  /** Requests sent and not yet answered, with when they left: the watchdog names one that is never answered. */
+  const unanswered = new Map<object, { readonly since: number; readonly what: string }>();
+
   async function inject(spec: Spec, headers: Record<string, string>, body: string | Buffer | undefined): Promise<Answer> {
-    const res = await gw.app.inject({ method: spec.method as 'GET', url: spec.url, headers, payload: body });
-    return { status: res.statusCode, headers: res.headers as Record<string, unknown>, body: res.body };
+    const key = {};
+    unanswered.set(key, { since: Date.now(), what: describeSpec(spec, headers, body) });
+    try {
+      const res = await gw.app.inject({ method: spec.method as 'GET', url: spec.url, headers, payload: body });
+      return { status: res.statusCode, headers: res.headers as Record<string, unknown>, body: res.body };
+    } finally {
+      unanswered.delete(key);
+    }
+  }
+
+  /**
+   * Fails once a request has waited STUCK_MS for its answer (a few hundred milliseconds is usual, under load a few
+   * seconds): the failure names the request and the store's connections, where the test's own timeout would say
+   * nothing. Stopped by the returned function.
+   */
+  function watchdog(): { stuck: Promise<never>; stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        const now = Date.now();
+        const late = [...unanswered.values()].filter((u) => now - u.since > STUCK_MS);
+        if (late.length === 0) return;
+        const pool = gw.store.db.poolStats();
+        const shared = gw.store.db.sharedFigures();
+        reject(
+          new Error(
+            `seed ${SEED}: ${late.length} request(s) unanswered after ${STUCK_MS / 1000} s (pool ${JSON.stringify(pool)}, shared ${JSON.stringify(shared)}): ` +
+              late
+                .slice(0, 3)
+                .map((u) => `${Math.round((now - u.since) / 1000)} s ${u.what}`)
+                .join(' | '),
+          ),
+        );
+      }, 5_000);
+    });
+    stuck.catch(() => undefined);
+    return { stuck, stop: () => clearInterval(timer) };
   }
 
   async function send(spec: Spec): Promise<void> {
@@ -453,12 +493,20 @@ describe(`hostile input: ≥ 100,000 fuzzed requests (${database.name})`, () => 
     const runs = Math.max(1, Math.ceil((count * SCALE) / BATCH));
     const t0 = Date.now();
     const before = statuses.length;
-    await fc.assert(
-      fc.asyncProperty(fc.array(arb, { minLength: BATCH, maxLength: BATCH }), async (specs) => {
-        await Promise.all(specs.map(send));
-      }),
-      { numRuns: runs, seed: SEED + cat.length, endOnFailure: true },
-    );
+    const dog = watchdog();
+    try {
+      await Promise.race([
+        fc.assert(
+          fc.asyncProperty(fc.array(arb, { minLength: BATCH, maxLength: BATCH }), async (specs) => {
+            await Promise.all(specs.map(send));
+          }),
+          { numRuns: runs, seed: SEED + cat.length, endOnFailure: true },
+        ),
+        dog.stuck,
+      ]);
+    } finally {
+      dog.stop();
+    }
     perCategory[cat] = { requests: statuses.length - before, ms: Date.now() - t0 };
     const mine = problems.filter((p) => p.spec.startsWith(`[${cat}:`));
     assert.deepEqual(mine.slice(0, 5), [], `${mine.length} problems in ${cat}`);
