@@ -107,7 +107,7 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
     // The scale section names the counts it compared (a smoke run's are small) and had no errors.
     assert.match(out, /Scale \(PostgreSQL\): query p50 [\d.]+ ms with 1k orders vs [\d.]+ ms with 11k \(/);
     assert.match(out, /two databases read in the order 1k, 11k, 11k, 1k, each figure the mean of its two\)/);
-    assert.match(out, /with 2 \([\d.]+×; read 1, 2, 2, 1\); 0 errors\./);
+    assert.match(out, /with 2 \([\d.]+×; read 1, 2, 2, 1, on the 1k-order database\); 0 errors\./);
     // The latency floor: the sign-only server answered without an error, and its spread is its figures' own.
     const floorMean = figure(out, /a Node server that only signs each answer .* req\/s under the same load generator, mean ([\d.]+) ms/);
     const floorP99 = figure(out, /under the same load generator, mean [\d.]+ ms, p99 ([\d.]+) ms/);
