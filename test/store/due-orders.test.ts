@@ -19,6 +19,16 @@ const open = (id: string, mchid: string, expiresAt: number): Order =>
   anOrder('NOTPAY', 'NATIVE', { id, mchid, outTradeNo: `T-${id}`, createdAt: NOW - DAY, expiresAt });
 const insert = (store: SqlStore, orders: Order[]) => Promise.all(orders.map((o) => store.transaction((tx) => tx.insertOrder(o))));
 
+/** `count` copies of the order `id`, in one statement; each copy has its own id, number and (if paid) transaction id. */
+async function copies(store: SqlStore, id: string, count: number): Promise<void> {
+  const unique = new Set(['id', 'out_trade_no', 'transaction_id']);
+  const copied = ORDER_COLUMNS.map((c) => (unique.has(c) ? `${c} || '-' || g` : c)).join(', ');
+  await store.db.query(`INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) SELECT ${copied} FROM orders, generate_series(1, $2::int) g WHERE id = $1`, [
+    id,
+    count,
+  ]);
+}
+
 for (const database of testDatabases()) {
   describe(`the sweeper's due orders (${database.name})`, () => {
     after(() => database.cleanup());
@@ -43,9 +53,8 @@ for (const database of testDatabases()) {
       // A provider's sub-merchants: with a handful, PostgreSQL would look each one's due orders up by itself.
       for (let i = 1; i <= 20; i++) await aMerchant(store, String(1900000000 + i));
       await insert(store, [open('waiting', '1900000001', NOW + 2 * 60 * MINUTE)]);
-      // 20,000 more like it, waiting for their payer (copies of the row, each with its own id and number).
-      const copied = ORDER_COLUMNS.map((c) => (c === 'id' || c === 'out_trade_no' ? `${c} || '-' || g` : c)).join(', ');
-      await store.db.query(`INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) SELECT ${copied} FROM orders, generate_series(1, 20000) g WHERE id = 'waiting'`);
+      // 20,000 more like it, waiting for their payer.
+      await copies(store, 'waiting', 20_000);
       await store.db.exec('ANALYZE orders');
       await store.db.exec('ANALYZE merchants');
       const plan = await howItReads(store.db, DUE_ORDERS, [NOW, 100]);
@@ -63,8 +72,7 @@ for (const database of testDatabases()) {
       // ~100,000 orders (50,000 still went by index) it read the whole table unless the order asked for is the
       // index's own: 167 ms a second with a million.
       await insert(store, [anOrder('SUCCESS', 'MICROPAY', { id: 'paid', mchid: '1900000001', outTradeNo: 'T-paid', createdAt: NOW - DAY })]);
-      const copied = ORDER_COLUMNS.map((c) => (c === 'id' || c === 'out_trade_no' || c === 'transaction_id' ? `${c} || '-' || g` : c)).join(', ');
-      await store.db.query(`INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) SELECT ${copied} FROM orders, generate_series(1, 100000) g WHERE id = 'paid'`);
+      await copies(store, 'paid', 100_000);
       await store.db.exec('ANALYZE orders');
       const plan = await howItReads(store.db, DUE_ORDERS, [NOW, 100]);
       assert.ok(
