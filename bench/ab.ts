@@ -32,7 +32,9 @@ try {
     // ABBA order: even rounds run the variants backwards, so a drift of the machine does not favour the first.
     for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
       const file = join(dir, `${v.label}-${round}.json`);
-      const shown = [v.flags.join(' '), v.nodeFlags.length > 0 && `node ${v.nodeFlags.join(' ')}`].filter(Boolean).join('; ');
+      const shown = [v.flags.join(' '), v.nodeFlags.length > 0 && `node ${v.nodeFlags.join(' ')}`, v.nodeBinary && `on ${v.nodeBinary}`]
+        .filter(Boolean)
+        .join('; ');
       process.stderr.write(`round ${round}: ${v.label} (${shown || 'defaults'}${v.dir ? `, built in ${v.dir}` : ''})\n`);
       const env = {
         ...process.env,
@@ -43,6 +45,7 @@ try {
         BENCH_GATEWAY_FLAGS: v.flags.join(' '),
         ...(v.nodeFlags.length > 0 ? { BENCH_GATEWAY_NODE_FLAGS: [process.env.BENCH_GATEWAY_NODE_FLAGS, ...v.nodeFlags].filter(Boolean).join(' ') } : {}),
         ...(v.dir ? { BENCH_GATEWAY_DIR: v.dir } : {}),
+        ...(v.nodeBinary ? { BENCH_GATEWAY_NODE: v.nodeBinary } : {}),
         BENCH_ROWS_JSON: file,
       };
       const run = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'run.ts')], { env, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -55,8 +55,8 @@ function tracked<T extends ChildProcess>(child: T): T {
 }
 
 /** Starts a server process and waits for its "listening on" banner: the gateway prints it on stderr (stdout has the JSON logs), the peer on stdout. */
-export function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = tracked(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+export function startProcess(args: string[], node = process.execPath): Promise<{ child: ChildProcess; url: string }> {
+  const child = tracked(spawn(node, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
@@ -98,6 +98,11 @@ const GATEWAY_NODE_FLAGS = [...NODE_TUNING, ...flagsIn('BENCH_GATEWAY_NODE_FLAGS
 export const PEER_NODE_FLAGS = [...NODE_TUNING, ...flagsIn('BENCH_PEER_NODE_FLAGS')];
 /** BENCH_GATEWAY_DIR: the checkout whose build (dist/) is the gateway measured; this one by default (bench/ab.ts). */
 const GATEWAY_DIR = resolve(process.env.BENCH_GATEWAY_DIR ?? ROOT);
+/**
+ * BENCH_GATEWAY_NODE: the Node binary that runs the gateway (the bench's own by default), e.g. the current LTS from
+ * the npm registry's `node` package while the bench, the peer and the load generator stay on the machine's Node.
+ */
+export const GATEWAY_NODE = process.env.BENCH_GATEWAY_NODE || process.execPath;
 /** BENCH_GATEWAY_FLAGS: extra `tradegate start` flags (e.g. "--request-log-rows 0", "--log-level info") for A/B runs. */
 const GATEWAY_FLAGS = flagsIn('BENCH_GATEWAY_FLAGS');
 /**
@@ -109,26 +114,29 @@ export const GATEWAY_TUNING = ['--cpu-scheduling', 'batch', ...GATEWAY_FLAGS];
 
 /**
  * Starts `tradegate start` with `flags`, from the build in `dir` (BENCH_GATEWAY_DIR or this checkout by default),
- * with `nodeFlags` after the bench's own node flags.
+ * with `nodeFlags` after the bench's own node flags, on the Node binary `node` (BENCH_GATEWAY_NODE by default).
  */
-export function startGateway(flags: string[], dir = GATEWAY_DIR, nodeFlags: string[] = []) {
-  return startProcess([
-    ...GATEWAY_NODE_FLAGS,
-    ...nodeFlags,
-    join(resolve(dir), 'bin/tradegate.mjs'),
-    'start',
-    '--port',
-    '0',
-    '--tls-port',
-    '0',
-    '--admin-token',
-    'bench',
-    '--log-level',
-    'error',
-    '--allow-insecure-secapi',
-    ...flags,
-    ...GATEWAY_TUNING,
-  ]);
+export function startGateway(flags: string[], dir = GATEWAY_DIR, nodeFlags: string[] = [], node = GATEWAY_NODE) {
+  return startProcess(
+    [
+      ...GATEWAY_NODE_FLAGS,
+      ...nodeFlags,
+      join(resolve(dir), 'bin/tradegate.mjs'),
+      'start',
+      '--port',
+      '0',
+      '--tls-port',
+      '0',
+      '--admin-token',
+      'bench',
+      '--log-level',
+      'error',
+      '--allow-insecure-secapi',
+      ...flags,
+      ...GATEWAY_TUNING,
+    ],
+    node,
+  );
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {

@@ -97,6 +97,7 @@ async function runRound(sides: [Side, Side], round: number) {
         [...assigned[i].side.backend.startFlags, ...assigned[i].variant.flags],
         assigned[i].variant.dir,
         assigned[i].variant.nodeFlags,
+        assigned[i].variant.nodeBinary,
       );
     const expectBody = row === 'query' ? '"trade_state":"SUCCESS"' : '';
     // The load generators start in the round's order too: started in a fixed order, the variant named first read

@@ -5,6 +5,7 @@
  * Prints a Markdown table and appends the run to bench/results/<date>.{json,md}. A script, not a test: it
  * asserts nothing, it measures.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { storeCeiling } from './ceilings.ts';
 import { benchMerchant, bulkOrders, databasesOf, pgliteBackend, postgresBackend, type Backend } from './fixtures.ts';
 import {
   CONNECTIONS,
+  GATEWAY_NODE,
   GATEWAY_TUNING,
   log,
   measureRow,
@@ -209,6 +211,7 @@ const table = markdown(rows, pgC, liteC, scale, {
   minimal,
   gatewayFlags: GATEWAY_TUNING.join(' '),
   nodeFlags: NODE_TUNING.join(' '),
+  gatewayNodeVersion: GATEWAY_NODE === process.execPath ? null : execFileSync(GATEWAY_NODE, ['--version'], { encoding: 'utf8' }).trim(),
 });
 process.stdout.write(table);
 // BENCH_ROWS_JSON: the rows as JSON too, for bench/ab.ts (interleaved runs of variants).
