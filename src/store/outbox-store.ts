@@ -1,6 +1,6 @@
 /** The notification outbox: claimed with leases (safe with several processes), never held across a network call. */
 import type { OutboxEvent } from '../core/ports.ts';
-import { latestNow, merchantNow } from './clock-bounds.ts';
+import { LATEST_NOW, MERCHANT_NOW } from './clock-bounds.ts';
 import type { Database } from './database.ts';
 
 /** A queued notification (the core's OutboxEvent, `dueAt` = business time of the next attempt) and its delivery state. */
@@ -74,8 +74,8 @@ export const CLAIM_DUE = `WITH due AS (
      SELECT o.id, o.due_at, row_number() OVER (PARTITION BY o.mchid ORDER BY o.due_at, o.id) + COALESCE(b.n, 0) AS rank
      FROM outbox o JOIN merchants m ON m.mchid = o.mchid
      LEFT JOIN unnest($4::text[], $5::int[]) AS b(mchid, n) ON b.mchid = o.mchid
-     WHERE o.status = 'pending' AND o.due_at <= ${merchantNow('$1', 'm')} AND (o.lease_until IS NULL OR o.lease_until < $1)
-       AND o.due_at <= ${latestNow('$1')}
+     WHERE o.status = 'pending' AND o.due_at <= ${MERCHANT_NOW} AND (o.lease_until IS NULL OR o.lease_until < $1)
+       AND o.due_at <= ${LATEST_NOW}
    ), picked AS (
      SELECT id FROM due WHERE rank <= $3 ORDER BY rank, due_at, id LIMIT $2
    )
@@ -91,7 +91,7 @@ export function outboxStore(db: Database) {
      */
     async backlog(wallNow: number): Promise<{ pending: number; oldestDueAgeMs: number }> {
       const { rows } = await db.query<{ pending: number; oldest: number | null }>(
-        `SELECT count(*)::int AS pending, max(${merchantNow('$1', 'm')} - o.due_at) FILTER (WHERE o.due_at <= ${merchantNow('$1', 'm')}) AS oldest
+        `SELECT count(*)::int AS pending, max(${MERCHANT_NOW} - o.due_at) FILTER (WHERE o.due_at <= ${MERCHANT_NOW}) AS oldest
            FROM outbox o JOIN merchants m ON m.mchid = o.mchid WHERE o.status = 'pending'`,
         [wallNow],
       );

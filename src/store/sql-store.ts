@@ -3,7 +3,7 @@ import type { HistoryEntry, Order } from '../core/order.ts';
 import { NonceReplayedError, type NonceLedger, type RequestNonce } from '../core/nonce-ledger.ts';
 import type { DueOrderSource, MerchantLookup, MerchantStore, OutboxEvent, Store, StoreTx } from '../core/ports.ts';
 import type { Database, SqlClient, SqlRunner } from './sql-client.ts';
-import { latestNow, merchantNow } from './clock-bounds.ts';
+import { LATEST_NOW, MERCHANT_NOW } from './clock-bounds.ts';
 import { faultTx } from './fault-store.ts';
 import { cachedMerchants } from './merchant-cache.ts';
 import { findMerchantByAppId } from './paycloud-apps.ts';
@@ -227,7 +227,7 @@ export function sqlStore(db: Database): SqlStore {
  * (bench/results/2026-12-05-notes.md)
  */
 export const DUE_ORDERS = `SELECT o.mchid, o.id FROM orders o JOIN merchants m ON m.mchid = o.mchid
-  WHERE o.due_at <= ${merchantNow('$1', 'm')} AND o.due_at <= ${latestNow('$1')}
+  WHERE o.due_at <= ${MERCHANT_NOW} AND o.due_at <= ${LATEST_NOW}
   ORDER BY o.due_at LIMIT $2`;
 
 /** The expired nonces' deletion (an index range of `auth_nonces_expiry`, not a read of the table). */
