@@ -73,6 +73,7 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   app.server.maxConnections = limits.maxConnections;
   app.decorateRequest('tradegateRequestId', '');
   app.decorateRequest('tags', null as never);
+  app.decorateRequest('faultRequest', null);
   app.addHook('onRequest', async (request) => {
     request.tradegateRequestId = String(request.id);
     request.tags = initialTags(request);
