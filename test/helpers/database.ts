@@ -3,7 +3,6 @@
  * server-backed store lives in its own schema, dropped afterwards (the server keeps what earlier runs left).
  */
 import { randomBytes } from 'node:crypto';
-import { after } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../src/store/open-store.ts';
 import type { SqlStore } from '../../src/store/sql-store.ts';
@@ -50,16 +49,6 @@ function postgresDatabase(url: string): TestDatabase {
     schemas.push(schema);
     return schema;
   };
-  const dropSchemas = async () => {
-    if (schemas.length === 0) return;
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    for (const schema of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    await client.end();
-  };
-  // Gateways started on this database (helpers/gateway.ts) take their schemas through storeOptions() and close only
-  // themselves; the suite's (or the file's) last hook drops whatever is left, so a run leaves no schema behind.
-  after(dropSchemas);
   return {
     name: 'postgres',
     async open() {
@@ -72,7 +61,10 @@ function postgresDatabase(url: string): TestDatabase {
     },
     async cleanup() {
       await Promise.all(stores.map((s) => s.db.close()));
-      await dropSchemas();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      await client.end();
     },
   };
 }
