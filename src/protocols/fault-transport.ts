@@ -37,13 +37,6 @@ declare module 'fastify' {
   }
 }
 
-const holding = new WeakSet<object>();
-
-/** Whether a fault is holding this request's answer: a server-side request timer must leave it alone. */
-export function isHeldByFault(raw: object): boolean {
-  return holding.has(raw);
-}
-
 /** The fault lab's view of an authenticated request (one per request, so its header fault fires once). */
 export function faultRequestOf(request: FastifyRequest): FaultRequest {
   let found = request.faultRequest;
@@ -52,7 +45,6 @@ export function faultRequestOf(request: FastifyRequest): FaultRequest {
       header: headerFault(request),
       async hold(ms) {
         // A hold is the point of the fault: no idle-socket timeout may cut it short.
-        holding.add(request.raw);
         request.raw.socket?.setTimeout(0);
         await plainHold(ms);
       },
