@@ -27,6 +27,7 @@ before(async () => {
 });
 after(async () => {
   await gw.close();
+  await database.cleanup();
 });
 
 const SLOW_HEAD = 'POST /v3/pay/transactions/native HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"ap';

@@ -15,6 +15,8 @@ export interface TestDatabase {
   open(): Promise<SqlStore>;
   /** Store options for a gateway process (same schema as open() would use). */
   storeOptions(): Promise<{ databaseUrl?: string; schema?: string; inMemory?: boolean }>;
+  /** Drops the schema storeOptions() made, once the gateway using it has closed (no-op on PGlite). */
+  release(options: { schema?: string }): Promise<void>;
   /** Drops whatever was created. */
   cleanup(): Promise<void>;
 }
@@ -31,6 +33,7 @@ function pgliteDatabase(): TestDatabase {
     async storeOptions() {
       return { inMemory: true };
     },
+    async release() {},
     async cleanup() {
       await Promise.all(stores.map((s) => s.db.close()));
     },
@@ -40,6 +43,13 @@ function pgliteDatabase(): TestDatabase {
 function postgresDatabase(url: string): TestDatabase {
   const schemas: string[] = [];
   const stores: SqlStore[] = [];
+  const dropSchemas = async (names: readonly string[]) => {
+    if (names.length === 0) return;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    for (const schema of names) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+    await client.end();
+  };
   const newSchema = async () => {
     const schema = `tg_test_${randomBytes(6).toString('hex')}`;
     const client = new pg.Client({ connectionString: url });
@@ -59,12 +69,15 @@ function postgresDatabase(url: string): TestDatabase {
     async storeOptions() {
       return { databaseUrl: url, schema: await newSchema() };
     },
+    async release({ schema }) {
+      const at = schema === undefined ? -1 : schemas.indexOf(schema);
+      if (at < 0) return;
+      schemas.splice(at, 1);
+      await dropSchemas([schema as string]);
+    },
     async cleanup() {
       await Promise.all(stores.map((s) => s.db.close()));
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-      await client.end();
+      await dropSchemas(schemas.splice(0));
     },
   };
 }

@@ -39,10 +39,11 @@ export interface TestGatewayOptions {
 }
 
 export async function startTestGateway(database: TestDatabase, clock?: ManualClock, options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const ownStore = await database.storeOptions();
   const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,
-    store: { ...(await database.storeOptions()), ...options.store },
+    store: { ...ownStore, ...options.store },
     adminToken: ADMIN_TOKEN,
     logLevel: false,
     clock,
@@ -60,7 +61,11 @@ export async function startTestGateway(database: TestDatabase, clock?: ManualClo
   };
   return {
     ...gateway,
-    close: () => gateway.close(),
+    // The schema this gateway took is dropped with it: tests that never call database.cleanup() left one per file.
+    close: async () => {
+      await gateway.close();
+      await database.release(ownStore);
+    },
     admin,
     async newMerchant(body = {}) {
       const res = await admin('POST', '/sandbox/merchants', body);
