@@ -10,19 +10,7 @@ import { gatewayKeys } from './protocols/paycloud/gateway-key.ts';
 import { buildResponse } from './protocols/paycloud/envelope.ts';
 import { buildXml } from './protocols/wechatpay-v2/xml.ts';
 import type { GatewayDeps } from './server-deps.ts';
-import { tagRequest } from './observability/request-tags.ts';
-
-type Dialect = 'v3' | 'v2' | 'paycloud' | 'sandbox';
-
-const V2_PATHS = /^\/+(pay|secapi)\//i;
-
-export function dialectOf(url: string): Dialect {
-  const path = url.split('?')[0] ?? '';
-  if (/^\/+(v3|hk\/v3)\//i.test(path)) return 'v3';
-  if (V2_PATHS.test(path)) return 'v2';
-  if (/^\/+api\/entry/i.test(path)) return 'paycloud';
-  return 'sandbox';
-}
+import { dialectOfPath, tagRequest } from './observability/request-tags.ts';
 
 export interface Refusal {
   readonly status: number;
@@ -34,10 +22,12 @@ export interface Refusal {
 /** The answer as status, content type and body text. */
 export async function renderRefusal(deps: GatewayDeps, url: string, refusal: Refusal): Promise<{ status: number; type: string; body: string; code: string }> {
   const json = 'application/json; charset=utf-8';
-  switch (dialectOf(url)) {
-    case 'v3':
+  // The path's dialect as the request's tags read it: one classification of paths for the whole gateway.
+  switch (dialectOfPath(url.split('?')[0] ?? '')) {
+    case 'wechatpay-v3':
+    case 'wechatpay-global':
       return { status: refusal.status, type: json, body: JSON.stringify({ code: refusal.code, message: refusal.message }), code: refusal.code };
-    case 'v2':
+    case 'wechatpay-v2':
       return {
         status: 200,
         type: 'text/xml; charset=utf-8',
@@ -50,6 +40,7 @@ export async function renderRefusal(deps: GatewayDeps, url: string, refusal: Ref
       return { status: 200, type: json, body: await buildResponse({ code, msg: refusal.message, psn: newPsn(), data: {} }, privateKey), code };
     }
     case 'sandbox':
+    case 'ops':
       return { status: refusal.status, type: json, body: JSON.stringify({ error: refusal.code, message: refusal.message }), code: refusal.code };
   }
 }
