@@ -204,6 +204,22 @@ describe('request log', () => {
     assert.equal((await fetch(new URL('/sandbox/requests', gw.baseUrl))).status, 401);
   });
 
+  test('API calls only: sandbox, health and metrics paths are not logged; Global/HK calls are APIv3 rows', async () => {
+    // Unsigned, so refused (or, off the routes, not found): logged either way, as every call to an API path is.
+    const hk = `/hk/v3/transactions/out-trade-no/LOG-HK?mchid=${c.mchid}`;
+    const global = `/v3/global/transactions/out-trade-no/LOG-GLOBAL?mchid=${c.mchid}`;
+    for (const path of [hk, global]) assert.ok((await fetch(new URL(path, gw.baseUrl))).status >= 400);
+    for (const path of ['/healthz', '/readyz', '/metrics']) assert.equal((await fetch(new URL(path, gw.baseUrl))).status, 200);
+    assert.equal((await gw.admin('GET', `/sandbox/merchants/${c.mchid}`)).status, 200);
+    const rows = (await requests('limit=200')).data;
+    const dialectOf = (path: string) => rows.find((r) => r.path === path)?.dialect;
+    assert.deepEqual([dialectOf(hk), dialectOf(global)], ['wechatpay-v3', 'wechatpay-v3']);
+    assert.deepEqual(
+      rows.filter((r) => !/^\/(v3|hk|pay|secapi|api)\//.test(r.path)).map((r) => r.path),
+      [],
+    );
+  });
+
   test('text the caller sent is logged as sent (tabs, newlines, backslashes, quotes, CJK), U+0000 as U+FFFD', async () => {
     const url = '/v3/pay/transactions/out-trade-no/LOG-TEXT/close';
     // A body holding every character COPY's text format escapes, and one PostgreSQL text cannot hold.
