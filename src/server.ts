@@ -74,9 +74,11 @@ export async function buildServer(deps: GatewayDeps, options: ServerOptions): Pr
   app.decorateRequest('tradegateRequestId', '');
   app.decorateRequest('tags', null as never);
   app.decorateRequest('faultRequest', null);
-  app.addHook('onRequest', async (request) => {
+  // A callback hook, like the one below: an async hook costs a promise per request for work that never waits.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.tradegateRequestId = String(request.id);
     request.tags = initialTags(request);
+    done();
   });
   const recordRequest = installRequestLog(app, deps, options.requestLog);
   // One hook for everything said about an answered request: the log line, the metrics and the request log, from the

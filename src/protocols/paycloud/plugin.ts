@@ -143,8 +143,9 @@ export function payCloudPlugin(deps: GatewayDeps) {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
     app.decorateRequest('payCloudPsn', '');
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       request.payCloudPsn = psnOf(request);
+      done();
     });
 
     app.setErrorHandler(async (error, request, reply) => {

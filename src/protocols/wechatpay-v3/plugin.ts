@@ -109,11 +109,9 @@ export function wechatpayV3Plugin(deps: GatewayDeps) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+    // Null on every request: Fastify sets a request's decorations afresh when it makes the request object.
     app.decorateRequest('v3Caller', null);
 
-    app.addHook('onRequest', async (request) => {
-      request.v3Caller = null;
-    });
     app.addHook('preHandler', async (request) => {
       await authenticate(deps, request);
       // A NUL in the path or query can name nothing (and PostgreSQL text cannot hold it).
