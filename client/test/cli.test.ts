@@ -1,7 +1,7 @@
 /** `tradegate-pos` (the compiled CLI): pay and cancel print one JSON outcome; bad usage exits 2. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,9 +29,10 @@ after(async () => {
   await world.close();
 });
 
-test('pay (payer never confirms → cancelled), pay (→ paid), cancel of a paid code payment, usage', async () => {
+test('pay (payer never confirms → cancelled), pay (→ paid), cancel of a paid code payment, usage', async (t) => {
   const c = await world.gw.newMerchant();
   const dir = mkdtempSync(join(tmpdir(), 'tradegate-pos-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true })); // the credentials and the journal
   const file = join(dir, 'credentials.json');
   writeFileSync(file, JSON.stringify(c), { mode: 0o600 });
   const common = ['--credentials', file, '--dialect', 'wechatpay-v2', '--journal', join(dir, 'pos.journal'), '--sandbox-clock', '--admin-token', ADMIN_TOKEN];

@@ -3,7 +3,7 @@
  * listener for APIv2 mutual TLS) and merchants provisioned through its sandbox API. Only the tests use the
  * gateway's code; the client library itself never imports it.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { primaryDatabase } from '../../../test/helpers/database.ts';
@@ -36,8 +36,16 @@ export async function merchantFor(gw: TestGateway, dialect: Dialect): Promise<Me
 
 export const currencyFor = (dialect: Dialect) => (dialect === 'wechatpay-global' ? 'HKD' : 'CNY');
 
+/** The folders `tempJournal` made; removed when the test file's process exits (each file runs in one of its own). */
+const journalDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of journalDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempJournal(name = 'pos'): string {
-  return join(mkdtempSync(join(tmpdir(), 'tradegate-client-')), `${name}.journal`);
+  const dir = mkdtempSync(join(tmpdir(), 'tradegate-client-'));
+  journalDirs.push(dir);
+  return join(dir, `${name}.journal`);
 }
 
 /** The sandbox's own view of an order (state, amount, paid_at, refunds, history). */
