@@ -20,10 +20,19 @@ export function effectiveMchid(scope: MerchantScope): string {
   return scope.kind === 'direct' ? scope.mchid : scope.subMchid;
 }
 
-/** The merchant fields as responses and notifications echo them. */
-export function scopeFields(scope: MerchantScope): Record<string, string> {
+/**
+ * The merchant fields as responses and notifications echo them, first in a new object that callers add their own
+ * fields to. Built from a literal, never by spreading one: on Node 20's V8 a property added to an object that
+ * starts as a spread copy (`{ ...a, b }`, or `b` assigned to `{ ...a }`) takes the runtime's slow path and makes a
+ * new hidden class in the old generation every time — ~2 µs and garbage for a full collection per view of four
+ * fields (bench/results/2026-12-05-notes.md, seventh session).
+ */
+export function scopeFields(scope: MerchantScope): Record<string, unknown> {
   if (scope.kind === 'direct') return { appid: scope.appid, mchid: scope.mchid };
-  return { sp_appid: scope.spAppid, sp_mchid: scope.spMchid, ...(scope.subAppid ? { sub_appid: scope.subAppid } : {}), sub_mchid: scope.subMchid };
+  const fields: Record<string, unknown> = { sp_appid: scope.spAppid, sp_mchid: scope.spMchid };
+  if (scope.subAppid) fields.sub_appid = scope.subAppid;
+  fields.sub_mchid = scope.subMchid;
+  return fields;
 }
 
 /** How an existing order presents its merchant: its own merchant, or its provider and itself. */

@@ -22,7 +22,7 @@ function payerOf(order: Order, scope: MerchantScope): Record<string, string> {
 /** The fields Mainland and Global order objects share, in wire order; `idField` names the WeChat order number. */
 function orderFields(order: Order, scope: MerchantScope, idField: 'transaction_id' | 'id'): Record<string, unknown> {
   const paid = order.paidAt !== null;
-  const view: Record<string, unknown> = { ...scopeFields(scope) };
+  const view = scopeFields(scope); // added to, not spread: see scopeFields
   if (idField === 'id' && order.transactionId) view.id = order.transactionId;
   view.out_trade_no = order.outTradeNo;
   if (idField === 'transaction_id' && order.transactionId) view.transaction_id = order.transactionId;
@@ -44,7 +44,9 @@ export function orderView(order: Order, scope: MerchantScope): Record<string, un
     order.paidAt !== null
       ? { total: order.amount, payer_total: order.amount, currency: order.currency, payer_currency: order.currency }
       : { total: order.amount, currency: order.currency };
-  return { ...orderFields(order, scope, 'transaction_id'), amount };
+  const view = orderFields(order, scope, 'transaction_id');
+  view.amount = amount;
+  return view;
 }
 
 /**
@@ -59,7 +61,9 @@ export function globalOrderView(order: Order, scope: MerchantScope, merchantRate
     ...(order.paidAt !== null ? { payer_total: settlement.payerAmount, payer_currency: settlement.payerCurrency } : {}),
     exchange_rate: { type: 'SETTLEMENT_RATE', rate: settlement.rate },
   };
-  return { ...orderFields(order, scope, 'id'), amount };
+  const view = orderFields(order, scope, 'id');
+  view.amount = amount;
+  return view;
 }
 
 /** A Mainland merchant refund (spec §7.6). */
@@ -96,24 +100,23 @@ const GLOBAL_REFUND_STATUS: Record<Refund['status'], string> = { PROCESSING: 'PR
 /** A Global refund (spec §8). */
 export function globalRefundView(refund: Refund, order: Order, scope: MerchantScope, merchantRate: number): Record<string, unknown> {
   const settlement = orderSettlement(order, merchantRate);
-  return {
-    ...scopeFields(scope),
-    id: refund.refundId,
-    out_refund_no: refund.outRefundNo,
-    transaction_id: order.transactionId,
-    out_trade_no: order.outTradeNo,
-    recv_account: '支付用户零钱',
-    fund_source: 'UNSETTLED_FUNDS',
-    create_time: rfc3339Cst(refund.createdAt),
-    ...(refund.successAt !== null ? { success_time: rfc3339Cst(refund.successAt) } : {}),
-    status: GLOBAL_REFUND_STATUS[refund.status],
-    amount: {
-      refund: refund.amount,
-      total: order.amount,
-      currency: refund.currency,
-      payer_refund: payerPart(settlement, refund.amount, refund.currency),
-      payer_currency: settlement.payerCurrency,
-      exchange_rate: { type: 'SETTLEMENT_RATE', rate: settlement.rate },
-    },
+  const view = scopeFields(scope);
+  view.id = refund.refundId;
+  view.out_refund_no = refund.outRefundNo;
+  view.transaction_id = order.transactionId;
+  view.out_trade_no = order.outTradeNo;
+  view.recv_account = '支付用户零钱';
+  view.fund_source = 'UNSETTLED_FUNDS';
+  view.create_time = rfc3339Cst(refund.createdAt);
+  if (refund.successAt !== null) view.success_time = rfc3339Cst(refund.successAt);
+  view.status = GLOBAL_REFUND_STATUS[refund.status];
+  view.amount = {
+    refund: refund.amount,
+    total: order.amount,
+    currency: refund.currency,
+    payer_refund: payerPart(settlement, refund.amount, refund.currency),
+    payer_currency: settlement.payerCurrency,
+    exchange_rate: { type: 'SETTLEMENT_RATE', rate: settlement.rate },
   };
+  return view;
 }

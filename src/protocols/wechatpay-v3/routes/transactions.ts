@@ -99,7 +99,9 @@ export function transactionRoutes(deps: GatewayDeps, mode: 'direct' | 'partner')
       const scope = await bodyScope(request, true);
       const outTradeNo = pathOutTradeNo(request.params.no);
       await reverseOrder(operationContext(deps, request), { mchid: effectiveMchid(scope), outTradeNo }, 'wechatV3');
-      return sendJson(reply, 200, { ...scopeFields(scope), out_trade_no: outTradeNo });
+      const body = scopeFields(scope);
+      body.out_trade_no = outTradeNo;
+      return sendJson(reply, 200, body);
     });
 
     // Close and reverse are POST only: another method is 405 REQUIRE_POST_METHOD (as on Global), not a 404.
