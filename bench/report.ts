@@ -105,7 +105,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   const query = pgRows.find((r) => r.row === 'APIv3 query');
   const lines = [
     `Run ${run.startedAt}: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${run.connections} connections, ` +
-      `${run.seconds} s per row after a ${run.warmupSeconds} s warm-up; tradegate started with \`${run.gatewayFlags}\`, it and the peer under \`node ${run.nodeFlags}\` (${run.gatewayNodeVersion ? `tradegate on Node ${run.gatewayNodeVersion}, the peer and the load generator on Node ${process.version}` : `Node ${process.version}`}); the load generator shares the cores; load average at start of each row in the last column.`,
+      `${run.seconds} s per row after a ${run.warmupSeconds} s warm-up; tradegate started with \`${run.gatewayFlags}\`${run.gatewayFlags.includes('--v8-pretenuring') ? '' : ' (and its default `--v8-pretenuring off`)'}, it and the peer under \`node ${run.nodeFlags}\` (${run.gatewayNodeVersion ? `tradegate on Node ${run.gatewayNodeVersion}, the peer and the load generator on Node ${process.version}` : `Node ${process.version}`}); the load generator shares the cores; load average at start of each row in the last column.`,
     `The machine's ceilings, same run: S = ${f(pgC.S.signsPerSecond, 0)} RSA-2048 signs/s (\`openssl speed -multi ${cores} rsa2048\`; ${f(pgC.S.verifiesPerSecond, 0)} verifies/s); ` +
       `D = ${f(pgC.D.tps, 0)} tx/s PostgreSQL (\`pgbench -N -c 16 -j 2\`), ${f(liteC.D.tps, 0)} tx/s PGlite (in-process loop of the same statements); ` +
       `L = 1/(1/S + 1/D) = ${f(pgC.L, 0)} / ${f(liteC.L, 0)}.`,

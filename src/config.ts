@@ -1,6 +1,7 @@
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from './listener-limits.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE_CONNECTIONS, DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_SHARED_TRANSACTION_UNITS } from './store/database.ts';
 import { cidrBlockList } from './notify/address-policy.ts';
+import { V8_PRETENURING, type V8Pretenuring } from './lib/v8-pretenuring.ts';
 
 /**
  * The only reader of process.env: command-line flags win over environment variables, which win over defaults.
@@ -32,6 +33,8 @@ export interface GatewayConfig {
   readonly database: DatabaseBounds;
   /** Linux scheduling policy of the gateway's threads: `batch` (SCHED_BATCH, lib/cpu-scheduling.ts) or the system's. */
   readonly cpuScheduling: CpuScheduling;
+  /** V8's allocation-site pretenuring in the gateway's process (lib/v8-pretenuring.ts): `off` unless `on` is asked for. */
+  readonly v8Pretenuring: V8Pretenuring;
 }
 
 export const CPU_SCHEDULING = ['default', 'batch'] as const;
@@ -75,6 +78,7 @@ export interface StartFlags {
   databaseConnections?: string | number;
   databaseSharedTransactions?: string | number;
   cpuScheduling?: string;
+  v8Pretenuring?: string;
 }
 
 /** `--wait-for-database`: seconds (0 = do not wait) or `forever` (the default). */
@@ -211,7 +215,12 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
       ),
     },
     cpuScheduling: cpuSchedulingOf(sourced(flags.cpuScheduling, '--cpu-scheduling', env, 'TRADEGATE_CPU_SCHEDULING')),
+    v8Pretenuring: v8PretenuringOf(sourced(flags.v8Pretenuring, '--v8-pretenuring', env, 'TRADEGATE_V8_PRETENURING')),
   };
+}
+
+function v8PretenuringOf(source: { value: string | undefined; name: string }): V8Pretenuring {
+  return source.value === undefined ? 'off' : choiceOf(V8_PRETENURING, source.value, source.name);
 }
 
 function cpuSchedulingOf(source: { value: string | undefined; name: string }): CpuScheduling {

@@ -47,3 +47,10 @@ test("--cpu-scheduling: the system's policy unless batch is asked for; anything 
   assert.equal(loadConfig({ cpuScheduling: 'default' }, { TRADEGATE_CPU_SCHEDULING: 'batch' }).cpuScheduling, 'default');
   assert.throws(() => loadConfig({}, { TRADEGATE_CPU_SCHEDULING: 'fifo' }), /invalid TRADEGATE_CPU_SCHEDULING: fifo \(default or batch\)/);
 });
+
+test('--v8-pretenuring: off unless on is asked for; anything else is refused', () => {
+  assert.equal(loadConfig({}, {}).v8Pretenuring, 'off');
+  assert.equal(loadConfig({}, { TRADEGATE_V8_PRETENURING: 'on' }).v8Pretenuring, 'on');
+  assert.equal(loadConfig({ v8Pretenuring: 'off' }, { TRADEGATE_V8_PRETENURING: 'on' }).v8Pretenuring, 'off');
+  assert.throws(() => loadConfig({}, { TRADEGATE_V8_PRETENURING: 'auto' }), /invalid TRADEGATE_V8_PRETENURING: auto \(off or on\)/);
+});

@@ -38,6 +38,7 @@ const refusals: { args: string[]; env?: NodeJS.ProcessEnv; says: RegExp }[] = [
   { args: ['start', '--workers', '0'], says: /invalid --workers: 0/ },
   { args: ['start', '--cpu-scheduling', 'fifo'], says: /'fifo' is invalid\. Allowed choices are default, batch/ },
   { args: ['start'], env: { TRADEGATE_CPU_SCHEDULING: 'idle' }, says: /invalid TRADEGATE_CPU_SCHEDULING: idle \(default or batch\)/ },
+  { args: ['start', '--v8-pretenuring', 'maybe'], says: /'maybe' is invalid\. Allowed choices are off, on/ },
   { args: ['start', '--workers', '2'], says: /--workers needs --database-url/ },
   { args: ['start'], env: { TRADEGATE_WORKERS: '2' }, says: /--workers needs --database-url/ },
   { args: ['start'], env: { TRADEGATE_ALLOW_INSECURE_SECAPI: 'maybe' }, says: /invalid TRADEGATE_ALLOW_INSECURE_SECAPI: maybe/ },
