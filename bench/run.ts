@@ -200,7 +200,15 @@ try {
 } finally {
   await pgBackend.drop();
 }
-const ownLite = process.env.BENCH_PGLITE === '0' ? {} : await benchBackend(pgliteBackend(), liteC, rows);
+let ownLite: Record<string, number> = {};
+if (process.env.BENCH_PGLITE !== '0') {
+  const liteBackend = pgliteBackend();
+  try {
+    ownLite = await benchBackend(liteBackend, liteC, rows);
+  } finally {
+    await liteBackend.drop();
+  }
+}
 const scale = SCALE ? await benchScale(SERVER, ORDERS) : null;
 const table = markdown(rows, pgC, liteC, scale, {
   startedAt,

@@ -51,9 +51,14 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
         BENCH_WARMUP_SECONDS: '1',
         BENCH_DATABASE_URL: TEST_DATABASE_URL,
         BENCH_ROWS_JSON: rowsFile,
+        // Its temporary files and directories (PGlite's data directory among them) go here, to be counted after it.
+        TMPDIR: dir,
       },
     });
     assert.equal(run.status, 0, `the bench exited ${run.status}: ${run.stderr.slice(-3000)}`);
+    // Nothing the bench made is left there (tsx, which runs it, keeps its compile cache in the temporary directory).
+    const left = readdirSync(dir).filter((name) => !name.startsWith('tsx-'));
+    assert.deepEqual(left, ['rows.json'], 'the bench removed what it made in the temporary directory');
     const out = run.stdout;
     const rows = JSON.parse(readFileSync(rowsFile, 'utf8')) as Row[];
 
@@ -83,6 +88,7 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
     // whose V8 sizes the young generation by itself from Node 24 on.
     const version = process.version.replaceAll('.', '\\.');
     assert.match(out, new RegExp(`under \`node --v8-pool-size=\\d --max-semi-space-size=16\` \\(Node ${version}\\)`));
+    assert.match(out, /tradegate started with `--cpu-scheduling batch` \(and its default `--v8-pretenuring off`\)/);
 
     // The machine's ceilings come from the tools, and every ratio is the printed figures' own.
     const S = figure(out, /S = (\d+) RSA-2048 signs\/s \(`openssl speed/);
