@@ -56,12 +56,13 @@ async function startForeground(config: GatewayConfig): Promise<void> {
     if (gateway.demo.credentialsPath) lines.push(`  credentials: ${gateway.demo.credentialsPath}`);
   }
   lines.push('  operations:  GET /healthz, /readyz, /metrics (no token)');
-  // The banner holds the admin token: stderr, for the person who started it; stdout carries only the JSON logs.
-  process.stderr.write(`${lines.join('\n')}\n`);
+  // Before the banner: whoever waits for it may signal at once, and a signal must find the graceful close.
   const stop = () => void gateway.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (config.exitWithParent) exitWithParent(stop);
+  // The banner holds the admin token: stderr, for the person who started it; stdout carries only the JSON logs.
+  process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 program
