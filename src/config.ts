@@ -214,17 +214,14 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
         DEFAULT_SHARED_TRANSACTION_UNITS,
       ),
     },
-    cpuScheduling: cpuSchedulingOf(sourced(flags.cpuScheduling, '--cpu-scheduling', env, 'TRADEGATE_CPU_SCHEDULING')),
-    v8Pretenuring: v8PretenuringOf(sourced(flags.v8Pretenuring, '--v8-pretenuring', env, 'TRADEGATE_V8_PRETENURING')),
+    cpuScheduling: chosen(CPU_SCHEDULING, sourced(flags.cpuScheduling, '--cpu-scheduling', env, 'TRADEGATE_CPU_SCHEDULING'), 'default'),
+    v8Pretenuring: chosen(V8_PRETENURING, sourced(flags.v8Pretenuring, '--v8-pretenuring', env, 'TRADEGATE_V8_PRETENURING'), 'off'),
   };
 }
 
-function v8PretenuringOf(source: { value: string | undefined; name: string }): V8Pretenuring {
-  return source.value === undefined ? 'off' : choiceOf(V8_PRETENURING, source.value, source.name);
-}
-
-function cpuSchedulingOf(source: { value: string | undefined; name: string }): CpuScheduling {
-  return source.value === undefined ? 'default' : choiceOf(CPU_SCHEDULING, source.value, source.name);
+/** A flag's or variable's choice among `choices`, `fallback` when neither is given (as `positive` for numbers). */
+function chosen<T extends string>(choices: readonly T[], source: { value: string | undefined; name: string }, fallback: T): T {
+  return source.value === undefined ? fallback : choiceOf(choices, source.value, source.name);
 }
 
 /** Listener timeouts and connection cap; Node refuses a head timeout longer than the request timeout. */
