@@ -1,4 +1,4 @@
-import type { Database, SqlRunner } from './store/sql-client.ts';
+import type { SqlRunner } from './store/sql-client.ts';
 import type { NonceLedger } from './core/nonce-ledger.ts';
 import type { Payer } from './core/payer.ts';
 import type { Clock, IdGenerator, MerchantLookup, MerchantStore, Store } from './core/ports.ts';
@@ -13,10 +13,9 @@ export interface GatewayDeps {
   readonly nonces: NonceLedger;
   /**
    * The database itself, for the sandbox's read models only (merchant and order lists, the request log, dashboard
-   * sessions): plain queries over tables the operations own, and COPY for the request log's batches. Operations
-   * never see it.
+   * sessions): plain queries over tables the operations own. Operations never see it.
    */
-  readonly sql: SqlRunner & Pick<Database, 'copyIn'>;
+  readonly sql: SqlRunner;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly payer: Payer;

@@ -5,7 +5,7 @@ import type { OrderRef } from '../core/ports.ts';
 import { lockCurrentOrder } from '../operations/locked-order.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { storedHandle } from '../protocols/wechat-payment-handles.ts';
-import { requestsForOrder } from '../request-log/store.ts';
+import { requestsForOrder } from '../request-log/listing.ts';
 import type { RequestLogWriter } from '../request-log/writer.ts';
 import type { GatewayDeps } from '../server-deps.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';

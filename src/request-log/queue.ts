@@ -1,6 +1,6 @@
 /**
- * What waits to be written, already in the form the database takes: on the server, lines of COPY text in byte
- * chunks of one batch each; on PGlite, rows (its INSERT takes them as JSON).
+ * What waits to be written, already in the form the table keeps: lines of COPY text in byte chunks of one batch each
+ * (request-log/store.ts).
  *
  * Why rows made at once, and bytes: what waits is bounded by what a row may hold (its texts are clipped), not by
  * what the request held — a record kept its request's body until the write, and 20,000 records waiting on a slow
@@ -9,27 +9,25 @@
  * of collector time was ~1.2 % of the gateway's CPU, perf at 400 APIv3 reverses/s); paired runs did not resolve
  * a difference in CPU per request (+0.5 %, interval −1.4 to +2.3 %; bench/results/2026-12-04-notes.md).
  */
-import { copyLineOf, type RequestBatch, type RequestLogDb, type RequestLogRow } from './store.ts';
-
-export interface RowQueue {
-  /** Rows waiting. */
-  readonly length: number;
-  add(row: RequestLogRow): void;
-  /** Everything waiting, oldest first, in batches of at most the queue's batch size; the queue is left empty. */
-  takeAll(): RequestBatch[];
-}
+import { copyLineOf, ROWS_PER_BATCH, type RequestBatch, type RequestLogRow } from './store.ts';
 
 /** Bytes per chunk, unless one line is longer: ~256 rows of an API call (~300 bytes each) fit. */
 const CHUNK_BYTES = 128 * 1024;
 
-class CopyTextQueue implements RowQueue {
+export class RowQueue {
+  /** Rows waiting. */
   length = 0;
   private full: RequestBatch[] = [];
   private chunk: Buffer | null = null;
   private used = 0;
   private rows = 0;
+  private lastAt = 0;
+  private readonly batchRows: number;
 
-  constructor(private readonly batchRows: number) {}
+  /** Batches of at most `batchRows` rows (and never more than a batch of the table holds). */
+  constructor(batchRows: number) {
+    this.batchRows = Math.min(batchRows, ROWS_PER_BATCH);
+  }
 
   add(row: RequestLogRow): void {
     const line = copyLineOf(row);
@@ -40,9 +38,11 @@ class CopyTextQueue implements RowQueue {
     }
     this.used += this.chunk.write(line, this.used);
     this.rows++;
+    this.lastAt = Math.max(this.lastAt, row.at);
     this.length++;
   }
 
+  /** Everything waiting, oldest first, in batches of at most the queue's batch size; the queue is left empty. */
   takeAll(): RequestBatch[] {
     this.close();
     const taken = this.full;
@@ -52,38 +52,10 @@ class CopyTextQueue implements RowQueue {
   }
 
   private close(): void {
-    if (this.chunk && this.rows > 0) this.full.push({ count: this.rows, copyText: this.chunk.subarray(0, this.used) });
+    if (this.chunk && this.rows > 0) this.full.push({ count: this.rows, lastAt: this.lastAt, lines: this.chunk.subarray(0, this.used) });
     this.chunk = null;
     this.used = 0;
     this.rows = 0;
+    this.lastAt = 0;
   }
-}
-
-class RowsQueue implements RowQueue {
-  private rows: RequestLogRow[] = [];
-
-  constructor(private readonly batchRows: number) {}
-
-  get length(): number {
-    return this.rows.length;
-  }
-
-  add(row: RequestLogRow): void {
-    this.rows.push(row);
-  }
-
-  takeAll(): RequestBatch[] {
-    const batches: RequestBatch[] = [];
-    for (let at = 0; at < this.rows.length; at += this.batchRows) {
-      const rows = this.rows.slice(at, at + this.batchRows);
-      batches.push({ count: rows.length, rows });
-    }
-    this.rows = [];
-    return batches;
-  }
-}
-
-/** The queue for `db`: COPY text where it can COPY, rows where it cannot. */
-export function queueFor(db: RequestLogDb, batchRows: number): RowQueue {
-  return db.copyIn ? new CopyTextQueue(batchRows) : new RowsQueue(batchRows);
 }

@@ -3,7 +3,8 @@ import { routeSchema } from '../sandbox/admin-schemas.ts';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from '../server-deps.ts';
 import { decodeCursor, encodeCursor } from '../store/listing.ts';
-import { listRequests, type StoredRequest } from './store.ts';
+import { listRequests } from './listing.ts';
+import type { StoredRequest } from './store.ts';
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 

@@ -1,6 +1,18 @@
-/** SQL of the request log: batched inserts, retention, and the keyset-paginated listing. */
-import { copyLine } from '../store/copy-text.ts';
-import type { Database, SqlRunner } from '../store/database.ts';
+/**
+ * The request log's table: one row per batch of requests, the requests as lines of COPY's text format
+ * (store/copy-text.ts), written, trimmed and read back as rows with ids of their own (request-log/listing.ts).
+ *
+ * Why a batch per row rather than a request per row: PostgreSQL's work for a row of the log — its heap tuple, the
+ * key's b-tree entry, its sequence value, the parsing of fourteen columns and the WAL of each — cost ~16 µs of its
+ * CPU per request in place (COPY, 2026-12-06; ~6 µs in a loop), the larger half of what the log cost a reverse.
+ * One INSERT of a batch's text costs it ~1 µs per request (its compression included): the requests of a batch are
+ * one value, TOASTed and compressed as one (bench/results/2026-12-06-notes.md). Reading pays instead: a listing
+ * parses the lines of the batches it reads, newest first, and the lookups search the batches' text (`strpos`) for
+ * what they look for, escaped as it is stored. The table is bounded (100,000 requests by default): a whole read is
+ * ~25 ms of the server.
+ */
+import { copyField, copyFields, copyLine } from '../store/copy-text.ts';
+import type { SqlRunner } from '../store/sql-client.ts';
 import type { AuthDiagnostics } from './note.ts';
 
 export interface RequestLogRow {
@@ -21,22 +33,14 @@ export interface RequestLogRow {
 }
 
 export interface StoredRequest extends RequestLogRow {
+  /** `batch id × ROWS_PER_BATCH + the line's place in its batch`: unique, and newer rows have higher ids. */
   readonly id: number;
 }
 
-const COLUMNS =
-  'at bigint, mchid text, dialect text, operation text, method text, path text, status integer, error_code text, message text, latency_ms real, request_id text, out_trade_no text, transaction_id text, diagnostics jsonb';
-const NAMES = COLUMNS.split(', ')
-  .map((c) => c.split(' ')[0])
-  .join(', ');
+/** Lines a batch holds at most, and the stride of row ids from one batch to the next. */
+export const ROWS_PER_BATCH = 1024;
 
-/** Where the log is written: statements, and COPY where the database takes it. */
-export type RequestLogDb = SqlRunner & Pick<Database, 'copyIn'>;
-
-const COPY = `COPY request_log (${NAMES}) FROM STDIN`;
-const INSERT = `INSERT INTO request_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS r(${COLUMNS})`;
-
-/** One row as a line of COPY text, its fields in the order of NAMES; diagnostics as JSON text, which jsonb reads. */
+/** One row as a line of COPY text, its fields in the order `rowOfLine` reads them; diagnostics as JSON. */
 export function copyLineOf(r: RequestLogRow): string {
   const diagnostics = r.diagnostics && JSON.stringify(r.diagnostics);
   return copyLine([
@@ -57,76 +61,106 @@ export function copyLineOf(r: RequestLogRow): string {
   ]);
 }
 
-/** Rows ready to be written: as COPY text for the server, as rows for PGlite (request-log/queue.ts). */
-export type RequestBatch = { readonly count: number; readonly copyText: Uint8Array } | { readonly count: number; readonly rows: readonly RequestLogRow[] };
+/** A line (without its newline) as the row it was made from, with the id it has in the table. */
+export function rowOfLine(line: string, id: number): StoredRequest {
+  const f = copyFields(line);
+  return {
+    id,
+    at: Number(f[0]),
+    mchid: f[1],
+    dialect: f[2] ?? '',
+    operation: f[3],
+    method: f[4] ?? '',
+    path: f[5] ?? '',
+    status: Number(f[6]),
+    error_code: f[7],
+    message: f[8],
+    latency_ms: Number(f[9]),
+    request_id: f[10] ?? '',
+    out_trade_no: f[11],
+    transaction_id: f[12],
+    diagnostics: f[13] === null ? null : (JSON.parse(f[13]) as AuthDiagnostics),
+  };
+}
+
+/** A stored batch as the table gives it back. */
+export interface StoredBatch {
+  readonly id: string | number;
+  /** Lines cut from the batch's start by the trim (their ids are not given again). */
+  readonly skipped: number;
+  readonly lines: string;
+}
+
+/** The lines of a batch, oldest first (the text ends in a newline). */
+export const linesOf = (b: StoredBatch): string[] => b.lines.split('\n').slice(0, -1);
+
+/** The id of a stored batch's first line (the others follow it). */
+export const firstIdOf = (b: StoredBatch): number => Number(b.id) * ROWS_PER_BATCH + b.skipped;
+
+/** The rows of a stored batch, oldest first. */
+export function rowsOfBatch(b: StoredBatch): StoredRequest[] {
+  const first = firstIdOf(b);
+  return linesOf(b).map((line, i) => rowOfLine(line, first + i));
+}
+
+/** The columns the listing filters on, by their place in a line. */
+export const FILTERED_COLUMNS = { mchid: 1, status: 6, error_code: 7 } as const;
 
 /**
- * One statement for the whole batch. On the server, COPY: PostgreSQL spent ~12 µs of CPU per row on the INSERT
- * below and ~6 µs on COPY in a loop of 256-row batches (bench/results/2026-12-03-notes.md); in place, one batch
- * now and then among the order operations, ~18 µs (2026-12-04). On PGlite, which cannot COPY from a client, an
- * INSERT whose rows travel as one JSON parameter.
+ * A field's value as it stands in a batch between its neighbours' tabs, to search for with `strpos` (any column but
+ * the first and the last; the needle may also match another column: the rows read are then matched exactly).
  */
-export async function insertRequests(db: RequestLogDb, batch: RequestBatch): Promise<void> {
-  if (batch.count === 0) return;
-  if ('copyText' in batch) {
-    if (!db.copyIn) throw new Error('COPY text for a database that cannot COPY');
-    await db.copyIn(COPY, batch.copyText);
-  } else {
-    await db.query(INSERT, [JSON.stringify(batch.rows)]);
-  }
+export const storedField = (v: string | number): string => `\t${copyField(v)}\t`;
+
+/** Rows ready to be written: `count` lines of COPY text (at most ROWS_PER_BATCH), the newest made at `lastAt`. */
+export interface RequestBatch {
+  readonly count: number;
+  readonly lastAt: number;
+  readonly lines: Uint8Array;
 }
 
-/** Keeps the newest `maxRows` rows and nothing older than `oldestAt`. */
+/**
+ * One statement for the whole batch; the bytes travel as a binary parameter, which PostgreSQL's text takes as
+ * they are (UTF-8), so the batch is never turned back into a JavaScript string.
+ */
+export async function insertRequests(db: SqlRunner, batch: RequestBatch): Promise<void> {
+  if (batch.count === 0) return;
+  if (batch.count > ROWS_PER_BATCH) throw new RangeError(`a batch holds at most ${ROWS_PER_BATCH} rows, not ${batch.count}`);
+  await db.query('INSERT INTO request_log_batches (rows, last_at, lines) VALUES ($1, $2, $3::text)', [batch.count, batch.lastAt, batch.lines]);
+}
+
+/**
+ * Keeps the newest `maxRows` rows and none made before `oldestAt`: whole batches beyond either bound go, then the
+ * lines of the oldest batch left that are (its first ones: a batch's lines are in the order they were made).
+ */
 export async function pruneRequests(db: SqlRunner, maxRows: number, oldestAt: number): Promise<void> {
   await db.query(
-    `DELETE FROM request_log WHERE at < $2
-       OR id <= (SELECT id FROM request_log ORDER BY id DESC OFFSET $1 LIMIT 1)`,
+    `DELETE FROM request_log_batches WHERE last_at < $2 OR id < (
+       SELECT id FROM (SELECT id, sum(rows) OVER (ORDER BY id DESC) AS newest FROM request_log_batches) b
+       WHERE newest >= $1 ORDER BY id DESC LIMIT 1)`,
     [maxRows, oldestAt],
   );
-}
-
-export interface RequestFilter {
-  readonly mchid?: string;
-  readonly status?: number;
-  readonly errorCode?: string;
-  /** Only rows with a lower id (keyset cursor). */
-  readonly beforeId?: number;
-  readonly limit: number;
-}
-
-const fromRow = (r: Record<string, unknown>): StoredRequest => ({
-  ...(r as unknown as StoredRequest),
-  id: Number(r.id),
-  at: Number(r.at),
-  latency_ms: Number(r.latency_ms),
-  diagnostics: (typeof r.diagnostics === 'string' ? JSON.parse(r.diagnostics) : r.diagnostics) as AuthDiagnostics | null,
-});
-
-/** Newest first; `limit + 1` rows are read to know whether another page follows. */
-export async function listRequests(db: SqlRunner, f: RequestFilter): Promise<StoredRequest[]> {
-  // One statement text for every filter: an absent filter is a null parameter (unnamed statements are planned with
-  // their values, so the null tests fold away and the indexes serve what is asked).
-  const { rows } = await db.query(LIST_REQUESTS, [f.mchid ?? null, f.status ?? null, f.errorCode ?? null, f.beforeId ?? null, f.limit]);
-  return rows.map(fromRow);
-}
-
-const LIST_REQUESTS = `SELECT * FROM request_log
-  WHERE ($1::text IS NULL OR mchid = $1) AND ($2::int IS NULL OR status = $2) AND ($3::text IS NULL OR error_code = $3)
-    AND ($4::bigint IS NULL OR id < $4)
-  ORDER BY id DESC LIMIT $5`;
-
-/** The requests that touched one order: by its numbers, or by the request ids its history recorded. */
-export async function requestsForOrder(
-  db: SqlRunner,
-  order: { mchids: readonly string[]; outTradeNo: string; transactionId: string | null; orderId: string },
-): Promise<StoredRequest[]> {
-  const { rows } = await db.query(
-    `SELECT * FROM request_log
-      WHERE (out_trade_no = $1 AND mchid = ANY($2::text[]))
-         OR ($3::text IS NOT NULL AND transaction_id = $3)
-         OR request_id IN (SELECT request_id FROM order_history WHERE order_id = $4 AND request_id IS NOT NULL)
-      ORDER BY id LIMIT 500`,
-    [order.outTradeNo, [...order.mchids], order.transactionId, order.orderId],
+  const { rows } = await db.query<StoredBatch & { rows: number; total: string }>(
+    'SELECT id, rows, skipped, lines, (SELECT sum(rows) FROM request_log_batches) AS total FROM request_log_batches ORDER BY id LIMIT 1',
   );
-  return rows.map(fromRow);
+  const oldest = rows[0];
+  if (!oldest) return;
+  const lines = linesOf(oldest);
+  let cut = Math.max(0, Number(oldest.total) - maxRows);
+  while (cut < lines.length && Number(copyFields(lines[cut])[0]) < oldestAt) cut++;
+  if (cut === 0) return;
+  // Conditional on the batch as read: another process trimming at the same moment leaves it to the one that did.
+  if (cut === lines.length) {
+    await db.query('DELETE FROM request_log_batches WHERE id = $1 AND skipped = $2', [oldest.id, oldest.skipped]);
+    return;
+  }
+  await db.query('UPDATE request_log_batches SET rows = rows - $3, skipped = skipped + $3, lines = $4 WHERE id = $1 AND skipped = $2', [
+    oldest.id,
+    oldest.skipped,
+    cut,
+    lines
+      .slice(cut)
+      .map((l) => `${l}\n`)
+      .join(''),
+  ]);
 }

@@ -3,17 +3,17 @@
  * (request-log/queue.ts); the queue is written in one statement per `batchRows` rows when it holds that many or
  * has waited `flushIntervalMs`, one write at a time, and now and then the table is trimmed to its bounds.
  *
- * Why small batches, written as they fill: a write's rows are inserted by one PostgreSQL backend (~18 µs each on
- * COPY, in place; 2026-12-04). With a whole second of a busy gateway (3,000 requests) in one statement, the event
- * loop was held 11–14 ms at once (the rows were then built at write time) and one of two cores taken for ~25 ms,
- * once a second, and every request in flight waited: the query row's p99 fell from 42.0 to 39.7 ms (mean of 7
- * interleaved rounds) with batches of 256 (bench/results/2026-12-02-notes.md). While a write is in flight the queue
+ * Why small batches, written as they fill: with a whole second of a busy gateway (3,000 requests) in one statement,
+ * the event loop was held 11–14 ms at once (the rows were then built at write time, and inserted a row each) and
+ * one of two cores taken for ~25 ms, once a second, and every request in flight waited: the query row's p99 fell
+ * from 42.0 to 39.7 ms (mean of 7 interleaved rounds) with batches of 256 (bench/results/2026-12-02-notes.md). While a write is in flight the queue
  * grows (up to `maxBuffered` rows) and the next write takes all of it, a statement per batch: the batch size
  * follows what the database keeps up with.
  */
-import { queueFor, type RowQueue } from './queue.ts';
+import type { SqlRunner } from '../store/sql-client.ts';
+import { RowQueue } from './queue.ts';
 import { type PendingRequest, toRow } from './row.ts';
-import { insertRequests, pruneRequests, type RequestBatch, type RequestLogDb } from './store.ts';
+import { insertRequests, pruneRequests, type RequestBatch } from './store.ts';
 
 export interface RequestLogOptions {
   /** Rows kept (newest). */
@@ -21,7 +21,7 @@ export interface RequestLogOptions {
   /** Age after which rows are deleted. */
   readonly maxAgeMs: number;
   readonly flushIntervalMs: number;
-  /** Rows written as soon as this many are queued, and at most this many per statement. */
+  /** Rows written as soon as this many are queued, and at most this many per statement (and per batch of the table: 1,024 at most). */
   readonly batchRows: number;
   /** Records held in memory at most while the database is slow; beyond, new records are counted and dropped. */
   readonly maxBuffered: number;
@@ -51,12 +51,12 @@ export class RequestLogWriter {
   dropped = 0;
 
   constructor(
-    private readonly db: RequestLogDb,
+    private readonly db: SqlRunner,
     private readonly now: () => number,
     readonly options: RequestLogOptions = DEFAULT_REQUEST_LOG_OPTIONS,
     private readonly onError: (err: unknown) => void = () => {},
   ) {
-    this.queue = queueFor(db, options.batchRows);
+    this.queue = new RowQueue(options.batchRows);
   }
 
   /** The only call on the request path (after the answer has left): the record is made a row and queued. */

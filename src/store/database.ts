@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { from as copyFrom } from 'pg-copy-streams';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
 import { LOST_PREPARED_STATEMENT, sharedTransactions } from './shared-transactions.ts';
 import type { Database } from './sql-client.ts';
@@ -89,10 +88,7 @@ export function openPostgres(opts: PostgresOptions): Database {
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   };
   const pool = new pg.Pool({ ...config, max: opts.max ?? DEFAULT_DATABASE_CONNECTIONS, pipeline: true });
-  // node-postgres refuses a COPY stream on a pipelined connection, so COPY has one connection of its own, opened on
-  // first use (the request log writes one batch at a time) and closed when idle, like the pool's.
-  const copyPool = new pg.Pool({ ...config, max: 1 });
-  return onPool(pool, 'postgres', opts, copyPool);
+  return onPool(pool, 'postgres', opts);
 }
 
 export interface PgliteOptions extends Pick<PostgresOptions, 'sharedTransactionUnits'> {
@@ -150,10 +146,9 @@ function reportingErrors(pool: pg.Pool, reported: (err: Error) => void): pg.Pool
   return pool;
 }
 
-function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions, copyPool?: pg.Pool): Database {
+function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Database {
   const reported = opts.onConnectionError ?? (() => undefined);
   reportingErrors(pool, reported);
-  if (copyPool) reportingErrors(copyPool, reported);
   // Only the statements of transactions and sessions (the operations' fixed texts) are prepared; the pool's own
   // queries (sandbox lists, the request log's batches on PGlite) are rarer and vary in shape, and stay unnamed. Unnamed
   // statements only (preparedStatements false) keep it working behind PgBouncer in transaction pooling mode.
@@ -217,13 +212,12 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions, copyPo
         connection.release(broken);
       }
     },
-    copyIn: copyPool ? (copySql, data) => copyOnPool(copyPool, copySql, data) : null,
     sharedTransaction: (fn) => shared.change(fn),
     sharedRead: (fn) => shared.read(fn),
     poolStats: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     sharedFigures: () => shared.figures(),
     async close() {
-      await Promise.all([pool.end(), copyPool?.end()]);
+      await pool.end();
     },
   };
   const shared = sharedTransactions({
@@ -235,29 +229,6 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions, copyPo
     alone: (kind, fn) => (kind === 'change' ? db.transaction(fn) : db.session(fn)),
   });
   return db;
-}
-
-/**
- * One COPY FROM STDIN on a connection of its own. The pool's statement timeout covers it (pg-copy-streams lets
- * node-postgres time it like any query); a COPY that failed or timed out takes its connection with it, since the
- * server may still be inside the copy.
- */
-async function copyOnPool(pool: pg.Pool, copySql: string, data: string | Uint8Array): Promise<void> {
-  const connection = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const copy = connection.query(copyFrom(copySql));
-      copy.on('error', reject);
-      copy.on('finish', resolve);
-      copy.end(data);
-    });
-  } catch (err) {
-    broken = err as Error;
-    throw err;
-  } finally {
-    connection.release(broken);
-  }
 }
 
 /**

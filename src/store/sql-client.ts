@@ -64,13 +64,6 @@ export interface Database extends SqlRunner {
    * of the event loop (committed together; fn's own failure does not undo the others). The order store's reads.
    */
   sharedRead<T>(fn: (client: SqlClient) => Promise<T>): Promise<T>;
-  /**
-   * Loads rows with `COPY table (columns) FROM STDIN` (`data`: rows in COPY's text format, copy-text.ts), on a
-   * connection of its own, bounded like a statement. PostgreSQL's cheapest way in for many rows: the request log's
-   * batches cost the server half the CPU per row of an INSERT from a JSON parameter. null on PGlite, whose
-   * single-user backend stops at COPY FROM STDIN: callers there INSERT.
-   */
-  readonly copyIn: ((copySql: string, data: string | Uint8Array) => Promise<void>) | null;
   /** Connection pool use (PGlite: a pool of its one in-process connection). */
   poolStats(): { max: number; total: number; idle: number; waiting: number };
   /** Shared transactions since the store opened. */

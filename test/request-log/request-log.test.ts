@@ -12,7 +12,7 @@ import { authorization } from '../helpers/v3-signer.ts';
 import { v2SignedXml, v2Xml } from '../helpers/wire.ts';
 import { PayCloudClient, signingString, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';
 import { RequestLogWriter } from '../../src/request-log/writer.ts';
-import type { RequestLogDb } from '../../src/request-log/store.ts';
+import { listRequests } from '../../src/request-log/listing.ts';
 import type { SqlRunner } from '../../src/store/sql-client.ts';
 
 const database = primaryDatabase();
@@ -31,7 +31,7 @@ const loggedRequest = (i: number, at: number) => ({
 
 /** The paths of the logged rows, oldest first. */
 async function loggedPaths(db: SqlRunner): Promise<string[]> {
-  return (await db.query<{ path: string }>('SELECT path FROM request_log ORDER BY id')).rows.map((r) => r.path);
+  return (await listRequests(db, { limit: 10_000 })).map((r) => r.path).reverse();
 }
 
 /** Waits (up to 5 s) until the log holds `n` rows: the writer writes on its own schedule. */
@@ -42,13 +42,11 @@ async function untilLogged(db: SqlRunner, n: number): Promise<void> {
 }
 
 /**
- * The real database with its batch writes watched (COPY on the server, INSERT on PGlite): how many rows each
- * carried and how many were in flight at once. Each write waits for `held` first, when given: a database that has
- * stalled.
+ * The real database with its batch writes watched: how many rows each carried (the count it stores, checked against
+ * the lines it carries) and how many were in flight at once. Each write waits for `held` first, when given: a
+ * database that has stalled.
  */
-const linesIn = (copyText: string | Uint8Array) => (typeof copyText === 'string' ? copyText : Buffer.from(copyText).toString()).split('\n').length - 1;
-
-function watchInserts(db: RequestLogDb, held?: Promise<void>) {
+function watchInserts(db: SqlRunner, held?: Promise<void>) {
   const seen = { inserts: [] as number[], inFlight: 0, mostInFlight: 0 };
   const watched = async <T>(rows: number, write: () => Promise<T>): Promise<T> => {
     seen.inserts.push(rows);
@@ -60,14 +58,14 @@ function watchInserts(db: RequestLogDb, held?: Promise<void>) {
       seen.inFlight--;
     }
   };
-  const { copyIn } = db;
-  const runner: RequestLogDb = {
+  const runner: SqlRunner = {
     exec: (sql) => db.exec(sql),
     query<R>(sql: string, params?: readonly unknown[]) {
       if (!sql.startsWith('INSERT')) return db.query<R>(sql, params);
-      return watched((JSON.parse(String(params?.[0])) as unknown[]).length, () => db.query<R>(sql, params));
+      const [count, , lines] = params as [number, number, Uint8Array];
+      assert.equal(Buffer.from(lines).toString().split('\n').length - 1, count);
+      return watched(count, () => db.query<R>(sql, params));
     },
-    copyIn: copyIn && ((sql, data) => watched(linesIn(data), () => copyIn(sql, data))),
   };
   return { runner, seen };
 }
@@ -240,19 +238,19 @@ describe('request log', () => {
   test('retention keeps the newest rows and nothing older than the age bound', async () => {
     let now = 1_000_000_000_000;
     const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, batchRows: 100, maxBuffered: 100 });
-    await gw.store.db.query('DELETE FROM request_log');
+    await gw.store.db.query('DELETE FROM request_log_batches');
     for (let i = 0; i < 3; i++) writer.push(loggedRequest(i, now - 120_000));
     for (let i = 3; i < 12; i++) writer.push(loggedRequest(i, now));
     await writer.prune();
     assert.deepEqual(await loggedPaths(gw.store.db), ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11']);
     now += 120_000;
     await writer.prune();
-    assert.equal((await gw.store.db.query('SELECT 1 FROM request_log')).rows.length, 0);
+    assert.deepEqual(await loggedPaths(gw.store.db), []);
     await writer.close();
   });
 
   test('a full buffer is written without waiting for the interval, one write at a time, in slices', async () => {
-    await gw.store.db.query('DELETE FROM request_log');
+    await gw.store.db.query('DELETE FROM request_log_batches');
     const { runner: watched, seen } = watchInserts(gw.store.db);
     const writer = new RequestLogWriter(watched, () => Date.now(), {
       maxRows: 1000,
@@ -278,7 +276,7 @@ describe('request log', () => {
   });
 
   test('while the database is slow, records wait in one bounded buffer and the next write takes them all', async () => {
-    await gw.store.db.query('DELETE FROM request_log');
+    await gw.store.db.query('DELETE FROM request_log_batches');
     let release = () => {};
     const held = new Promise<void>((r) => {
       release = r;
