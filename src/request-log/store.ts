@@ -3,13 +3,14 @@
  * (store/copy-text.ts), written, trimmed and read back as rows with ids of their own (request-log/listing.ts).
  *
  * Why a batch per row rather than a request per row: PostgreSQL's work for a row of the log — its heap tuple, the
- * key's b-tree entry, its sequence value, the parsing of fourteen columns and the WAL of each — cost ~16 µs of its
- * CPU per request in place (COPY, 2026-12-06; ~6 µs in a loop), the larger half of what the log cost a reverse.
- * One INSERT of a batch's text costs it ~1 µs per request (its compression included): the requests of a batch are
- * one value, TOASTed and compressed as one (bench/results/2026-12-06-notes.md). Reading pays instead: a listing
- * parses the lines of the batches it reads, newest first, and the lookups search the batches' text (`strpos`) for
- * what they look for, escaped as it is stored. The table is bounded (100,000 requests by default): a whole read is
- * ~25 ms of the server.
+ * key's b-tree entry, its sequence value, the parsing of fourteen columns and the WAL of each — cost it ~16 µs of CPU
+ * per request in place (~6 in a loop of COPYs), nearly half of what the log cost a reverse (+3.0 % in paired rounds).
+ * An INSERT of a batch's text costs it ~1 µs per request in a loop (lz4 compression included): the requests of a
+ * batch are one value, TOASTed and compressed as one. Paired rounds then read the whole log at +1.8 % and +0.7 % of
+ * a reverse, on the same machine in the same hour (bench/results/2026-12-06-notes.md). Reading pays instead: a
+ * listing parses the lines of the batches it reads, and the lookups search the batches' text (`strpos`) for what
+ * they look for, escaped as it is stored. At the default bound (100,000 requests, ~7 MB compressed) a listing that
+ * finds nothing takes 35–55 ms when the server's search skips every batch, ~0.2 s when every line must be read.
  */
 import { copyField, copyFields, copyLine } from '../store/copy-text.ts';
 import type { SqlRunner } from '../store/sql-client.ts';
@@ -150,7 +151,7 @@ export async function pruneRequests(db: SqlRunner, maxRows: number, oldestAt: nu
   while (cut < lines.length && Number(copyFields(lines[cut])[0]) < oldestAt) cut++;
   if (cut === 0) return;
   // Conditional on the batch as read: another process trimming at the same moment leaves it to the one that did.
-  if (cut === lines.length) {
+  if (cut >= lines.length) {
     await db.query('DELETE FROM request_log_batches WHERE id = $1 AND skipped = $2', [oldest.id, oldest.skipped]);
     return;
   }

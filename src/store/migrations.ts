@@ -281,7 +281,7 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
     version: 12,
     name: 'request log: one row per batch of requests',
     // A row per request cost PostgreSQL ~16 µs of CPU per request in place (heap tuple, key, sequence, fourteen
-    // columns parsed, their WAL); a batch's lines as one text value ~1 µs (request-log/store.ts). The rows logged
+    // columns parsed, their WAL); a batch's lines as one text value ~1 µs in a loop (request-log/store.ts). The rows logged
     // before are dropped with their table: the log is a bounded diagnostic ring, and starts again empty. lz4 where
     // the server has it (compresses ~4× faster than pglz); PGlite is built without it and keeps pglz.
     sql: `

@@ -13,6 +13,7 @@ import { v2SignedXml, v2Xml } from '../helpers/wire.ts';
 import { PayCloudClient, signingString, type AppCredentials } from '../protocols/paycloud/paycloud-client.ts';
 import { RequestLogWriter } from '../../src/request-log/writer.ts';
 import { listRequests } from '../../src/request-log/listing.ts';
+import { pruneRequests } from '../../src/request-log/store.ts';
 import type { SqlRunner } from '../../src/store/sql-client.ts';
 
 const database = primaryDatabase();
@@ -235,18 +236,75 @@ describe('request log', () => {
     assert.equal(signed.slice(signed.indexOf('{'), -1), body.replace('\u0000', '\uFFFD'));
   });
 
-  test('retention keeps the newest rows and nothing older than the age bound', async () => {
-    let now = 1_000_000_000_000;
-    const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, batchRows: 100, maxBuffered: 100 });
+  for (const batchRows of [100, 2]) {
+    test(`retention keeps the newest rows and nothing older than the age bound, to the row (batches of ${batchRows})`, async () => {
+      let now = 1_000_000_000_000;
+      const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 5, maxAgeMs: 60_000, flushIntervalMs: 10, batchRows, maxBuffered: 100 });
+      await gw.store.db.query('DELETE FROM request_log_batches');
+      for (let i = 0; i < 3; i++) writer.push(loggedRequest(i, now - 120_000));
+      for (let i = 3; i < 12; i++) writer.push(loggedRequest(i, now));
+      await writer.prune();
+      assert.deepEqual(await loggedPaths(gw.store.db), ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11']);
+      const ids = (await listRequests(gw.store.db, { limit: 10 })).map((r) => r.id);
+      await writer.prune();
+      assert.deepEqual(
+        (await listRequests(gw.store.db, { limit: 10 })).map((r) => r.id),
+        ids,
+        'a row keeps its id when its batch is trimmed',
+      );
+      now += 30_000;
+      for (let i = 12; i < 14; i++) writer.push(loggedRequest(i, now));
+      now += 60_000;
+      await writer.prune();
+      assert.deepEqual(await loggedPaths(gw.store.db), ['/r/12', '/r/13'], 'older than 60 s: gone');
+      now += 120_000;
+      await writer.prune();
+      assert.deepEqual(await loggedPaths(gw.store.db), []);
+      await writer.close();
+    });
+  }
+
+  test('the age bound cuts the old lines of a batch whose newest row is young', async () => {
+    const now = 1_000_000_000_000;
+    const writer = new RequestLogWriter(gw.store.db, () => now, { maxRows: 100, maxAgeMs: 60_000, flushIntervalMs: 10, batchRows: 100, maxBuffered: 100 });
     await gw.store.db.query('DELETE FROM request_log_batches');
-    for (let i = 0; i < 3; i++) writer.push(loggedRequest(i, now - 120_000));
-    for (let i = 3; i < 12; i++) writer.push(loggedRequest(i, now));
+    for (let i = 0; i < 4; i++) writer.push(loggedRequest(i, i < 2 ? now - 61_000 : now - 59_000));
     await writer.prune();
-    assert.deepEqual(await loggedPaths(gw.store.db), ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11']);
-    now += 120_000;
-    await writer.prune();
-    assert.deepEqual(await loggedPaths(gw.store.db), []);
+    assert.deepEqual(await loggedPaths(gw.store.db), ['/r/2', '/r/3']);
     await writer.close();
+    // No rows kept (`--request-log-rows 0`): no batch is left, not even an empty one.
+    await new RequestLogWriter(gw.store.db, () => now, { ...writer.options, maxRows: 0 }).prune();
+    assert.deepEqual((await gw.store.db.query('SELECT id FROM request_log_batches')).rows, []);
+  });
+
+  test('two processes trimming at once cut a batch once', async () => {
+    const writer = new RequestLogWriter(gw.store.db, () => 0, { maxRows: 1000, maxAgeMs: 60_000, flushIntervalMs: 10, batchRows: 100, maxBuffered: 100 });
+    await gw.store.db.query('DELETE FROM request_log_batches');
+    for (let i = 0; i < 12; i++) writer.push(loggedRequest(i, 0));
+    await writer.close();
+    // Both read the batch before either cuts it: each one's UPDATE waits until both reads are answered.
+    let read = 0;
+    let bothRead = () => {};
+    const reads = new Promise<void>((r) => {
+      bothRead = r;
+    });
+    const db = gw.store.db;
+    const interleaved: SqlRunner = {
+      exec: (sql) => db.exec(sql),
+      async query<R>(sql: string, params?: readonly unknown[]) {
+        if (sql.startsWith('UPDATE')) await reads;
+        const result = await db.query<R>(sql, params);
+        if (sql.startsWith('SELECT') && ++read === 2) bothRead();
+        return result;
+      },
+    };
+    const kept = (await listRequests(db, { limit: 5 })).map((r) => [r.path, r.id]);
+    await Promise.all([pruneRequests(interleaved, 5, -1), pruneRequests(interleaved, 5, -1)]);
+    assert.deepEqual(
+      (await listRequests(db, { limit: 10 })).map((r) => [r.path, r.id]),
+      kept,
+    );
+    assert.deepEqual(await loggedPaths(db), ['/r/7', '/r/8', '/r/9', '/r/10', '/r/11']);
   });
 
   test('a full buffer is written without waiting for the interval, one write at a time, in slices', async () => {
