@@ -13,14 +13,26 @@
  */
 import { execFileSync } from 'node:child_process';
 
-/** Puts every current thread of this process under SCHED_BATCH; throws with the reason when it cannot. */
+/** Walks of the thread list tried before giving up (see below). */
+const ATTEMPTS = 3;
+
+/**
+ * Puts every current thread of this process under SCHED_BATCH; throws with the reason when it cannot. `chrt
+ * --all-tasks` lists the threads, then sets each, and fails on one that ended in between ("No such process"), so
+ * the walk is tried again. (A start with this option exited within 0.2 s once, in a CI rehearsal on a loaded
+ * machine, its reason lost by the test; this is the failure `chrt` can have there.)
+ */
 export function useBatchScheduling(): void {
   if (process.platform !== 'linux') throw new Error(`--cpu-scheduling batch: SCHED_BATCH is Linux's; this is ${process.platform}`);
-  try {
-    execFileSync('chrt', ['--batch', '--all-tasks', '--pid', '0', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    const why = e.code === 'ENOENT' ? 'chrt (util-linux) is not installed' : (e.stderr?.toString().trim() ?? e.message);
-    throw new Error(`--cpu-scheduling batch: ${why}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('chrt', ['--batch', '--all-tasks', '--pid', '0', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+      if (e.code !== 'ENOENT' && attempt < ATTEMPTS) continue;
+      const why = e.code === 'ENOENT' ? 'chrt (util-linux) is not installed' : (e.stderr?.toString().trim() ?? e.message);
+      throw new Error(`--cpu-scheduling batch: ${why}`);
+    }
   }
 }

@@ -34,6 +34,8 @@ test('--cpu-scheduling batch: every thread of the gateway is SCHED_BATCH, and th
     ['bin/tradegate.mjs', 'start', '--port', '0', '--tls-port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--cpu-scheduling', 'batch'],
     { cwd: join(import.meta.dirname, '../..'), env: { ...process.env, DATABASE_URL: '', TRADEGATE_ADMIN_TOKEN: '' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // Taken at once: a gateway that exits early fails the test with its reason instead of leaving it waiting.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let err = '';
@@ -50,6 +52,6 @@ test('--cpu-scheduling batch: every thread of the gateway is SCHED_BATCH, and th
     assert.deepEqual([...new Set(policies)], ['SCHED_BATCH']);
   } finally {
     child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await exited;
   }
 });
