@@ -29,15 +29,16 @@ export async function listRequests(db: SqlRunner, f: RequestFilter): Promise<Sto
       [FILTERED_COLUMNS.status, f.status],
       [FILTERED_COLUMNS.error_code, f.errorCode],
     ] as const
-  ).flatMap(([column, value]) => (value === undefined ? [] : [[column, copyField(value)] as const]));
+  ).flatMap(([column, value]) => (value === undefined ? [] : [[column, value] as const]));
   const columnsRead = Math.max(0, ...wanted.map(([column]) => column + 1));
+  const stored = wanted.map(([column, value]) => [column, copyField(value)] as const);
   const matches = (line: string) => {
     const fields = line.split('\t', columnsRead);
-    return wanted.every(([column, text]) => fields[column] === text);
+    return stored.every(([column, text]) => fields[column] === text);
   };
   // The batches of rows below the cursor that hold every value asked for.
   let below = f.beforeId === undefined ? null : Math.floor((f.beforeId - 1) / ROWS_PER_BATCH) + 1;
-  const needles = wanted.map(([, text]) => `\t${text}\t`);
+  const needles = wanted.map(([, value]) => storedField(value));
   const found: StoredRequest[] = [];
   while (found.length < f.limit) {
     const { rows: batches } = await db.query<StoredBatch>(
