@@ -141,8 +141,8 @@ export async function pruneRequests(db: SqlRunner, maxRows: number, oldestAt: nu
        WHERE newest >= $1 ORDER BY id DESC LIMIT 1)`,
     [maxRows, oldestAt],
   );
-  const { rows } = await db.query<StoredBatch & { rows: number; total: string }>(
-    'SELECT id, rows, skipped, lines, (SELECT sum(rows) FROM request_log_batches) AS total FROM request_log_batches ORDER BY id LIMIT 1',
+  const { rows } = await db.query<StoredBatch & { total: string }>(
+    'SELECT id, skipped, lines, (SELECT sum(rows) FROM request_log_batches) AS total FROM request_log_batches ORDER BY id LIMIT 1',
   );
   const oldest = rows[0];
   if (!oldest) return;
