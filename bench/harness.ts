@@ -15,8 +15,13 @@ import type { SqlStore } from '../src/store/sql-store.ts';
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const CONNECTIONS = 64;
 export const ROOT = join(import.meta.dirname, '..');
-/** Seconds of unmeasured load before each row (BENCH_WARMUP_SECONDS): JIT, connections and caches settle. */
-export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+/**
+ * Seconds of unmeasured load before each row (BENCH_WARMUP_SECONDS): JIT, connections and caches settle. 4, not 2:
+ * a freshly started gateway answered queries at p99 72–80 ms in its first second of load, 44–63 in its second,
+ * 37–59 in its third and steady from ~3.5 s on (bench/results/2026-12-06-notes.md, eleventh session) — a row that
+ * starts a server (the first row on a gateway, the peer, the minimal servers, the latency floor) measured that ramp.
+ */
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
 
 export interface Load {
   requests: number;

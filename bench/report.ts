@@ -14,6 +14,8 @@ export interface Row {
   row: string;
   backend: string;
   throughput: number;
+  /** Seconds measured: fewer than asked when the row's pre-built requests ran out. */
+  seconds: number;
   /** Mean latency, ms: in a closed loop, connections ÷ throughput (Little's law). */
   mean: number;
   p50: number;
@@ -94,6 +96,16 @@ function minimalLine(minimal: NonNullable<RunShape['minimal']>, ours: Record<Min
   );
 }
 
+/** A line under the table naming the rows whose pre-built requests ran out before the seconds asked, if any. */
+function shortRows(rows: Row[], seconds: number): string[] {
+  const short = rows.filter((r) => r.seconds < seconds - 0.2);
+  if (short.length === 0) return [];
+  return [
+    '',
+    `Measured for fewer than ${seconds} s (the row's pre-built requests ran out): ${short.map((r) => `${r.row} on ${r.backend} ${f(r.seconds, 1)} s`).join(', ')}.`,
+  ];
+}
+
 /** The floor of one APIv3 reverse: a sign, a verify and one durable transaction, each at the machine's own cost. */
 export const floorOf = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cpuMsPerTx;
 
@@ -117,6 +129,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
         `| ${r.row} | ${r.backend} | ${r.throughput} | ${f(r.mean, 1)} | ${f(r.p50, 0)} | ${f(r.p99, 0)} | ${r.errors} | ${f(r.cpuMsPerOp.gateway)} | ` +
         `${r.backend === 'pglite' ? '(in gateway)' : f(r.cpuMsPerOp.postgres)} | ${f(r.cpuMsPerOp.loader)} | ${r.peakRssMb} | ${r.ratio} | ${r.target} | ${f(r.loadAverage)} |`,
     ),
+    ...shortRows(rows, run.seconds),
     '',
     `Latency at ${run.connections} connections: each connection waits for its answer before it sends again, so the mean is ${run.connections} ÷ req/s ` +
       `(Little's law): a p99 of 50 ms needs more than ${Math.ceil(run.connections / 0.05)} req/s, of 30 ms more than ${Math.ceil(run.connections / 0.03)}, ` +

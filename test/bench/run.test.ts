@@ -82,6 +82,11 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
       assert.ok(r.backend === 'pglite' ? r.cpuMsPerOp.postgres === 0 : r.cpuMsPerOp.postgres > 0, `${what}: PostgreSQL's CPU where it runs`);
       assert.ok(r.peakRssMb > 20, `${what}: peak RSS ${r.peakRssMb} MB`);
       assert.ok(out.includes(`| ${r.row} | ${r.backend} | ${r.throughput} |`), `${what}: in the printed table`);
+      // Measured seconds: at most the 1 s asked (autocannon stops on its 100 ms tick); fewer, and named under the
+      // table, when the row's pre-built requests ran out (a smoke run's 500 last a fraction of a second).
+      assert.ok(r.seconds > 0 && r.seconds <= 1.2, `${what}: measured ${r.seconds} s`);
+      const named = out.includes(`${r.row} on ${r.backend} ${r.seconds.toFixed(1)} s`);
+      assert.equal(named, r.seconds < 0.8, `${what}: ${r.seconds} s, ${named ? '' : 'not '}named as measured for fewer than 1 s`);
     }
 
     // The header says what the servers ran under: V8's settings (a runtime's, not the code's) and Node's version,
