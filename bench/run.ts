@@ -31,7 +31,7 @@ import { latencyFloor } from './latency-floor.ts';
 import { minimalRow } from './minimal.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
-import { benchScale } from './scale.ts';
+import { benchScale, READING_SECONDS } from './scale.ts';
 import { markdown, type Ceilings, type Row } from './report.ts';
 import { secretsOf, signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import type { Merchant } from '../src/core/merchant.ts';
@@ -49,7 +49,7 @@ const ORDERS = QUICK
  * every measured second. Fixed counts ran out on faster machines: at 6,000 APIv2 reverses/s, 40,000 orders measured
  * ~5 of the 10 s asked. A row that still runs out says so under the table (report.ts).
  */
-const enoughFor = (perSecond: number) => (QUICK ? 500 : Math.ceil(1.5 * perSecond * (SECONDS + WARMUP_SECONDS)));
+const enoughFor = (perSecond: number, seconds = SECONDS) => (QUICK ? 500 : Math.ceil(1.5 * perSecond * (seconds + WARMUP_SECONDS)));
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
 const STORE = process.env.BENCH_STORE === '1';
 /**
@@ -208,7 +208,7 @@ if (process.env.BENCH_PGLITE !== '0') {
     await liteBackend.drop();
   }
 }
-const scale = SCALE ? await benchScale(SERVER, { ...ORDERS, queries: enoughFor(pgC.L) }) : null;
+const scale = SCALE ? await benchScale(SERVER, { ...ORDERS, readingQueries: enoughFor(pgC.L, READING_SECONDS), queries: enoughFor(pgC.L) }) : null;
 const table = markdown(rows, pgC, liteC, scale, {
   startedAt,
   connections: CONNECTIONS,

@@ -6,10 +6,17 @@ import { benchMerchant, bulkOrders, databasesOf, postgresBackend } from './fixtu
 import { CONNECTIONS, drive, log, meteredLoad, SECONDS, startGateway, steadyState, stopProcess } from './harness.ts';
 import { signV3, v3Query } from './requests.ts';
 
-/** Orders in the small database, orders added for the large one, pre-signed queries per reading. */
+/** Seconds measured by each of the four readings of 10k against 1M orders (at 8 connections). */
+export const READING_SECONDS = 5;
+
+/**
+ * Orders in the small database, orders added for the large one, pre-signed queries for each of the 10k-vs-1M
+ * readings (READING_SECONDS at 8 connections) and for each 1-vs-2-process reading (SECONDS at 64).
+ */
 export interface ScaleCounts {
   scaleSmall: number;
   scaleLarge: number;
+  readingQueries: number;
   queries: number;
 }
 
@@ -46,11 +53,12 @@ export async function benchScale(server: string, counts: ScaleCounts): Promise<R
     sides.push(await scaleSide(server, counts, 'scale_large', counts.scaleSmall + counts.scaleLarge));
     const [small, large] = sides;
     const expectBody = '"trade_state":"SUCCESS"';
-    const queryRequests = (side: typeof small) => signV3(side.merchant, v3Query(side.merchant, 'Q', counts.scaleSmall, counts.queries));
+    const queryRequests = (side: typeof small, count: number) => signV3(side.merchant, v3Query(side.merchant, 'Q', counts.scaleSmall, count));
     const metered = async (side: typeof small) => {
       const gw = await startGateway(side.backend.startFlags);
       try {
-        return await meteredLoad(gw.child, databasesOf(side.backend), gw.url, await queryRequests(side), expectBody, 8, 5);
+        const requests = await queryRequests(side, counts.readingQueries);
+        return await meteredLoad(gw.child, databasesOf(side.backend), gw.url, requests, expectBody, 8, READING_SECONDS);
       } finally {
         await stopProcess(gw.child);
       }
@@ -68,7 +76,7 @@ export async function benchScale(server: string, counts: ScaleCounts): Promise<R
       const gw = await startGateway([...side.backend.startFlags, ...(workers > 1 ? ['--workers', String(workers)] : [])]);
       try {
         if (workers > 1) await new Promise((r) => setTimeout(r, 2000)); // every worker listening
-        return await drive(gw.url, await queryRequests(side), CONNECTIONS, SECONDS, expectBody);
+        return await drive(gw.url, await queryRequests(side, counts.queries), CONNECTIONS, SECONDS, expectBody);
       } finally {
         await stopProcess(gw.child);
       }
