@@ -23,6 +23,12 @@ export const ROOT = join(import.meta.dirname, '..');
  */
 export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
 
+/**
+ * How many pre-built requests last a closed-loop row's warm-up and `seconds` measured at up to `margin` × `perSecond`:
+ * each is used once, and the load generator ends the warm-up early once a quarter are used.
+ */
+export const requestsLasting = (perSecond: number, margin: number, seconds = SECONDS) => Math.ceil(margin * perSecond * (seconds + WARMUP_SECONDS));
+
 export interface Load {
   requests: number;
   durationSeconds: number;

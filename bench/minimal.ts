@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { scratchDatabase } from './fixtures.ts';
-import { meteredLoad, PEER_NODE_FLAGS, SECONDS, startProcess, stopProcess, WARMUP_SECONDS } from './harness.ts';
+import { meteredLoad, PEER_NODE_FLAGS, requestsLasting, startProcess, stopProcess } from './harness.ts';
 import { type Prebuilt, signV3As, v3Query, v3Reverse } from './requests.ts';
 
 export const MINIMAL_MCHID = '1900000109';
@@ -85,7 +85,7 @@ export function merchantKeys() {
  */
 export async function minimalRow(serverUrl: string, operation: MinimalOperation, quick: boolean, ceilingPerSecond: number) {
   const keys = merchantKeys();
-  const count = quick ? 2000 : Math.ceil(1.25 * ceilingPerSecond * (SECONDS + WARMUP_SECONDS));
+  const count = quick ? 2000 : requestsLasting(ceilingPerSecond, 1.25);
   const orders = operation === 'query' ? QUERIED_ORDERS : count;
   const requests = await minimalRequests(operation, keys.privateKeyPem, count, orders);
   const database = await minimalDatabase(serverUrl, orders);

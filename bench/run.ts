@@ -19,6 +19,7 @@ import {
   measureRow,
   NODE_TUNING,
   PEER_NODE_FLAGS,
+  requestsLasting,
   ROOT,
   SECONDS,
   startGateway,
@@ -49,7 +50,7 @@ const ORDERS = QUICK
  * every measured second. Fixed counts ran out on faster machines: at 6,000 APIv2 reverses/s, 40,000 orders measured
  * ~5 of the 10 s asked. A row that still runs out says so under the table (report.ts).
  */
-const enoughFor = (perSecond: number, seconds = SECONDS) => (QUICK ? 500 : Math.ceil(1.5 * perSecond * (seconds + WARMUP_SECONDS)));
+const enoughFor = (perSecond: number, seconds = SECONDS) => (QUICK ? 500 : requestsLasting(perSecond, 1.5, seconds));
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
 const STORE = process.env.BENCH_STORE === '1';
 /**
