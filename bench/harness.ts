@@ -29,6 +29,15 @@ export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
  */
 export const requestsLasting = (perSecond: number, margin: number, seconds = SECONDS) => Math.ceil(margin * perSecond * (seconds + WARMUP_SECONDS));
 
+/**
+ * How the load generator sends: in a closed loop (each connection sends again as soon as its answer comes: the rows),
+ * at autocannon's per-second quota (`overallRate`: each connection sends back-to-back until it has made its share of
+ * the second — bench:pair's two gateways at one rate), or paced (bench/paced-load.ts: on a fixed schedule, latency
+ * from each request's due time).
+ */
+export type Pace = { loop: 'closed' } | { loop: 'quota'; perSecond: number } | { loop: 'paced'; perSecond: number };
+export const CLOSED_LOOP: Pace = { loop: 'closed' };
+
 export interface Load {
   requests: number;
   durationSeconds: number;
@@ -39,6 +48,8 @@ export interface Load {
   non2xx: number;
   errors: number;
   cpuMs: number;
+  /** Paced loads only: how late the load generator sent its requests, p99 ms. */
+  sendLagP99?: number;
 }
 export function log(line: string) {
   process.stderr.write(`${line}\n`);
@@ -169,13 +180,15 @@ export async function drive(
   seconds = SECONDS,
   expectBody = '',
   onMeasuring = () => {},
-  rate = 0,
+  pace = CLOSED_LOOP,
   warmupSeconds = WARMUP_SECONDS,
 ): Promise<Load> {
   const file = join(tmpdir(), `tradegate-bench-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(requests));
+  const rate = pace.loop === 'closed' ? 0 : pace.perSecond;
   const args = [file, url, String(seconds), String(connections), String(warmupSeconds), expectBody, String(rate)];
-  const child = tracked(spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
+  const script = pace.loop === 'paced' ? 'bench/paced-load.ts' : 'bench/load.ts';
+  const child = tracked(spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   child.stdout.on('data', (d) => {
     const before = out;
@@ -206,7 +219,7 @@ export async function meteredLoad(
   expectBody = '',
   connections = CONNECTIONS,
   seconds = SECONDS,
-  rate = 0,
+  pace = CLOSED_LOOP,
   warmupSeconds = WARMUP_SECONDS,
 ) {
   const pid = pidOf(server);
@@ -222,7 +235,7 @@ export async function meteredLoad(
       at.gateway = new CpuMeter(() => processTree(pid));
       at.postgres = new CpuMeter(() => (databases.length ? postgresPids(databases) : []));
     },
-    rate,
+    pace,
     warmupSeconds,
   );
   if (!at.gateway || !at.postgres || at.loadAverage === undefined) throw new Error('the load generator never started measuring');
@@ -232,10 +245,10 @@ export async function meteredLoad(
 }
 
 /** One row: load, CPU of server / PostgreSQL / loader per operation, this row's peak RSS of the server. */
-export async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '') {
+export async function measureRow(server: ChildProcess, databases: string[], url: string, requests: Prebuilt[], expectBody = '', pace = CLOSED_LOOP) {
   const pid = pidOf(server);
   resetPeakRss(pid);
-  const measured = await meteredLoad(server, databases, url, requests, expectBody);
+  const measured = await meteredLoad(server, databases, url, requests, expectBody, CONNECTIONS, SECONDS, pace);
   return { ...measured, peakRss: peakRssMb(pid) };
 }
 

@@ -9,28 +9,17 @@
  * connections to a loaded gateway wait up to 64 turns for their first answer: ~0.5 s on PostgreSQL, ~4 s on PGlite.)
  */
 import autocannon from 'autocannon';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadArguments, printLoad } from './load-protocol.ts';
 
-interface Prebuilt {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-}
-
-const [file, url, seconds, connections, warmupSeconds, expectBody, rate] = process.argv.slice(2);
-/** A fixed rate over all connections (bench/pair.ts), instead of each connection sending again at once. */
-const fixedRate = Math.max(Number(rate) || 0, 0);
-// A dialect that answers refusals with HTTP 200 (APIv2) must show success in the body; anything else is an error.
-const expected = expectBody ? new RegExp(expectBody) : null;
-const requests = JSON.parse(readFileSync(file, 'utf8')) as Prebuilt[];
+const { requests, url, seconds, connections, warmupSeconds, expected, rate: fixedRate } = loadArguments();
 let next = 0;
 
 // autocannon stops only on its sampling tick, so the tick is 100 ms: the run ends within 0.1 s of the timer.
 const instance = autocannon({
   url,
-  connections: Number(connections),
+  connections,
   amount: requests.length,
   sampleInt: 100,
   ...(fixedRate ? { overallRate: fixedRate } : {}),
@@ -63,7 +52,7 @@ function startMeasuring() {
   measured.cpu = process.cpuUsage();
   process.stdout.write('measuring\n');
   // The measured part lasts `seconds` from the end of the warm-up, whichever way it ended.
-  end = setTimeout(() => instance.stop(), Number(seconds) * 1000);
+  end = setTimeout(() => instance.stop(), seconds * 1000);
 }
 /** Each connection's number in the order of its first answer, for the trace: are the slow answers some connections'? */
 const connectionOf = new WeakMap<object, number>();
@@ -89,7 +78,7 @@ for (const event of ['reqError', 'reqMismatch']) {
     if (measuring) measured.errors++;
   });
 }
-const warmup = setTimeout(startMeasuring, Number(warmupSeconds) * 1000);
+const warmup = setTimeout(startMeasuring, warmupSeconds * 1000);
 await instance;
 const endedAt = performance.now();
 clearTimeout(warmup);
@@ -103,20 +92,8 @@ if (trace) {
   writeFileSync(join(dir, `${Date.now()}.txt`), `${trace.join('\n')}\n`);
 }
 const cpu = process.cpuUsage(measured.cpu);
-const sorted = measured.latencies.sort((a, b) => a - b);
-const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
-const durationSeconds = (endedAt - measured.startedAt) / 1000;
-process.stdout.write(
-  `${JSON.stringify({
-    requests: sorted.length,
-    durationSeconds,
-    throughput: sorted.length / durationSeconds,
-    mean: sorted.reduce((a, b) => a + b, 0) / Math.max(sorted.length, 1),
-    // A tenth of a millisecond: the scale section compares p50s of a few milliseconds, which whole ms would quantise.
-    p50: Math.round(at(0.5) * 10) / 10,
-    p99: Math.round(at(0.99) * 10) / 10,
-    non2xx: measured.non2xx,
-    errors: measured.errors,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-  })}\n`,
-);
+printLoad(measured.latencies, (endedAt - measured.startedAt) / 1000, {
+  non2xx: measured.non2xx,
+  errors: measured.errors,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+});

@@ -106,7 +106,17 @@ async function runRound(sides: [Side, Side], round: number) {
     const loads: ReturnType<typeof meteredLoad>[] = [];
     for (const i of order) {
       const a = assigned[i];
-      loads[i] = meteredLoad(gateways[i].child, a.side.databases, gateways[i].url, requests[i], expectBody, CONNECTIONS / 2, seconds, rate, warmup);
+      loads[i] = meteredLoad(
+        gateways[i].child,
+        a.side.databases,
+        gateways[i].url,
+        requests[i],
+        expectBody,
+        CONNECTIONS / 2,
+        seconds,
+        { loop: 'quota', perSecond: rate },
+        warmup,
+      );
     }
     const results = await Promise.all(loads);
     return results.map((r) => ({

@@ -26,6 +26,8 @@ export interface Row {
   target: string;
   cpuMsPerOp: Cpu;
   loadAverage: number;
+  /** Paced rows: how late the load generator sent its requests, p99 ms (bench/paced-load.ts). */
+  sendLagP99?: number;
 }
 
 export interface Ceilings {
@@ -96,6 +98,17 @@ function minimalLine(minimal: NonNullable<RunShape['minimal']>, ours: Record<Min
   );
 }
 
+/** What the paced rows are, and how far behind its schedule their load generator fell. */
+function pacedLine(rows: Row[], connections: number): string {
+  const paced = rows.filter((r) => r.sendLagP99 !== undefined);
+  if (paced.length === 0) return '';
+  return (
+    ` The rows paced at 0.6 L are the targets' throughput offered on a fixed schedule over at most ${connections} connections (\`bench/paced-load.ts\`, ` +
+    `undici; open loop: a request is due whether or not earlier answers came, and its latency counts from when it was due), the latency a client sees at ` +
+    `that load; the load generator sent their requests late by at most ${paced.map((r) => `${f(r.sendLagP99 ?? 0, 1)} ms (${r.row.split(',')[0]} on ${r.backend})`).join(', ')} (p99).`
+  );
+}
+
 /** A line under the table naming the rows whose pre-built requests ran out before the seconds asked, if any. */
 function shortRows(rows: Row[], seconds: number): string[] {
   const short = rows.filter((r) => r.seconds < seconds - 0.2);
@@ -112,7 +125,7 @@ export const floorOf = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cp
 export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<string, number> | null, run: RunShape): string {
   const cores = availableParallelism();
   const pgRows = rows.filter((r) => r.backend === 'postgres');
-  const ours = pgRows.find((r) => r.row.startsWith('APIv3 reverse'));
+  const ours = pgRows.find((r) => r.row === 'APIv3 reverse (paid → refund)');
   const peer = pgRows.find((r) => r.row.startsWith('peer'));
   const query = pgRows.find((r) => r.row === 'APIv3 query');
   const lines = [
@@ -134,6 +147,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
     `Latency at ${run.connections} connections: each connection waits for its answer before it sends again, so the mean is ${run.connections} ÷ req/s ` +
       `(Little's law): a p99 of 50 ms needs more than ${Math.ceil(run.connections / 0.05)} req/s, of 30 ms more than ${Math.ceil(run.connections / 0.03)}, ` +
       `and p99 ÷ mean says how evenly the waiting is shared.` +
+      pacedLine(rows, run.connections) +
       (run.latencyFloor ? latencyFloorLine(run.latencyFloor, run.connections) : '') +
       (run.minimal ? minimalLine(run.minimal, { query, reverse: ours }) : ''),
     `CPU floor per APIv3 reverse: one sign ${f(pgC.S.signCpuMs, 3)} + one verify ${f(pgC.S.verifyCpuMs, 3)} ms (node:crypto CPU time) + one database transaction ` +

@@ -51,13 +51,21 @@ const ORDERS = QUICK
  * ~5 of the 10 s asked. A row that still runs out says so under the table (report.ts).
  */
 const enoughFor = (perSecond: number, seconds = SECONDS) => (QUICK ? 500 : requestsLasting(perSecond, 1.5, seconds));
+/**
+ * The paced rows' rate: the throughput the targets name (0.6 L), sent on a fixed schedule — what latency a merchant
+ * sees at that load, where a closed loop's latency is its connections ÷ its throughput. A smoke run paces at 200/s.
+ */
+const pacedRate = (L: number) => (QUICK ? 200 : Math.round(0.6 * L));
+/** A paced row sends exactly its rate × (warm-up + measured seconds) requests. */
+const pacedCount = (perSecond: number) => Math.ceil(perSecond * (WARMUP_SECONDS + SECONDS)) + 1;
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
 const STORE = process.env.BENCH_STORE === '1';
 /**
  * BENCH_ROWS runs only some rows, for interleaved A/B runs and profiles (printed, not kept): `reverse` (the APIv3
- * reverse and the peer), `query`, `close`, `v2`, or several separated by commas.
+ * reverse and the peer), `query`, `close`, `v2`, `paced` (the APIv3 reverse and query at a paced 0.6 L), or several
+ * separated by commas.
  */
-const ROW_KEYS = ['reverse', 'query', 'close', 'v2'] as const;
+const ROW_KEYS = ['reverse', 'query', 'close', 'v2', 'paced'] as const;
 type RowKey = (typeof ROW_KEYS)[number];
 const ONLY_ROWS = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',')) : null;
 for (const key of ONLY_ROWS ?? []) {
@@ -70,6 +78,7 @@ const SCALE = process.env.BENCH_SCALE !== '0';
 function row(name: string, backend: string, r: Awaited<ReturnType<typeof measureRow>>, ceiling: number, unit: string, target: string): Row {
   const { load } = r;
   const out: Row = {
+    ...(load.sendLagP99 === undefined ? {} : { sendLagP99: load.sendLagP99 }),
     row: name,
     backend,
     throughput: Math.round(load.throughput),
@@ -116,7 +125,7 @@ async function peerRow(backend: Backend, m: Merchant, requests: Prebuilt[], L: n
 
 async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise<Record<string, number>> {
   const { D, L } = c;
-  const count = { reverse: enoughFor(L), close: enoughFor(L), v2: enoughFor(D.tps), queries: enoughFor(L) };
+  const count = { reverse: enoughFor(L), close: enoughFor(L), v2: enoughFor(D.tps), queries: enoughFor(L), paced: pacedCount(pacedRate(L)) };
   log(`\n== ${backend.name}: preparing orders`);
   const store = await backend.open();
   const m = await benchMerchant(store);
@@ -124,6 +133,7 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
   await bulkOrders(store, m, 'C', count.close, 'unpaid-native');
   await bulkOrders(store, m, 'V', count.v2, 'paid-code');
   await bulkOrders(store, m, 'Q', ORDERS.query, 'paid-code');
+  if (wanted('paced')) await bulkOrders(store, m, 'P', count.paced, 'paid-code');
   const own: Record<string, number> = {};
   if (STORE) {
     await bulkOrders(store, m, 'D', ORDERS.ceiling, 'paid-code');
@@ -155,6 +165,18 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
       if (!wanted(key)) continue;
       log(`${backend.name}: ${name}: pre-signing`);
       rows.push(row(name, backend.name, await measureRow(child, databases, url, await build(), expectBody), ceiling, unit, target));
+    }
+    // Last, so that the closed-loop rows run as they always have; on the warm gateway they leave.
+    if (wanted('paced')) {
+      const pace = { loop: 'paced', perSecond: pacedRate(L) } as const;
+      const paced: [string, () => Promise<Prebuilt[]>, string, string][] = [
+        ['APIv3 reverse, paced at 0.6 L', () => signV3(m, v3Reverse(m, 'P', count.paced)), 'p99 ≤ 50 ms', ''],
+        ['APIv3 query, paced at 0.6 L', () => signV3(m, v3Query(m, 'Q', ORDERS.query, count.paced)), 'p99 ≤ 30 ms', '"trade_state":"SUCCESS"'],
+      ];
+      for (const [name, build, target, expectBody] of paced) {
+        log(`${backend.name}: ${name}: pre-signing`);
+        rows.push(row(name, backend.name, await measureRow(child, databases, url, await build(), expectBody, pace), L, 'L', target));
+      }
     }
   } finally {
     await stopProcess(child);

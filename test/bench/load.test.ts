@@ -1,28 +1,39 @@
 /**
  * The load generator (bench/load.ts) measures after its warm-up: in a closed loop the warm-up ends early once a
  * quarter of the pre-built requests are used (they are good for one use each), but at a fixed rate it lasts its
- * time — bench:pair's warm-up of 20 s had been cut to 8.4 s at 400 requests/s.
+ * time — bench:pair's warm-up of 20 s had been cut to 8.4 s at 400 requests/s. The paced one (bench/paced-load.ts)
+ * sends on its schedule and counts each latency from the request's due time.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { drive, startProcess, stopProcess } from '../../bench/harness.ts';
+import { CLOSED_LOOP, drive, startProcess, stopProcess } from '../../bench/harness.ts';
 import type { Prebuilt } from '../../bench/requests.ts';
 
 /** Drives the load generator (through the bench's own `drive`); resolves with the seconds until it began measuring and its result. */
-async function load(url: string, requests: number, seconds: number, warmupSeconds: number, rate: number) {
+async function load(
+  url: string,
+  requests: number,
+  seconds: number,
+  warmupSeconds: number,
+  rate: number,
+  pace = rate ? ({ loop: 'quota', perSecond: rate } as const) : CLOSED_LOOP,
+  connections = 8,
+) {
   const request: Prebuilt = { method: 'GET', path: '/', headers: {} };
   const started = performance.now();
   let measuringAt = Number.NaN;
   const result = await drive(
     url,
     new Array(requests).fill(request),
-    8,
+    connections,
     seconds,
     '',
     () => {
       measuringAt = (performance.now() - started) / 1000;
     },
-    rate,
+    pace,
     warmupSeconds,
   );
   return { measuringAt, result };
@@ -40,5 +51,34 @@ test('at a fixed rate the warm-up lasts its time; in a closed loop it ends once 
     assert.ok(closed.measuringAt < 4, `measured from ${closed.measuringAt.toFixed(2)} s: the quarter ended the warm-up`);
   } finally {
     await stopProcess(server.child);
+  }
+});
+
+test('paced: every request due in the measured part is sent on time, and its latency counts from when it was due', async () => {
+  const server = await startProcess(['--import', 'tsx', 'bench/sign-only-server.ts']);
+  try {
+    // 200/s: 1 s of warm-up and 1 s measured are 400 requests, 200 of them due in the measured second.
+    const paced = await load(server.url, 401, 1, 1, 200, { loop: 'paced', perSecond: 200 });
+    assert.ok(paced.measuringAt >= 1, `measured from ${paced.measuringAt.toFixed(2)} s, after the 1 s warm-up`);
+    const { requests, throughput, errors, non2xx, sendLagP99 } = paced.result;
+    assert.deepEqual({ requests, throughput, failed: errors + non2xx }, { requests: 200, throughput: 200, failed: 0 });
+    assert.ok(sendLagP99 !== undefined && sendLagP99 >= 0, `the load generator's own lag is reported: ${sendLagP99}`);
+  } finally {
+    await stopProcess(server.child);
+  }
+});
+
+test('paced: a server slower than the schedule is charged the queue it builds, not only its own 20 ms', async () => {
+  // One connection, an answer 20 ms after each request, a request due every 10 ms: the queue grows by 10 ms a request.
+  // A closed loop (or autocannon's quota) would read ~20 ms; the requests due in the measured second waited 1–2 s.
+  const slow = createServer((_req, res) => setTimeout(() => res.end('ok'), 20));
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`;
+    const { result } = await load(url, 201, 1, 1, 100, { loop: 'paced', perSecond: 100 }, 1);
+    assert.equal(result.requests, 100);
+    assert.ok(result.p50 > 500, `p50 ${result.p50} ms counts the wait for the one connection`);
+  } finally {
+    slow.close();
   }
 });

@@ -69,10 +69,14 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
       'postgres: APIv3 query',
       'postgres: APIv3 close',
       'postgres: APIv2 reverse (HMAC)',
+      'postgres: APIv3 reverse, paced at 0.6 L',
+      'postgres: APIv3 query, paced at 0.6 L',
       'pglite: APIv3 reverse (paid → refund)',
       'pglite: APIv3 query',
       'pglite: APIv3 close',
       'pglite: APIv2 reverse (HMAC)',
+      'pglite: APIv3 reverse, paced at 0.6 L',
+      'pglite: APIv3 query, paced at 0.6 L',
     ]);
     for (const r of rows) {
       const what = `${r.backend}: ${r.row}`;
@@ -87,6 +91,12 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
       assert.ok(r.seconds > 0 && r.seconds <= 1.2, `${what}: measured ${r.seconds} s`);
       const named = out.includes(`${r.row} on ${r.backend} ${r.seconds.toFixed(1)} s`);
       assert.equal(named, r.seconds < 0.8, `${what}: ${r.seconds} s, ${named ? '' : 'not '}named as measured for fewer than 1 s`);
+      // A paced row (a smoke run's at 200/s) answered every request due in its measured second, and its load
+      // generator's lag is printed under the table.
+      if (r.row.includes('paced')) {
+        assert.equal(r.throughput, 200, `${what}: 200 requests due in its second`);
+        assert.ok(out.includes(`ms (${r.row.split(',')[0]} on ${r.backend})`), `${what}: its load generator's lag is printed`);
+      }
     }
 
     // The header says what the servers ran under: V8's settings (a runtime's, not the code's) and Node's version,

@@ -1,0 +1,87 @@
+/**
+ * The paced load generator, run as its own process: sends pre-built requests (each used once) on a fixed schedule,
+ * `rate` a second, over at most `connections` keep-alive connections, first for a warm-up, then for a fixed time,
+ * and prints one JSON line about the measured part (the same shape as bench/load.ts), `measuring` between the two.
+ *
+ * Open loop: a request is due at its place in the schedule whether or not earlier answers came, and its latency
+ * counts from that moment, so time spent waiting for a free connection or for this process to send it counts
+ * against the server, never for it. autocannon cannot measure this: its `overallRate` lets each connection send
+ * back-to-back until it has made its share of the second, then pause — a burst at full speed each second, whose
+ * latencies are a saturated closed loop's. undici's Pool holds the connections and queues what none is free for.
+ */
+import { Pool } from 'undici';
+import { loadArguments, printLoad, quantile } from './load-protocol.ts';
+
+const { requests, url, seconds, connections, warmupSeconds, expected, rate: perSecond } = loadArguments();
+if (!(perSecond > 0)) throw new Error('paced load needs a rate');
+const warmupMs = warmupSeconds * 1000;
+const measuredMs = seconds * 1000;
+const intervalMs = 1000 / perSecond;
+/** Requests due by `ms` into the schedule, counted in whole requests: a due time in floating point (start + i × interval) can fall a hair short of the warm-up's end. */
+const dueWithin = (ms: number) => Math.ceil((ms * perSecond) / 1000);
+/** The first request due in the measured part, and how many are due in all. */
+const firstMeasured = dueWithin(warmupMs);
+const total = dueWithin(warmupMs + measuredMs);
+if (requests.length < total) throw new Error(`paced load: ${total} requests due at ${perSecond}/s, ${requests.length} pre-built`);
+
+const pool = new Pool(new URL(url).origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+const measured = { latencies: [] as number[], lags: [] as number[], non2xx: 0, errors: 0, cpu: process.cpuUsage() };
+let startedAt = 0;
+
+/** Sends request `i`, due at `dueAt` (ms, performance clock); records it if it is due in the measured part. */
+async function send(i: number, dueAt: number) {
+  const inMeasured = i >= firstMeasured;
+  if (inMeasured) measured.lags.push(performance.now() - dueAt);
+  const r = requests[i];
+  try {
+    const answer = await pool.request({ method: r.method as 'POST', path: r.path, headers: r.headers, body: r.body });
+    const text = await answer.body.text();
+    if (!inMeasured) return;
+    measured.latencies.push(performance.now() - dueAt);
+    if (answer.statusCode < 200 || answer.statusCode > 299 || (expected && !expected.test(text))) measured.non2xx++;
+  } catch {
+    if (inMeasured) measured.errors++;
+  }
+}
+
+const inFlight: Promise<void>[] = [];
+let sent = 0;
+let measuring = false;
+/**
+ * Sends every request due by now, then sleeps until the next is due. Node's timers fire at best each millisecond, so
+ * at a few thousand a second several go out per turn; each one's latency still counts from its own due time.
+ */
+function pump() {
+  const now = performance.now();
+  if (!measuring && now - startedAt >= warmupMs) {
+    measuring = true;
+    measured.cpu = process.cpuUsage();
+    process.stdout.write('measuring\n');
+  }
+  for (let due = startedAt + sent * intervalMs; sent < total && due <= now; due = startedAt + sent * intervalMs) inFlight.push(send(sent++, due));
+  if (sent < total) setTimeout(pump, Math.max(0, startedAt + sent * intervalMs - performance.now()));
+  else finish();
+}
+
+async function finish() {
+  await Promise.all(inFlight);
+  await pool.close();
+  const cpu = process.cpuUsage(measured.cpu);
+  printLoad(measured.latencies, measuredMs / 1000, {
+    non2xx: measured.non2xx,
+    errors: measured.errors,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    // How late this process sent its requests (ms after their due time): a reading whose own lag is large is the
+    // load generator's, not the server's.
+    sendLagP99:
+      Math.round(
+        quantile(
+          measured.lags.sort((a, b) => a - b),
+          0.99,
+        ) * 10,
+      ) / 10,
+  });
+}
+
+startedAt = performance.now();
+pump();
