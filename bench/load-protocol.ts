@@ -25,6 +25,9 @@ export function loadArguments(argv = process.argv.slice(2)) {
 /** The value at quantile `q` of ascending `values` (0 when there is none). */
 export const quantile = (values: number[], q: number) => values[Math.min(values.length - 1, Math.max(0, Math.ceil(q * values.length) - 1))] ?? 0;
 
+/** A figure in milliseconds to a tenth: the scale section compares p50s of a few milliseconds, which whole ms would quantise. */
+export const toTenth = (ms: number) => Math.round(ms * 10) / 10;
+
 /** Prints the measured part's figures as the one JSON line `drive` reads. */
 export function printLoad(latencies: number[], durationSeconds: number, counts: Pick<Load, 'non2xx' | 'errors' | 'cpuMs' | 'sendLagP99'>) {
   const sorted = latencies.sort((a, b) => a - b);
@@ -33,9 +36,8 @@ export function printLoad(latencies: number[], durationSeconds: number, counts: 
     durationSeconds,
     throughput: sorted.length / durationSeconds,
     mean: sorted.reduce((a, b) => a + b, 0) / Math.max(sorted.length, 1),
-    // A tenth of a millisecond: the scale section compares p50s of a few milliseconds, which whole ms would quantise.
-    p50: Math.round(quantile(sorted, 0.5) * 10) / 10,
-    p99: Math.round(quantile(sorted, 0.99) * 10) / 10,
+    p50: toTenth(quantile(sorted, 0.5)),
+    p99: toTenth(quantile(sorted, 0.99)),
     ...counts,
   };
   process.stdout.write(`${JSON.stringify(load)}\n`);

@@ -10,7 +10,7 @@
  * latencies are a saturated closed loop's. undici's Pool holds the connections and queues what none is free for.
  */
 import { Pool } from 'undici';
-import { loadArguments, printLoad, quantile } from './load-protocol.ts';
+import { loadArguments, printLoad, quantile, toTenth } from './load-protocol.ts';
 
 const { requests, url, seconds, connections, warmupSeconds, expected, rate: perSecond } = loadArguments();
 if (!(perSecond > 0)) throw new Error('paced load needs a rate');
@@ -73,13 +73,12 @@ async function finish() {
     cpuMs: (cpu.user + cpu.system) / 1000,
     // How late this process sent its requests (ms after their due time): a reading whose own lag is large is the
     // load generator's, not the server's.
-    sendLagP99:
-      Math.round(
-        quantile(
-          measured.lags.sort((a, b) => a - b),
-          0.99,
-        ) * 10,
-      ) / 10,
+    sendLagP99: toTenth(
+      quantile(
+        measured.lags.sort((x, y) => x - y),
+        0.99,
+      ),
+    ),
   });
 }
 
