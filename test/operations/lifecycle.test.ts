@@ -1,6 +1,6 @@
 /** Operations on a real store (PGlite, and the PostgreSQL server when TEST_DATABASE_URL is set). */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { CoreError } from '../../src/core/errors.ts';
 import { closeOrder } from '../../src/operations/close-order.ts';
 import { createOrder } from '../../src/operations/create-order.ts';
@@ -12,18 +12,26 @@ import { refundOrder, type RefundCommand } from '../../src/operations/refund-ord
 import { reverseOrder } from '../../src/operations/reverse-order.ts';
 import { sweepOrders } from '../../src/operations/sweep-orders.ts';
 import { voidOrder } from '../../src/operations/void-order.ts';
+import type { SqlStore } from '../../src/store/sql-store.ts';
 import { aMerchant, byNo, contextOf, ManualClock, newOrder } from '../helpers/context.ts';
 import { testDatabases } from '../helpers/database.ts';
 
 const refusal = (code: string) => (err: unknown) => err instanceof CoreError && err.code === code;
 
 for (const database of testDatabases()) {
-  describe(`operations on ${database.name}`, async () => {
+  describe(`operations on ${database.name}`, () => {
     after(() => database.cleanup());
-    const store = await database.open();
-    await aMerchant(store);
     const clock = new ManualClock();
-    const ctx = contextOf(store, clock);
+    let store: SqlStore;
+    let ctx: ReturnType<typeof contextOf>;
+    // Opened when the suite runs, not in its body: node:test runs a suite's body as soon as it is declared, so the
+    // server's setup would overlap the PGlite suite's tests, and a chain of awaited PGlite queries never yields to
+    // the event loop — node-postgres's 5 s read timer then fired before the answer waiting on its socket was read.
+    before(async () => {
+      store = await database.open();
+      await aMerchant(store);
+      ctx = contextOf(store, clock);
+    });
 
     test('create is idempotent: same request → same order, other parameters → conflict', async () => {
       const first = await createOrder(ctx, newOrder('C1'), 'wechatV3');

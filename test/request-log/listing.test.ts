@@ -4,7 +4,7 @@
  * escaped in a batch is found as it was logged.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { listRequests, requestsForOrder } from '../../src/request-log/listing.ts';
 import { RequestLogWriter } from '../../src/request-log/writer.ts';
 import type { SqlRunner } from '../../src/store/sql-client.ts';
@@ -30,16 +30,18 @@ for (const database of testDatabases()) {
   describe(`request log listing (${database.name})`, () => {
     after(() => database.cleanup());
 
-    const filled = (async () => {
-      const db: SqlRunner = (await database.open()).db;
-      const writer = new RequestLogWriter(db, () => 0, { maxRows: 1000, maxAgeMs: 86_400_000, flushIntervalMs: 600_000, batchRows: 2, maxBuffered: 1000 });
+    // Filled when the suite runs, not in its body (which runs when it is declared, beside the other suite's tests:
+    // test/operations/lifecycle.test.ts says why that can time out).
+    let filled: SqlRunner;
+    before(async () => {
+      filled = (await database.open()).db;
+      const writer = new RequestLogWriter(filled, () => 0, { maxRows: 1000, maxAgeMs: 86_400_000, flushIntervalMs: 600_000, batchRows: 2, maxBuffered: 1000 });
       for (let i = 0; i < COUNT; i++) writer.push(logged(i));
       await writer.close();
-      return db;
-    })();
+    });
 
     test('newest first, every row once, ids falling; a row reads back as it was logged', async () => {
-      const rows = await listRequests(await filled, { limit: 1000 });
+      const rows = await listRequests(filled, { limit: 1000 });
       assert.deepEqual(
         rows.map((r) => r.request_id),
         Array.from({ length: COUNT }, (_, i) => `R${COUNT - 1 - i}`),
@@ -69,7 +71,7 @@ for (const database of testDatabases()) {
     });
 
     test('filters are exact, and a cursor pages through them without a row twice or missed', async () => {
-      const db = await filled;
+      const db = filled;
       for (const mchid of MERCHANTS) {
         const expected = (await listRequests(db, { limit: 1000 })).filter((r) => r.mchid === mchid && r.status === 401);
         assert.ok(expected.length > 0);
@@ -92,7 +94,7 @@ for (const database of testDatabases()) {
     });
 
     test("an order's requests: by its number for its merchants, by its transaction id; oldest first", async () => {
-      const db = await filled;
+      const db = filled;
       const found = await requestsForOrder(db, { mchids: ['A-1'], outTradeNo: 'T3', transactionId: 'X1', orderId: 'no-history' });
       const expected = Array.from({ length: COUNT }, (_, i) => i).filter((i) => (i % 7 === 3 && i % 3 === 0) || (i % 5 === 0 && i % 2 === 1));
       assert.deepEqual(
