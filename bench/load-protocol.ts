@@ -3,7 +3,8 @@
  * share with bench/harness.ts's `drive`, which starts them: their arguments, and the one JSON line each prints about
  * its measured part.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Load } from './harness.ts';
 import type { Prebuilt } from './requests.ts';
 
@@ -41,4 +42,19 @@ export function printLoad(latencies: number[], durationSeconds: number, counts: 
     ...counts,
   };
   process.stdout.write(`${JSON.stringify(load)}\n`);
+}
+
+/**
+ * BENCH_TRACE=<dir>: each measured answer as a line (its arrival, epoch ms; its latency; what the generator adds), one
+ * file per row, to line the slow answers up with events elsewhere (a flush, a checkpoint, a collection): the row's
+ * p99 alone cannot say when they came. Null when tracing is off.
+ */
+export const traceLines: string[] | null = process.env.BENCH_TRACE ? [] : null;
+
+/** Writes the row's trace, if tracing is on. */
+export function writeTrace() {
+  if (!traceLines) return;
+  const dir = process.env.BENCH_TRACE ?? '';
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${Date.now()}.txt`), `${traceLines.join('\n')}\n`);
 }

@@ -9,9 +9,7 @@
  * connections to a loaded gateway wait up to 64 turns for their first answer: ~0.5 s on PostgreSQL, ~4 s on PGlite.)
  */
 import autocannon from 'autocannon';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadArguments, printLoad } from './load-protocol.ts';
+import { loadArguments, printLoad, traceLines, writeTrace } from './load-protocol.ts';
 
 const { requests, url, seconds, connections, warmupSeconds, expected, rate: fixedRate } = loadArguments();
 let next = 0;
@@ -37,11 +35,6 @@ const instance = autocannon({
 /** What the measured part saw: answers' latencies (ms), refusals and errors. */
 const measured = { latencies: [] as number[], non2xx: 0, errors: 0, startedAt: 0, cpu: process.cpuUsage() };
 let measuring = false;
-/**
- * BENCH_TRACE=<dir>: each measured answer's arrival (epoch ms) and latency, one file per row, to line the slow
- * answers up with events elsewhere (a flush, a checkpoint, a collection) — the row's p99 alone cannot say when.
- */
-const trace: string[] | null = process.env.BENCH_TRACE ? [] : null;
 let warmupAnswers = 0;
 let end: NodeJS.Timeout | undefined;
 function startMeasuring() {
@@ -67,9 +60,9 @@ instance.on('response', (client: object, statusCode: number, _bytes: number, res
     return;
   }
   measured.latencies.push(responseTime);
-  if (trace) {
+  if (traceLines) {
     if (!connectionOf.has(client)) connectionOf.set(client, connectionsSeen++);
-    trace.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${responseTime.toFixed(2)} ${connectionOf.get(client)}`);
+    traceLines.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${responseTime.toFixed(2)} ${connectionOf.get(client)}`);
   }
   if (statusCode < 200 || statusCode > 299) measured.non2xx++;
 });
@@ -86,11 +79,7 @@ clearTimeout(end);
 // The pre-built requests ran out during the warm-up: nothing was measured, and the bench says so.
 if (!measuring) throw new Error(`the warm-up used all ${requests.length} pre-built requests`);
 
-if (trace) {
-  const dir = process.env.BENCH_TRACE ?? '';
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${Date.now()}.txt`), `${trace.join('\n')}\n`);
-}
+writeTrace();
 const cpu = process.cpuUsage(measured.cpu);
 printLoad(measured.latencies, (endedAt - measured.startedAt) / 1000, {
   non2xx: measured.non2xx,

@@ -10,7 +10,7 @@
  * latencies are a saturated closed loop's. undici's Pool holds the connections and queues what none is free for.
  */
 import { Pool } from 'undici';
-import { loadArguments, printLoad, quantile, toTenth } from './load-protocol.ts';
+import { loadArguments, printLoad, quantile, toTenth, traceLines, writeTrace } from './load-protocol.ts';
 
 const { requests, url, seconds, connections, warmupSeconds, expected, rate: perSecond } = loadArguments();
 if (!(perSecond > 0)) throw new Error('paced load needs a rate');
@@ -31,13 +31,18 @@ let startedAt = 0;
 /** Sends request `i`, due at `dueAt` (ms, performance clock); records it if it is due in the measured part. */
 async function send(i: number, dueAt: number) {
   const inMeasured = i >= firstMeasured;
-  if (inMeasured) measured.lags.push(performance.now() - dueAt);
+  const lag = performance.now() - dueAt;
+  if (inMeasured) measured.lags.push(lag);
   const r = requests[i];
   try {
     const answer = await pool.request({ method: r.method as 'POST', path: r.path, headers: r.headers, body: r.body });
     const text = await answer.body.text();
+    const latency = performance.now() - dueAt;
+    // The warm-up's answers too, marked `w`: a queue left by the warm-up is drained at the measured part's start.
+    // The third column: how late this process sent it (ms after its due time).
+    traceLines?.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${latency.toFixed(2)} ${lag.toFixed(2)}${inMeasured ? '' : ' w'}`);
     if (!inMeasured) return;
-    measured.latencies.push(performance.now() - dueAt);
+    measured.latencies.push(latency);
     if (answer.statusCode < 200 || answer.statusCode > 299 || (expected && !expected.test(text))) measured.non2xx++;
   } catch {
     if (inMeasured) measured.errors++;
@@ -66,6 +71,7 @@ function pump() {
 async function finish() {
   await Promise.all(inFlight);
   await pool.close();
+  writeTrace();
   const cpu = process.cpuUsage(measured.cpu);
   printLoad(measured.latencies, measuredMs / 1000, {
     non2xx: measured.non2xx,
@@ -82,5 +88,11 @@ async function finish() {
   });
 }
 
+/**
+ * The connections, opened before the schedule starts: undici opens one when a request finds every other busy, and
+ * Node accepts one a turn of its event loop, so at 2,000 requests a second the first ones queued behind 64 set-ups
+ * on a loaded gateway and the queue took seconds to drain — a start-up the row would measure, not the load.
+ */
+await Promise.all(Array.from({ length: connections }, () => pool.request({ method: 'GET', path: '/healthz' }).then((r) => r.body.dump())));
 startedAt = performance.now();
 pump();

@@ -54,8 +54,11 @@ const enoughFor = (perSecond: number, seconds = SECONDS) => (QUICK ? 500 : reque
 /**
  * The paced rows' rate: the throughput the targets name (0.6 L), sent on a fixed schedule — what latency a merchant
  * sees at that load, where a closed loop's latency is its connections ÷ its throughput. A smoke run paces at 200/s.
+ * BENCH_PACED_RATE=<n> paces at n a second instead, for A/B runs (bench:ab): each run measures its own L, and CPU per
+ * operation at different rates would not compare.
  */
-const pacedRate = (L: number) => (QUICK ? 200 : Math.round(0.6 * L));
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 0);
+const pacedRate = (L: number) => (PACED_RATE > 0 ? PACED_RATE : QUICK ? 200 : Math.round(0.6 * L));
 /** A paced row sends exactly its rate × (warm-up + measured seconds) requests. */
 const pacedCount = (perSecond: number) => Math.ceil(perSecond * (WARMUP_SECONDS + SECONDS)) + 1;
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */

@@ -82,3 +82,22 @@ test('paced: a server slower than the schedule is charged the queue it builds, n
     slow.close();
   }
 });
+
+test('paced: its connections are open before the first request is due, so their set-up is not in the row', async () => {
+  const connected: number[] = [];
+  let atFirstRequest = -1;
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') return res.end('ok');
+    if (atFirstRequest < 0) atFirstRequest = connected.length;
+    res.end('ok');
+  });
+  server.on('connection', () => connected.push(performance.now()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    await load(url, 101, 0.5, 0.5, 100, { loop: 'paced', perSecond: 100 }, 6);
+    assert.equal(atFirstRequest, 6, 'all six connections were accepted before the first scheduled request arrived');
+  } finally {
+    server.close();
+  }
+});
