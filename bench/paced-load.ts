@@ -90,8 +90,9 @@ async function finish() {
 
 /**
  * The connections, opened before the schedule starts: undici opens one when a request finds every other busy, and
- * Node accepts one a turn of its event loop, so at 2,000 requests a second the first ones queued behind 64 set-ups
- * on a loaded gateway and the queue took seconds to drain — a start-up the row would measure, not the load.
+ * Node accepts one a turn of its event loop, so at 2,000 requests a second the first ones queued behind up to 64
+ * set-ups on a loaded gateway — a start-up the row would measure, not the load (autocannon's closed loop has its
+ * connections before it measures too).
  */
 await Promise.all(Array.from({ length: connections }, () => pool.request({ method: 'GET', path: '/healthz' }).then((r) => r.body.dump())));
 startedAt = performance.now();
