@@ -45,15 +45,21 @@ export function printLoad(latencies: number[], durationSeconds: number, counts: 
 }
 
 /**
- * BENCH_TRACE=<dir>: each measured answer as a line (its arrival, epoch ms; its latency; what the generator adds), one
- * file per row, to line the slow answers up with events elsewhere (a flush, a checkpoint, a collection): the row's
- * p99 alone cannot say when they came. Null when tracing is off.
+ * BENCH_TRACE=<dir>: each answer as a line (its arrival, epoch ms; its latency; what the generator adds), one file
+ * per row, to line the slow answers up with events elsewhere (a flush, a checkpoint, a collection): the row's p99
+ * alone cannot say when they came.
  */
-export const traceLines: string[] | null = process.env.BENCH_TRACE ? [] : null;
+export const tracing = Boolean(process.env.BENCH_TRACE);
+const traceLines: string[] = [];
+
+/** Notes an answer that has just arrived, if tracing is on: its latency (ms), then the generator's own columns. */
+export function traceAnswer(latencyMs: number, ...columns: (string | number)[]) {
+  if (tracing) traceLines.push([(performance.timeOrigin + performance.now()).toFixed(1), latencyMs.toFixed(2), ...columns].join(' '));
+}
 
 /** Writes the row's trace, if tracing is on. */
 export function writeTrace() {
-  if (!traceLines) return;
+  if (!tracing) return;
   const dir = process.env.BENCH_TRACE ?? '';
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${Date.now()}.txt`), `${traceLines.join('\n')}\n`);

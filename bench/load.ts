@@ -9,7 +9,7 @@
  * connections to a loaded gateway wait up to 64 turns for their first answer: ~0.5 s on PostgreSQL, ~4 s on PGlite.)
  */
 import autocannon from 'autocannon';
-import { loadArguments, printLoad, traceLines, writeTrace } from './load-protocol.ts';
+import { loadArguments, printLoad, traceAnswer, tracing, writeTrace } from './load-protocol.ts';
 
 const { requests, url, seconds, connections, warmupSeconds, expected, rate: fixedRate } = loadArguments();
 let next = 0;
@@ -60,9 +60,9 @@ instance.on('response', (client: object, statusCode: number, _bytes: number, res
     return;
   }
   measured.latencies.push(responseTime);
-  if (traceLines) {
+  if (tracing) {
     if (!connectionOf.has(client)) connectionOf.set(client, connectionsSeen++);
-    traceLines.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${responseTime.toFixed(2)} ${connectionOf.get(client)}`);
+    traceAnswer(responseTime, connectionOf.get(client) as number);
   }
   if (statusCode < 200 || statusCode > 299) measured.non2xx++;
 });

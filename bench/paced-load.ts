@@ -10,7 +10,7 @@
  * latencies are a saturated closed loop's. undici's Pool holds the connections and queues what none is free for.
  */
 import { Pool } from 'undici';
-import { loadArguments, printLoad, quantile, toTenth, traceLines, writeTrace } from './load-protocol.ts';
+import { loadArguments, printLoad, quantile, toTenth, traceAnswer, writeTrace } from './load-protocol.ts';
 
 const { requests, url, seconds, connections, warmupSeconds, expected, rate: perSecond } = loadArguments();
 if (!(perSecond > 0)) throw new Error('paced load needs a rate');
@@ -40,7 +40,7 @@ async function send(i: number, dueAt: number) {
     const latency = performance.now() - dueAt;
     // The warm-up's answers too, marked `w`: a queue left by the warm-up is drained at the measured part's start.
     // The third column: how late this process sent it (ms after its due time).
-    traceLines?.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${latency.toFixed(2)} ${lag.toFixed(2)}${inMeasured ? '' : ' w'}`);
+    traceAnswer(latency, lag.toFixed(2), ...(inMeasured ? [] : ['w']));
     if (!inMeasured) return;
     measured.latencies.push(latency);
     if (answer.statusCode < 200 || answer.statusCode > 299 || (expected && !expected.test(text))) measured.non2xx++;
