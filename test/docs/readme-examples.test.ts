@@ -121,6 +121,13 @@ after(async () => {
   rmSync(WORK, { recursive: true, force: true });
 });
 
+/** The gateway's warnings, errors and clock requests so far (its log: JSON lines), for a failure's message. */
+const gatewayLog = () =>
+  `the gateway's warnings, errors and clock requests:\n${output
+    .split('\n')
+    .filter((l) => /"level":[456]\d|"statusCode":5/.test(l) || l.includes('/clock'))
+    .join('\n')}`;
+
 /** What the README asks the reader to replace, and nothing else. */
 const substitute = (code: string) => code.replaceAll('<mchid>', mchid).replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`);
 
@@ -145,6 +152,8 @@ test('every fenced block of the README is a runnable example (sh, js) or a marke
 
 test('the README examples run verbatim, in order, and do what they say', { timeout: 600_000 }, async () => {
   const outputs: string[] = [];
+  /** The demo merchant's clock offset after each block: which block's advance went missing, should one. */
+  const offsets: string[] = [];
   for (const [index, block] of blocks.entries()) {
     if (block.lang === 'text' || block.lang === 'mermaid') continue; // an excerpt, a diagram
     const where = `README.md:${block.line}`;
@@ -158,8 +167,9 @@ test('the README examples run verbatim, in order, and do what they say', { timeo
       if (lines.every((l) => withoutComment(l) === '')) continue; // the quick start: done by the test itself
       result = await run('bash', ['-euo', 'pipefail', '-c', substitute(lines.join('\n'))], { TRADEGATE_URL: `http://127.0.0.1:${port}/` });
     }
-    assert.equal(result.code, 0, `${where} failed:\n${result.out}`);
+    assert.equal(result.code, 0, `${where} failed:\n${result.out}\n${gatewayLog()}`);
     outputs.push(result.out);
+    offsets.push(`${where}: ${(await sandbox(`/sandbox/merchants/${mchid}/clock`)).offset_seconds} s`);
   }
   const all = outputs.join('\n');
 
@@ -184,5 +194,5 @@ test('the README examples run verbatim, in order, and do what they say', { timeo
   assert.match(all, /^"\/sandbox\/merchants\/\{mchid\}\/clock"$/m);
   assert.equal(JSON.parse(readFileSync(join(WORK, 'openapi.json'), 'utf8')).openapi, '3.0.3');
   const clock = await sandbox(`/sandbox/merchants/${mchid}/clock`);
-  assert.equal(clock.offset_seconds, 120);
+  assert.equal(clock.offset_seconds, 120, `the clock after each block:\n${offsets.join('\n')}\n${gatewayLog()}`);
 });
