@@ -311,6 +311,8 @@ async function race(open: () => Promise<RaceTarget>): Promise<void> {
   const random = prng(seed);
   const outcomes: string[] = [];
   const perProcess = [0, 0];
+  /** Clock advances answered 200, per merchant: none may be lost among the order transactions of both processes. */
+  const ticks = [0, 0];
   const anomalies: string[] = [];
   const refundSuccess = new Map<string, { m: number; amount: number; op: string }>();
   const closed = new Set<string>();
@@ -329,6 +331,7 @@ async function race(open: () => Promise<RaceTarget>): Promise<void> {
       const r = await admin(p, 'POST', `/sandbox/merchants/${credentials[m]!.mchid}/clock`, { advance_seconds: 3 });
       outcomes.push(`tick ${r.status}`);
       if (r.status !== 200) anomalies.push(`tick → ${r.status}`);
+      else ticks[m]!++;
       return;
     }
     const order = orders[Math.floor(random() * orders.length)]!;
@@ -523,6 +526,10 @@ async function race(open: () => Promise<RaceTarget>): Promise<void> {
   // A PayCloud void of a failed payment answers 0 and leaves it PAYERROR (cancellation-semantics.md row 13-15 PV).
   for (const k of voided)
     if (!['CLOSED', 'REVOKED', 'PAYERROR'].includes(final(k).state)) mismatches.push(`${k}: void answered success, final state ${final(k).state}`);
+  for (let m = 0; m < 2; m++) {
+    const offset = (await admin(m, 'GET', `/sandbox/merchants/${credentials[m]!.mchid}/clock`)).body.offset_seconds;
+    if (offset !== 360 + 3 * ticks[m]!) mismatches.push(`merchant ${m}: clock offset ${offset} s after 360 + ${ticks[m]} × 3 s of advances`);
+  }
   for (const [k, n] of paid) {
     if (n > 1) mismatches.push(`${k}: the payer's payment succeeded ${n} times`);
     if (final(k).paidAt === null) mismatches.push(`${k}: payment answered success, order never paid`);
@@ -533,6 +540,7 @@ async function race(open: () => Promise<RaceTarget>): Promise<void> {
     operations: outcomes.length,
     setupOperations: setupOutcomes.length,
     perProcess,
+    clockTicks: ticks,
     durationMs: loadMs,
     operationsPerSecond: Math.round(outcomes.length / (loadMs / 1000)),
     startupMs,
