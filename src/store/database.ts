@@ -3,7 +3,7 @@ import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { pipelinedScope, type Send } from './pipelined-scope.ts';
-import { LOST_PREPARED_STATEMENT, sharedTransactions } from './shared-transactions.ts';
+import { fromServer, LOST_PREPARED_STATEMENT, sharedTransactions } from './shared-transactions.ts';
 import type { Database } from './sql-client.ts';
 
 export type { Database, RowCheck, SqlClient, SqlRunner, Statement } from './sql-client.ts';
@@ -129,6 +129,39 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
   };
 }
 
+/**
+ * PGlite's clients share its one backend and one in-process connection (its node-postgres adapter's). Discarding a
+ * client, as pg-pool does with one released with an error (and `pool.query` after any failed statement), takes
+ * nothing with it: the backend stays inside whatever transaction that client had begun, and the next client carries
+ * on in it, so that a later ROLLBACK undoes what that client was told had been done (a clock advance, say, answered
+ * 200 and then gone); and the discarded client's end, delivered through the shared connection, can fail the next
+ * client's first statement. So a PGlite client is kept while it answers: one given up as broken has its transaction
+ * rolled back first, as the server does when a connection drops; only one that no longer answers is discarded.
+ */
+function releasePglite(connection: pg.PoolClient, broken?: Error): void {
+  if (!broken) {
+    connection.release();
+    return;
+  }
+  connection.query('ROLLBACK').then(
+    () => connection.release(),
+    (err: Error) => connection.release(err),
+  );
+}
+
+/** A statement on its own on PGlite: one the database refused does not cost the client (releasePglite). */
+async function onPgliteClient<T>(pool: pg.Pool, run: (connection: pg.PoolClient) => Promise<T>): Promise<T> {
+  const connection = await pool.connect();
+  try {
+    const result = await run(connection);
+    connection.release();
+    return result;
+  } catch (err) {
+    releasePglite(connection, fromServer(err) ? undefined : (err as Error));
+    throw err;
+  }
+}
+
 type PoolOptions = Pick<PostgresOptions, 'onConnectionError' | 'preparedStatements' | 'sharedTransactionUnits'>;
 
 /**
@@ -170,11 +203,15 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Datab
       },
     };
   };
+  const giveBack = (connection: pg.PoolClient, broken?: Error) => (kind === 'pglite' ? releasePglite(connection, broken) : connection.release(broken));
   const db: Database = {
     kind,
-    query: (sql, params) => pool.query(sql, params as unknown[]) as never,
+    query:
+      kind === 'pglite'
+        ? (sql, params) => onPgliteClient(pool, (c) => c.query(sql, params as unknown[])) as never
+        : (sql, params) => pool.query(sql, params as unknown[]) as never,
     exec: async (sql) => {
-      await pool.query(sql);
+      await db.query(sql);
     },
     async transaction(fn) {
       for (let attempt = 1; ; attempt++) {
@@ -195,7 +232,7 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Datab
           if ((code === LOST_PREPARED_STATEMENT || (!broken && code && RETRYABLE.has(code))) && attempt < 5) continue;
           throw err;
         } finally {
-          connection.release(broken);
+          giveBack(connection, broken);
         }
       }
     },
@@ -209,7 +246,7 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Datab
         if ((err as { code?: string }).code === LOST_PREPARED_STATEMENT) broken = err as Error;
         throw err;
       } finally {
-        connection.release(broken);
+        giveBack(connection, broken);
       }
     },
     sharedTransaction: (fn) => shared.change(fn),
@@ -224,7 +261,7 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Datab
     maxUnits: opts.sharedTransactionUnits ?? DEFAULT_SHARED_TRANSACTION_UNITS,
     async connect() {
       const connection = await pool.connect();
-      return { send: sendOn(connection), release: (broken) => connection.release(broken) };
+      return { send: sendOn(connection), release: (broken) => giveBack(connection, broken) };
     },
     alone: (kind, fn) => (kind === 'change' ? db.transaction(fn) : db.session(fn)),
   });

@@ -80,7 +80,7 @@ export const LOST_PREPARED_STATEMENT = '26000';
  * An error the server reported (rather than a broken connection, or the unit's own refusal): node-postgres's class
  * from a server, PGlite's protocol's from the embedded database (its connection hands node-postgres its own errors).
  */
-const fromServer = (error: unknown) => error instanceof pg.DatabaseError || error instanceof protocol.messages.DatabaseError;
+export const fromServer = (error: unknown) => error instanceof pg.DatabaseError || error instanceof protocol.messages.DatabaseError;
 /** A statement the connection had prepared is gone from the server: the connection must not be used again. */
 const lostPreparedStatement = (errors: readonly unknown[]) =>
   errors.find((e) => (e as { code?: string } | null)?.code === LOST_PREPARED_STATEMENT) as Error | undefined;

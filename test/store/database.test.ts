@@ -126,6 +126,32 @@ for (const database of testDatabases()) {
       });
       assert.equal(seen, Number(before) + 2);
     });
+
+    test('a connection given up inside a transaction takes the transaction with it, as a dropped connection does', async () => {
+      // A database of its own: after DEALLOCATE ALL, PGlite's record of prepared statements (the adapter's, one for
+      // all its clients) stays stale, so this test's later statements are unnamed ones.
+      const own = (await database.open()).db;
+      await own.exec("CREATE TABLE clock (k text PRIMARY KEY, n bigint); INSERT INTO clock VALUES ('m', 0)");
+      const read = 'SELECT n FROM clock WHERE k = $1';
+      await own.session((c) => c.query(read, ['m'])); // now prepared on the connection
+      // Its prepared statement gone (26000) inside a transaction it began: the store gives the connection up.
+      await assert.rejects(
+        own.session(async (c) => {
+          await c.exec('BEGIN');
+          await c.exec("UPDATE clock SET n = 100 WHERE k = 'm'");
+          await c.exec('DEALLOCATE ALL');
+          return c.query(read, ['m']);
+        }),
+        { code: '26000' },
+      );
+      // What follows is no part of that transaction: it commits on its own, and a later ROLLBACK leaves it be.
+      const advanced = await own.query("UPDATE clock SET n = n + 15 WHERE k = 'm' RETURNING n");
+      assert.deepEqual(advanced.rows, [{ n: 15 }]);
+      await own.session(async (c) => {
+        for (const sql of ['BEGIN', "UPDATE clock SET n = n + 1000 WHERE k = 'm'", 'ROLLBACK']) await c.exec(sql);
+      });
+      assert.deepEqual((await own.query("SELECT n FROM clock WHERE k = 'm'")).rows, [{ n: 15 }]);
+    });
   });
 }
 
