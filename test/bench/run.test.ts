@@ -117,7 +117,10 @@ test('the bench runs end to end: ceilings, every row without errors, meters, rat
       const pgRow = r.backend === 'postgres';
       const [ceiling, unit] = r.row.startsWith('APIv2') ? [pgRow ? Dpg : Dlite, 'D'] : [pgRow ? Lpg : Llite, 'L'];
       assert.ok(r.ratio.endsWith(` ${unit}`), `${r.row}: ${r.ratio}`);
-      assert.ok(Math.abs(ratio(r) - r.throughput / ceiling) <= 0.011, `${r.backend}: ${r.row}: ${r.ratio} of ${ceiling}`);
+      // The figures are printed rounded: the ratio to 2 decimals, the ceiling and the throughput to whole numbers. A
+      // small ceiling (PGlite's in a smoke run on a busy machine: 146 tx/s) makes their rounding count.
+      const slack = 0.011 + (0.5 + (0.5 * r.throughput) / ceiling) / ceiling;
+      assert.ok(Math.abs(ratio(r) - r.throughput / ceiling) <= slack, `${r.backend}: ${r.row}: ${r.ratio} of ${ceiling}`);
     }
     const floor = figure(out, /CPU floor per APIv3 reverse: .* = ([\d.]+) ms; PGlite/);
     const total = figure(out, /gateway \+ PostgreSQL ([\d.]+) ms\/op = /);
