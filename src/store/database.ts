@@ -149,18 +149,25 @@ function releasePglite(connection: pg.PoolClient, broken?: Error): void {
   );
 }
 
-/** A statement on its own on PGlite: one the database refused does not cost the client (releasePglite). */
-async function onPgliteClient<T>(pool: pg.Pool, run: (connection: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * A statement on its own, in autocommit: one the database refused leaves its connection as it was, so the
+ * connection is kept. (pg-pool's `pool.query` discards its client after any failed statement: a reconnect on the
+ * server, and on PGlite a client given up while the backend goes on, see releasePglite.)
+ */
+async function statementAlone<T>(pool: pg.Pool, giveBack: GiveBack, run: (connection: pg.PoolClient) => Promise<T>): Promise<T> {
   const connection = await pool.connect();
   try {
     const result = await run(connection);
-    connection.release();
+    giveBack(connection);
     return result;
   } catch (err) {
-    releasePglite(connection, fromServer(err) ? undefined : (err as Error));
+    giveBack(connection, fromServer(err) ? undefined : (err as Error));
     throw err;
   }
 }
+
+/** How a connection goes back to the pool: `broken` when it cannot be trusted to be outside a transaction. */
+type GiveBack = (connection: pg.PoolClient, broken?: Error) => void;
 
 type PoolOptions = Pick<PostgresOptions, 'onConnectionError' | 'preparedStatements' | 'sharedTransactionUnits'>;
 
@@ -203,13 +210,10 @@ function onPool(pool: pg.Pool, kind: Database['kind'], opts: PoolOptions): Datab
       },
     };
   };
-  const giveBack = (connection: pg.PoolClient, broken?: Error) => (kind === 'pglite' ? releasePglite(connection, broken) : connection.release(broken));
+  const giveBack: GiveBack = (connection, broken) => (kind === 'pglite' ? releasePglite(connection, broken) : connection.release(broken));
   const db: Database = {
     kind,
-    query:
-      kind === 'pglite'
-        ? (sql, params) => onPgliteClient(pool, (c) => c.query(sql, params as unknown[])) as never
-        : (sql, params) => pool.query(sql, params as unknown[]) as never,
+    query: (sql, params) => statementAlone(pool, giveBack, (c) => c.query(sql, params as unknown[])) as never,
     exec: async (sql) => {
       await db.query(sql);
     },

@@ -127,6 +127,19 @@ for (const database of testDatabases()) {
       assert.equal(seen, Number(before) + 2);
     });
 
+    test('a statement on its own that the database refuses costs no connection: the next one runs on the same', async () => {
+      const backend = async () => (await db.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      const first = await backend();
+      const open = db.poolStats().total;
+      await assert.rejects(db.query('SELECT 1 / $1::int', [0]), { code: '22012' });
+      const insert = "INSERT INTO probe (k, v, n) VALUES ('refused', 'once', 0)";
+      await db.query(insert);
+      await assert.rejects(db.query(insert), { code: '23505' });
+      assert.equal(await backend(), first);
+      assert.equal(db.poolStats().total, open);
+      await db.query("DELETE FROM probe WHERE k = 'refused'");
+    });
+
     test('a connection given up inside a transaction takes the transaction with it, as a dropped connection does', async () => {
       // A database of its own: after DEALLOCATE ALL, PGlite's record of prepared statements (the adapter's, one for
       // all its clients) stays stale, so this test's later statements are unnamed ones.
