@@ -74,21 +74,29 @@ export interface DatabaseCeiling {
   cpuMsPerTx: number;
 }
 
+/**
+ * libpq's variables for `database` on the server of `serverUrl`. A Unix-socket directory is written
+ * percent-encoded in a URL's host (`postgres://postgres@%2Fvar%2Frun%2Fpostgresql/test`, as node-postgres reads it)
+ * and libpq wants it decoded, as it wants the user and password.
+ */
+export function pgbenchEnvironment(serverUrl: string, database: string): Record<string, string> {
+  const u = new URL(serverUrl);
+  return {
+    PGHOST: decodeURIComponent(u.hostname),
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username || 'postgres'),
+    ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}),
+    PGDATABASE: database,
+  };
+}
+
 /** `pgbench -N -c 16 -j 2 -T <seconds>` in a database of its own on `serverUrl`; PostgreSQL CPU read from /proc. */
 export async function pgbenchCeiling(serverUrl: string, seconds: number): Promise<DatabaseCeiling> {
   const name = `tradegate_bench_pgbench_${Date.now()}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  const u = new URL(serverUrl);
-  const env = {
-    ...process.env,
-    PGHOST: u.hostname,
-    PGPORT: u.port || '5432',
-    PGUSER: decodeURIComponent(u.username || 'postgres'),
-    ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}),
-    PGDATABASE: name,
-  };
+  const env = { ...process.env, ...pgbenchEnvironment(serverUrl, name) };
   try {
     await run('pgbench', ['-i', '-q', '-s', '1'], env);
     await admin.query('CHECKPOINT');
