@@ -131,12 +131,12 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
 
 /**
  * PGlite's clients share its one backend and one in-process connection (its node-postgres adapter's). Discarding a
- * client, as pg-pool does with one released with an error (and `pool.query` after any failed statement), takes
- * nothing with it: the backend stays inside whatever transaction that client had begun, and the next client carries
- * on in it, so that a later ROLLBACK undoes what that client was told had been done (a clock advance, say, answered
- * 200 and then gone); and the discarded client's end, delivered through the shared connection, can fail the next
- * client's first statement. So a PGlite client is kept while it answers: one given up as broken has its transaction
- * rolled back first, as the server does when a connection drops; only one that no longer answers is discarded.
+ * client, as pg-pool does with one released with an error, takes nothing with it: the backend stays inside whatever
+ * transaction that client had begun, and the next client carries on in it, so that a later ROLLBACK undoes what that
+ * client was told had been done (a clock advance, say, answered 200 and then gone); and the discarded client's end,
+ * delivered through the shared connection, can fail the next client's first statement. So a PGlite client is kept
+ * while it answers: one given up as broken has its transaction rolled back first, as the server does when a
+ * connection drops; only one that no longer answers is discarded.
  */
 function releasePglite(connection: pg.PoolClient, broken?: Error): void {
   if (!broken) {
