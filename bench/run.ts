@@ -33,6 +33,7 @@ import { minimalRow } from './minimal.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
 import { benchScale, READING_SECONDS } from './scale.ts';
+import { renderRunHistory, storedRuns, withRunHistory } from './history.ts';
 import { markdown, type Ceilings, type Row } from './report.ts';
 import { secretsOf, signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import type { Merchant } from '../src/core/merchant.ts';
@@ -267,4 +268,7 @@ const run = {
 };
 writeFileSync(jsonFile, `${JSON.stringify({ date, runs: [...previous, run] }, null, 2)}\n`);
 appendFileSync(join(ROOT, `bench/results/${date}.md`), `${table}\n`);
-log(`\nwritten: bench/results/${date}.json and .md`);
+// The table of every run in docs/performance.md, so that the record there includes this one.
+const performanceDoc = join(ROOT, 'docs/performance.md');
+writeFileSync(performanceDoc, withRunHistory(readFileSync(performanceDoc, 'utf8'), renderRunHistory(storedRuns(join(ROOT, 'bench/results')))));
+log(`\nwritten: bench/results/${date}.json and .md, and the table of every run in docs/performance.md`);
