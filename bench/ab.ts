@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Row } from './report.ts';
+import { isPeerRow } from './targets.ts';
 import { parseVariant } from './variants.ts';
 
 const { values, positionals } = parseArgs({
@@ -69,8 +70,8 @@ const lines = [
 for (const v of variants) {
   const each = runs.get(v.label) ?? [];
   for (const name of new Set(each.flat().map((r) => r.row))) {
-    if (name.startsWith('peer')) continue;
-    const pairs = each.map((rows) => ({ ours: rows.find((r) => r.row === name), peer: rows.find((r) => r.row.startsWith('peer')) }));
+    if (isPeerRow(name)) continue;
+    const pairs = each.map((rows) => ({ ours: rows.find((r) => r.row === name), peer: rows.find((r) => isPeerRow(r.row)) }));
     const ours = pairs.flatMap((p) => (p.ours ? [p.ours] : []));
     const withPeer = pairs.flatMap((p) => (p.ours && p.peer ? [{ ours: p.ours, peer: p.peer }] : []));
     lines.push(

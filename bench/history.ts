@@ -3,9 +3,10 @@
  * docs/performance.md, which `npm run docs` and each full `npm run bench` write. Generated from the files, so that
  * the record cannot drift from them, nor leave out a run that missed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { floorOf, type Ceilings, type Cpu } from './report.ts';
+import { isPeerRow, ROW, TARGETS } from './targets.ts';
 
 /** What a run in bench/results/<date>.json keeps, as far as the table reads it. */
 export interface StoredRun {
@@ -19,19 +20,6 @@ export interface StoredRun {
   rows: { row: string; backend: string; throughput: number; p99: number; peakRssMb: number; ratio: string; cpuMsPerOp: Cpu }[];
   scale: { latencyRatio?: number } | null;
 }
-
-/** The targets of the APIv3 and APIv2 rows on PostgreSQL, at 64 connections. */
-export const TARGETS = {
-  reverseRatio: 0.6,
-  reverseP99: 50,
-  queryRatio: 0.6,
-  queryP99: 30,
-  v2Ratio: 0.4,
-  overPeer: 1.5,
-  overFloor: 1.7,
-  scale: 1.2,
-  rssMb: 250,
-} as const;
 
 /** Runs from the day the ceilings became the machine's (`machineCeilings`); earlier files measured tradegate's own store. */
 export function storedRuns(dir: string): StoredRun[] {
@@ -57,10 +45,10 @@ const times = (n: number | undefined) => (n === undefined || !Number.isFinite(n)
 export function runLine(run: StoredRun): { cells: string[]; missed: string[] } {
   const pg = run.rows.filter((r) => r.backend === 'postgres');
   const named = (name: string) => pg.find((r) => r.row === name);
-  const reverse = named('APIv3 reverse (paid → refund)');
-  const query = named('APIv3 query');
-  const v2 = named('APIv2 reverse (HMAC)');
-  const peer = pg.find((r) => r.row.startsWith('peer'));
+  const reverse = named(ROW.reverse);
+  const query = named(ROW.query);
+  const v2 = named(ROW.v2);
+  const peer = pg.find((r) => isPeerRow(r.row));
   const ceilings = run.machineCeilings.postgres;
   const overPeer = reverse && peer ? reverse.throughput / Math.max(peer.throughput, 1) : undefined;
   const overFloor = reverse ? (reverse.cpuMsPerOp.gateway + reverse.cpuMsPerOp.postgres) / floorOf(ceilings) : undefined;
@@ -140,4 +128,12 @@ export function withRunHistory(document: string, table: string): string {
   const end = document.indexOf(END);
   if (start < 0 || end < start) throw new Error(`the document has no ${START} … ${END} section`);
   return `${document.slice(0, start + START.length)}\n${table}\n${document.slice(end)}`;
+}
+
+/** Rewrites the table of every run in `<root>/docs/performance.md` from `<root>/bench/results/`; how many runs it holds. */
+export function writeRunHistory(root: string): number {
+  const runs = storedRuns(join(root, 'bench/results'));
+  const document = join(root, 'docs/performance.md');
+  writeFileSync(document, withRunHistory(readFileSync(document, 'utf8'), renderRunHistory(runs)));
+  return runs.length;
 }

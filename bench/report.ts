@@ -3,6 +3,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import type { Load } from './harness.ts';
 import type { DatabaseCeiling, SigningCeiling } from './machine-ceilings.ts';
 import type { MinimalOperation } from './minimal.ts';
+import { isPeerRow, ROW, TARGETS } from './targets.ts';
 
 export interface Cpu {
   gateway: number;
@@ -125,9 +126,9 @@ export const floorOf = (c: Ceilings) => c.S.signCpuMs + c.S.verifyCpuMs + c.D.cp
 export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Record<string, number> | null, run: RunShape): string {
   const cores = availableParallelism();
   const pgRows = rows.filter((r) => r.backend === 'postgres');
-  const ours = pgRows.find((r) => r.row === 'APIv3 reverse (paid → refund)');
-  const peer = pgRows.find((r) => r.row.startsWith('peer'));
-  const query = pgRows.find((r) => r.row === 'APIv3 query');
+  const ours = pgRows.find((r) => r.row === ROW.reverse);
+  const peer = pgRows.find((r) => isPeerRow(r.row));
+  const query = pgRows.find((r) => r.row === ROW.query);
   const lines = [
     `Run ${run.startedAt}: ${cores} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ${run.connections} connections, ` +
       `${run.seconds} s per row after a ${run.warmupSeconds} s warm-up; tradegate started with \`${run.gatewayFlags}\`${run.gatewayFlags.includes('--v8-pretenuring') ? '' : ' (and its default `--v8-pretenuring off`)'}, it and the peer under \`node ${run.nodeFlags}\` (${run.gatewayNodeVersion ? `tradegate on Node ${run.gatewayNodeVersion}, the peer and the load generator on Node ${process.version}` : `Node ${process.version}`}); the load generator shares the cores; load average at start of each row in the last column.`,
@@ -156,8 +157,8 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   if (ours && peer) {
     const total = ours.cpuMsPerOp.gateway + ours.cpuMsPerOp.postgres;
     lines.push(
-      `APIv3 reverse on PostgreSQL: gateway + PostgreSQL ${f(total, 3)} ms/op = ${f(total / floorOf(pgC))}× the floor (target ≤ 1.7×); ` +
-        `the peer ${f(peer.cpuMsPerOp.gateway + peer.cpuMsPerOp.postgres, 3)} ms/op. tradegate / peer = ${f(ours.throughput / Math.max(peer.throughput, 1))}× in throughput (target ≥ 1.5×).`,
+      `APIv3 reverse on PostgreSQL: gateway + PostgreSQL ${f(total, 3)} ms/op = ${f(total / floorOf(pgC))}× the floor (target ≤ ${TARGETS.overFloor}×); ` +
+        `the peer ${f(peer.cpuMsPerOp.gateway + peer.cpuMsPerOp.postgres, 3)} ms/op. tradegate / peer = ${f(ours.throughput / Math.max(peer.throughput, 1))}× in throughput (target ≥ ${TARGETS.overPeer}×).`,
       `Scale-out on paper (load generator elsewhere, PostgreSQL on the same N cores): capacity ≈ N ÷ ${f(total, 3)} ms ≈ N × ${f(1000 / total, 0)} reverses/s; ` +
         `PostgreSQL alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.postgres, 0.001), 0)}/s, the gateway alone ≈ N × ${f(1000 / Math.max(ours.cpuMsPerOp.gateway, 0.001), 0)}/s ` +
         `(gateway processes scale out; the database does not).`,
@@ -165,7 +166,7 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   }
   if (scale) {
     lines.push(
-      `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with ${count(scale.ordersSmall)} orders vs ${f(scale.queryP50At1M, 1)} ms with ${count(scale.ordersLarge)} (${f(scale.latencyRatio)}×, target ≤ 1.2×; two databases read in the order ${count(scale.ordersSmall)}, ${count(scale.ordersLarge)}, ${count(scale.ordersLarge)}, ${count(scale.ordersSmall)}, each figure the mean of its two), ` +
+      `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with ${count(scale.ordersSmall)} orders vs ${f(scale.queryP50At1M, 1)} ms with ${count(scale.ordersLarge)} (${f(scale.latencyRatio)}×, target ≤ ${TARGETS.scale}×; two databases read in the order ${count(scale.ordersSmall)}, ${count(scale.ordersLarge)}, ${count(scale.ordersLarge)}, ${count(scale.ordersSmall)}, each figure the mean of its two), ` +
         `CPU per query ${f(scale.gatewayCpuMsAt10k, 3)} vs ${f(scale.gatewayCpuMsAt1M, 3)} ms in the gateway, ${f(scale.postgresCpuMsAt10k, 3)} vs ${f(scale.postgresCpuMsAt1M, 3)} in PostgreSQL, ${f(scale.loaderCpuMsAt10k, 3)} vs ${f(scale.loaderCpuMsAt1M, 3)} in the load generator (which the table's size cannot move: it shows the machine's drift); ` +
         `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×; read 1, 2, 2, 1, on the ${count(scale.ordersSmall)}-order database); ${scale.errors} errors.`,
     );

@@ -33,8 +33,9 @@ import { minimalRow } from './minimal.ts';
 import { opensslCeiling, pgbenchCeiling, pgliteLoopCeiling } from './machine-ceilings.ts';
 import { peerFixtures, type PeerConfig } from './peer/schema.ts';
 import { benchScale, READING_SECONDS } from './scale.ts';
-import { renderRunHistory, storedRuns, withRunHistory } from './history.ts';
+import { writeRunHistory } from './history.ts';
 import { markdown, type Ceilings, type Row } from './report.ts';
+import { ROW, TARGET_TEXT, TARGETS } from './targets.ts';
 import { secretsOf, signV3, v2Reverse, v3Close, v3Query, v3Reverse, type Prebuilt } from './requests.ts';
 import type { Merchant } from '../src/core/merchant.ts';
 
@@ -59,7 +60,7 @@ const enoughFor = (perSecond: number, seconds = SECONDS) => (QUICK ? 500 : reque
  * operation at different rates would not compare.
  */
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 0);
-const pacedRate = (L: number) => (PACED_RATE > 0 ? PACED_RATE : QUICK ? 200 : Math.round(0.6 * L));
+const pacedRate = (L: number) => (PACED_RATE > 0 ? PACED_RATE : QUICK ? 200 : Math.round(TARGETS.reverseRatio * L));
 /** A paced row sends exactly its rate × (warm-up + measured seconds) requests. */
 const pacedCount = (perSecond: number) => Math.ceil(perSecond * (WARMUP_SECONDS + SECONDS)) + 1;
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
@@ -157,13 +158,13 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
     if (wanted('reverse')) {
       log(`${backend.name}: APIv3 reverse: pre-signing`);
       const reverses = await signV3(m, v3Reverse(m, 'R', count.reverse));
-      rows.push(row('APIv3 reverse (paid → refund)', backend.name, await measureRow(child, databases, url, reverses), L, 'L', '≥ 0.6 L, p99 ≤ 50 ms'));
+      rows.push(row(ROW.reverse, backend.name, await measureRow(child, databases, url, reverses), L, 'L', TARGET_TEXT.reverse));
       if (backend.name === 'postgres') rows.push(await peerRow(backend, m, reverses, L));
     }
     const plan: [RowKey, string, () => Promise<Prebuilt[]>, number, string, string, string][] = [
-      ['query', 'APIv3 query', () => signV3(m, v3Query(m, 'Q', ORDERS.query, count.queries)), L, 'L', '≥ 0.6 L, p99 ≤ 30 ms', '"trade_state":"SUCCESS"'],
+      ['query', ROW.query, () => signV3(m, v3Query(m, 'Q', ORDERS.query, count.queries)), L, 'L', TARGET_TEXT.query, '"trade_state":"SUCCESS"'],
       ['close', 'APIv3 close', () => signV3(m, v3Close(m, 'C', count.close)), L, 'L', '', ''],
-      ['v2', 'APIv2 reverse (HMAC)', async () => v2Reverse(m, 'V', count.v2), D.tps, 'D', '≥ 0.4 D', '<result_code><!\\[CDATA\\[SUCCESS\\]\\]></result_code>'],
+      ['v2', ROW.v2, async () => v2Reverse(m, 'V', count.v2), D.tps, 'D', TARGET_TEXT.v2, '<result_code><!\\[CDATA\\[SUCCESS\\]\\]></result_code>'],
     ];
     for (const [key, name, build, ceiling, unit, target, expectBody] of plan) {
       if (!wanted(key)) continue;
@@ -174,8 +175,8 @@ async function benchBackend(backend: Backend, c: Ceilings, rows: Row[]): Promise
     if (wanted('paced')) {
       const pace = { loop: 'paced', perSecond: pacedRate(L) } as const;
       const paced: [string, () => Promise<Prebuilt[]>, string, string][] = [
-        ['APIv3 reverse, paced at 0.6 L', () => signV3(m, v3Reverse(m, 'P', count.paced)), 'p99 ≤ 50 ms', ''],
-        ['APIv3 query, paced at 0.6 L', () => signV3(m, v3Query(m, 'Q', ORDERS.query, count.paced)), 'p99 ≤ 30 ms', '"trade_state":"SUCCESS"'],
+        ['APIv3 reverse, paced at 0.6 L', () => signV3(m, v3Reverse(m, 'P', count.paced)), TARGET_TEXT.pacedReverse, ''],
+        ['APIv3 query, paced at 0.6 L', () => signV3(m, v3Query(m, 'Q', ORDERS.query, count.paced)), TARGET_TEXT.pacedQuery, '"trade_state":"SUCCESS"'],
       ];
       for (const [name, build, target, expectBody] of paced) {
         log(`${backend.name}: ${name}: pre-signing`);
@@ -269,6 +270,5 @@ const run = {
 writeFileSync(jsonFile, `${JSON.stringify({ date, runs: [...previous, run] }, null, 2)}\n`);
 appendFileSync(join(ROOT, `bench/results/${date}.md`), `${table}\n`);
 // The table of every run in docs/performance.md, so that the record there includes this one.
-const performanceDoc = join(ROOT, 'docs/performance.md');
-writeFileSync(performanceDoc, withRunHistory(readFileSync(performanceDoc, 'utf8'), renderRunHistory(storedRuns(join(ROOT, 'bench/results')))));
+writeRunHistory(ROOT);
 log(`\nwritten: bench/results/${date}.json and .md, and the table of every run in docs/performance.md`);
