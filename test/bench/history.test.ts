@@ -1,9 +1,11 @@
 /** docs/performance.md's table of every full run: what bench/results/ holds, each run judged against the targets. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderRunHistory, runLine, storedRuns, withRunHistory, type StoredRun } from '../../bench/history.ts';
+import { renderRunHistory, runLine, storedRuns, withRunHistory, writeRunHistory, type StoredRun } from '../../bench/history.ts';
 
 const results = fileURLToPath(new URL('../../bench/results', import.meta.url));
 const performanceDoc = () => readFileSync(new URL('../../docs/performance.md', import.meta.url), 'utf8');
@@ -165,4 +167,25 @@ test('the table goes between the markers, replacing what was there, and nowhere 
   const doc = 'before\n<!-- runs:start -->\nold\n<!-- runs:end -->\nafter\n';
   assert.equal(withRunHistory(doc, 'new'), 'before\n<!-- runs:start -->\nnew\n<!-- runs:end -->\nafter\n');
   assert.throws(() => withRunHistory('no markers', 'new'), /no <!-- runs:start -->/);
+});
+
+test("a full run's rewrite reads every day's file in date order, skips runs without the machine's ceilings, and keeps the rest of the document", () => {
+  const root = mkdtempSync(join(tmpdir(), 'tg-history-'));
+  try {
+    mkdirSync(join(root, 'bench/results'), { recursive: true });
+    mkdirSync(join(root, 'docs'));
+    const at = (startedAt: string) => ({ ...passing(), startedAt });
+    writeFileSync(join(root, 'bench/results/2026-12-07.json'), JSON.stringify({ date: '2026-12-07', runs: [at('2026-12-07T09:00:00.000Z')] }));
+    const older = { date: '2026-12-06', runs: [at('2026-12-06T09:00:00.000Z'), { startedAt: '2026-12-06T10:00:00.000Z', rows: [] }] };
+    writeFileSync(join(root, 'bench/results/2026-12-06.json'), JSON.stringify(older));
+    writeFileSync(join(root, 'bench/results/2026-12-06.md'), 'not a run');
+    writeFileSync(join(root, 'docs/performance.md'), '# Performance\n<!-- runs:start -->\nold\n<!-- runs:end -->\nafter\n');
+    assert.equal(writeRunHistory(root), 2);
+    const doc = readFileSync(join(root, 'docs/performance.md'), 'utf8');
+    assert.ok(doc.startsWith('# Performance\n<!-- runs:start -->\n| run (UTC) |') && doc.endsWith('<!-- runs:end -->\nafter\n'));
+    assert.ok(doc.indexOf('| 2026-12-06 09:00 |') < doc.indexOf('| 2026-12-07 09:00 |'));
+    assert.doesNotMatch(doc, /2026-12-06 10:00|\nold\n/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
