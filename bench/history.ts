@@ -39,7 +39,7 @@ function minimalP99(run: StoredRun, operation: 'query' | 'reverse'): number | un
 }
 const fixed = (n: number | undefined, digits: number) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
-const times = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : `${n.toFixed(2)}×`);
+const times = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : `${fixed(n, 2)}×`);
 
 /** One run's line, and the targets it missed. */
 export function runLine(run: StoredRun): { cells: string[]; missed: string[] } {
