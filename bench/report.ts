@@ -166,8 +166,8 @@ export function markdown(rows: Row[], pgC: Ceilings, liteC: Ceilings, scale: Rec
   }
   if (scale) {
     lines.push(
-      `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with ${count(scale.ordersSmall)} orders vs ${f(scale.queryP50At1M, 1)} ms with ${count(scale.ordersLarge)} (${f(scale.latencyRatio)}×, target ≤ ${TARGETS.scale}×; two databases read in the order ${count(scale.ordersSmall)}, ${count(scale.ordersLarge)}, ${count(scale.ordersLarge)}, ${count(scale.ordersSmall)}, each figure the mean of its two), ` +
-        `CPU per query ${f(scale.gatewayCpuMsAt10k, 3)} vs ${f(scale.gatewayCpuMsAt1M, 3)} ms in the gateway, ${f(scale.postgresCpuMsAt10k, 3)} vs ${f(scale.postgresCpuMsAt1M, 3)} in PostgreSQL, ${f(scale.loaderCpuMsAt10k, 3)} vs ${f(scale.loaderCpuMsAt1M, 3)} in the load generator (which the table's size cannot move: it shows the machine's drift); ` +
+      `Scale (PostgreSQL): query p50 ${f(scale.queryP50At10k, 1)} ms with ${count(scale.ordersSmall)} orders vs ${f(scale.queryP50At1M, 1)} ms with ${count(scale.ordersLarge)} (${f(scale.latencyRatio)}×, target ≤ ${TARGETS.scale}×; both databases read at once, a gateway on each sent ${Math.round(scale.queryRate)} queries/s on a fixed schedule, ${scale.scaleRounds} rounds, each figure their mean), ` +
+        `CPU per query ${f(scale.gatewayCpuMsAt10k, 3)} vs ${f(scale.gatewayCpuMsAt1M, 3)} ms in the gateway, ${f(scale.postgresCpuMsAt10k, 3)} vs ${f(scale.postgresCpuMsAt1M, 3)} in PostgreSQL, ${f(scale.loaderCpuMsAt10k, 3)} vs ${f(scale.loaderCpuMsAt1M, 3)} in the load generator; ` +
         `query throughput ${Math.round(scale.oneProcess)} req/s with 1 process vs ${Math.round(scale.twoProcesses)} with 2 (${f(scale.processScaling)}×; read 1, 2, 2, 1, on the ${count(scale.ordersSmall)}-order database); ${scale.errors} errors.`,
     );
   }

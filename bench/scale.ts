@@ -3,20 +3,23 @@
  * throughput with 1 against 2 gateway processes.
  */
 import { benchMerchant, bulkOrders, databasesOf, postgresBackend } from './fixtures.ts';
-import { CONNECTIONS, drive, log, meteredLoad, SECONDS, startGateway, steadyState, stopProcess } from './harness.ts';
+import { CONNECTIONS, drive, log, meteredLoad, type Pace, SECONDS, startGateway, steadyState, stopProcess, WARMUP_SECONDS } from './harness.ts';
 import { signV3, v3Query } from './requests.ts';
 
-/** Seconds measured by each of the four readings of 10k against 1M orders (at 8 connections). */
+/** Seconds measured in each round of 10k against 1M orders (both at once, each paced, over 8 connections). */
 export const READING_SECONDS = 5;
+/** Rounds of 10k against 1M orders; each swaps which gateway starts, and which load starts, first. */
+export const SCALE_ROUNDS = 4;
 
 /**
- * Orders in the small database, orders added for the large one, pre-signed queries for each of the 10k-vs-1M
- * readings (READING_SECONDS at 8 connections) and for each 1-vs-2-process reading (SECONDS at 64).
+ * Orders in the small database, orders added for the large one, the rate at which each database's gateway is sent
+ * queries in the 10k-vs-1M rounds (paced, so that both do the same work a second) and pre-signed queries for each
+ * 1-vs-2-process reading (SECONDS at 64 connections).
  */
 export interface ScaleCounts {
   scaleSmall: number;
   scaleLarge: number;
-  readingQueries: number;
+  readingRate: number;
   queries: number;
 }
 
@@ -40,10 +43,15 @@ async function scaleSide(server: string, counts: ScaleCounts, tag: string, order
 /**
  * Query latency with 10k vs 1M orders (fewer in a smoke run), and 1 vs 2 gateway processes (PostgreSQL only).
  *
- * Why two databases read 10k, 1M, 1M, 10k: read before and after the million rows were inserted, the two were
- * minutes apart on a machine that drifts, and a run of 2026-12-04 read 1.28× — with the gateway's CPU per query up
- * as much (0.70 → 0.85 ms), which the table's size does not touch. Read in that order, each figure the mean of two,
- * a drift that is steady over the four readings cancels.
+ * Why both databases are read at once: read one after the other, the two were seconds to minutes apart on a machine
+ * whose speed changes from one minute to the next. Until 2026-12-07 the four readings ran in the order 10k, 1M, 1M,
+ * 10k, which cancels a drift that runs one way over them, not a host that changes speed every minute or two: three
+ * runs of that day read 1.23–1.29×, with every process's CPU per query up about as much, the load generator's too
+ * (1.27–1.36×). Now a gateway on each database is sent the same queries a second
+ * over the same seconds, so both see the same machine, and each round swaps which starts first (the order in which
+ * processes start has read as a cost of its own: bench/pair.ts). Paced, not a closed loop: two closed loops on
+ * shared cores feed back on each other — the faster gets more requests, shares more of them per database
+ * transaction, and gets faster still.
  */
 export async function benchScale(server: string, counts: ScaleCounts): Promise<Record<string, number>> {
   log(`\n== scale: ${counts.scaleSmall} vs ${counts.scaleSmall + counts.scaleLarge} orders; 1 vs 2 processes`);
@@ -54,20 +62,29 @@ export async function benchScale(server: string, counts: ScaleCounts): Promise<R
     const [small, large] = sides;
     const expectBody = '"trade_state":"SUCCESS"';
     const queryRequests = (side: typeof small, count: number) => signV3(side.merchant, v3Query(side.merchant, 'Q', counts.scaleSmall, count));
-    const metered = async (side: typeof small) => {
-      const gw = await startGateway(side.backend.startFlags);
+    const pace: Pace = { loop: 'paced', perSecond: counts.readingRate };
+    const perReading = Math.ceil(counts.readingRate * (WARMUP_SECONDS + READING_SECONDS)) + 1;
+    /** One round: a gateway on each database, both loaded at once; `swap` starts the large one's gateway and load first. */
+    const round = async (swap: boolean) => {
+      const order = swap ? [large, small] : [small, large];
+      const requests = await Promise.all(order.map((side) => queryRequests(side, perReading)));
+      const gateways: Awaited<ReturnType<typeof startGateway>>[] = [];
       try {
-        const requests = await queryRequests(side, counts.readingQueries);
-        return await meteredLoad(gw.child, databasesOf(side.backend), gw.url, requests, expectBody, 8, READING_SECONDS);
+        for (const side of order) gateways.push(await startGateway(side.backend.startFlags));
+        const loads = order.map((side, i) =>
+          meteredLoad(gateways[i].child, databasesOf(side.backend), gateways[i].url, requests[i], expectBody, 8, READING_SECONDS, pace),
+        );
+        const [first, second] = await Promise.all(loads);
+        return swap ? { small: second, large: first } : { small: first, large: second };
       } finally {
-        await stopProcess(gw.child);
+        for (const gw of gateways) await stopProcess(gw.child);
       }
     };
-    type Reading = Awaited<ReturnType<typeof metered>>;
-    const readings: { side: typeof small; reading: Reading }[] = [];
-    for (const side of [small, large, large, small]) readings.push({ side, reading: await metered(side) });
-    const meanOf = (side: typeof small, figure: (r: Reading) => number) => average(readings.filter((r) => r.side === side).map((r) => figure(r.reading)));
-    const p50 = (side: typeof small) => meanOf(side, (r) => r.load.p50);
+    type Reading = Awaited<ReturnType<typeof meteredLoad>>;
+    const rounds: { small: Reading; large: Reading }[] = [];
+    for (let r = 0; r < SCALE_ROUNDS; r++) rounds.push(await round(r % 2 === 1));
+    const meanOf = (side: 'small' | 'large', figure: (r: Reading) => number) => average(rounds.map((r) => figure(r[side])));
+    const p50 = (side: 'small' | 'large') => meanOf(side, (r) => r.load.p50);
 
     // One process against two, read 1, 2, 2, 1 for the same reason, all four on the same database: until 2026-12-05
     // the two processes read the million orders and the one the 10k, and on a machine where the larger database
@@ -89,21 +106,23 @@ export async function benchScale(server: string, counts: ScaleCounts): Promise<R
     return {
       ordersSmall: small.orders,
       ordersLarge: large.orders,
-      queryP50At10k: p50(small),
-      queryP50At1M: p50(large),
-      queryP99At10k: meanOf(small, (r) => r.load.p99),
-      queryP99At1M: meanOf(large, (r) => r.load.p99),
-      latencyRatio: p50(large) / Math.max(p50(small), 0.001),
-      postgresCpuMsAt10k: meanOf(small, (r) => r.cpu.postgres),
-      postgresCpuMsAt1M: meanOf(large, (r) => r.cpu.postgres),
-      gatewayCpuMsAt10k: meanOf(small, (r) => r.cpu.gateway),
-      gatewayCpuMsAt1M: meanOf(large, (r) => r.cpu.gateway),
-      loaderCpuMsAt10k: meanOf(small, (r) => r.cpu.loader),
-      loaderCpuMsAt1M: meanOf(large, (r) => r.cpu.loader),
+      queryRate: counts.readingRate,
+      scaleRounds: SCALE_ROUNDS,
+      queryP50At10k: p50('small'),
+      queryP50At1M: p50('large'),
+      queryP99At10k: meanOf('small', (r) => r.load.p99),
+      queryP99At1M: meanOf('large', (r) => r.load.p99),
+      latencyRatio: p50('large') / Math.max(p50('small'), 0.001),
+      postgresCpuMsAt10k: meanOf('small', (r) => r.cpu.postgres),
+      postgresCpuMsAt1M: meanOf('large', (r) => r.cpu.postgres),
+      gatewayCpuMsAt10k: meanOf('small', (r) => r.cpu.gateway),
+      gatewayCpuMsAt1M: meanOf('large', (r) => r.cpu.gateway),
+      loaderCpuMsAt10k: meanOf('small', (r) => r.cpu.loader),
+      loaderCpuMsAt1M: meanOf('large', (r) => r.cpu.loader),
       oneProcess: single,
       twoProcesses: double,
       processScaling: double / single,
-      errors: [...readings.map((r) => r.reading.load), ...processes.map((p) => p.load)].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
+      errors: [...rounds.flatMap((r) => [r.small.load, r.large.load]), ...processes.map((p) => p.load)].reduce((sum, l) => sum + l.non2xx + l.errors, 0),
     };
   } finally {
     for (const side of sides) await side.backend.drop();
