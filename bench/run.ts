@@ -240,7 +240,7 @@ if (process.env.BENCH_PGLITE !== '0') {
  * The 10k-vs-1M rounds' rate for each of the two gateways: a tenth of L, well below what two gateways and two load
  * generators at once can serve, so that a latency is the query's own work and not a queue's. At a quarter of L each
  * (560/s) a trial on 2026-12-07 queued: p50 258 ms against 4.4 ms at 280/s (fresh gateways at a low rate share
- * little per database transaction and spend ~1.5 ms of CPU a query). A smoke run paces at 100/s.
+ * little per database transaction and spent 1.0–1.9 ms of gateway CPU a query). A smoke run paces at 100/s.
  */
 const scaleRate = (L: number) => (QUICK ? 100 : Math.round(L / 10));
 const scale = SCALE ? await benchScale(SERVER, { ...ORDERS, readingRate: scaleRate(pgC.L), queries: enoughFor(pgC.L) }) : null;

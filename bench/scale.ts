@@ -47,11 +47,10 @@ async function scaleSide(server: string, counts: ScaleCounts, tag: string, order
  * whose speed changes from one minute to the next. Until 2026-12-07 the four readings ran in the order 10k, 1M, 1M,
  * 10k, which cancels a drift that runs one way over them, not a host that changes speed every minute or two: three
  * runs of that day read 1.23–1.29×, with every process's CPU per query up about as much, the load generator's too
- * (1.27–1.36×). Now a gateway on each database is sent the same queries a second
- * over the same seconds, so both see the same machine, and each round swaps which starts first (the order in which
- * processes start has read as a cost of its own: bench/pair.ts). Paced, not a closed loop: two closed loops on
- * shared cores feed back on each other — the faster gets more requests, shares more of them per database
- * transaction, and gets faster still.
+ * (1.27–1.36×). Now a gateway on each database is sent the same queries a second over the same seconds, so both see
+ * the same machine, and each round swaps which starts first (the order in which processes start has read as a cost
+ * of its own: bench/pair.ts). Paced, not a closed loop: two closed loops on shared cores feed back on each other —
+ * the faster gets more requests, shares more of them per database transaction, and gets faster still.
  */
 export async function benchScale(server: string, counts: ScaleCounts): Promise<Record<string, number>> {
   log(`\n== scale: ${counts.scaleSmall} vs ${counts.scaleSmall + counts.scaleLarge} orders; 1 vs 2 processes`);
@@ -86,7 +85,8 @@ export async function benchScale(server: string, counts: ScaleCounts): Promise<R
     const meanOf = (side: 'small' | 'large', figure: (r: Reading) => number) => average(rounds.map((r) => figure(r[side])));
     const p50 = (side: 'small' | 'large') => meanOf(side, (r) => r.load.p50);
 
-    // One process against two, read 1, 2, 2, 1 for the same reason, all four on the same database: until 2026-12-05
+    // One process against two, read 1, 2, 2, 1 so that a drift that runs one way over the four readings cancels (the
+    // two cannot run at once: each is the whole machine's throughput), all four on the same database: until 2026-12-05
     // the two processes read the million orders and the one the 10k, and on a machine where the larger database
     // costs PostgreSQL more per query (0.23 → 0.36 ms there) the line charged that to the second process.
     const throughput = async (side: typeof small, workers: number) => {
