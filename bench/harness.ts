@@ -28,6 +28,8 @@ export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
  * each is used once, and the load generator ends the warm-up early once a quarter are used.
  */
 export const requestsLasting = (perSecond: number, margin: number, seconds = SECONDS) => Math.ceil(margin * perSecond * (seconds + WARMUP_SECONDS));
+/** A paced load sends exactly its rate × (warm-up + measured seconds) requests (bench/paced-load.ts), and one more. */
+export const pacedCount = (perSecond: number, seconds = SECONDS) => Math.ceil(perSecond * (WARMUP_SECONDS + seconds)) + 1;
 
 /**
  * How the load generator sends: in a closed loop (each connection sends again as soon as its answer comes: the rows),

@@ -19,6 +19,7 @@ import {
   measureRow,
   NODE_TUNING,
   PEER_NODE_FLAGS,
+  pacedCount,
   requestsLasting,
   ROOT,
   SECONDS,
@@ -61,8 +62,6 @@ const enoughFor = (perSecond: number, seconds = SECONDS) => (QUICK ? 500 : reque
  */
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 0);
 const pacedRate = (L: number) => (PACED_RATE > 0 ? PACED_RATE : QUICK ? 200 : Math.round(TARGETS.reverseRatio * L));
-/** A paced row sends exactly its rate × (warm-up + measured seconds) requests. */
-const pacedCount = (perSecond: number) => Math.ceil(perSecond * (WARMUP_SECONDS + SECONDS)) + 1;
 /** BENCH_STORE=1 also prints tradegate's own store throughput (information only: it is not a ceiling). */
 const STORE = process.env.BENCH_STORE === '1';
 /**

@@ -3,13 +3,13 @@
  * throughput with 1 against 2 gateway processes.
  */
 import { benchMerchant, bulkOrders, databasesOf, postgresBackend } from './fixtures.ts';
-import { CONNECTIONS, drive, log, meteredLoad, type Pace, SECONDS, startGateway, steadyState, stopProcess, WARMUP_SECONDS } from './harness.ts';
+import { CONNECTIONS, drive, log, meteredLoad, type Pace, pacedCount, SECONDS, startGateway, steadyState, stopProcess } from './harness.ts';
 import { signV3, v3Query } from './requests.ts';
 
 /** Seconds measured in each round of 10k against 1M orders (both at once, each paced, over 8 connections). */
-export const READING_SECONDS = 5;
+const READING_SECONDS = 5;
 /** Rounds of 10k against 1M orders; each swaps which gateway starts, and which load starts, first. */
-export const SCALE_ROUNDS = 4;
+const SCALE_ROUNDS = 4;
 
 /**
  * Orders in the small database, orders added for the large one, the rate at which each database's gateway is sent
@@ -62,7 +62,7 @@ export async function benchScale(server: string, counts: ScaleCounts): Promise<R
     const expectBody = '"trade_state":"SUCCESS"';
     const queryRequests = (side: typeof small, count: number) => signV3(side.merchant, v3Query(side.merchant, 'Q', counts.scaleSmall, count));
     const pace: Pace = { loop: 'paced', perSecond: counts.readingRate };
-    const perReading = Math.ceil(counts.readingRate * (WARMUP_SECONDS + READING_SECONDS)) + 1;
+    const perReading = pacedCount(counts.readingRate, READING_SECONDS);
     /** One round: a gateway on each database, both loaded at once; `swap` starts the large one's gateway and load first. */
     const round = async (swap: boolean) => {
       const order = swap ? [large, small] : [small, large];
